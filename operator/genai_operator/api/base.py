@@ -1,0 +1,37 @@
+"""The pydantic base of every API model: camelCase on the wire, unknown fields rejected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class ApiModel(BaseModel):
+    """Kubernetes API conventions: camelCase field names; unknown fields are an error, not ignored.
+
+    Unknown fields are rejected so a typo such as `spec.quantisation` fails loudly at the CLI; the API
+    server prunes them anyway, so the operator never sees them.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        use_enum_values=False,
+        validate_default=True,
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire form: camelCase keys, enums as strings, unset optional fields omitted."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# Shared bounds: every string and list that a CEL rule touches carries a maxLength / maxItems, as the
+# API server's CEL cost estimator requires.
+NAME_MAX = 63
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+URI_MAX = 512
+LIST_MAX = 16

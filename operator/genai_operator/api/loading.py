@@ -1,0 +1,126 @@
+"""Reading manifests: YAML documents -> validated API objects, with errors that name the field and the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from genai_operator.api.modeldeployment import ModelDeployment
+from genai_operator.api.placementpool import PlacementPool
+
+T = TypeVar("T", bound=BaseModel)
+
+# Hints appended to pydantic's message for fields whose constraint alone does not say what to write.
+FIELD_HINTS: dict[str, str] = {
+    "parameters": "write a count such as 8B, 70.6B or 500M",
+    "uri": "write hf://org/model, s3://bucket/path, gs://bucket/path, oci://image, pvc://claim/path or "
+           "file:///path",
+    "target": "write a number such as \"4\" or \"80\"",
+    "costPerGpuHour": "write a decimal string such as \"2.50\"",
+    "credentialsSecret": "write the name of a Secret in the same namespace",
+    "name": "use lower-case letters, digits and '-', at most 63 characters",
+    "cpu": "write a Kubernetes quantity such as 4 or 500m",
+    "memory": "write a Kubernetes quantity such as 16Gi",
+}
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be used; the message names the source, the field and the fix."""
+
+
+def read_documents(path: str, stdin_text: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """(source label, document) for every YAML document in a file, a directory of *.yaml, or '-' (stdin)."""
+    if path == "-":
+        return _parse(stdin_text or "", "<stdin>")
+    target = Path(path)
+    if target.is_dir():
+        files = sorted(p for p in target.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        if not files:
+            raise ManifestError(f"{path}: no *.yaml files in this directory")
+    elif target.is_file():
+        files = [target]
+    else:
+        raise ManifestError(f"{path}: no such file or directory")
+    docs: list[tuple[str, dict[str, Any]]] = []
+    for file in files:
+        docs.extend(_parse(file.read_text(encoding="utf-8"), str(file)))
+    return docs
+
+
+def _parse(text: str, source: str) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        loaded = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ManifestError(f"{where}: YAML syntax error: {problem}") from None
+    docs: list[tuple[str, dict[str, Any]]] = []
+    for index, doc in enumerate(loaded):
+        if doc is None:
+            continue
+        label = f"{source}#{index + 1}" if len(loaded) > 1 else source
+        if not isinstance(doc, dict):
+            raise ManifestError(f"{label}: expected a Kubernetes object (a mapping), got {type(doc).__name__}")
+        if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+            docs.extend((f"{label} item {i + 1}", item) for i, item in enumerate(doc["items"]))
+        else:
+            docs.append((label, doc))
+    return docs
+
+
+def describe_validation_error(exc: ValidationError) -> list[str]:
+    """One line per problem: `spec.quantization.precision: <what is wrong>; <how to fix>`."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent = ".".join(str(p) for p in err["loc"][:-1]) or "the object"
+            message = f"unknown field; check the spelling (fields of {parent} are listed by " \
+                      f"`kubectl explain`), or remove it"
+        elif kind == "missing":
+            message = "required field is missing"
+        elif kind in ("string_pattern_mismatch", "string_too_long") and err["loc"]:
+            hint = FIELD_HINTS.get(str(err["loc"][-1]))
+            if kind == "string_pattern_mismatch":
+                message = f"invalid value {err.get('input')!r}"
+            if hint:
+                message = f"{message}; {hint}"
+        elif kind == "literal_error" and err["loc"] and err["loc"][-1] == "apiVersion":
+            message = f"{message}; this is a genaiops.dev/v1alpha1 resource"
+        lines.append(f"{loc}: {message}" if loc else message)
+    return lines
+
+
+def validate(model: type[T], doc: dict[str, Any], source: str) -> T:
+    try:
+        return model.model_validate(doc)
+    except ValidationError as exc:
+        name = (doc.get("metadata") or {}).get("name", "?") if isinstance(doc.get("metadata"), dict) else "?"
+        problems = "\n  ".join(describe_validation_error(exc))
+        raise ManifestError(f"{source}: {doc.get('kind', '?')} {name!s} is invalid:\n  {problems}") from None
+
+
+def split_manifests(docs: Iterable[tuple[str, dict[str, Any]]]
+                    ) -> tuple[list[ModelDeployment], list[PlacementPool], list[dict[str, Any]]]:
+    """ModelDeployments, PlacementPools and Nodes from a mixed set of documents; other kinds are ignored."""
+    deployments: list[ModelDeployment] = []
+    pools: list[PlacementPool] = []
+    nodes: list[dict[str, Any]] = []
+    for source, doc in docs:
+        kind = doc.get("kind")
+        if kind == "ModelDeployment":
+            deployments.append(validate(ModelDeployment, doc, source))
+        elif kind == "PlacementPool":
+            pools.append(validate(PlacementPool, doc, source))
+        elif kind == "Node":
+            nodes.append(doc)
+        elif kind is None:
+            raise ManifestError(f"{source}: missing `kind`; expected ModelDeployment")
+    return deployments, pools, nodes

@@ -1,0 +1,226 @@
+"""The reconcile loop: take a key from the queue, converge its children, write status. The I/O side.
+
+State comes from Kopf indexes (kept current by watches), so a reconcile of an unchanged
+ModelDeployment makes no API call at all; only changes are written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import kopf
+from pydantic import ValidationError
+
+from genai_operator.api.enums import ScalingBackend
+from genai_operator.api.loading import describe_validation_error
+from genai_operator.api.modeldeployment import ModelDeployment
+from genai_operator.api.placementpool import PlacementPool
+from genai_operator.kube.actions import ApplyResult, apply_actions
+from genai_operator.kube.client import ApiError, KubeClient
+from genai_operator.kube.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS
+from genai_operator.metrics import OperatorMetrics
+from genai_operator.observed_status import build_status, invalid_status
+from genai_operator.placement.assemble import build_pools
+from genai_operator.placement.inventory import NodeView
+from genai_operator.placement.types import Pool
+from genai_operator.planning import SpecError, plan_model_deployment, resolve_backend
+from genai_operator.reconcile import ChildKey, diff_children, transition_events
+from genai_operator.render.bundle import render_children
+from genai_operator.settings import Settings
+from genai_operator.workqueue import WorkQueue
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]  # (namespace, name) of a ModelDeployment
+IndexLookup = Callable[[str], Mapping[Any, Iterable[Any]]]
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Controller:
+    def __init__(self, *, settings: Settings, client: KubeClient, metrics: OperatorMetrics,
+                 indices: Mapping[str, Any], keda_available: bool = False) -> None:
+        self.settings = settings
+        self.client = client
+        self.metrics = metrics
+        self.indices = indices
+        self.keda_available = keda_available
+        self.queue: WorkQueue[Key] = WorkQueue()
+        self._gpus_by_md: dict[Key, dict[str, int]] = {}
+        self._conditions_by_md: dict[Key, dict[str, str]] = {}
+
+    # -- inputs from the indexes ---------------------------------------------------------------------
+    def _one(self, index: str, key: Any) -> Any | None:
+        store = self.indices[index].get(key)
+        if not store:
+            return None
+        for value in store:
+            return value
+        return None
+
+    def _children(self, key: Key, uid: str) -> dict[ChildKey, dict[str, Any]]:
+        """Owned children only: a same-named object without our owner reference is never touched."""
+        out: dict[ChildKey, dict[str, Any]] = {}
+        stores = (self.indices[f"children_{res.plural}"].get(key) or () for res in CHILD_RESOURCES
+                  if f"children_{res.plural}" in self.indices)
+        for obj in (o for store in stores for o in store):
+            owners = obj.get("metadata", {}).get("ownerReferences") or []
+            if any(o.get("uid") == uid and o.get("controller") for o in owners):
+                out[(obj["kind"], obj["metadata"]["name"])] = obj
+        return out
+
+    def _pools(self, key: Key) -> list[Pool] | None:
+        nodes: list[NodeView] = list(self.indices["nodes_index"].get(None) or ())
+        manifests = []
+        for raw in self.indices["pools_index"].get(None) or ():
+            try:
+                manifests.append(PlacementPool.model_validate(raw))
+            except ValidationError as exc:
+                log.warning("ignoring PlacementPool %s: %s", raw.get("metadata", {}).get("name"),
+                            "; ".join(describe_validation_error(exc)))
+        requested: dict[str, int] = {}
+        for node_name in self.indices["pods_index"]:
+            for owner, gpus in self.indices["pods_index"].get(node_name) or ():
+                if tuple(owner) != key:  # our own replicas must not crowd ourselves out
+                    requested[node_name] = requested.get(node_name, 0) + gpus
+        try:
+            return build_pools(manifests, nodes or None, requested)
+        except ValueError as exc:
+            log.warning("pool inventory problem: %s", exc)
+            return build_pools([], nodes or None, requested)
+
+    # -- the loop ------------------------------------------------------------------------------------
+    async def worker(self) -> None:
+        while True:
+            key = await self.queue.get()
+            self.metrics.queue_depth.set(len(self.queue))
+            started = time.perf_counter()
+            result = "error"
+            try:
+                result = await self.reconcile(key)
+                self.queue.forget(key)
+            except ApiError as exc:
+                delay = self.queue.retry(key, exc.retry_after or 0.0)
+                log.info("reconcile of %s/%s hit %s; retrying in %.1fs", *key, exc, delay)
+                result = "retry"
+            except Exception:
+                delay = self.queue.retry(key)
+                log.exception("reconcile of %s/%s failed; retrying in %.1fs", *key, delay)
+            finally:
+                self.queue.done(key)
+                self.metrics.reconciles.labels(result=result).inc()
+                self.metrics.reconcile_seconds.labels(result=result).observe(time.perf_counter() - started)
+
+    async def resync(self, interval: float) -> None:
+        """Low-rate safety net: re-reconcile everything; a converged cluster costs no API call."""
+        while True:
+            await asyncio.sleep(interval)
+            await self.refresh_discovery()
+            for key in list(self.indices["md_index"]):
+                self.queue.add(key)
+
+    async def refresh_discovery(self) -> None:
+        try:
+            self.keda_available = await asyncio.to_thread(self.client.exists_api, "keda.sh", "v1alpha1")
+        except ApiError as exc:
+            log.info("KEDA discovery failed (%s); keeping %s", exc, self.keda_available)
+
+    def enqueue_all(self) -> None:
+        for key in list(self.indices["md_index"]):
+            self.queue.add(key)
+
+    # -- one pass ------------------------------------------------------------------------------------
+    async def reconcile(self, key: Key) -> str:
+        body = self._one("md_index", key)
+        if body is None or body.get("metadata", {}).get("deletionTimestamp"):
+            self._forget(key)
+            return "gone"  # garbage collection removes the children
+        meta = body["metadata"]
+        generation = meta.get("generation")
+        old_status = body.get("status") or {}
+        try:
+            md = ModelDeployment.model_validate(body)
+        except ValidationError as exc:
+            message = "; ".join(describe_validation_error(exc))
+            return await self._invalid(key, body, generation, old_status, "InvalidSpec", message)
+        try:
+            decision = plan_model_deployment(md, self._pools(key), self.settings)
+        except SpecError as exc:
+            return await self._invalid(key, body, generation, old_status, "InvalidSpec", str(exc))
+        if not decision.fits:
+            reason = "; ".join(decision.reasons)
+            return await self._invalid(key, body, generation, old_status, "DoesNotFit", reason)
+
+        backend = resolve_backend(md.spec, self.keda_available)
+        note = None
+        if backend is not None and md.spec.scaling is not None:
+            if backend == ScalingBackend.KEDA and not self.keda_available:
+                note = (False, "KEDANotInstalled", "scaling.backend needs KEDA, whose CRDs are not installed; "
+                        "install KEDA or set scaling.backend: HPA")
+                backend = None
+            else:
+                note = (True, f"{backend.value}Configured", f"{backend.value} scales spec.replicas via /scale")
+        desired = render_children(md, decision, owner_uid=meta["uid"], autoscaler=backend, settings=self.settings)
+        observed = self._children(key, meta["uid"])
+        actions = diff_children(desired, observed)
+        applied = ApplyResult()
+        if actions:
+            applied = await asyncio.to_thread(apply_actions, self.client, actions, observed)
+            observed = applied.observed
+        status = build_status(md, decision, observed, generation=generation, now=utc_now(),
+                              settings=self.settings, autoscaler_note=note)
+        for conflict in applied.conflicts:
+            log.warning("%s/%s: %s", *key, conflict)
+        await self._write_status(key, body, old_status, status, created=applied.created)
+        self._gpus_by_md[key] = {a.pool.name: a.replicas * a.sizing.gpus_per_replica for a in decision.assignments}
+        self._track(key, status)
+        return "changed" if actions else "unchanged"
+
+    async def _invalid(self, key: Key, body: Mapping[str, Any], generation: int | None,
+                       old_status: Mapping[str, Any], reason: str, message: str) -> str:
+        """No retry storm: the spec is wrong until the user changes it (a new generation re-queues it)."""
+        status = invalid_status(body["metadata"]["name"], reason=reason, message=message,
+                                generation=generation, now=utc_now(), previous=old_status)
+        await self._write_status(key, body, old_status, status, created=0)
+        self._track(key, status)
+        return "invalid"
+
+    async def _write_status(self, key: Key, body: Mapping[str, Any], old: Mapping[str, Any],
+                            new: dict[str, Any], created: int) -> None:
+        if _same_status(old, new):
+            return
+        await asyncio.to_thread(self.client.patch, MODEL_DEPLOYMENTS, key[0], key[1], {"status": new}, "status")
+        for event in transition_events(old, new, created):
+            kopf.event(dict(body), type=event.type, reason=event.reason, message=event.message)
+
+    def _track(self, key: Key, status: Mapping[str, Any]) -> None:
+        self._conditions_by_md[key] = {c["type"]: c["status"] for c in status.get("conditions") or []}
+        self._publish()
+
+    def _forget(self, key: Key) -> None:
+        self._conditions_by_md.pop(key, None)
+        self._gpus_by_md.pop(key, None)
+        self._publish()
+
+    def _publish(self) -> None:
+        counts: dict[tuple[str, str], int] = {}
+        for conditions in self._conditions_by_md.values():
+            for cond, value in conditions.items():
+                counts[(cond, value)] = counts.get((cond, value), 0) + 1
+        self.metrics.set_condition_counts(counts)
+        gpus: dict[str, int] = {}
+        for by_pool in self._gpus_by_md.values():
+            for pool, count in by_pool.items():
+                gpus[pool] = gpus.get(pool, 0) + count
+        self.metrics.set_gpus_by_pool(gpus)
+
+
+def _same_status(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    return dict(old) == dict(new)

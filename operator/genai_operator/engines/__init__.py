@@ -1,0 +1,14 @@
+"""Inference engines: image, command line, probes, resources and metric names per engine (pure)."""
+
+from genai_operator.engines.base import EngineContext, EngineMetrics, EnginePlan, EngineProfile
+from genai_operator.engines.registry import engine_profile
+from genai_operator.engines.source import UnsupportedModelSource
+
+__all__ = [
+    "EngineContext",
+    "EngineMetrics",
+    "EnginePlan",
+    "EngineProfile",
+    "UnsupportedModelSource",
+    "engine_profile",
+]

@@ -1,0 +1,87 @@
+"""Per-replica resources and the startup budget, derived from sizing; spec.resources.cpu/memory override.
+
+GPU replicas: the accelerators hold weights and KV cache, so host memory covers the engine processes,
+tokenizers, pinned buffers and /dev/shm (8 GiB + 4 GiB per GPU + shm). On unified-memory devices (Jetson)
+the "GPU memory" is host memory, so the whole per-replica estimate is added. CPU replicas (llama.cpp)
+hold everything in host memory: the request is the full estimate plus 1 GiB.
+
+No CPU limit: throttling a token generator only adds latency, while the request already reserves cores.
+Memory limit above the request: safetensors and GGUF files are mmap'd, and page cache counts against the
+limit while loading.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from genai_operator.api.enums import Precision, QuantMethod
+from genai_operator.engines.base import EngineContext
+from genai_operator.engines.quantity import GIB, cores, gib
+from genai_operator.engines.source import ModelLocation
+
+# Conservative throughputs: a cold Hugging Face download through cluster egress, and disk to accelerator.
+DOWNLOAD_BYTES_PER_SECOND = 25_000_000
+LOAD_BYTES_PER_SECOND = 250_000_000
+MIN_STARTUP_SECONDS = 300
+MAX_STARTUP_SECONDS = 3 * 3600  # past this a stuck download is restarted rather than waited on
+STARTUP_PERIOD_SECONDS = 10
+CACHE_HEADROOM = 2 * GIB  # compile caches (torch.compile, Triton), tokenizer files
+
+
+def checkpoint_bytes(ctx: EngineContext, *, quantizes_at_load: bool) -> int:
+    """Bytes on disk: the weights, or the 16-bit checkpoint for methods that quantize while loading."""
+    estimate = ctx.sizing.estimate
+    at_load = ctx.method in (QuantMethod.BITS_AND_BYTES, QuantMethod.FP8) or (
+        ctx.method == QuantMethod.NONE and ctx.precision in (Precision.FP8, Precision.INT8, Precision.INT4))
+    if quantizes_at_load and at_load and estimate.bits_per_weight > 0:
+        parameters = estimate.weights_bytes * 8 / estimate.bits_per_weight
+        return max(estimate.weights_bytes, int(parameters * 2))
+    return estimate.weights_bytes
+
+
+def startup_seconds(ctx: EngineContext, location: ModelLocation, *, init_seconds: int,
+                    quantizes_at_load: bool) -> int:
+    """How long a replica may take to become healthy: download, load and engine warm-up, scaled by size."""
+    seconds = init_seconds + ctx.sizing.estimate.weights_bytes / LOAD_BYTES_PER_SECOND
+    if location.downloads:
+        seconds += checkpoint_bytes(ctx, quantizes_at_load=quantizes_at_load) / DOWNLOAD_BYTES_PER_SECOND
+    budget = min(max(math.ceil(seconds), MIN_STARTUP_SECONDS), MAX_STARTUP_SECONDS)
+    return math.ceil(budget / STARTUP_PERIOD_SECONDS) * STARTUP_PERIOD_SECONDS
+
+
+def shm_gib(tensor_parallel: int) -> int:
+    """/dev/shm for PyTorch IPC and NCCL: 2 GiB alone, 4 GiB per tensor-parallel rank (up to 16 GiB)."""
+    return 2 if tensor_parallel <= 1 else min(16, 4 * tensor_parallel)
+
+
+def cpu_request(ctx: EngineContext) -> str:
+    if ctx.spec.resources.cpu:
+        return ctx.spec.resources.cpu
+    if ctx.gpu is not None:
+        return str(2 + 2 * ctx.gpus)  # API server, scheduler and one worker per GPU
+    return "4" if ctx.sizing.estimate.weights_bytes < 4 * GIB else "8"
+
+
+def cpu_threads(ctx: EngineContext) -> int:
+    return cores(cpu_request(ctx))
+
+
+def resources(ctx: EngineContext, *, shm: int, disk_bytes: int) -> dict[str, Any]:
+    """requests/limits of the serving container."""
+    estimate = ctx.sizing.estimate
+    if ctx.gpu is not None:
+        memory = 8 * GIB + 4 * GIB * ctx.gpus + shm * GIB
+        if ctx.gpu.unified_memory:
+            memory += estimate.total_bytes
+        limit = 2 * memory
+    else:
+        memory = estimate.total_bytes + GIB + shm * GIB
+        limit = math.ceil(memory * 1.25)
+    requests: dict[str, Any] = {"cpu": cpu_request(ctx), "memory": ctx.spec.resources.memory or gib(memory)}
+    limits: dict[str, Any] = {"memory": ctx.spec.resources.memory or gib(limit)}
+    requests["ephemeral-storage"] = gib(disk_bytes + CACHE_HEADROOM)
+    if ctx.gpu is not None:
+        requests[ctx.gpu_resource] = str(ctx.gpus)
+        limits[ctx.gpu_resource] = str(ctx.gpus)
+    return {"requests": requests, "limits": limits}

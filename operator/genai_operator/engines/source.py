@@ -1,0 +1,98 @@
+"""Where the weights come from: spec.model.uri parsed once, plus the volume and credentials each scheme needs.
+
+Schemes and how a pod reaches them:
+- hf://org/repo[/file.gguf][@revision]: the engine downloads from the Hugging Face Hub into the cache volume;
+  the token comes from the credentials Secret (key HF_TOKEN) by reference.
+- s3://, gs://: streamed by vLLM's Run:ai model streamer; credentials come from the Secret as environment
+  variables (envFrom: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, ...).
+- pvc://claim/path: the claim mounted read-only at /model-source.
+- oci://image: a Kubernetes image volume (OCI artifact) mounted read-only at /model-source; the credentials
+  Secret, when given, becomes an imagePullSecret.
+- file:///path: a hostPath mounted read-only at the same path. hostPath volumes are forbidden by the
+  'baseline' and 'restricted' Pod Security levels, so this scheme needs a privileged namespace.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+MOUNT = "/model-source"
+VOLUME = "model-source"
+SCHEMES = ("hf", "s3", "gs", "oci", "pvc", "file")
+
+
+class UnsupportedModelSource(ValueError):
+    """The engine cannot load weights from this kind of URI; the message names the alternatives."""
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    """spec.model.uri, resolved for a container."""
+
+    uri: str
+    scheme: str
+    repo: str  # hf: org/repo; s3/gs: the full URI; pvc: claim; oci: image reference; file: host path
+    path: str  # what the engine loads: repo id, remote URI or a path inside the container
+    revision: str | None = None  # hf only
+    file: str | None = None  # hf only: a file inside the repository (a .gguf for llama.cpp)
+    volumes: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    mounts: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    @property
+    def downloads(self) -> bool:
+        """Whether the weights land in the pod's cache volume (and so need disk and download time)."""
+        return self.scheme in ("hf", "s3", "gs")
+
+
+def parse_model_uri(uri: str) -> ModelLocation:
+    scheme, sep, rest = uri.partition("://")
+    if not sep or scheme not in SCHEMES or not rest:
+        raise UnsupportedModelSource(f"spec.model.uri {uri!r}: write one of {', '.join(s + '://' for s in SCHEMES)}")
+    if scheme == "hf":
+        body, _, revision = rest.partition("@")
+        parts = [p for p in body.split("/") if p]
+        if len(parts) < 2:
+            raise UnsupportedModelSource(f"spec.model.uri {uri!r}: write hf://org/model")
+        repo = "/".join(parts[:2])
+        file = "/".join(parts[2:]) or None
+        return ModelLocation(uri, scheme, repo, repo, revision or None, file)
+    if scheme in ("s3", "gs"):
+        return ModelLocation(uri, scheme, uri, uri)
+    if scheme == "pvc":
+        claim, _, sub = rest.partition("/")
+        volume = {"name": VOLUME, "persistentVolumeClaim": {"claimName": claim, "readOnly": True}}
+        path = posixpath.join(MOUNT, sub) if sub else MOUNT
+        return ModelLocation(uri, scheme, claim, path.rstrip("/"), volumes=(volume,), mounts=(_mount(MOUNT),))
+    if scheme == "oci":
+        volume = {"name": VOLUME, "image": {"reference": rest, "pullPolicy": "IfNotPresent"}}
+        return ModelLocation(uri, scheme, rest, MOUNT, volumes=(volume,), mounts=(_mount(MOUNT),))
+    host_path = posixpath.normpath("/" + rest.lstrip("/"))
+    volume = {"name": VOLUME, "hostPath": {"path": host_path}}
+    return ModelLocation(uri, scheme, host_path, host_path, volumes=(volume,), mounts=(_mount(host_path),))
+
+
+def credentials_env(location: ModelLocation, secret: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(env, envFrom) that hand the download credentials to the engine without the operator reading them.
+
+    optional: false makes a missing Secret or key block the pod with a clear event instead of a silent
+    anonymous download that fails later on a gated model.
+    """
+    if secret is None:
+        return [], []
+    if location.scheme == "hf":
+        ref = {"name": secret, "key": "HF_TOKEN", "optional": False}
+        return [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": ref}}], []
+    if location.scheme in ("s3", "gs"):
+        return [], [{"secretRef": {"name": secret, "optional": False}}]
+    return [], []
+
+
+def pull_secrets(location: ModelLocation, secret: str | None) -> list[dict[str, str]]:
+    """imagePullSecrets for a private OCI model artifact."""
+    return [{"name": secret}] if secret and location.scheme == "oci" else []
+
+
+def _mount(path: str) -> dict[str, Any]:
+    return {"name": VOLUME, "mountPath": path, "readOnly": True}

@@ -1,0 +1,150 @@
+"""Hugging Face Text Generation Inference (`text-generation-launcher`).
+
+Image: ghcr.io/huggingface/text-generation-inference:3.3.6, linux/amd64 only, so pods are pinned to amd64
+nodes unless the image is overridden. TGI is in maintenance mode upstream; it stays supported here for
+clusters that standardised on it.
+
+Flags, checked against the launcher reference:
+- `--quantize` values: awq, gptq (Marlin kernels are picked automatically), bitsandbytes (8 bit),
+  bitsandbytes-nf4 (4 bit), fp8, eetq (8 bit, any model, faster than bitsandbytes); `--dtype` cannot be
+  combined with `--quantize` and only takes float16/bfloat16;
+- `--max-input-tokens` must stay below `--max-total-tokens` (the per-request budget);
+- `--max-concurrent-requests` is an admission cap, not the batch size: it is set to 8x the sequences so
+  requests queue (and tgi_queue_size can drive the autoscaler) before TGI answers 429;
+- `--cuda-memory-fraction` is the counterpart of vLLM's --gpu-memory-utilization; `--num-shard` is the
+  tensor-parallel size; the KV cache in FP8 is `--kv-cache-dtype fp8_e4m3fn`.
+
+Restricted Pod Security: yes, with the image's /data cache moved to the cache volume
+(HUGGINGFACE_HUB_CACHE) and /tmp writable for the shards' unix sockets. No KV-cache usage metric is
+exported, so KVCacheUsage autoscaling is not available on TGI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from genai_operator.api.enums import Engine, Precision, QuantMethod
+from genai_operator.engines.base import (
+    CACHE_DIR,
+    EngineContext,
+    EngineMetrics,
+    EnginePlan,
+    choose_image,
+    common_env,
+    http_probe,
+    memory_fraction,
+    writable_volumes,
+)
+from genai_operator.engines.resources import (
+    STARTUP_PERIOD_SECONDS,
+    checkpoint_bytes,
+    resources,
+    shm_gib,
+    startup_seconds,
+)
+from genai_operator.engines.source import (
+    ModelLocation,
+    UnsupportedModelSource,
+    credentials_env,
+    parse_model_uri,
+    pull_secrets,
+)
+
+IMAGE = "ghcr.io/huggingface/text-generation-inference:3.3.6"
+IMAGE_ARCH = "amd64"
+INIT_SECONDS = 180  # shard start-up, warm-up and CUDA graphs
+QUEUE_FACTOR = 8
+METRICS = EngineMetrics(
+    queue_depth="tgi_queue_size",
+    running_requests="tgi_batch_current_size",
+    kv_cache_usage=None,
+)
+
+
+def quantize_flag(ctx: EngineContext) -> str | None:
+    method, precision = ctx.method, ctx.precision
+    if method == QuantMethod.AWQ:
+        return "awq"
+    if method == QuantMethod.GPTQ:
+        return "gptq"
+    if method == QuantMethod.BITS_AND_BYTES:
+        return "bitsandbytes" if precision == Precision.INT8 else "bitsandbytes-nf4"
+    if method == QuantMethod.FP8 or precision == Precision.FP8:
+        return "fp8"
+    if precision == Precision.INT8:
+        return "eetq"
+    if precision == Precision.INT4:
+        return "bitsandbytes-nf4"
+    return None
+
+
+def dtype_flag(ctx: EngineContext) -> str | None:
+    if ctx.precision == Precision.BF16:
+        return "bfloat16" if ctx.supports_bf16 else "float16"
+    if ctx.precision == Precision.FP16:
+        return "float16"
+    return None  # FP32 is not offered by TGI: the checkpoint's dtype is used
+
+
+def tgi_args(ctx: EngineContext, location: ModelLocation) -> list[str]:
+    serving = ctx.spec.serving
+    args = ["--model-id", location.path]
+    if location.revision:
+        args += ["--revision", location.revision]
+    args += [
+        "--port", str(serving.port),
+        "--max-input-tokens", str(serving.max_context_length - 1),
+        "--max-total-tokens", str(serving.max_context_length),
+        "--max-concurrent-requests", str(serving.max_concurrent_sequences * QUEUE_FACTOR),
+        "--cuda-memory-fraction", memory_fraction(ctx),
+    ]
+    if ctx.tensor_parallel > 1:
+        args += ["--num-shard", str(ctx.tensor_parallel)]
+    quantize = quantize_flag(ctx)
+    if quantize:
+        args += ["--quantize", quantize]
+    else:
+        dtype = dtype_flag(ctx)
+        if dtype:
+            args += ["--dtype", dtype]
+    if ctx.kv_fp8:
+        args += ["--kv-cache-dtype", "fp8_e4m3fn"]
+    return args + list(serving.extra_args)
+
+
+@dataclass(frozen=True)
+class TgiEngine:
+    engine: Engine = Engine.TGI
+    label: str = "tgi"
+    metrics: EngineMetrics = METRICS
+
+    def plan(self, ctx: EngineContext) -> EnginePlan:
+        location = parse_model_uri(ctx.spec.model.uri)
+        if location.scheme in ("s3", "gs") or location.file:
+            raise UnsupportedModelSource(
+                f"{ctx.name}: TGI loads a Hugging Face repository or a mounted directory; write hf://org/repo, "
+                f"pvc://claim/path or oci://image instead of {location.uri}")
+        shm = shm_gib(ctx.tensor_parallel)
+        volumes, mounts = writable_volumes(shm)
+        env, env_from = credentials_env(location, ctx.credentials)
+        budget = startup_seconds(ctx, location, init_seconds=INIT_SECONDS, quantizes_at_load=True)
+        disk = checkpoint_bytes(ctx, quantizes_at_load=True) if location.downloads else 0
+        chosen = choose_image(ctx, IMAGE)
+        cache = {"HUGGINGFACE_HUB_CACHE": f"{CACHE_DIR}/huggingface/hub", "USAGE_STATS": "off"}
+        return EnginePlan(
+            image=chosen,
+            args=tuple(tgi_args(ctx, location)),
+            port=ctx.spec.serving.port,
+            env=tuple(common_env(cache) + env),
+            env_from=tuple(env_from),
+            volumes=tuple(volumes) + location.volumes,
+            mounts=tuple(mounts) + location.mounts,
+            resources=resources(ctx, shm=shm, disk_bytes=disk),
+            startup_probe=http_probe("/health", period=STARTUP_PERIOD_SECONDS, timeout=5,
+                                     failures=budget // STARTUP_PERIOD_SECONDS),
+            readiness_probe=http_probe("/health", period=10, timeout=5, failures=3),
+            liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),
+            startup_seconds=budget,
+            image_pull_secrets=tuple(pull_secrets(location, ctx.credentials)),
+            node_arch=IMAGE_ARCH if chosen == IMAGE else None,
+        )

@@ -1,0 +1,152 @@
+"""vLLM's OpenAI-compatible server (`vllm serve`).
+
+Image: vllm/vllm-openai:v0.30.0, a multi-arch index (linux/amd64 and linux/arm64 for Grace-class
+servers) built on CUDA 13, so nodes need an NVIDIA driver >= 580; the `-cu129` tag of the same release
+serves older drivers (set it through Settings.images or the pool's engineDefaults.image). It is not a
+Jetson (L4T) build and has no AMD variant; those pools need an image override.
+
+Flags, checked against the vLLM CLI reference:
+- the model is the positional argument of `vllm serve` (the `--model` option is deprecated there);
+- AWQ/GPTQ checkpoints get the Marlin kernels (`awq_marlin`, `gptq_marlin`) on Ampere or newer: passing
+  plain `awq`/`gptq` forces the slow kernels (vLLM logs "you specified quantization=awq explicitly, so
+  forcing awq"); Turing-class GPUs keep the plain ones;
+- FP8 weights (a FP8 checkpoint or on-the-fly from 16 bit) use `fp8`, which falls back to FP8-Marlin
+  weight-only kernels on GPUs without native FP8;
+- vLLM has no load-time INT8 for dense models: INT8 without a method uses `fp8` (8-bit weights) on Ampere+
+  and `bitsandbytes` (4-bit, smaller than sized) before that; INT4 without a method uses `bitsandbytes`.
+
+Restricted Pod Security: yes. The image runs as root by default but only writes ~/.cache (compile and
+Hugging Face caches), ~/.config and /tmp; HOME points at the cache volume. Health on /health (the server
+listens only once the model is loaded), readiness on /v1/models, metrics on /metrics of the API port.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from genai_operator.api.enums import Engine, Precision, QuantMethod
+from genai_operator.engines.base import (
+    EngineContext,
+    EngineMetrics,
+    EnginePlan,
+    choose_image,
+    common_env,
+    http_probe,
+    memory_fraction,
+    writable_volumes,
+)
+from genai_operator.engines.resources import (
+    STARTUP_PERIOD_SECONDS,
+    checkpoint_bytes,
+    resources,
+    shm_gib,
+    startup_seconds,
+)
+from genai_operator.engines.source import (
+    ModelLocation,
+    UnsupportedModelSource,
+    credentials_env,
+    parse_model_uri,
+    pull_secrets,
+)
+
+IMAGE = "vllm/vllm-openai:v0.30.0"
+INIT_SECONDS = 300  # torch.compile and CUDA-graph capture on first start
+METRICS = EngineMetrics(
+    queue_depth="vllm:num_requests_waiting",
+    running_requests="vllm:num_requests_running",
+    kv_cache_usage="vllm:kv_cache_usage_perc",
+    model_label="model_name",
+)
+
+
+def quantization_flag(ctx: EngineContext) -> str | None:
+    marlin = ctx.supports_bf16  # bf16 support marks compute capability >= 8.0, which Marlin needs
+    method, precision = ctx.method, ctx.precision
+    if method == QuantMethod.AWQ:
+        return "awq_marlin" if marlin else "awq"
+    if method == QuantMethod.GPTQ:
+        return "gptq_marlin" if marlin else "gptq"
+    if method == QuantMethod.BITS_AND_BYTES:
+        return "bitsandbytes"
+    if method == QuantMethod.FP8 or precision == Precision.FP8:
+        return "fp8"
+    if precision == Precision.INT8:
+        return "fp8" if marlin else "bitsandbytes"
+    if precision == Precision.INT4:
+        return "bitsandbytes"
+    return None
+
+
+def dtype_flag(ctx: EngineContext) -> str | None:
+    precision = ctx.precision
+    if precision == Precision.BF16:
+        return "bfloat16" if ctx.supports_bf16 else "float16"
+    if precision == Precision.FP16:
+        return "float16"
+    if precision == Precision.FP32:
+        return "float32"
+    # Quantized weights: activations follow the checkpoint, except where bf16 is unavailable.
+    return None if ctx.supports_bf16 else "float16"
+
+
+def vllm_args(ctx: EngineContext, location: ModelLocation) -> list[str]:
+    serving = ctx.spec.serving
+    args = [location.path]
+    if location.revision:
+        args += ["--revision", location.revision]
+    if location.scheme in ("s3", "gs"):
+        args += ["--load-format", "runai_streamer"]
+    args += [
+        "--served-model-name", ctx.name,
+        "--port", str(serving.port),
+        "--max-model-len", str(serving.max_context_length),
+        "--max-num-seqs", str(serving.max_concurrent_sequences),
+        "--gpu-memory-utilization", memory_fraction(ctx),
+    ]
+    if ctx.tensor_parallel > 1:
+        args += ["--tensor-parallel-size", str(ctx.tensor_parallel)]
+    dtype = dtype_flag(ctx)
+    if dtype:
+        args += ["--dtype", dtype]
+    quantization = quantization_flag(ctx)
+    if quantization:
+        args += ["--quantization", quantization]
+    if ctx.kv_fp8:
+        args += ["--kv-cache-dtype", "fp8"]
+    return args + list(serving.extra_args)  # last, so a user flag overrides ours
+
+
+@dataclass(frozen=True)
+class VllmEngine:
+    engine: Engine = Engine.VLLM
+    label: str = "vllm"
+    metrics: EngineMetrics = METRICS
+
+    def plan(self, ctx: EngineContext) -> EnginePlan:
+        location = parse_model_uri(ctx.spec.model.uri)
+        if location.file:
+            raise UnsupportedModelSource(
+                f"{ctx.name}: vLLM loads whole repositories; write hf://{location.repo} without a file path")
+        shm = shm_gib(ctx.tensor_parallel)
+        volumes, mounts = writable_volumes(shm)
+        env, env_from = credentials_env(location, ctx.credentials)
+        budget = startup_seconds(ctx, location, init_seconds=INIT_SECONDS, quantizes_at_load=True)
+        disk = checkpoint_bytes(ctx, quantizes_at_load=True) if location.downloads else 0
+        return EnginePlan(
+            image=choose_image(ctx, IMAGE),
+            command=("vllm", "serve"),  # the image's entrypoint changed across releases; be explicit
+            args=tuple(vllm_args(ctx, location)),
+            port=ctx.spec.serving.port,
+            env=tuple(common_env({"VLLM_NO_USAGE_STATS": "1", "NUMBA_CACHE_DIR": "/tmp/numba"}) + env),
+            env_from=tuple(env_from),
+            volumes=tuple(volumes) + location.volumes,
+            mounts=tuple(mounts) + location.mounts,
+            resources=resources(ctx, shm=shm, disk_bytes=disk),
+            startup_probe=http_probe("/health", period=STARTUP_PERIOD_SECONDS, timeout=5,
+                                     failures=budget // STARTUP_PERIOD_SECONDS),
+            readiness_probe=http_probe("/v1/models", period=10, timeout=5, failures=3),
+            liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),
+            startup_seconds=budget,
+            image_pull_secrets=tuple(pull_secrets(location, ctx.credentials)),
+        )

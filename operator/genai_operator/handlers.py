@@ -1,0 +1,125 @@
+"""Thin Kopf handlers: indexes that keep state current, and events that enqueue a reconcile.
+
+Nothing here reconciles inline: every handler only records state (indexes) or puts a key on the work
+queue, so Kopf's watch streams never wait on API writes and bursts of events coalesce.
+Handlers return None: a returned value would land in `status.<handler>` and be pruned by the schema.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from genai_operator import API_GROUP, API_VERSION
+from genai_operator.kube.resources import CHILD_RESOURCES
+from genai_operator.placement.inventory import node_view
+from genai_operator.runtime import OperatorRuntime
+
+log = logging.getLogger(__name__)
+
+MANAGED = {"app.kubernetes.io/managed-by": "genai-operator"}
+MD_LABEL = "genaiops.dev/model-deployment"
+GPU_SUFFIX = "/gpu"
+
+
+def plain(value: Any) -> Any:
+    """A deep plain-dict copy of a Kopf body (its views would change under us)."""
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def projection(body: Any) -> dict[str, Any]:
+    """What drift detection needs from a child: everything but managedFields (often the bulk of it)."""
+    out = plain(body)
+    out.get("metadata", {}).pop("managedFields", None)
+    return out
+
+
+def pod_gpus(spec: Any) -> int:
+    total = 0
+    for container in spec.get("containers") or []:
+        resources = container.get("resources") or {}
+        limits = resources.get("limits") or resources.get("requests") or {}
+        total += sum(int(v) for k, v in limits.items() if k.endswith(GPU_SUFFIX) and str(v).isdigit())
+    return total
+
+
+def build_registry() -> kopf.OperatorRegistry:
+    """A fresh registry, so several operators (tests, the demo) can live in one process."""
+    registry = kopf.OperatorRegistry()
+
+    @kopf.on.startup(registry=registry)
+    async def start(memo: kopf.Memo, **_: Any) -> None:
+        runtime: OperatorRuntime = memo["runtime"]
+        await runtime.start()
+
+    @kopf.on.cleanup(registry=registry)
+    async def stop(memo: kopf.Memo, **_: Any) -> None:
+        runtime: OperatorRuntime = memo["runtime"]
+        await runtime.stop()
+
+    @kopf.on.login(registry=registry)
+    def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
+        runtime: OperatorRuntime = memo["runtime"]
+        return runtime.connection_info()
+
+    # -- indexes: the operator's view of the cluster, kept small ---------------------------------------
+    @kopf.index(API_GROUP, API_VERSION, "modeldeployments", id="md_index", registry=registry)
+    def md_index(namespace: str, name: str, body: Any, **_: Any) -> dict[Any, Any]:
+        return {(namespace, name): plain(body)}
+
+    for res in CHILD_RESOURCES:
+        kopf.index(res.group, res.version, res.plural, id=f"children_{res.plural}", labels=MANAGED,
+                   registry=registry)(_child_index)
+
+    @kopf.index("", "v1", "nodes", id="nodes_index", registry=registry)
+    def nodes_index(body: Any, **_: Any) -> dict[Any, Any]:
+        return {None: node_view(body)}
+
+    @kopf.index(API_GROUP, API_VERSION, "placementpools", id="pools_index", registry=registry)
+    def pools_index(body: Any, **_: Any) -> dict[Any, Any]:
+        return {None: {k: plain(body.get(k)) for k in ("apiVersion", "kind", "metadata", "spec")}}
+
+    @kopf.index("", "v1", "pods", id="pods_index", registry=registry,
+                when=lambda spec, status, **_: bool(spec.get("nodeName"))
+                and status.get("phase") not in ("Succeeded", "Failed") and pod_gpus(spec) > 0)
+    def pods_index(namespace: str, spec: Any, labels: Any, **_: Any) -> dict[Any, Any]:
+        return {spec["nodeName"]: ((namespace, labels.get(MD_LABEL, "")), pod_gpus(spec))}
+
+    # -- triggers ----------------------------------------------------------------------------------------
+    @kopf.on.event(API_GROUP, API_VERSION, "modeldeployments", registry=registry)
+    def md_changed(namespace: str, name: str, memo: kopf.Memo, **_: Any) -> None:
+        memo["runtime"].enqueue((namespace, name))
+
+    for res in CHILD_RESOURCES:
+        kopf.on.event(res.group, res.version, res.plural, labels=MANAGED, registry=registry,
+                      id=f"child_changed_{res.plural}")(_child_changed)
+
+    @kopf.on.event("", "v1", "nodes", registry=registry)
+    @kopf.on.event(API_GROUP, API_VERSION, "placementpools", registry=registry)
+    def capacity_changed(memo: kopf.Memo, **_: Any) -> None:
+        memo["runtime"].capacity_changed()
+
+    @kopf.on.event("", "v1", "pods", registry=registry,
+                   when=lambda spec, **_: pod_gpus(spec) > 0)
+    def gpu_pod_changed(memo: kopf.Memo, **_: Any) -> None:
+        memo["runtime"].capacity_changed()
+
+    return registry
+
+
+def _child_index(namespace: str, labels: Any, body: Any, **_: Any) -> dict[Any, Any] | None:
+    owner = labels.get(MD_LABEL)
+    return {(namespace, owner): projection(body)} if owner else None
+
+
+def _child_changed(namespace: str, labels: Any, memo: kopf.Memo, **_: Any) -> None:
+    owner = labels.get(MD_LABEL)
+    if owner:
+        memo["runtime"].enqueue((namespace, owner))
+

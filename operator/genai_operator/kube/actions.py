@@ -1,0 +1,85 @@
+"""Carrying out reconcile actions against the API server, idempotently.
+
+A create that answers 409 AlreadyExists (a retried request that did land, or an index that lags our own
+write) is not an error: the object is read back and, when it is ours, compared like any other.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from genai_operator.kube.client import ApiError, KubeClient
+from genai_operator.reconcile import Action, ChildKey, child_key, diff_children
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ApplyResult:
+    observed: dict[ChildKey, dict[str, Any]] = field(default_factory=dict)
+    created: int = 0
+    replaced: int = 0
+    deleted: int = 0
+    conflicts: list[str] = field(default_factory=list)
+
+
+def _owned_by(obj: dict[str, Any], uid: str | None) -> bool:
+    owners = obj.get("metadata", {}).get("ownerReferences") or []
+    return uid is not None and any(o.get("uid") == uid and o.get("controller") for o in owners)
+
+
+def _owner_uid(obj: dict[str, Any]) -> str | None:
+    for ref in obj.get("metadata", {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return str(ref.get("uid"))
+    return None
+
+
+def apply_actions(client: KubeClient, actions: list[Action], observed: dict[ChildKey, dict[str, Any]]
+                  ) -> ApplyResult:
+    """Run actions in order; transient API errors propagate (the caller requeues with backoff)."""
+    result = ApplyResult(observed=dict(observed))
+    for action in actions:
+        key = child_key(action.obj)
+        meta = action.obj["metadata"]
+        if action.verb == "create":
+            try:
+                result.observed[key] = client.create(action.resource, action.obj)
+                result.created += 1
+                log.info("created %s %s/%s", action.resource.kind, meta.get("namespace"), meta["name"])
+            except ApiError as exc:
+                if exc.status != 409:
+                    raise
+                _adopt_existing(client, action, result)
+        elif action.verb == "replace":
+            result.observed[key] = client.replace(action.resource, action.obj)
+            result.replaced += 1
+            log.info("restored drifted %s %s/%s", action.resource.kind, meta.get("namespace"), meta["name"])
+        else:
+            uid = meta.get("uid")
+            client.delete(action.resource, meta.get("namespace"), meta["name"], uid=uid)
+            result.observed.pop(key, None)
+            result.deleted += 1
+            log.info("deleted %s %s/%s (no longer desired)", action.resource.kind, meta.get("namespace"),
+                     meta["name"])
+    return result
+
+
+def _adopt_existing(client: KubeClient, action: Action, result: ApplyResult) -> None:
+    meta = action.obj["metadata"]
+    current = client.get(action.resource, meta.get("namespace"), meta["name"])
+    if current is None:
+        raise ApiError(409, "Conflict", f"{action.resource.kind} {meta['name']} exists but cannot be read")
+    wanted_uid = _owner_uid(action.obj)
+    if not _owned_by(current, wanted_uid):
+        result.conflicts.append(f"{action.resource.kind} {meta['name']} already exists and is not owned by this "
+                                "ModelDeployment; rename or delete it")
+        return
+    key = child_key(action.obj)
+    for follow_up in diff_children([action.obj], {key: current}):
+        if follow_up.verb == "replace":
+            current = client.replace(follow_up.resource, follow_up.obj)
+            result.replaced += 1
+    result.observed[key] = current

@@ -1,0 +1,95 @@
+"""Prometheus metrics of the operator, and the /metrics + /healthz endpoint."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class OperatorMetrics:
+    """One registry per operator instance, so tests and the demo can run several side by side."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.reconciles = Counter("genai_operator_reconcile_total", "Reconcile passes by result.",
+                                  ["result"], registry=self.registry)
+        self.reconcile_seconds = Histogram("genai_operator_reconcile_duration_seconds",
+                                           "Duration of reconcile passes by result.", ["result"],
+                                           registry=self.registry,
+                                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+        self.api_writes = Counter("genai_operator_api_writes_total", "API writes by kind and verb.",
+                                  ["kind", "verb"], registry=self.registry)
+        self.deployments_by_condition = Gauge("genai_operator_modeldeployments",
+                                              "ModelDeployments by condition type and status.",
+                                              ["condition", "status"], registry=self.registry)
+        self.gpus_requested = Gauge("genai_operator_gpus_requested",
+                                    "GPUs requested by ModelDeployment replicas, by pool.", ["pool"],
+                                    registry=self.registry)
+        self.queue_depth = Gauge("genai_operator_workqueue_depth", "Keys waiting for a reconcile.",
+                                 registry=self.registry)
+        self.healthy = True
+
+    def record_write(self, verb: str, kind: str) -> None:
+        self.api_writes.labels(kind=kind, verb=verb).inc()
+
+    def set_condition_counts(self, counts: dict[tuple[str, str], int]) -> None:
+        self.deployments_by_condition.clear()
+        for (cond, status), value in counts.items():
+            self.deployments_by_condition.labels(condition=cond, status=status).set(value)
+
+    def set_gpus_by_pool(self, gpus: dict[str, int]) -> None:
+        self.gpus_requested.clear()
+        for pool, value in gpus.items():
+            self.gpus_requested.labels(pool=pool).set(value)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MetricsServer:
+    """A small threaded HTTP server: /metrics (Prometheus text) and /healthz (liveness)."""
+
+    def __init__(self, metrics: OperatorMetrics, port: int, host: str = "0.0.0.0") -> None:  # noqa: S104
+        self.metrics = metrics
+        handler = _handler_for(metrics)
+        self.server = ThreadingHTTPServer((host, port), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, name="metrics", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _handler_for(metrics: OperatorMetrics) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+            if self.path.startswith("/metrics"):
+                self._reply(200, metrics.render(), CONTENT_TYPE_LATEST)
+            elif self.path.startswith("/healthz"):
+                ok = metrics.healthy
+                self._reply(200 if ok else 503, b"ok\n" if ok else b"unhealthy\n", "text/plain")
+            else:
+                self._reply(404, b"not found\n", "text/plain")
+
+        def _reply(self, code: int, body: bytes, content_type: str) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            return  # scrapes every few seconds would flood the log
+
+    return Handler

@@ -1,0 +1,81 @@
+"""Value types of the placement layer: pools, their capacity, and the decision for one model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from genai_operator.api.enums import Engine, Tier
+from genai_operator.api.placementpool import EngineDefaults
+from genai_operator.sizing.types import GpuType, SizingDecision
+
+
+@dataclass(frozen=True)
+class PoolCapacity:
+    """What the pool's nodes offer, as last observed (or planned, offline)."""
+
+    nodes: int = 0
+    gpus_total: int = 0
+    gpus_allocatable: int = 0
+    gpus_requested: int = 0
+    # Largest per-node figures: a replica must fit on one node.
+    max_gpus_per_node: int = 0
+    max_memory_bytes_per_node: int = 0
+    max_cpu_millis_per_node: int = 0
+    free_gpus_per_node: tuple[int, ...] = ()  # a replica's GPUs must come from one node
+
+    @property
+    def gpus_free(self) -> int:
+        return max(self.gpus_allocatable - self.gpus_requested, 0)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A placement target: nodes selected by labels, reached with tolerations."""
+
+    name: str
+    tier: Tier
+    node_selector: tuple[tuple[str, str], ...] = ()
+    tolerations: tuple[dict[str, Any], ...] = ()
+    gpu: GpuType | None = None  # None: not known yet (any allowed type), or none at all when cpu_only
+    cpu_only: bool = False  # nodes without accelerators: llama.cpp on CPU
+    gpu_resource: str = "nvidia.com/gpu"
+    cost_per_gpu_hour: Decimal | None = None
+    engine_defaults: EngineDefaults | None = None
+    autoscaled: bool = False
+    arch: str | None = None  # "arm64" / "amd64" when all nodes agree
+    capacity: PoolCapacity | None = None  # None: unknown (no inventory), assume it fits
+    discovered: bool = False  # built from node labels rather than a PlacementPool manifest
+
+    @property
+    def selector(self) -> dict[str, str]:
+        return dict(self.node_selector)
+
+
+@dataclass(frozen=True)
+class PoolAssignment:
+    """Replicas of one ModelDeployment on one pool, sized for that pool's hardware."""
+
+    pool: Pool
+    replicas: int
+    engine: Engine  # resolved, never AUTO
+    sizing: SizingDecision
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PlacementDecision:
+    """Where a ModelDeployment's replicas go. `assignments` keeps pool order (primary first)."""
+
+    assignments: tuple[PoolAssignment, ...]
+    fits: bool
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def replicas(self) -> int:
+        return sum(a.replicas for a in self.assignments)
+
+    @property
+    def primary(self) -> PoolAssignment | None:
+        return self.assignments[0] if self.assignments else None

@@ -1,0 +1,216 @@
+"""From a validated ModelDeployment and the known pools to a PlacementDecision (pure).
+
+This is the composition of the pure layers: spec -> sizing request -> per-pool engine and sizing ->
+replica split. The CLI (`plan`, `render`) and the operator's reconcile both call `plan_model_deployment`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from genai_operator.api.enums import Engine, PlacementStrategy, Precision, QuantMethod, ScalingBackend, Tier
+from genai_operator.api.modeldeployment import ModelDeployment, ModelDeploymentSpec
+from genai_operator.placement.inventory import replicas_that_fit
+from genai_operator.placement.pools import default_pool
+from genai_operator.placement.split import Candidate, split_replicas
+from genai_operator.placement.types import PlacementDecision, Pool, PoolAssignment
+from genai_operator.settings import Settings
+from genai_operator.sizing.estimator import size_for_cpu, size_model
+from genai_operator.sizing.gpu_catalog import gpu_by_key
+from genai_operator.sizing.model_catalog import lookup_model, parse_parameter_count, shape_from_parameters
+from genai_operator.sizing.types import GpuType, ModelShape, SizingDecision, SizingRequest
+
+# Memory assumed for a CPU-only pool whose nodes are not known (offline, no inventory).
+UNKNOWN_CPU_NODE_BYTES = 16 * 2**30
+
+
+class SpecError(ValueError):
+    """A spec that passed the schema but cannot be planned; `field` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class PoolPlan:
+    """The per-pool answer before replicas are split."""
+
+    pool: Pool
+    engine: Engine
+    sizing: SizingDecision
+
+
+def model_shape(spec: ModelDeploymentSpec) -> tuple[int, ModelShape]:
+    """Parameter count and attention shape from the spec, the catalog, or a heuristic, in that order."""
+    source = spec.model
+    known = lookup_model(source.uri)
+    parameters: int | None = None
+    if source.parameters:
+        try:
+            parameters = parse_parameter_count(source.parameters)
+        except ValueError as exc:
+            raise SpecError("spec.model.parameters", f"{exc}; write a count such as 8B or 500M") from None
+    if source.architecture is not None:
+        arch = source.architecture
+        params = parameters or (known.parameters if known else None)
+        if params is None:
+            raise SpecError("spec.model.parameters", "needed with spec.model.architecture for a model the "
+                            "catalog does not know; write a count such as 8B")
+        shape = ModelShape(
+            key="custom", aliases=(), parameters=params, layers=arch.layers,
+            attention_heads=arch.attention_heads or max(arch.hidden_size // arch.head_dim, arch.kv_heads),
+            kv_heads=arch.kv_heads, head_dim=arch.head_dim, hidden_size=arch.hidden_size,
+            vocab_size=arch.vocab_size, experts=arch.experts)
+        return params, shape
+    if known is not None:
+        return parameters or known.parameters, known
+    if parameters is None:
+        raise SpecError("spec.model.parameters", f"the model catalog does not know {source.uri}; set "
+                        "spec.model.parameters (e.g. 8B) and, for an exact KV-cache size, spec.model.architecture")
+    return parameters, shape_from_parameters(parameters)
+
+
+def resolve_engine(spec: ModelDeploymentSpec, pool: Pool) -> Engine:
+    """Auto: llama.cpp for GGUF, CPU-only and edge pools (unless the pool says otherwise), else vLLM."""
+    if spec.engine != Engine.AUTO:
+        return spec.engine
+    if spec.quantization.method == QuantMethod.GGUF:
+        return Engine.LLAMA_CPP
+    defaults = pool.engine_defaults
+    if defaults is not None and defaults.engine != Engine.AUTO:
+        return defaults.engine
+    if pool.cpu_only or pool.tier == Tier.EDGE:
+        return Engine.LLAMA_CPP
+    return Engine.VLLM
+
+
+def sizing_request(spec: ModelDeploymentSpec, pool: Pool, engine: Engine) -> SizingRequest:
+    parameters, shape = model_shape(spec)
+    quant = spec.quantization
+    precision, method, gguf_type = quant.precision, quant.method, quant.gguf_type
+    defaults = pool.engine_defaults
+    # Pool defaults fill only what the user left on Auto, and only for the engine they were written for.
+    if defaults is not None and precision == Precision.AUTO and method == QuantMethod.NONE:
+        if defaults.engine in (Engine.AUTO, engine):
+            precision = defaults.precision
+            if defaults.method is not None and (defaults.method != QuantMethod.GGUF or engine == Engine.LLAMA_CPP):
+                method = defaults.method
+                gguf_type = defaults.gguf_type if method == QuantMethod.GGUF else None
+    gpu_count = spec.resources.gpu.count
+    return SizingRequest(
+        parameters=parameters, shape=shape, precision=precision, method=method, gguf_type=gguf_type,
+        kv_cache=quant.kv_cache, max_context=spec.serving.max_context_length,
+        max_sequences=spec.serving.max_concurrent_sequences,
+        gpu_memory_utilization_percent=spec.serving.gpu_memory_utilization_percent,
+        engine=engine, gpu_count=None if gpu_count == "Auto" else int(gpu_count))
+
+
+def allowed_gpus(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> tuple[list[GpuType], str | None]:
+    """GPU types a replica may use on this pool, and why none when the list is empty."""
+    wanted = spec.resources.gpu.types
+    if pool.gpu is not None:
+        if wanted and pool.gpu.key not in wanted:
+            return [], f"pool {pool.name} has {pool.gpu.key}, not one of spec.resources.gpu.types ({', '.join(wanted)})"
+        return [pool.gpu], None
+    names = wanted or list(settings.default_gpu_types)
+    gpus: list[GpuType] = []
+    for name in names:
+        gpu = gpu_by_key(name)
+        if gpu is None:
+            raise SpecError("spec.resources.gpu.types", f"unknown GPU type {name!r}; use a catalog key such as "
+                            "nvidia-l4, nvidia-a100-80gb or nvidia-h100-80gb (`genai-operator plan --help`)")
+        gpus.append(gpu)
+    return gpus, None
+
+
+def plan_pool(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> PoolPlan | str:
+    """Engine and sizing for one pool, or the reason the model cannot go there."""
+    engine = resolve_engine(spec, pool)
+    if pool.cpu_only:
+        if engine != Engine.LLAMA_CPP:
+            return f"pool {pool.name} has no GPUs and engine {engine.value} needs one (llama.cpp runs on CPU)"
+        memory = pool.capacity.max_memory_bytes_per_node if pool.capacity and pool.capacity.nodes else 0
+        decision = size_for_cpu(sizing_request(spec, pool, engine), memory or UNKNOWN_CPU_NODE_BYTES)
+    else:
+        gpus, why_not = allowed_gpus(spec, pool, settings)
+        if not gpus:
+            return why_not or f"pool {pool.name}: no allowed GPU type"
+        decision = size_model(sizing_request(spec, pool, engine), gpus)
+    if not decision.fits:
+        return f"pool {pool.name}: " + "; ".join(decision.reasons)
+    return PoolPlan(pool=pool, engine=engine, sizing=decision)
+
+
+def candidate_pools(md: ModelDeployment, pools: Sequence[Pool] | None) -> tuple[list[Pool], list[str]]:
+    """The pools the placement policy allows, in preference order, and notes on names that do not exist."""
+    placement = md.spec.placement
+    if pools is None:
+        return [default_pool(placement.tier if placement else None)], []
+    by_name = {p.name: p for p in pools}
+    if placement is None:
+        return sorted(pools, key=lambda p: (p.cpu_only, p.name)), []
+    if placement.pools is not None:
+        missing = [n for n in placement.pools if n not in by_name]
+        notes = [f"pool {n} does not exist (no PlacementPool and no discovered pool of that name)"
+                 for n in missing]
+        return [by_name[n] for n in placement.pools if n in by_name], notes
+    return sorted((p for p in pools if p.tier == placement.tier), key=lambda p: p.name), []
+
+
+def plan_model_deployment(md: ModelDeployment, pools: Sequence[Pool] | None = None,
+                          settings: Settings | None = None) -> PlacementDecision:
+    """Where the replicas go and how each pool's replicas are sized; raises SpecError for unusable specs."""
+    settings = settings or Settings()
+    spec = md.spec
+    candidates, reasons = candidate_pools(md, pools)
+    plans: list[PoolPlan] = []
+    for pool in candidates:
+        result = plan_pool(spec, pool, settings)
+        if isinstance(result, str):
+            reasons.append(result)
+        else:
+            plans.append(result)
+    if not plans:
+        if not candidates:
+            reasons.append("no pool matches spec.placement")
+        return PlacementDecision(assignments=(), fits=False, reasons=tuple(reasons))
+    shares, unplaced = split_replicas(
+        spec.replicas, [_candidate(p) for p in plans],
+        spec.placement.strategy if spec.placement else PlacementStrategy.ORDERED,
+        spec.placement.spillover if spec.placement else True)
+    by_name = {p.pool.name: p for p in plans}
+    assignments = [PoolAssignment(pool=by_name[s.name].pool, replicas=s.replicas, engine=by_name[s.name].engine,
+                                  sizing=by_name[s.name].sizing, reason=s.reason) for s in shares]
+    if not assignments:
+        # Zero replicas asked for: keep the primary pool's sizing so status still shows the plan.
+        first = plans[0]
+        assignments = [PoolAssignment(pool=first.pool, replicas=0, engine=first.engine, sizing=first.sizing,
+                                      reason="scaled to zero")]
+    if unplaced:
+        reasons.append(f"{unplaced} replica(s) exceed the free capacity of the allowed pools and stay pending")
+    return PlacementDecision(assignments=tuple(assignments), fits=True, reasons=tuple(reasons))
+
+
+def _candidate(plan: PoolPlan) -> Candidate:
+    pool, sizing = plan.pool, plan.sizing
+    room: int | None = None
+    if pool.capacity is not None and not pool.autoscaled:
+        room = replicas_that_fit(pool.capacity, sizing.gpus_per_replica, sizing.estimate.total_bytes)
+    cost = None
+    if pool.cost_per_gpu_hour is not None:
+        cost = pool.cost_per_gpu_hour * max(sizing.gpus_per_replica, 1)
+    return Candidate(name=pool.name, room=room, cost_per_replica_hour=cost)
+
+
+def resolve_backend(spec: ModelDeploymentSpec, keda_available: bool) -> ScalingBackend | None:
+    """The autoscaler kind to render: None without scaling; Auto takes KEDA when present or for scale to zero."""
+    scaling = spec.scaling
+    if scaling is None:
+        return None
+    if scaling.backend != ScalingBackend.AUTO:
+        return scaling.backend
+    if keda_available or scaling.min_replicas == 0:
+        return ScalingBackend.KEDA
+    return ScalingBackend.HPA

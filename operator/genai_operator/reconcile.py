@@ -1,0 +1,170 @@
+"""Desired vs observed children -> actions; status and conditions; events worth posting. Pure.
+
+Drift is "a desired field differs from what the server holds": desired must be a subset of observed.
+Fields the API server or other controllers add (defaults, status, extra labels) are not drift, so a
+converged object compares equal and a resync writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from genai_operator.api.enums import ConditionStatus
+from genai_operator.api.status import DEGRADED, PROGRESSING, READY, SPEC_VALID
+from genai_operator.kube.resources import Resource, resource_of
+
+ChildKey = tuple[str, str]  # (kind, name)
+Verb = Literal["create", "replace", "delete"]
+
+
+@dataclass(frozen=True)
+class Action:
+    verb: Verb
+    resource: Resource
+    obj: dict[str, Any]  # desired object (create/replace) or the observed one (delete)
+
+    @property
+    def name(self) -> str:
+        return str(self.obj["metadata"]["name"])
+
+
+def child_key(obj: Mapping[str, Any]) -> ChildKey:
+    return str(obj["kind"]), str(obj["metadata"]["name"])
+
+
+def is_subset(desired: Any, observed: Any) -> bool:
+    """Every value in `desired` is present and equal in `observed` (dicts recursively, lists item by item)."""
+    if isinstance(desired, Mapping):
+        if not isinstance(observed, Mapping):
+            return False
+        return all(k in observed and is_subset(v, observed[k]) for k, v in desired.items())
+    if isinstance(desired, list):
+        if not isinstance(observed, list) or len(desired) != len(observed):
+            return False
+        return all(is_subset(d, o) for d, o in zip(desired, observed, strict=True))
+    if isinstance(desired, int | float) and isinstance(observed, int | float) and not isinstance(desired, bool):
+        return desired == observed
+    return bool(desired == observed)
+
+
+def is_drifted(desired: Mapping[str, Any], observed: Mapping[str, Any]) -> bool:
+    meta, ometa = desired.get("metadata", {}), observed.get("metadata", {})
+    for field in ("labels", "annotations", "ownerReferences"):
+        if field in meta and not is_subset(meta[field], ometa.get(field)):
+            return True
+    body = {k: v for k, v in desired.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+    return not is_subset(body, observed)
+
+
+def diff_children(desired: Sequence[dict[str, Any]], observed: Mapping[ChildKey, dict[str, Any]]
+                  ) -> list[Action]:
+    """Creates for missing children, replaces for drifted ones, deletes for owned children no longer wanted."""
+    actions: list[Action] = []
+    wanted = set()
+    for obj in desired:
+        key = child_key(obj)
+        wanted.add(key)
+        current = observed.get(key)
+        if current is None:
+            actions.append(Action("create", resource_of(obj), obj))
+        elif is_drifted(obj, current):
+            replacement = _with_identity(obj, current)
+            actions.append(Action("replace", resource_of(obj), replacement))
+    for key, current in sorted(observed.items()):
+        if key not in wanted:
+            actions.append(Action("delete", resource_of(current), current))
+    return actions
+
+
+def _with_identity(desired: dict[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """A full replacement keeps the server's identity fields and optimistic-concurrency token.
+
+    Labels and annotations others added are kept too; ours win on conflict.
+    """
+    meta = dict(desired["metadata"])
+    cmeta = current.get("metadata", {})
+    meta["resourceVersion"] = cmeta.get("resourceVersion")
+    meta["labels"] = {**(cmeta.get("labels") or {}), **(meta.get("labels") or {})}
+    annotations = {**(cmeta.get("annotations") or {}), **(meta.get("annotations") or {})}
+    if annotations:
+        meta["annotations"] = annotations
+    out = {**desired, "metadata": {k: v for k, v in meta.items() if v is not None}}
+    if desired.get("kind") == "Service" and "clusterIP" in (current.get("spec") or {}):
+        # clusterIP is immutable and server-assigned; a replace must carry it.
+        out["spec"] = {**desired.get("spec", {}), "clusterIP": current["spec"]["clusterIP"]}
+    return out
+
+
+# -- conditions ----------------------------------------------------------------------------------------
+
+def condition(type_: str, status: bool | None, reason: str, message: str) -> dict[str, Any]:
+    value = ConditionStatus.UNKNOWN if status is None else (ConditionStatus.TRUE if status else ConditionStatus.FALSE)
+    return {"type": type_, "status": value.value, "reason": reason, "message": message}
+
+
+def merge_conditions(old: Sequence[Mapping[str, Any]] | None, new: Sequence[dict[str, Any]], now: str,
+                     generation: int | None) -> list[dict[str, Any]]:
+    """metav1.Condition semantics: lastTransitionTime moves only when status flips."""
+    previous = {c.get("type"): c for c in old or []}
+    merged = []
+    for cond in new:
+        before = previous.get(cond["type"])
+        changed = before is None or before.get("status") != cond["status"]
+        stamp = now if changed or not before or not before.get("lastTransitionTime") else before["lastTransitionTime"]
+        entry = {**cond, "lastTransitionTime": stamp}
+        if generation is not None:
+            entry["observedGeneration"] = generation
+        merged.append(entry)
+    return merged
+
+
+def deployment_counts(observed: Mapping[ChildKey, Mapping[str, Any]], name: str) -> tuple[int, int, bool]:
+    """(replicas observed, ready replicas, rollout done) of one child Deployment."""
+    dep = observed.get(("Deployment", name))
+    if dep is None:
+        return 0, 0, False
+    status = dep.get("status") or {}
+    spec_replicas = int((dep.get("spec") or {}).get("replicas", 1))
+    ready = int(status.get("readyReplicas") or 0)
+    generation = (dep.get("metadata") or {}).get("generation")
+    done = (status.get("observedGeneration") == generation and int(status.get("updatedReplicas") or 0) >= spec_replicas
+            and ready >= spec_replicas)
+    return int(status.get("replicas") or 0), ready, done
+
+
+@dataclass(frozen=True)
+class Event:
+    type: Literal["Normal", "Warning"]
+    reason: str
+    message: str
+
+
+def transition_events(old: Mapping[str, Any] | None, new: Mapping[str, Any], created: int) -> list[Event]:
+    """Events for transitions a human cares about; a steady state posts nothing."""
+    old = old or {}
+    events: list[Event] = []
+    if created:
+        events.append(Event("Normal", "Created", f"created {created} object(s)"))
+    before = {c.get("type"): c for c in old.get("conditions") or []}
+    after = {c.get("type"): c for c in new.get("conditions") or []}
+
+    def flipped(type_: str, to: str) -> Mapping[str, Any] | None:
+        cond = after.get(type_)
+        prev = before.get(type_)
+        if cond and cond.get("status") == to and (prev is None or prev.get("status") != to):
+            return cond
+        return None
+
+    if cond := flipped(SPEC_VALID, "False"):
+        events.append(Event("Warning", str(cond["reason"]), str(cond["message"])))
+    if cond := flipped(READY, "True"):
+        events.append(Event("Normal", "Ready", str(cond["message"])))
+    if cond := flipped(DEGRADED, "True"):
+        events.append(Event("Warning", str(cond["reason"]), str(cond["message"])))
+    desired_before = sum(p.get("replicas", 0) for p in old.get("placement") or [])
+    desired_after = sum(p.get("replicas", 0) for p in new.get("placement") or [])
+    if old.get("placement") is not None and desired_before != desired_after:
+        events.append(Event("Normal", "Scaled", f"scaled from {desired_before} to {desired_after} replica(s)"))
+    return events

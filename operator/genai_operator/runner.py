@@ -1,0 +1,64 @@
+"""Starting the operator: Kopf settings (tuned and explained), registry, runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+
+import kopf
+
+from genai_operator import API_GROUP
+from genai_operator.handlers import build_registry
+from genai_operator.runtime import OperatorRuntime, RunOptions
+from genai_operator.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def kopf_settings(standalone: bool) -> kopf.OperatorSettings:
+    settings = kopf.OperatorSettings()
+    # Our own storage prefix, never Kopf's default: changing storage later would re-run create handlers.
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=API_GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=API_GROUP, key="last-handled-configuration")
+    settings.persistence.finalizer = f"{API_GROUP}/kopf-finalizer"
+    # Only warnings become Kubernetes Events; transitions are posted explicitly, once each.
+    settings.posting.level = logging.WARNING
+    # Events of one object within this window are batched into one; small, since handlers only enqueue.
+    settings.batching.batch_window = 0.05
+    # Watches are re-established by the server every ~10 min; the client gives up a bit later.
+    settings.watching.server_timeout = 600
+    settings.watching.client_timeout = 660
+    settings.watching.connect_timeout = 30
+    settings.networking.request_timeout = 60
+    settings.peering.standalone = standalone
+    settings.peering.name = "genai-operator"
+    settings.peering.mandatory = not standalone
+    return settings
+
+
+async def operator_main(options: RunOptions, *, namespaces: Sequence[str] = (), clusterwide: bool = True,
+                        standalone: bool = True, stop_flag: asyncio.Event | None = None,
+                        ready_flag: asyncio.Event | threading.Event | None = None) -> None:
+    """The `genai-operator run` code path, as a coroutine (the CLI, the demo and the tests all use it)."""
+    indexers = kopf.OperatorIndexers()
+    runtime = OperatorRuntime(options, indexers.indices)
+    await kopf.operator(
+        registry=build_registry(), settings=kopf_settings(standalone), indexers=indexers,
+        memo=kopf.Memo(runtime=runtime), standalone=standalone, clusterwide=clusterwide and not namespaces,
+        namespaces=list(namespaces), stop_flag=stop_flag, ready_flag=ready_flag)
+
+
+def run_operator(*, namespaces: Sequence[str], all_namespaces: bool, metrics_port: int, standalone: bool,
+                 kubeconfig: str | None, verbose: bool) -> int:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = RunOptions(kubeconfig=kubeconfig, metrics_port=metrics_port, settings=Settings.from_env())
+    try:
+        asyncio.run(operator_main(options, namespaces=namespaces, clusterwide=all_namespaces,
+                                  standalone=standalone))
+    except KeyboardInterrupt:
+        return 0
+    return 0

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The project's test command (the README's second line): set-up on a fresh machine, lint, type-check, test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+echo "== ruff"; ruff check operator tests bench
+echo "== mypy (strict on the package)"; mypy
+echo "== pytest"; python -m pytest -q "$@"
+echo "== demo"; genai-operator demo --timeout 120 > /tmp/genai-operator-demo.txt && tail -n 30 /tmp/genai-operator-demo.txt
