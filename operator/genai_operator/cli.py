@@ -142,7 +142,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     deployments, inline_pools = _deployments(args.filename)
     pools = _inventory(args.nodes, args.pools, inline_pools)
-    entries = plan_all(deployments, pools, Settings.from_env())
+    try:
+        entries = plan_all(deployments, pools, Settings.from_env())
+    except SpecError as exc:
+        raise UsageError(str(exc)) from None
     if args.output == "json":
         print(json.dumps(entries, indent=2))
     else:

@@ -39,13 +39,16 @@ def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, 
 
 def plan_all(deployments: Sequence[ModelDeployment], pools: list[Pool] | None,
              settings: Settings) -> list[dict[str, Any]]:
-    """Plan every ModelDeployment in turn; each one's replicas consume pool capacity for the next."""
+    """Plan every ModelDeployment in turn; each one's replicas consume pool capacity for the next.
+
+    Raises SpecError (bad input, not a capacity answer) naming the ModelDeployment and the field.
+    """
     entries = []
     for md in deployments:
         try:
             decision = plan_model_deployment(md, pools, settings)
         except SpecError as exc:
-            decision = PlacementDecision(assignments=(), fits=False, reasons=(str(exc),))
+            raise SpecError(exc.field, f"{md.key()}: {exc}") from None
         entries.append(report_entry(md, decision))
         if pools is not None:
             taken = {a.pool.name: a for a in decision.assignments}

@@ -29,7 +29,8 @@ class SpecError(ValueError):
     """A spec that passed the schema but cannot be planned; `field` names the offending field."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+        super().__init__(message if message.startswith(field) or "/" in message.split(":")[0]
+                         else f"{field}: {message}")
         self.field = field
 
 
@@ -166,15 +167,20 @@ def plan_model_deployment(md: ModelDeployment, pools: Sequence[Pool] | None = No
     spec = md.spec
     candidates, reasons = candidate_pools(md, pools)
     plans: list[PoolPlan] = []
+    rejected: list[str] = []
+    named = set(spec.placement.pools or ()) if spec.placement else set()
     for pool in candidates:
         result = plan_pool(spec, pool, settings)
         if isinstance(result, str):
-            reasons.append(result)
+            rejected.append(result)
+            if pool.name in named:  # the user asked for this pool: say why it was skipped
+                reasons.append(result)
         else:
             plans.append(result)
     if not plans:
         if not candidates:
             reasons.append("no pool matches spec.placement")
+        reasons.extend(r for r in rejected if r not in reasons)
         return PlacementDecision(assignments=(), fits=False, reasons=tuple(reasons))
     shares, unplaced = split_replicas(
         spec.replicas, [_candidate(p) for p in plans],

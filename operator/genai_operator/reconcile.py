@@ -44,8 +44,8 @@ def is_subset(desired: Any, observed: Any) -> bool:
         if not isinstance(observed, list) or len(desired) != len(observed):
             return False
         return all(is_subset(d, o) for d, o in zip(desired, observed, strict=True))
-    if isinstance(desired, int | float) and isinstance(observed, int | float) and not isinstance(desired, bool):
-        return desired == observed
+    if isinstance(desired, bool) or isinstance(observed, bool):
+        return type(desired) is type(observed) and desired == observed
     return bool(desired == observed)
 
 

@@ -41,7 +41,7 @@ def read_documents(path: str, stdin_text: str | None = None) -> list[tuple[str, 
         files = sorted(p for p in target.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
         if not files:
             raise ManifestError(f"{path}: no *.yaml files in this directory")
-    elif target.is_file():
+    elif target.exists():
         files = [target]
     else:
         raise ManifestError(f"{path}: no such file or directory")

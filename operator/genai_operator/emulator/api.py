@@ -43,7 +43,8 @@ class HttpApi:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def serve(self, raw: aiohttp.web.BaseRequest, target: Target, body: bytes) -> aiohttp.web.StreamResponse:
+    async def serve(self, raw: aiohttp.web.BaseRequest, target: Target,
+                    body: bytes) -> aiohttp.web.StreamResponse:
         try:
             return await self._dispatch(raw, target, body)
         except errors.ApiError as exc:
@@ -59,12 +60,12 @@ class HttpApi:
         namespace = target.namespace
         if target.name is None:
             if method == 'GET' and params.get('watch') in ('true', '1'):
-                return await WatchStream(self.store, self._watch_query(spec, namespace, None, params)).serve(raw)
+                return await self._watch(raw, spec, namespace, None, params)
             if method == 'GET':
                 return json_answer(self._list(spec, namespace, params))
             if method == 'POST':
                 if spec.namespaced and namespace is None:
-                    raise errors.ApiError(405, f'create of {spec.group_resource} needs a namespace in the URL')
+                    raise errors.ApiError(405, f'{spec.group_resource} is namespaced: POST to a namespace')
                 return json_answer(self.store.create(spec, namespace, self._body(raw, body)), 201)
             if method == 'DELETE':
                 return json_answer(self._delete_collection(spec, namespace, params, raw, body))
@@ -73,11 +74,12 @@ class HttpApi:
         name = target.name
         if target.subresource is None:
             if method == 'GET' and params.get('watch') in ('true', '1'):
-                return await WatchStream(self.store, self._watch_query(spec, namespace, name, params)).serve(raw)
+                return await self._watch(raw, spec, namespace, name, params)
             if method == 'GET':
                 return json_answer(self._render(spec, self._get(spec, namespace, name)))
             if method == 'PUT':
-                return json_answer(self._render(spec, self.store.replace(spec, namespace, name, self._body(raw, body))))
+                replaced = self.store.replace(spec, namespace, name, self._body(raw, body))
+                return json_answer(self._render(spec, replaced))
             if method == 'PATCH':
                 content_type = raw.content_type
                 patched = self.store.patch(spec, namespace, name, content_type,
@@ -91,16 +93,17 @@ class HttpApi:
         if sub not in _SUBRESOURCES or sub not in spec.subresources:
             raise errors.ApiError(404, f'{spec.group_resource} has no subresource {sub!r}')
         if method == 'GET':
-            current = self._get(spec, namespace, name)
-            return json_answer(self.store.scale_of(spec, current) if sub == 'scale' else self._render(spec, current))
-        if method == 'PUT':
+            result = self._get(spec, namespace, name)
+        elif method == 'PUT':
             result = self.store.replace(spec, namespace, name, self._body(raw, body), subresource=sub)
         elif method == 'PATCH':
             result = self.store.patch(spec, namespace, name, raw.content_type,
                                       self._body(raw, body, yaml_ok=True), subresource=sub)
         else:
             raise errors.ApiError(405, f'{method} is not allowed on {sub}')
-        return json_answer(self.store.scale_of(spec, result) if sub == 'scale' else self._render(spec, result))
+        if sub == 'scale':
+            return json_answer(self.store.scale_of(spec, result))
+        return json_answer(self._render(spec, result))
 
     # -- verbs with more than a line ----------------------------------------------------------
 
@@ -161,12 +164,18 @@ class HttpApi:
 
     def _delete_collection(self, spec: ResourceSpec, namespace: str | None, params: Mapping[str, str],
                            raw: aiohttp.web.BaseRequest, body: bytes) -> dict[str, Any]:
-        listed = self._list(spec, namespace, {k: v for k, v in params.items() if k not in ('limit', 'continue')})
+        unpaged = {k: v for k, v in params.items() if k not in ('limit', 'continue')}
+        listed = self._list(spec, namespace, unpaged)
         for obj in listed['items']:
             meta = obj['metadata']
             if self.store.get(spec, meta.get('namespace'), meta['name']) is not None:
                 self._delete(spec, meta.get('namespace'), meta['name'], params, raw, body)
         return listed
+
+    async def _watch(self, raw: aiohttp.web.BaseRequest, spec: ResourceSpec, namespace: str | None,
+                     name: str | None, params: Mapping[str, str]) -> aiohttp.web.StreamResponse:
+        query = self._watch_query(spec, namespace, name, params)
+        return await WatchStream(self.store, query).serve(raw)
 
     def _watch_query(self, spec: ResourceSpec, namespace: str | None, name: str | None,
                      params: Mapping[str, str]) -> WatchQuery:

@@ -13,6 +13,8 @@ from genai_operator.emulator.resources import ResourceSpec, ScaleSpec
 from genai_operator.emulator.schema import version_schema
 
 CRD_API_VERSION = 'apiextensions.k8s.io/v1'
+# libyaml's loader is ~10x faster on big inventories; the pure-Python one is the fallback.
+YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
 
 
 def iter_yaml_documents(paths: Iterable[str | os.PathLike[str]]) -> Iterator[dict[str, Any]]:
@@ -22,7 +24,7 @@ def iter_yaml_documents(paths: Iterable[str | os.PathLike[str]]) -> Iterator[dic
         files = sorted([*path.glob('*.yaml'), *path.glob('*.yml')]) if path.is_dir() else [path]
         for file in files:
             with file.open(encoding='utf-8') as stream:
-                for doc in yaml.safe_load_all(stream):
+                for doc in yaml.load_all(stream, Loader=YAML_LOADER):
                     yield from _unwrap(doc)
 
 

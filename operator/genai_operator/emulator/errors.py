@@ -57,10 +57,12 @@ def status_body(
         'kind': 'Status',
         'metadata': {},
         'status': 'Success' if code < 400 else 'Failure',
-        'message': message,
-        'reason': reason,
         'code': code,
     }
+    if message:
+        body['message'] = message
+    if reason:
+        body['reason'] = reason
     if details:
         body['details'] = dict(details)
     return body

@@ -96,10 +96,12 @@ class Store(StoreBase):
         meta = old['metadata']
         preconditions = preconditions or {}
         if preconditions.get('uid') not in (None, meta.get('uid')):
-            raise errors.conflict(spec, name, f'Precondition failed: UID in precondition: '
-                                              f'{preconditions["uid"]}, UID in object meta: {meta.get("uid")}')
+            wanted, actual = preconditions['uid'], meta.get('uid')
+            raise errors.conflict(spec, name, f'Precondition failed: UID in precondition: {wanted}, '
+                                              f'UID in object meta: {actual}')
         self._check_version(spec, old, preconditions.get('resourceVersion'))
-        return self.mark_deleted(spec, old, orphan=propagation == 'Orphan', foreground=propagation == 'Foreground')
+        return self.mark_deleted(spec, old, orphan=propagation == 'Orphan',
+                                 foreground=propagation == 'Foreground')
 
     def apply(self, obj: Mapping[str, Any]) -> Body:
         """Create or fully replace, writing status as given (the test helper's semantics)."""

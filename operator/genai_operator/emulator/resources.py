@@ -118,12 +118,14 @@ KEDA_RESOURCES: tuple[ResourceSpec, ...] = (
 )
 
 PROMETHEUS_OPERATOR_RESOURCES: tuple[ResourceSpec, ...] = (
-    _ns('monitoring.coreos.com', 'v1', 'servicemonitors', 'ServiceMonitor', shortnames=('smon',), custom=True),
+    _ns('monitoring.coreos.com', 'v1', 'servicemonitors', 'ServiceMonitor', shortnames=('smon',),
+        custom=True),
     _ns('monitoring.coreos.com', 'v1', 'podmonitors', 'PodMonitor', shortnames=('pmon',), custom=True),
 )
 
 
-def default_resources(*, with_keda: bool = False, with_prometheus_operator: bool = False) -> list[ResourceSpec]:
+def default_resources(*, with_keda: bool = False,
+                      with_prometheus_operator: bool = False) -> list[ResourceSpec]:
     specs = [*CORE_RESOURCES, *GENAI_RESOURCES]
     if with_keda:
         specs += KEDA_RESOURCES

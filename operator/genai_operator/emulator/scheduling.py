@@ -76,7 +76,8 @@ def _untolerated_taint(pod: Mapping[str, Any], node: Mapping[str, Any]) -> Mappi
     if not is_ready(node):
         taints.append({'key': 'node.kubernetes.io/not-ready', 'effect': 'NoSchedule'})
     for taint in taints:
-        if taint.get('effect') in _BLOCKING_EFFECTS and not tolerates(tolerations, taint):
+        if isinstance(taint, Mapping) and taint.get('effect') in _BLOCKING_EFFECTS \
+                and not tolerates(tolerations, taint):
             return taint
     return None
 
@@ -85,7 +86,7 @@ def is_ready(node: Mapping[str, Any]) -> bool:
     """Nodes without conditions count as ready (hand-written inventories often omit them)."""
     for condition in (node.get('status') or {}).get('conditions') or []:
         if condition.get('type') == 'Ready':
-            return condition.get('status') == 'True'
+            return bool(condition.get('status') == 'True')
     return True
 
 

@@ -42,12 +42,12 @@ def _walk_object(value: dict[str, Any], schema: Mapping[str, Any], *, root: bool
         if root and key in _ROOT_KEEP:
             result[key] = item  # even when the schema declares `metadata: {type: object}`
         elif key in properties:
+            if item is None and not properties[key].get('nullable'):
+                continue  # pruned before defaulting, as kube-apiserver does with non-nullable nulls
             result[key] = _walk(item, properties[key])
         elif isinstance(additional, Mapping):
             result[key] = _walk(item, additional)
-        elif additional is True or preserve:
-            result[key] = item
-        elif embedded and key in _ROOT_KEEP:
+        elif additional is True or preserve or (embedded and key in _ROOT_KEEP):
             result[key] = item
         # else: pruned
     for key, prop in properties.items():

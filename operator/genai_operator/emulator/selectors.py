@@ -120,7 +120,9 @@ class FieldRequirement:
         current: Any = obj
         for part in self.path:
             current = current.get(part) if isinstance(current, Mapping) else None
-        actual = '' if current is None else str(current).lower() if isinstance(current, bool) else str(current)
+        if isinstance(current, bool):
+            current = str(current).lower()  # JSON spelling: true/false
+        actual = '' if current is None else str(current)
         return (actual != self.value) if self.negated else (actual == self.value)
 
 

@@ -58,10 +58,12 @@ def _condition(kind: str, status: str, when: str, reason: str | None = None,
 
 def unschedulable_status(pod: Mapping[str, Any], message: str) -> dict[str, Any]:
     status = dict(pod.get('status') or {})
-    previous = next((c for c in status.get('conditions') or [] if c.get('type') == 'PodScheduled'), {})
+    previous: Mapping[str, Any] = next(
+        (c for c in status.get('conditions') or [] if c.get('type') == 'PodScheduled'), {})
     when = previous.get('lastTransitionTime') if previous.get('status') == 'False' else None
     status['phase'] = 'Pending'
-    status['conditions'] = [_condition('PodScheduled', 'False', when or now_rfc3339(), 'Unschedulable', message)]
+    status['conditions'] = [
+        _condition('PodScheduled', 'False', when or now_rfc3339(), 'Unschedulable', message)]
     return status
 
 

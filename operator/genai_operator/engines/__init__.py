@@ -2,13 +2,13 @@
 
 from genai_operator.engines.base import EngineContext, EngineMetrics, EnginePlan, EngineProfile
 from genai_operator.engines.registry import engine_profile
-from genai_operator.engines.source import UnsupportedModelSource
+from genai_operator.engines.source import UnsupportedModelSourceError
 
 __all__ = [
     "EngineContext",
     "EngineMetrics",
     "EnginePlan",
     "EngineProfile",
-    "UnsupportedModelSource",
+    "UnsupportedModelSourceError",
     "engine_profile",
 ]

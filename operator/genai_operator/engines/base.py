@@ -62,7 +62,7 @@ class EngineContext:
 
     @property
     def gpu_resource(self) -> str:
-        """The extended resource to request: the pool's, unless it is the default and the GPU says otherwise."""
+        """The extended resource: the pool's, unless it is the default one and the GPU names another."""
         if self.pool.gpu_resource != DEFAULT_GPU_RESOURCE or self.gpu is None:
             return self.pool.gpu_resource
         return self.gpu.resource_name
@@ -94,7 +94,7 @@ class EngineContext:
 
     @property
     def gguf_type(self) -> GgufType:
-        """The GGUF file to serve: the spec's, else the pool's default, else the one matching the precision."""
+        """The GGUF file to serve: the spec's, else the pool's default, else the one for the precision."""
         if self.spec.quantization.gguf_type is not None:
             return self.spec.quantization.gguf_type
         defaults = self.pool.engine_defaults
@@ -187,7 +187,7 @@ def http_probe(path: str, *, period: int, timeout: int, failures: int) -> dict[s
 
 
 def common_env(engine_cache_vars: dict[str, str]) -> list[dict[str, Any]]:
-    """HOME and caches on writable volumes; telemetry off (an operator should not phone home for its users)."""
+    """HOME and caches on writable volumes; telemetry off (an operator should not phone home for users)."""
     values = {
         "HOME": CACHE_DIR,
         "USER": "engine",
@@ -202,7 +202,10 @@ def common_env(engine_cache_vars: dict[str, str]) -> list[dict[str, Any]]:
 def writable_volumes(shm_gib: int | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The cache and /tmp emptyDirs, plus a memory-backed /dev/shm when the engine shares tensors via NCCL."""
     volumes: list[dict[str, Any]] = [{"name": "cache", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]
-    mounts: list[dict[str, Any]] = [{"name": "cache", "mountPath": CACHE_DIR}, {"name": "tmp", "mountPath": TMP_DIR}]
+    mounts: list[dict[str, Any]] = [
+        {"name": "cache", "mountPath": CACHE_DIR},
+        {"name": "tmp", "mountPath": TMP_DIR},
+    ]
     if shm_gib:
         volumes.append({"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{shm_gib}Gi"}})
         mounts.append({"name": "shm", "mountPath": SHM_DIR})
@@ -210,7 +213,7 @@ def writable_volumes(shm_gib: int | None) -> tuple[list[dict[str, Any]], list[di
 
 
 def choose_image(ctx: EngineContext, default: str) -> str:
-    """Most specific wins: spec.serving.image, the pool's engineDefaults.image, Settings.images, the default."""
+    """Most specific wins: spec.serving.image, pool engineDefaults.image, Settings.images, the default."""
     if ctx.spec.serving.image:
         return ctx.spec.serving.image
     defaults = ctx.pool.engine_defaults

@@ -45,7 +45,7 @@ from genai_operator.engines.resources import (
 )
 from genai_operator.engines.source import (
     ModelLocation,
-    UnsupportedModelSource,
+    UnsupportedModelSourceError,
     credentials_env,
     parse_model_uri,
 )
@@ -79,7 +79,7 @@ def model_args(ctx: EngineContext, location: ModelLocation) -> list[str]:
         return ["--hf-repo", f"{location.repo}:{ctx.gguf_type.value}"]
     if location.scheme in ("pvc", "file"):
         return ["--model", location.path]
-    raise UnsupportedModelSource(
+    raise UnsupportedModelSourceError(
         f"{ctx.name}: llama.cpp loads one .gguf file from the Hugging Face Hub or a mounted path; write "
         f"hf://org/repo, pvc://claim/path/model.gguf or file:///path/model.gguf instead of {location.uri}")
 
@@ -87,7 +87,8 @@ def model_args(ctx: EngineContext, location: ModelLocation) -> list[str]:
 def llamacpp_args(ctx: EngineContext, location: ModelLocation) -> list[str]:
     serving = ctx.spec.serving
     sequences = serving.max_concurrent_sequences
-    args = model_args(ctx, location) + [
+    args = [
+        *model_args(ctx, location),
         "--host", "0.0.0.0",
         "--port", str(serving.port),
         "--alias", ctx.name,

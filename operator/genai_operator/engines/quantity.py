@@ -1,39 +1,15 @@
-"""Kubernetes quantities: parse the strings users write, format the bytes sizing computes.
-
-Only the forms the API accepts (see QUANTITY_PATTERN in api/modeldeployment.py): a decimal number with an
-optional m, k, M, G, T, Ki, Mi, Gi or Ti suffix.
-"""
+"""Quantities as the engines and builders write them; parsing is the package-wide genai_operator.quantity."""
 
 from __future__ import annotations
 
 import math
-import re
 from decimal import Decimal
 
+from genai_operator.quantity import parse_quantity
+
 GIB = 1024**3
-MIB = 1024**2
 
-_SUFFIXES: dict[str, Decimal] = {
-    "": Decimal(1),
-    "m": Decimal("0.001"),
-    "k": Decimal(10) ** 3,
-    "M": Decimal(10) ** 6,
-    "G": Decimal(10) ** 9,
-    "T": Decimal(10) ** 12,
-    "Ki": Decimal(1024),
-    "Mi": Decimal(1024) ** 2,
-    "Gi": Decimal(1024) ** 3,
-    "Ti": Decimal(1024) ** 4,
-}
-_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
-
-
-def parse_quantity(text: str) -> Decimal:
-    """The value of a quantity string ("500m" -> 0.5, "16Gi" -> 17179869184)."""
-    match = _QUANTITY.match(text.strip())
-    if match is None:
-        raise ValueError(f"{text!r} is not a Kubernetes quantity such as 4, 500m or 16Gi")
-    return Decimal(match.group(1)) * _SUFFIXES[match.group(2) or ""]
+__all__ = ["GIB", "cores", "gib", "parse_quantity", "plain_number"]
 
 
 def plain_number(value: Decimal) -> str:

@@ -23,7 +23,7 @@ VOLUME = "model-source"
 SCHEMES = ("hf", "s3", "gs", "oci", "pvc", "file")
 
 
-class UnsupportedModelSource(ValueError):
+class UnsupportedModelSourceError(ValueError):
     """The engine cannot load weights from this kind of URI; the message names the alternatives."""
 
 
@@ -49,12 +49,13 @@ class ModelLocation:
 def parse_model_uri(uri: str) -> ModelLocation:
     scheme, sep, rest = uri.partition("://")
     if not sep or scheme not in SCHEMES or not rest:
-        raise UnsupportedModelSource(f"spec.model.uri {uri!r}: write one of {', '.join(s + '://' for s in SCHEMES)}")
+        schemes = ", ".join(s + "://" for s in SCHEMES)
+        raise UnsupportedModelSourceError(f"spec.model.uri {uri!r}: write one of {schemes}")
     if scheme == "hf":
         body, _, revision = rest.partition("@")
         parts = [p for p in body.split("/") if p]
         if len(parts) < 2:
-            raise UnsupportedModelSource(f"spec.model.uri {uri!r}: write hf://org/model")
+            raise UnsupportedModelSourceError(f"spec.model.uri {uri!r}: write hf://org/model")
         repo = "/".join(parts[:2])
         file = "/".join(parts[2:]) or None
         return ModelLocation(uri, scheme, repo, repo, revision or None, file)
@@ -73,7 +74,8 @@ def parse_model_uri(uri: str) -> ModelLocation:
     return ModelLocation(uri, scheme, host_path, host_path, volumes=(volume,), mounts=(_mount(host_path),))
 
 
-def credentials_env(location: ModelLocation, secret: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def credentials_env(location: ModelLocation,
+                    secret: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(env, envFrom) that hand the download credentials to the engine without the operator reading them.
 
     optional: false makes a missing Secret or key block the pod with a clear event instead of a silent

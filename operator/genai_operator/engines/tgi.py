@@ -44,7 +44,7 @@ from genai_operator.engines.resources import (
 )
 from genai_operator.engines.source import (
     ModelLocation,
-    UnsupportedModelSource,
+    UnsupportedModelSourceError,
     credentials_env,
     parse_model_uri,
     pull_secrets,
@@ -121,9 +121,9 @@ class TgiEngine:
     def plan(self, ctx: EngineContext) -> EnginePlan:
         location = parse_model_uri(ctx.spec.model.uri)
         if location.scheme in ("s3", "gs") or location.file:
-            raise UnsupportedModelSource(
-                f"{ctx.name}: TGI loads a Hugging Face repository or a mounted directory; write hf://org/repo, "
-                f"pvc://claim/path or oci://image instead of {location.uri}")
+            raise UnsupportedModelSourceError(
+                f"{ctx.name}: TGI loads a Hugging Face repository or a mounted directory; write "
+                f"hf://org/repo, pvc://claim/path or oci://image instead of {location.uri}")
         shm = shm_gib(ctx.tensor_parallel)
         volumes, mounts = writable_volumes(shm)
         env, env_from = credentials_env(location, ctx.credentials)

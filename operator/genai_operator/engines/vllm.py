@@ -44,7 +44,7 @@ from genai_operator.engines.resources import (
 )
 from genai_operator.engines.source import (
     ModelLocation,
-    UnsupportedModelSource,
+    UnsupportedModelSourceError,
     credentials_env,
     parse_model_uri,
     pull_secrets,
@@ -126,7 +126,7 @@ class VllmEngine:
     def plan(self, ctx: EngineContext) -> EnginePlan:
         location = parse_model_uri(ctx.spec.model.uri)
         if location.file:
-            raise UnsupportedModelSource(
+            raise UnsupportedModelSourceError(
                 f"{ctx.name}: vLLM loads whole repositories; write hf://{location.repo} without a file path")
         shm = shm_gib(ctx.tensor_parallel)
         volumes, mounts = writable_volumes(shm)

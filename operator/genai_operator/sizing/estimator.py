@@ -38,7 +38,9 @@ def _serving_problem(request: SizingRequest) -> str:
 
 def _quantization_problem(request: SizingRequest, precision: Precision) -> str:
     try:
-        weight_format(precision, request.method, request.gguf_type, request.engine, model_shape(request).hidden_size)
+        weight_format(
+            precision, request.method, request.gguf_type, request.engine, model_shape(request).hidden_size
+        )
     except QuantizationError as error:
         return f"{model_name(request)} cannot be served as requested: {error}."
     return ""
@@ -47,12 +49,13 @@ def _quantization_problem(request: SizingRequest, precision: Precision) -> str:
 def _plain_estimate(request: SizingRequest, precision: Precision, *, cpu: bool) -> MemoryEstimate:
     """An estimate for a decision that cannot be made (the spec is inconsistent): the precision as
     if no quantization method had been named, so status still shows a meaningful size."""
+    engine = Engine.LLAMA_CPP if cpu else request.engine
     plain = replace(
         request,
         method=QuantMethod.NONE,
         gguf_type=None,
-        engine=Engine.VLLM if request.engine is Engine.TGI else request.engine,
-        precision=Precision.BF16 if precision is Precision.FP8 and cpu else precision,
+        engine=engine,
+        precision=Precision.BF16 if precision is Precision.FP8 and engine is Engine.LLAMA_CPP else precision,
         parameters=max(1, request.parameters),
         max_context=max(1, request.max_context),
         max_sequences=max(1, request.max_sequences),
@@ -62,7 +65,9 @@ def _plain_estimate(request: SizingRequest, precision: Precision, *, cpu: bool) 
     return estimate_memory(plain, plain.precision)
 
 
-def _refused(request: SizingRequest, precision: Precision, reason: str, *, cpu: bool = False) -> SizingDecision:
+def _refused(
+    request: SizingRequest, precision: Precision, reason: str, *, cpu: bool = False
+) -> SizingDecision:
     estimate = _plain_estimate(request, precision, cpu=cpu)
     return SizingDecision(False, estimate, None, 0, 1, (reason,))
 
@@ -77,7 +82,9 @@ def size_model(request: SizingRequest, gpus: Sequence[GpuType]) -> SizingDecisio
     if problem:
         return _refused(request, fallback, problem)
     if not allowed:
-        return _refused(request, fallback, "No GPU types are allowed for this model, so nothing can be sized.")
+        return _refused(
+            request, fallback, "No GPU types are allowed for this model, so nothing can be sized."
+        )
     found, attempts = first_fit(request, precisions, allowed, request.engine)
     if found is not None and found.estimate is not None:
         return SizingDecision(True, found.estimate, found.gpu, found.gpus, found.tensor_parallel)

@@ -21,9 +21,11 @@ _MIN_CONTEXT = 512  # below this a context suggestion would not be useful to any
 
 
 def model_name(request: SizingRequest) -> str:
-    if request.shape is not None:
-        return request.shape.key
-    return f"a {parameters_label(request.parameters)}-parameter model"
+    """The catalog key, or the size for models the catalog does not know (`custom`, `unknown-...`)."""
+    shape = request.shape
+    if shape is not None and shape.key != "custom" and not shape.key.startswith("unknown-"):
+        return shape.key
+    return f"A {parameters_label(request.parameters)}-parameter model"
 
 
 def format_label(estimate: MemoryEstimate) -> str:
@@ -54,13 +56,12 @@ def _largest_sentence(request: SizingRequest, largest: Attempt) -> str:
     if largest.blocker:
         return f"{head}, {largest.blocker}."
     budget = f"{gib(gpu.usable_bytes)} usable, {gib(largest.budget_bytes)} for the engine"
+    need = gib(largest.per_gpu_bytes)
+    if gpu.unified_memory:
+        return f"{head} ({budget}), runs one per replica and would need {need}."
     if request.gpu_count is not None:
-        where = f"with the requested {largest.gpus}"
-    elif largest.gpus == 1:
-        where = "on its one GPU per replica" if gpu.unified_memory else "on one GPU"
-    else:
-        where = f"even split across {largest.gpus}"
-    return f"{head} ({budget}), would need {gib(largest.per_gpu_bytes)} per GPU {where}."
+        return f"{head} ({budget}), would need {need} per GPU with the requested {largest.gpus}."
+    return f"{head} ({budget}), would need {need} per GPU even split {largest.gpus} ways."
 
 
 def _label_of(result: Attempt) -> str:
@@ -76,7 +77,7 @@ def _any_count_option(
     found, _ = first_fit(replace(request, gpu_count=None), precisions, gpus, engine)
     if found is None:
         return ""
-    return f"resources.gpu.count {found.gpus}: {_label_of(found)} on {_placement(found)}"
+    return f"spec.resources.gpu.count {found.gpus}: {_label_of(found)} on {_placement(found)}"
 
 
 def _lower_precision_option(request: SizingRequest, engine: Engine, gpus: tuple[GpuType, ...]) -> str:
@@ -100,7 +101,12 @@ def _catalog_option(
         if fits:
             best = min(
                 fits,
-                key=lambda r: (r.gpu.unified_memory != unified, r.gpu.vendor not in vendors, r.gpus, r.gpu.usable_bytes),
+                key=lambda r: (
+                    r.gpu.unified_memory != unified,
+                    r.gpu.vendor not in vendors,
+                    r.gpus,
+                    r.gpu.usable_bytes,
+                ),
             )
             return f"{_label_of(best)} on {_placement(best)} (a GPU type not allowed here)"
     return ""
@@ -118,34 +124,53 @@ def _largest_fitting(low: int, high: int, fits: Callable[[int], bool]) -> int:
     return best
 
 
-def _smaller_serving_option(request: SizingRequest, engine: Engine, precision: Precision, gpu: GpuType) -> str:
-    """Fewer concurrent sequences, or else a shorter context, that fit `gpu` at `precision`."""
+# Where a changed request fits at a precision: "at INT4 on 1x nvidia-l4", or "" when it does not.
+Where = Callable[[SizingRequest, Precision], str]
+# A serving field users can lower: its spec path, its floor, how to read it and how to change it.
+Knob = tuple[str, int, Callable[[SizingRequest], int], Callable[[SizingRequest, int], SizingRequest]]
+_SERVING_KNOBS: tuple[Knob, ...] = (
+    (
+        "spec.serving.maxConcurrentSequences",
+        1,
+        lambda r: r.max_sequences,
+        lambda r, n: replace(r, max_sequences=n),
+    ),
+    (
+        "spec.serving.maxContextLength",
+        _MIN_CONTEXT,
+        lambda r: r.max_context,
+        lambda r, n: replace(r, max_context=n),
+    ),
+)
 
-    def fits(changed: SizingRequest) -> Attempt | None:
-        result = attempt(changed, precision, gpu, engine)
-        return result if result.fits else None
 
-    sequences = _largest_fitting(
-        1, request.max_sequences - 1, lambda n: fits(replace(request, max_sequences=n)) is not None
-    )
-    if sequences:
-        found = fits(replace(request, max_sequences=sequences))
-        assert found is not None
-        return (
-            f"serving.maxConcurrentSequences {sequences} (instead of {request.max_sequences}) "
-            f"at {_label_of(found)} on {_placement(found)}"
-        )
-    context = _largest_fitting(
-        _MIN_CONTEXT, request.max_context - 1, lambda n: fits(replace(request, max_context=n)) is not None
-    )
-    if context:
-        found = fits(replace(request, max_context=context))
-        assert found is not None
-        return (
-            f"serving.maxContextLength {context} (instead of {request.max_context}) "
-            f"at {_label_of(found)} on {_placement(found)}"
-        )
+def _probe(
+    request: SizingRequest,
+    precision: Precision,
+    changed: Callable[[SizingRequest, int], SizingRequest],
+    where: Where,
+) -> Callable[[int], bool]:
+    return lambda n: bool(where(changed(request, n), precision))
+
+
+def _smaller_serving_option(request: SizingRequest, precisions: tuple[Precision, ...], where: Where) -> str:
+    """Fewer concurrent sequences, or else a shorter context, that fit at the first of `precisions`
+    where either does."""
+    for precision in precisions:
+        if where(request, precision):
+            continue  # fits as it is: the lower-precision option already says so
+        for field, low, current, changed in _SERVING_KNOBS:
+            value = _largest_fitting(low, current(request) - 1, _probe(request, precision, changed, where))
+            if value:
+                fits_at = where(changed(request, value), precision)
+                return f"{field} {value} (instead of {current(request)}) {fits_at}"
     return ""
+
+
+def _reduction_precisions(request: SizingRequest, lowest: Precision) -> tuple[Precision, ...]:
+    """The precision that failed, then (when the user chose it) the lowest the method allows."""
+    lower = lower_precisions(request, request.precision) if request.precision is not Precision.AUTO else ()
+    return (lowest, lower[-1]) if lower else (lowest,)
 
 
 def no_gpu_fit_reason(
@@ -162,20 +187,29 @@ def no_gpu_fit_reason(
         return f"{model_name(request)} cannot be served as requested: {error}."
     largest_gpu = max(gpus, key=lambda gpu: gpu.usable_bytes)
     largest = [a for a in attempts if a.gpu == largest_gpu and a.precision is lowest][-1]
+
+    def on_largest(changed: SizingRequest, precision: Precision) -> str:
+        result = attempt(changed, precision, largest_gpu, engine)
+        return f"at {_label_of(result)} on {_placement(result)}" if result.fits else ""
+
     options = [
         option
         for option in (
             _any_count_option(request, engine, precisions, gpus),
             _lower_precision_option(request, engine, gpus) if request.precision is not Precision.AUTO else "",
             _catalog_option(request, engine, precisions, gpus),
-            "" if largest.blocker else _smaller_serving_option(request, engine, lowest, largest_gpu),
+            ""
+            if largest.blocker
+            else _smaller_serving_option(request, _reduction_precisions(request, lowest), on_largest),
         )
         if option
     ]
     if options:
         advice = "Would fit: " + "; ".join(options) + "."
     else:
-        advice = f"No GPU in the catalog holds it on up to {GPU_COUNTS[-1]} GPUs per replica at this precision."
+        advice = (
+            f"No GPU in the catalog holds it on up to {GPU_COUNTS[-1]} GPUs per replica at this precision."
+        )
     return " ".join((need, _largest_sentence(request, largest), advice))
 
 
@@ -184,22 +218,29 @@ def no_cpu_fit_reason(
 ) -> str:
     _, estimate = cpu_attempt(request, precisions[-1], budget_bytes)
     need = need_sentence(request, estimate, even=len(precisions) > 1)
-    offer = (
-        f"The node offers {gib(memory_bytes)}, {gib(budget_bytes)} after the reserve for the OS and page cache."
-    )
+    reserve = "after the reserve for the OS and page cache"
+    offer = f"The node offers {gib(memory_bytes)}, {gib(budget_bytes)} {reserve}."
+    cpu_request = replace(request, engine=Engine.LLAMA_CPP)
     options: list[str] = []
     if request.precision is not Precision.AUTO:
-        for precision in lower_precisions(replace(request, engine=Engine.LLAMA_CPP), request.precision):
+        for precision in lower_precisions(cpu_request, request.precision):
             fits, lower = cpu_attempt(request, precision, budget_bytes)
             if fits:
                 options.append(f"{format_label(lower)} ({gib(lower.total_bytes)})")
                 break
-    sequences = _largest_fitting(
-        1,
-        request.max_sequences - 1,
-        lambda n: cpu_attempt(replace(request, max_sequences=n), precisions[-1], budget_bytes)[0],
+
+    def on_node(changed: SizingRequest, precision: Precision) -> str:
+        fits, estimate = cpu_attempt(changed, precision, budget_bytes)
+        return f"at {format_label(estimate)} ({gib(estimate.total_bytes)})" if fits else ""
+
+    if not options:
+        options.append(
+            _smaller_serving_option(request, _reduction_precisions(cpu_request, precisions[-1]), on_node)
+        )
+    options = [option for option in options if option]
+    advice = (
+        ("Would fit: " + "; ".join(options) + ".")
+        if options
+        else "Use a node with more memory or a GPU pool."
     )
-    if sequences:
-        options.append(f"serving.maxConcurrentSequences {sequences} (instead of {request.max_sequences})")
-    advice = ("Would fit: " + "; ".join(options) + ".") if options else "Use a node with more memory or a GPU pool."
     return " ".join((need, offer, advice))

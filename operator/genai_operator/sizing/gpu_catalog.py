@@ -153,7 +153,12 @@ _GPUS: tuple[GpuType, ...] = (
         marketed_bytes=192 * GIB,
         usable_bytes=196288 * MIB,  # rocm-smi "VRAM Total Memory (B): 205822885888"
         # The ROCm node labeller's `amd.com/gpu.product-name` values (the VF one is Azure's SR-IOV).
-        products=("AMD_Instinct_MI300X_OAM", "AMD_Instinct_MI300X", "AMD_Instinct_MI300X_VF", "Instinct-MI300X"),
+        products=(
+            "AMD_Instinct_MI300X_OAM",
+            "AMD_Instinct_MI300X",
+            "AMD_Instinct_MI300X_VF",
+            "Instinct-MI300X",
+        ),
         supports_fp8=True,
     ),
 )

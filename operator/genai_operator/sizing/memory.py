@@ -74,7 +74,9 @@ def _estimate(
     if cpu:
         overhead = cpu_overhead_bytes(shape)
     else:
-        overhead = devices * gpu_overhead_bytes(shape, engine, devices, request.max_sequences, fmt.precision, gpu)
+        overhead = devices * gpu_overhead_bytes(
+            shape, engine, devices, request.max_sequences, fmt.precision, gpu
+        )
     return MemoryEstimate(
         precision=fmt.precision,
         method=fmt.method,

@@ -4,7 +4,7 @@ Every figure below is copied from the model's `config.json` (num_hidden_layers, 
 num_key_value_heads, head_dim or hidden_size / heads, hidden_size, vocab_size, tie_word_embeddings,
 num_local_experts / num_experts, max_position_embeddings). Parameter counts are the exact totals of
 the safetensors checkpoints (the "Model size" on the model page); they can be re-derived from the
-shape and intermediate_size, which the tests do for the dense models' embedding share.
+shape and intermediate_size (tests/test_sizing_model_catalog.py does, exactly).
 Active parameters of MoE models are the total minus the experts a token does not use.
 """
 
@@ -50,7 +50,9 @@ def _model(
 def _meta(size: str) -> tuple[str, ...]:
     """Meta publishes each Llama 3.1 size under two repo names (with and without `Meta-`)."""
     return tuple(
-        f"meta-llama/{prefix}llama-3.1-{size}{suffix}" for prefix in ("", "meta-") for suffix in ("", "-instruct")
+        f"meta-llama/{prefix}llama-3.1-{size}{suffix}"
+        for prefix in ("", "meta-")
+        for suffix in ("", "-instruct")
     )
 
 
@@ -93,8 +95,8 @@ _MODELS: tuple[ModelShape, ...] = (
     # --- Qwen3 (explicit head_dim 128; the 30B-A3B MoE routes 8 of 128 experts per token) ---
     _model("qwen3-8b", ("qwen/qwen3-8b", "qwen/qwen3-8b-base"),
            8_190_735_360, (36, 32, 8, 128, 4096, 151936), 40960),
-    _model("qwen3-30b-a3b", ("qwen/qwen3-30b-a3b", "qwen/qwen3-30b-a3b-base", "qwen/qwen3-30b-a3b-instruct-2507",
-                             "qwen/qwen3-30b-a3b-thinking-2507"),
+    _model("qwen3-30b-a3b", ("qwen/qwen3-30b-a3b", "qwen/qwen3-30b-a3b-base",
+                             "qwen/qwen3-30b-a3b-instruct-2507", "qwen/qwen3-30b-a3b-thinking-2507"),
            30_532_122_624, (48, 32, 4, 128, 2048, 151936), 40960, experts=128, active=3_353_032_704),
     # --- Gemma 2 (head_dim 256 on 2B/9B; tied 256000-token embeddings; every other layer attends to a
     # 4096-token sliding window, which the KV estimate ignores: it sizes every layer for full context) ---

@@ -66,7 +66,9 @@ def vllm_max_batched_tokens(gpu: GpuType | None) -> int:
     return VLLM_LARGE_BATCHED_TOKENS if large else VLLM_SMALL_BATCHED_TOKENS
 
 
-def _activation_bytes(shape: ModelShape, tokens: int, shards: int, max_sequences: int, precision: Precision) -> int:
+def _activation_bytes(
+    shape: ModelShape, tokens: int, shards: int, max_sequences: int, precision: Precision
+) -> int:
     value_bytes = 4 if precision is Precision.FP32 else 2
     per_token = (_REPLICATED_VALUES_PER_TOKEN + _SHARDED_VALUES_PER_TOKEN / shards) * shape.hidden_size
     sampler = max_sequences * shape.vocab_size * 4 * _SAMPLER_COPIES

@@ -114,13 +114,23 @@ def _gguf(gguf_type: GgufType | None, precision: Precision) -> WeightFormat:
         return WeightFormat("GGUF F32", precision, QuantMethod.GGUF, None, 32, 32, 32)
     bits = GGUF_BITS[gguf_type]
     return WeightFormat(
-        f"GGUF {gguf_type.value}", precision, QuantMethod.GGUF, gguf_type, bits.body, bits.embedding, bits.output
+        f"GGUF {gguf_type.value}",
+        precision,
+        QuantMethod.GGUF,
+        gguf_type,
+        bits.body,
+        bits.embedding,
+        bits.output,
     )
 
 
-def _gguf_format(precision: Precision, method: QuantMethod, gguf_type: GgufType | None, engine: Engine) -> WeightFormat:
+def _gguf_format(
+    precision: Precision, method: QuantMethod, gguf_type: GgufType | None, engine: Engine
+) -> WeightFormat:
     if method not in (QuantMethod.NONE, QuantMethod.GGUF):
-        raise QuantizationError(f"llama.cpp loads GGUF files only; {method.value} checkpoints need vLLM or TGI")
+        raise QuantizationError(
+            f"llama.cpp loads GGUF files only; {method.value} checkpoints need vLLM or TGI"
+        )
     if engine is Engine.TGI:
         raise QuantizationError("TGI does not load GGUF files; use engine LlamaCpp or VLLM")
     if method is QuantMethod.GGUF and gguf_type is not None:

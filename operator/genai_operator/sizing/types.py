@@ -33,7 +33,8 @@ class ModelShape:
     """What the estimator needs to know about a model: size and attention shape."""
 
     key: str  # catalog id, e.g. "llama-3.1-8b"
-    aliases: tuple[str, ...]  # lower-case repository ids that name it, e.g. "meta-llama/llama-3.1-8b-instruct"
+    # lower-case repository ids that name it, e.g. "meta-llama/llama-3.1-8b-instruct"
+    aliases: tuple[str, ...]
     parameters: int
     layers: int
     attention_heads: int

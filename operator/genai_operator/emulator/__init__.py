@@ -1,0 +1,35 @@
+"""An in-process Kubernetes API emulator with the fidelity an operator needs.
+
+Built on kmock's KubernetesEmulator; adds resourceVersion/generation/uid bookkeeping, all
+PATCH flavours, status and scale subresources, selectors, resumable watches, owner-reference
+garbage collection, CRD installation, fault injection, and a simulated deployment
+controller + GPU-aware scheduler. Start it with :class:`EmulatedCluster` (async) or
+:meth:`EmulatedCluster.in_thread` (sync).
+"""
+
+from genai_operator.emulator.cluster import DEFAULT_TOKEN, EmulatedCluster
+from genai_operator.emulator.emulator import ClusterEmulator
+from genai_operator.emulator.errors import ApiError
+from genai_operator.emulator.faults import FaultRule
+from genai_operator.emulator.inventory import load_nodes, parse_nodes
+from genai_operator.emulator.kubeconfig import write_kubeconfig
+from genai_operator.emulator.resources import Registry, ResourceSpec, ScaleSpec, default_resources
+from genai_operator.emulator.routing import RequestRecord
+from genai_operator.emulator.threaded import ThreadedCluster
+
+__all__ = [
+    'DEFAULT_TOKEN',
+    'ApiError',
+    'ClusterEmulator',
+    'EmulatedCluster',
+    'FaultRule',
+    'Registry',
+    'RequestRecord',
+    'ResourceSpec',
+    'ScaleSpec',
+    'ThreadedCluster',
+    'default_resources',
+    'load_nodes',
+    'parse_nodes',
+    'write_kubeconfig',
+]

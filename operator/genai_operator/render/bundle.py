@@ -1,0 +1,37 @@
+"""The children of one ModelDeployment, in a stable order: Deployments (pool order), Service, PDB,
+autoscaler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genai_operator.api.enums import ScalingBackend
+from genai_operator.api.modeldeployment import ModelDeployment
+from genai_operator.placement.types import PlacementDecision
+from genai_operator.render.autoscaler import build_autoscaler
+from genai_operator.render.deployment import build_deployment
+from genai_operator.render.pdb import build_pdb
+from genai_operator.render.service import build_service
+from genai_operator.render.signals import engine_groups
+from genai_operator.settings import Settings
+
+DEFAULT_SETTINGS = Settings()
+
+
+def render_children(md: ModelDeployment, decision: PlacementDecision, *, owner_uid: str | None = None,
+                    autoscaler: ScalingBackend | None = None,
+                    settings: Settings = DEFAULT_SETTINGS) -> list[dict[str, Any]]:
+    """The desired children. `autoscaler` is the resolved backend (HPA or KEDA); None renders none, as
+    does a spec without scaling. owner_uid None (offline render) leaves out owner references."""
+    objects = [build_deployment(md, a, settings=settings, owner_uid=owner_uid) for a in decision.assignments]
+    engine_label = engine_groups(md, decision)[0].profile.label
+    objects.append(build_service(md, decision, engine_label, owner_uid=owner_uid))
+    pdb = build_pdb(md, decision, engine_label, owner_uid=owner_uid)
+    if pdb is not None:
+        objects.append(pdb)
+    if autoscaler is not None:
+        scaler = build_autoscaler(md, decision, autoscaler, engine_label, settings=settings,
+                                  owner_uid=owner_uid)
+        if scaler is not None:
+            objects.append(scaler)
+    return objects

@@ -1,0 +1,137 @@
+"""A KEDA ScaledObject `<md>` that scales the ModelDeployment (through /scale) on Prometheus queries.
+
+Queries come from templates: Settings.metric_queries keyed by the Prometheus metric name (then by the
+spec's metric, e.g. "QueueDepth"), else the defaults below. Tokens {metric}, {namespace}, {name} and
+{selector} are substituted literally, so PromQL braces need no escaping. Selectors: vLLM labels its
+series with the served model name (model_name="<md>"); llama.cpp and TGI series are picked by the
+`service="<md>"` label a ServiceMonitor on the ModelDeployment's Service attaches.
+
+Engine signals are summed over all pods and compared per replica (metricType AverageValue, which KEDA
+divides by the replica count); KV-cache usage is scaled to percent so the spec's target reads as percent.
+GPU utilization (dcgm-exporter) is averaged per GPU and compared as a Value. Fallback (keep at least the
+current replicas when Prometheus is unreachable) is only set for AverageValue triggers, the only kind
+KEDA allows it on.
+
+Scale to zero: minReplicas 0 is passed through, but with no pod left the engine metrics are empty, so
+waking up needs a signal from outside the pods (a gateway's request count): set it with
+Settings.metric_queries. CPU-only scaling cannot reach zero in KEDA, so its minimum is 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genai_operator.api.enums import ScalingMetric
+from genai_operator.api.modeldeployment import ModelDeployment, Scaling
+from genai_operator.engines.quantity import plain_number
+from genai_operator.placement.types import PlacementDecision
+from genai_operator.render.labels import common_labels
+from genai_operator.render.names import autoscaler_name, service_name
+from genai_operator.render.owner import object_meta, scale_target_ref
+from genai_operator.render.signals import (
+    GPU_UTIL_METRIC,
+    EngineGroup,
+    behavior,
+    engine_groups,
+    engine_metric,
+    load_seconds,
+    target,
+)
+from genai_operator.settings import Settings
+
+POLLING_SECONDS = 15
+MIN_COOLDOWN_SECONDS = 300
+FALLBACK_FAILURES = 3
+DEFAULT_QUERIES: dict[ScalingMetric, str] = {
+    ScalingMetric.QUEUE_DEPTH: "sum({metric}{{selector}})",
+    ScalingMetric.RUNNING_REQUESTS: "sum({metric}{{selector}})",
+    ScalingMetric.KV_CACHE_USAGE: "sum({metric}{{selector}}) * 100",
+    ScalingMetric.GPU_UTILIZATION: "avg({metric}{{selector}})",
+}
+TRIGGER_NAMES: dict[ScalingMetric, str] = {
+    ScalingMetric.QUEUE_DEPTH: "queue-depth",
+    ScalingMetric.RUNNING_REQUESTS: "running-requests",
+    ScalingMetric.KV_CACHE_USAGE: "kv-cache-usage",
+    ScalingMetric.GPU_UTILIZATION: "gpu-utilization",
+}
+
+
+def build_scaled_object(md: ModelDeployment, decision: PlacementDecision, engine_label: str, *,
+                        settings: Settings, owner_uid: str | None = None) -> dict[str, Any]:
+    scaling = md.spec.scaling
+    if scaling is None:
+        raise ValueError(f"{md.metadata.name}: spec.scaling is not set")
+    name = md.metadata.name
+    namespace = md.metadata.namespace or "default"
+    groups = engine_groups(md, decision)
+    trigger = keda_trigger(scaling, groups, namespace=namespace, name=name, settings=settings)
+    minimum = max(scaling.min_replicas, 1) if trigger["type"] == "cpu" else scaling.min_replicas
+    spec: dict[str, Any] = {
+        "scaleTargetRef": scale_target_ref(name),
+        "pollingInterval": POLLING_SECONDS,
+        "cooldownPeriod": max(MIN_COOLDOWN_SECONDS, scaling.scale_down_stabilization_seconds),
+        "initialCooldownPeriod": load_seconds(md, decision, settings),
+        "minReplicaCount": minimum,
+        "maxReplicaCount": scaling.max_replicas,
+    }
+    if trigger.get("metricType") == "AverageValue":
+        spec["fallback"] = {"failureThreshold": FALLBACK_FAILURES, "replicas": max(scaling.min_replicas, 1),
+                            "behavior": "currentReplicasIfHigher"}
+    spec["advanced"] = {"horizontalPodAutoscalerConfig": {"behavior": behavior(scaling)}}
+    spec["triggers"] = [trigger]
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": object_meta(autoscaler_name(name), namespace, common_labels(name, engine_label),
+                                md_name=name, owner_uid=owner_uid),
+        "spec": spec,
+    }
+
+
+def keda_trigger(scaling: Scaling, groups: list[EngineGroup], *, namespace: str, name: str,
+                 settings: Settings) -> dict[str, Any]:
+    metric = scaling.metric
+    threshold = plain_number(target(scaling))
+    if metric == ScalingMetric.CPU:
+        value = str(max(1, int(target(scaling))))
+        return {"type": "cpu", "name": "cpu", "metricType": "Utilization", "metadata": {"value": value}}
+    if metric == ScalingMetric.GPU_UTILIZATION:
+        deployments = "|".join(d for g in groups for d in g.deployments) or name
+        selector = f'namespace="{namespace}",pod=~"({deployments})-.+"'
+        query = render_query(settings, GPU_UTIL_METRIC, metric, namespace=namespace, name=name,
+                             selector=selector)
+        metric_type = "Value"
+    else:
+        parts = [render_query(settings, engine_metric(g, metric), metric, namespace=namespace, name=name,
+                              selector=engine_selector(g, namespace, name)) for g in groups]
+        # `or vector(0)`: an engine with no pod yet yields an empty vector, which would empty the sum.
+        query = parts[0] if len(parts) == 1 else " + ".join(f"({p} or vector(0))" for p in parts)
+        metric_type = "AverageValue"
+    return {
+        "type": "prometheus",
+        "name": TRIGGER_NAMES[metric],
+        "metricType": metric_type,
+        "metadata": {
+            "serverAddress": settings.prometheus_address,
+            "query": query,
+            "threshold": threshold,
+            "activationThreshold": "0",
+        },
+    }
+
+
+def engine_selector(group: EngineGroup, namespace: str, name: str) -> str:
+    label = group.profile.metrics.model_label
+    if label:
+        return f'namespace="{namespace}",{label}="{name}"'
+    return f'namespace="{namespace}",service="{service_name(name)}"'
+
+
+def render_query(settings: Settings, metric_name: str, metric: ScalingMetric, *, namespace: str, name: str,
+                 selector: str) -> str:
+    template = (settings.metric_queries.get(metric_name) or settings.metric_queries.get(metric.value)
+                or DEFAULT_QUERIES[metric])
+    for token, value in (("{metric}", metric_name), ("{namespace}", namespace), ("{name}", name),
+                         ("{selector}", selector)):
+        template = template.replace(token, value)
+    return template
