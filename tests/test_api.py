@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
-from crd_validation import admission_errors
 from pydantic import ValidationError
 
+from crd_validation import admission_errors
 from genai_operator.api.crdfiles import crd_texts
 from genai_operator.api.crdgen import all_crds, model_deployment_crd, placement_pool_crd
 from genai_operator.api.enums import Engine, Precision, QuantMethod
@@ -29,8 +29,12 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 def manifest(**spec: Any) -> dict[str, Any]:
     base: dict[str, Any] = {"model": {"uri": "hf://meta-llama/Llama-3.1-8B-Instruct"}}
     base.update(spec)
-    return {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment",
-            "metadata": {"name": "m", "namespace": "ns"}, "spec": base}
+    return {
+        "apiVersion": "genaiops.dev/v1alpha1",
+        "kind": "ModelDeployment",
+        "metadata": {"name": "m", "namespace": "ns"},
+        "spec": base,
+    }
 
 
 def test_defaults_fill_a_minimal_spec() -> None:
@@ -158,8 +162,10 @@ def test_scale_subresource_and_printer_columns() -> None:
     crd = model_deployment_crd()
     version = crd["spec"]["versions"][0]
     assert version["subresources"]["scale"] == {
-        "specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas",
-        "labelSelectorPath": ".status.selector"}
+        "specReplicasPath": ".spec.replicas",
+        "statusReplicasPath": ".status.replicas",
+        "labelSelectorPath": ".status.selector",
+    }
     names = [c["name"] for c in version["additionalPrinterColumns"]]
     assert names[:6] == ["Model", "Engine", "Precision", "Replicas", "Ready", "Age"]
     wide = [c["name"] for c in version["additionalPrinterColumns"] if c.get("priority") == 1]

@@ -20,8 +20,21 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 NODES = EXAMPLES / "inventory" / "nodes.yaml"
 POOLS = EXAMPLES / "inventory" / "pools.yaml"
-PLAN_KEYS = {"name", "namespace", "engine", "precision", "weightsBytes", "kvCacheBytes", "totalBytesPerReplica",
-             "gpuType", "gpusPerReplica", "tensorParallel", "placement", "fits", "reasons"}
+PLAN_KEYS = {
+    "name",
+    "namespace",
+    "engine",
+    "precision",
+    "weightsBytes",
+    "kvCacheBytes",
+    "totalBytesPerReplica",
+    "gpuType",
+    "gpusPerReplica",
+    "tensorParallel",
+    "placement",
+    "fits",
+    "reasons",
+}
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -47,8 +60,9 @@ spec:
 
 
 def test_plan_json_follows_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["plan", "-f", str(EXAMPLES), "--nodes", str(NODES), "--pools", str(POOLS), "-o", "json"],
-                       capsys)
+    code, out, _ = run(
+        ["plan", "-f", str(EXAMPLES), "--nodes", str(NODES), "--pools", str(POOLS), "-o", "json"], capsys
+    )
     assert code == 0
     entries = json.loads(out)
     assert len(entries) == len(list(EXAMPLES.glob("*.yaml")))
@@ -59,7 +73,10 @@ def test_plan_json_follows_the_contract(capsys: pytest.CaptureFixture[str]) -> N
         if entry["fits"]:
             assert entry["weightsBytes"] > 0 and entry["totalBytesPerReplica"] >= entry["weightsBytes"]
     by_name = {e["name"]: e for e in entries}
-    assert by_name["assistant"]["placement"] == [{"pool": "edge-orin", "replicas": 2}, {"pool": "cloud-l4", "replicas": 1}]
+    assert by_name["assistant"]["placement"] == [
+        {"pool": "edge-orin", "replicas": 2},
+        {"pool": "cloud-l4", "replicas": 1},
+    ]
     assert by_name["qwen-edge"]["gpuType"] == "cpu" and by_name["qwen-edge"]["gpusPerReplica"] == 0
 
 
@@ -97,8 +114,9 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize(("text", "needle"), BAD_INPUT)
 @pytest.mark.parametrize("command", ["plan", "render"])
-def test_bad_input_exits_2_naming_the_field(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str,
-                                            text: str, needle: str) -> None:
+def test_bad_input_exits_2_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, text: str, needle: str
+) -> None:
     path = write(tmp_path, text)
     code, out, err = run([command, "-f", path], capsys)
     assert code == 2, (out, err)
@@ -137,9 +155,8 @@ def test_crd_prints_the_checked_in_files(capsys: pytest.CaptureFixture[str]) -> 
 def test_console_script_and_module_entry_points() -> None:
     for cmd in (["genai-operator", "--help"], [sys.executable, "-m", "genai_operator", "plan", "--help"]):
         exe = Path(sys.executable).parent / cmd[0] if cmd[0] == "genai-operator" else None
-        argv = [str(exe)] + cmd[1:] if exe else cmd
+        argv = [str(exe), *cmd[1:]] if exe else cmd
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         assert done.returncode == 0 and "usage:" in done.stdout
-    done = subprocess.run([sys.executable, "-m", "genai_operator", "plan"], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run([sys.executable, "-m", "genai_operator", "plan"], capture_output=True, text=True, check=False)
     assert done.returncode == 2 and "-f/--filename" in done.stderr

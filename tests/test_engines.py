@@ -174,12 +174,14 @@ def test_llamacpp_model_sources(uri: str, expected: list[str]) -> None:
     assert list(plan.args[: len(expected)]) == expected
 
 
+LLAMA_IMAGE = "ghcr.io/ggml-org/llama.cpp"
+
+
 @pytest.mark.parametrize(("target", "image", "arch", "gpu_flag"), [
-    (pool("cpu", cpu_only=True), "ghcr.io/ggml-org/llama.cpp:server-b9660", None, False),
-    (pool("l4", gpu=L4), "ghcr.io/ggml-org/llama.cpp:server-cuda-b9660", None, True),
-    (pool("orin", Tier.EDGE, gpu=ORIN, arch="arm64"), "ghcr.io/ggml-org/llama.cpp:server-cuda-b9660", None, True),
-    (pool("mi300", gpu=MI300, resource="amd.com/gpu"), "ghcr.io/ggml-org/llama.cpp:server-rocm-b9660", "amd64",
-     True),
+    (pool("cpu", cpu_only=True), f"{LLAMA_IMAGE}:server-b9660", None, False),
+    (pool("l4", gpu=L4), f"{LLAMA_IMAGE}:server-cuda-b9660", None, True),
+    (pool("orin", Tier.EDGE, gpu=ORIN, arch="arm64"), f"{LLAMA_IMAGE}:server-cuda-b9660", None, True),
+    (pool("mi300", gpu=MI300, resource="amd.com/gpu"), f"{LLAMA_IMAGE}:server-rocm-b9660", "amd64", True),
 ])
 def test_llamacpp_image_follows_the_hardware(target: object, image: str, arch: str | None,
                                              gpu_flag: bool) -> None:
@@ -198,7 +200,7 @@ def test_llamacpp_image_follows_the_hardware(target: object, image: str, arch: s
 @pytest.mark.parametrize("uri", ["s3://bucket/model.gguf", "gs://bucket/model.gguf", "oci://reg/model:1"])
 def test_llamacpp_rejects_sources_it_cannot_load(uri: str) -> None:
     md = manifest(model={"uri": uri}, engine="LlamaCpp")
-    with pytest.raises(UnsupportedModelSourceError, match="llama.cpp"):
+    with pytest.raises(UnsupportedModelSourceError, match=r"llama\.cpp"):
         plan_for(md, assign(pool(cpu_only=True), engine=Engine.LLAMA_CPP, decided=sizing(None)))
 
 
@@ -223,14 +225,16 @@ def test_llamacpp_threads_follow_the_cpu_request() -> None:
 ])
 def test_tgi_quantize_flag(method: QuantMethod, precision: Precision, expected: str | None) -> None:
     md = manifest(engine="TGI", **quantized(method, precision))
-    plan = plan_for(md, assign(pool(), engine=Engine.TGI, decided=sizing(L4, precision=precision, method=method)))
+    decided = sizing(L4, precision=precision, method=method)
+    plan = plan_for(md, assign(pool(), engine=Engine.TGI, decided=decided))
     assert flag(plan.args, "--quantize") == expected
     # TGI refuses --dtype together with --quantize.
     assert (flag(plan.args, "--dtype") is None) or expected is None
 
 
 def test_tgi_flags() -> None:
-    md = manifest(name="mistral", engine="TGI", serving={"maxContextLength": 4096, "maxConcurrentSequences": 8})
+    md = manifest(name="mistral", engine="TGI",
+                  serving={"maxContextLength": 4096, "maxConcurrentSequences": 8})
     plan = plan_for(md, assign(pool(gpu=A100), engine=Engine.TGI, decided=sizing(A100, gpus=2, tp=2)))
     assert flag(plan.args, "--model-id") == "meta-llama/Llama-3.1-8B-Instruct"
     assert flag(plan.args, "--max-input-tokens") == "4095" and flag(plan.args, "--max-total-tokens") == "4096"
@@ -268,7 +272,10 @@ def test_writable_dirs_for_a_read_only_root(engine: Engine) -> None:
     mounted = {m["mountPath"] for m in plan.mounts}
     assert {"/cache", "/tmp"} <= mounted
     assert env["HOME"] == "/cache" and env["HF_HOME"].startswith("/cache/") and env["USER"]
-    assert plan.read_only_root_filesystem
+    assert plan.read_only_root_filesystem and not plan.needs_root
+    # /health on every probe: an --api-key in extraArgs must not make pods unready.
+    for probe in (plan.startup_probe, plan.readiness_probe, plan.liveness_probe):
+        assert probe["httpGet"] == {"path": "/health", "port": "http", "scheme": "HTTP"}
 
 
 def test_image_precedence_most_specific_wins() -> None:
@@ -306,8 +313,9 @@ def test_startup_budget_grows_with_the_model_and_is_bounded() -> None:
 
 def test_bitsandbytes_download_is_the_16_bit_checkpoint() -> None:
     md = manifest(**quantized(QuantMethod.BITS_AND_BYTES, Precision.INT4))
-    bnb = plan_for(md, assign(pool(), decided=sizing(L4, precision=Precision.INT4,
-                                                     method=QuantMethod.BITS_AND_BYTES, weights=4 * GB, bits=4.0)))
+    decided = sizing(L4, precision=Precision.INT4, method=QuantMethod.BITS_AND_BYTES, weights=4 * GB,
+                     bits=4.0)
+    bnb = plan_for(md, assign(pool(), decided=decided))
     assert parse_quantity(bnb.resources["requests"]["ephemeral-storage"]) >= 16 * GB
 
 
@@ -317,7 +325,8 @@ def test_resources_gpu_cpu_and_overrides() -> None:
     assert gpu_plan.resources["requests"]["nvidia.com/gpu"] == "4"
     assert "cpu" not in gpu_plan.resources["limits"]  # no CPU throttling of token generation
     cpu_plan = plan_for(manifest(model={"uri": GGUF_URI}, engine="LlamaCpp"),
-                        assign(pool(cpu_only=True), engine=Engine.LLAMA_CPP, decided=sizing(None, weights=9 * GB)))
+                        assign(pool(cpu_only=True), engine=Engine.LLAMA_CPP,
+                               decided=sizing(None, weights=9 * GB)))
     assert parse_quantity(cpu_plan.resources["requests"]["memory"]) >= 9 * GB + 2 * GB + 1 * GB
     assert not any("gpu" in k for k in cpu_plan.resources["requests"])
     jetson = plan_for(manifest(model={"uri": GGUF_URI}, engine="LlamaCpp"),

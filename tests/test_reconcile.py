@@ -17,9 +17,12 @@ from genai_operator.reconcile import (
 
 
 def deployment(replicas: int = 1, image: str = "vllm:1") -> dict[str, Any]:
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "m-pool", "namespace": "ns", "labels": {"a": "b"}},
-            "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": "e", "image": image}]}}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "m-pool", "namespace": "ns", "labels": {"a": "b"}},
+        "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": "e", "image": image}]}}},
+    }
 
 
 def server_copy(obj: dict[str, Any]) -> dict[str, Any]:
@@ -52,15 +55,28 @@ def test_subset_treats_bools_and_ints_strictly() -> None:
 
 
 def test_diff_creates_replaces_and_deletes() -> None:
-    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "m", "namespace": "ns"},
-               "spec": {"ports": [{"port": 8000}]}}
-    stale_hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-                 "metadata": {"name": "m", "namespace": "ns", "uid": "h1"}, "spec": {}}
-    observed = {("Deployment", "m-pool"): server_copy(deployment(replicas=1)),
-                ("HorizontalPodAutoscaler", "m"): stale_hpa}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "m", "namespace": "ns"},
+        "spec": {"ports": [{"port": 8000}]},
+    }
+    stale_hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "m", "namespace": "ns", "uid": "h1"},
+        "spec": {},
+    }
+    observed = {
+        ("Deployment", "m-pool"): server_copy(deployment(replicas=1)),
+        ("HorizontalPodAutoscaler", "m"): stale_hpa,
+    }
     actions = diff_children([deployment(replicas=2), service], observed)
     assert [(a.verb, a.resource.kind, a.name) for a in actions] == [
-        ("replace", "Deployment", "m-pool"), ("create", "Service", "m"), ("delete", "HorizontalPodAutoscaler", "m")]
+        ("replace", "Deployment", "m-pool"),
+        ("create", "Service", "m"),
+        ("delete", "HorizontalPodAutoscaler", "m"),
+    ]
     replacement = actions[0].obj
     assert replacement["metadata"]["resourceVersion"] == "7"  # optimistic concurrency
     assert replacement["metadata"]["labels"] == {"a": "b", "x": "y"}  # others' labels kept

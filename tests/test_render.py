@@ -6,6 +6,7 @@ KEDA's CRD)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import yaml
 
 from genai_operator.api.enums import Engine, ScalingBackend, Tier
 from genai_operator.render.autoscaler import build_autoscaler
+from genai_operator.render.deployment import container_security
 from genai_operator.render.labels import MODEL_DEPLOYMENT, POOL
 from genai_operator.render.names import deployment_name, fit_name, service_name
 from genai_operator.render.signals import MetricUnavailableError
@@ -30,6 +32,7 @@ from test_render_support import (
     decision,
     manifest,
     only,
+    plan_for,
     pool,
     render_valid,
     sizing,
@@ -43,7 +46,8 @@ SCALING = {"minReplicas": 1, "maxReplicas": 6, "metric": "QueueDepth", "target":
 def hybrid() -> tuple[Any, Any]:
     """llama.cpp on a CPU edge pool and vLLM on a cloud L4 pool."""
     md = manifest("assistant", scaling=SCALING, replicas=3)
-    edge = assign(pool("store-cpu", Tier.EDGE, cpu_only=True), 2, Engine.LLAMA_CPP, sizing(None, weights=2 * GB))
+    edge = assign(pool("store-cpu", Tier.EDGE, cpu_only=True), 2, Engine.LLAMA_CPP,
+                  sizing(None, weights=2 * GB))
     cloud = assign(pool("cloud-l4", gpu=L4), 1, Engine.VLLM)
     return md, decision(edge, cloud)
 
@@ -150,7 +154,8 @@ def test_amd_gpu_uses_its_resource_and_product_label() -> None:
 
 def test_cpu_pool_has_no_gpu_scheduling() -> None:
     md = manifest(**GGUF, engine="LlamaCpp")
-    objects = render_valid(md, decision(assign(pool("cpu", cpu_only=True), 1, Engine.LLAMA_CPP, sizing(None))))
+    cpu = assign(pool("cpu", cpu_only=True), 1, Engine.LLAMA_CPP, sizing(None))
+    objects = render_valid(md, decision(cpu))
     spec = pod(only(objects, "Deployment"))
     assert "affinity" not in spec and "tolerations" not in spec
     assert not any("gpu" in k for k in spec["containers"][0]["resources"]["limits"])
@@ -159,7 +164,8 @@ def test_cpu_pool_has_no_gpu_scheduling() -> None:
 def test_edge_pool_tolerates_flaky_links_and_prefers_local_endpoints() -> None:
     orin = pool("edge-orin", Tier.EDGE, gpu=ORIN, arch="arm64",
                 selector={"node-role.kubernetes.io/edge": "", "nvidia.com/gpu.product": "Orin"},
-                tolerations=[{"key": "node-role.kubernetes.io/edge", "operator": "Exists", "effect": "NoSchedule"}])
+                tolerations=[{"key": "node-role.kubernetes.io/edge", "operator": "Exists",
+                              "effect": "NoSchedule"}])
     md = manifest(**GGUF)
     objects = render_valid(md, decision(assign(orin, 2, Engine.LLAMA_CPP, sizing(ORIN))))
     spec = pod(only(objects, "Deployment"))
@@ -194,10 +200,17 @@ def test_restricted_security_context() -> None:
         assert "hostPath" not in volume
 
 
+def test_an_engine_needing_root_says_so_explicitly() -> None:
+    plan = replace(plan_for(manifest(), assign(pool())), needs_root=True)
+    assert container_security(plan) == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                                        "readOnlyRootFilesystem": True, "runAsNonRoot": False, "runAsUser": 0}
+
+
 def test_deployment_strategy_and_progress_deadline() -> None:
-    objects = render_valid(manifest(), decision(assign(pool(gpu=H100), decided=sizing(H100, weights=140 * GB))))
-    spec = only(objects, "Deployment")["spec"]
-    assert spec["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    big = assign(pool(gpu=H100), decided=sizing(H100, weights=140 * GB))
+    spec = only(render_valid(manifest(), decision(big)), "Deployment")["spec"]
+    assert spec["strategy"] == {"type": "RollingUpdate",
+                                "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     assert spec["revisionHistoryLimit"] <= 5
     startup = spec["template"]["spec"]["containers"][0]["startupProbe"]
     assert spec["progressDeadlineSeconds"] > startup["periodSeconds"] * startup["failureThreshold"]
@@ -238,7 +251,8 @@ def scaled(metric: str, target: str = "4", **extra: Any) -> Any:
 def test_no_autoscaler_without_scaling_or_backend() -> None:
     assert not by_kind(render_valid(manifest(), decision(assign(pool())), autoscaler=ScalingBackend.HPA),
                        "HorizontalPodAutoscaler")
-    assert not by_kind(render_valid(scaled("QueueDepth"), decision(assign(pool()))), "HorizontalPodAutoscaler")
+    assert not by_kind(render_valid(scaled("QueueDepth"), decision(assign(pool()))),
+                       "HorizontalPodAutoscaler")
     with pytest.raises(ValueError, match="resolve the autoscaler backend"):
         build_autoscaler(scaled("QueueDepth"), decision(assign(pool())), ScalingBackend.AUTO, "vllm")
 
@@ -251,20 +265,21 @@ def test_hpa_scales_the_model_deployment_on_the_engine_queue() -> None:
     assert spec["scaleTargetRef"] == {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment",
                                       "name": "llama"}
     assert (spec["minReplicas"], spec["maxReplicas"]) == (1, 8)
-    assert spec["metrics"] == [{"type": "Pods", "pods": {"metric": {"name": "vllm:num_requests_waiting"},
-                                                         "target": {"type": "AverageValue", "averageValue": "4"}}}]
+    assert spec["metrics"] == [pods_metric("vllm:num_requests_waiting", "4")]
     assert spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 600
 
 
+def pods_metric(name: str, average: str) -> dict[str, Any]:
+    return {"type": "Pods", "pods": {"metric": {"name": name},
+                                     "target": {"type": "AverageValue", "averageValue": average}}}
+
+
 @pytest.mark.parametrize(("metric", "target", "expected"), [
-    ("RunningRequests", "12", {"type": "Pods", "pods": {"metric": {"name": "vllm:num_requests_running"},
-                                                         "target": {"type": "AverageValue", "averageValue": "12"}}}),
-    ("KVCacheUsage", "80", {"type": "Pods", "pods": {"metric": {"name": "vllm:kv_cache_usage_perc"},
-                                                      "target": {"type": "AverageValue", "averageValue": "0.8"}}}),
+    ("RunningRequests", "12", pods_metric("vllm:num_requests_running", "12")),
+    ("KVCacheUsage", "80", pods_metric("vllm:kv_cache_usage_perc", "0.8")),  # the series is a 0..1 ratio
     ("CPU", "70", {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization",
                                                                                "averageUtilization": 70}}}),
-    ("GPUUtilization", "75", {"type": "Pods", "pods": {"metric": {"name": "DCGM_FI_DEV_GPU_UTIL"},
-                                                        "target": {"type": "AverageValue", "averageValue": "75"}}}),
+    ("GPUUtilization", "75", pods_metric("DCGM_FI_DEV_GPU_UTIL", "75")),
 ])
 def test_hpa_metric_kinds(metric: str, target: str, expected: dict[str, Any]) -> None:
     hpa = only(render_valid(scaled(metric, target), decision(assign(pool())), autoscaler=ScalingBackend.HPA),
@@ -282,7 +297,8 @@ def test_hpa_reads_each_engine_of_a_hybrid_deployment() -> None:
 
 def test_hpa_minimum_is_at_least_one() -> None:
     md = scaled("QueueDepth", minReplicas=0, backend="KEDA")
-    hpa = only(render_valid(md, decision(assign(pool())), autoscaler=ScalingBackend.HPA), "HorizontalPodAutoscaler")
+    hpa = only(render_valid(md, decision(assign(pool())), autoscaler=ScalingBackend.HPA),
+               "HorizontalPodAutoscaler")
     assert hpa["spec"]["minReplicas"] == 1
 
 
@@ -315,7 +331,8 @@ def test_scaled_object_shape() -> None:
 
 def test_scaled_object_queries_per_engine_and_overrides() -> None:
     md, placed = hybrid()
-    trigger = only(render_valid(md, placed, autoscaler=ScalingBackend.KEDA), "ScaledObject")["spec"]["triggers"][0]
+    scaled_object = only(render_valid(md, placed, autoscaler=ScalingBackend.KEDA), "ScaledObject")
+    trigger = scaled_object["spec"]["triggers"][0]
     assert trigger["metadata"]["query"] == (
         '(sum(llamacpp:requests_deferred{namespace="ml",service="assistant"}) or vector(0)) + '
         '(sum(vllm:num_requests_waiting{namespace="ml",model_name="assistant"}) or vector(0))')
@@ -330,8 +347,9 @@ def test_scaled_object_queries_per_engine_and_overrides() -> None:
 
 
 def test_scaled_object_kv_cache_in_percent() -> None:
-    so = only(render_valid(scaled("KVCacheUsage", "80"), decision(assign(pool())), autoscaler=ScalingBackend.KEDA),
-              "ScaledObject")
+    objects = render_valid(scaled("KVCacheUsage", "80"), decision(assign(pool())),
+                           autoscaler=ScalingBackend.KEDA)
+    so = only(objects, "ScaledObject")
     metadata = so["spec"]["triggers"][0]["metadata"]
     assert metadata["query"].endswith(" * 100") and metadata["threshold"] == "80"
 
@@ -346,7 +364,8 @@ def test_scaled_object_cpu_and_gpu_triggers_have_no_fallback() -> None:
                             autoscaler=ScalingBackend.KEDA), "ScaledObject")["spec"]
     trigger = gpu["triggers"][0]
     assert trigger["metricType"] == "Value" and "fallback" not in gpu
-    assert trigger["metadata"]["query"] == 'avg(DCGM_FI_DEV_GPU_UTIL{namespace="ml",pod=~"(llama-cloud-l4)-.+"})'
+    expected = 'avg(DCGM_FI_DEV_GPU_UTIL{namespace="ml",pod=~"(llama-cloud-l4)-.+"})'
+    assert trigger["metadata"]["query"] == expected
 
 
 @pytest.mark.parametrize("backend", [ScalingBackend.HPA, ScalingBackend.KEDA])

@@ -27,7 +27,8 @@ GOLDEN = ROOT / "tests" / "golden"
 
 def render_example(path: Path) -> str:
     documents = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
-    manifests = [PlacementPool.model_validate(d) for d in yaml.safe_load_all(POOLS.read_text(encoding="utf-8")) if d]
+    pool_docs = yaml.safe_load_all(POOLS.read_text(encoding="utf-8"))
+    manifests = [PlacementPool.model_validate(d) for d in pool_docs if d]
     objects = []
     for document in documents:
         md = ModelDeployment.model_validate(document)

@@ -24,7 +24,7 @@ from genai_operator.api.enums import (
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.placement.types import PlacementDecision, PoolAssignment
 from genai_operator.render.labels import MODEL_DEPLOYMENT, POOL
-from genai_operator.render.signals import MetricUnavailableError
+from genai_operator.render.signals import MetricUnavailableError, engine_groups
 from genai_operator.sizing.types import SizingDecision
 from test_render_support import GB, GPUS, assign, decision, estimate, pool, render_valid
 
@@ -40,7 +40,7 @@ URIS: dict[Engine, list[str]] = {
                  "oci://registry.example/models/mistral:2"],
 }
 METHODS = {Engine.LLAMA_CPP: [QuantMethod.NONE, QuantMethod.GGUF]}
-OTHER_METHODS = [QuantMethod.NONE, QuantMethod.AWQ, QuantMethod.GPTQ, QuantMethod.BITS_AND_BYTES, QuantMethod.FP8]
+OTHER_METHODS = [m for m in QuantMethod if m != QuantMethod.GGUF]
 QUANTITIES = ["1", "2", "500m", "4", "16Gi", "64Gi", "2.5"]
 TARGETS = ["1", "4", "80", "0.5", "750m", "12"]
 NAMES = st.from_regex(r"[a-z][a-z0-9-]{0,60}[a-z0-9]", fullmatch=True)
@@ -94,8 +94,9 @@ def model_deployments(draw: st.DrawFn, engine: Engine) -> ModelDeployment:
     if draw(st.booleans()):
         metadata["namespace"] = draw(NAMES)
     try:
-        return ModelDeployment.model_validate({"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment",
-                                               "metadata": metadata, "spec": spec})
+        return ModelDeployment.model_validate(
+            {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment", "metadata": metadata,
+             "spec": spec})
     except ValidationError:
         assume(False)
         raise
@@ -128,8 +129,11 @@ def assignments(draw: st.DrawFn, engine: Engine, index: int, md: ModelDeployment
     return assign(target, draw(st.integers(0, 6)), engine, decided)
 
 
+Scenario = tuple[ModelDeployment, PlacementDecision, ScalingBackend | None]
+
+
 @st.composite
-def scenarios(draw: st.DrawFn) -> tuple[ModelDeployment, PlacementDecision, ScalingBackend | None]:
+def scenarios(draw: st.DrawFn) -> Scenario:
     engine = draw(st.sampled_from([Engine.VLLM, Engine.LLAMA_CPP, Engine.TGI]))
     md = draw(model_deployments(engine))
     count = draw(st.integers(0, 3))
@@ -140,12 +144,12 @@ def scenarios(draw: st.DrawFn) -> tuple[ModelDeployment, PlacementDecision, Scal
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(), st.sampled_from([None, "0b6f4f0e-5b0e-4c57-9d39-6f2b8f1f4a10"]))
-def test_arbitrary_specs_render_valid_objects(scenario: tuple[ModelDeployment, PlacementDecision,
-                                                               ScalingBackend | None], uid: str | None) -> None:
+def test_arbitrary_specs_render_valid_objects(scenario: Scenario, uid: str | None) -> None:
     md, placed, backend = scenario
     scaling = md.spec.scaling
+    engines = {g.profile.engine for g in engine_groups(md, placed)}
     tgi_kv = (backend is not None and scaling is not None and scaling.metric == ScalingMetric.KV_CACHE_USAGE
-              and any(a.engine == Engine.TGI for a in placed.assignments))
+              and Engine.TGI in engines)
     if tgi_kv:
         try:
             render_valid(md, placed, owner_uid=uid, autoscaler=backend)

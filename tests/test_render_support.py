@@ -53,8 +53,8 @@ H100 = GpuType("nvidia-h100-80gb", "H100 80GB", "nvidia", "nvidia.com/gpu", 80 *
                ("NVIDIA-H100-80GB-HBM3",), supports_fp8=True)
 ORIN = GpuType("nvidia-jetson-agx-orin-64gb", "Jetson AGX Orin", "nvidia", "nvidia.com/gpu", 64 * GB, 60 * GB,
                ("Orin",), arch="arm64", unified_memory=True)
-MI300 = GpuType("amd-mi300x", "MI300X", "amd", "amd.com/gpu", 192 * GB, 191 * GB, ("AMD_Instinct_MI300X_OAM",),
-                supports_fp8=True)
+MI300 = GpuType("amd-mi300x", "MI300X", "amd", "amd.com/gpu", 192 * GB, 191 * GB,
+                ("AMD_Instinct_MI300X_OAM",), supports_fp8=True)
 GPUS = (L4, T4, A100, H100, ORIN, MI300)
 
 
@@ -65,7 +65,8 @@ def estimate(precision: Precision = Precision.BF16, method: QuantMethod = QuantM
 
 
 def sizing(gpu: GpuType | None = L4, *, gpus: int = 1, tp: int = 1, precision: Precision = Precision.BF16,
-           method: QuantMethod = QuantMethod.NONE, weights: int = 16 * GB, bits: float = 16.0) -> SizingDecision:
+           method: QuantMethod = QuantMethod.NONE, weights: int = 16 * GB,
+           bits: float = 16.0) -> SizingDecision:
     return SizingDecision(True, estimate(precision, method, weights=weights, bits=bits), gpu,
                           gpus if gpu else 0, tp if gpu else 1)
 
@@ -124,7 +125,7 @@ def validate_all(objects: Iterable[dict[str, Any]]) -> None:
 
 def validate_scaled_object(obj: dict[str, Any]) -> None:
     if not KEDA_SCHEMA.exists():
-        pytest.skip(f"KEDA CRD schema not found at {KEDA_SCHEMA}: CI checks out shared/ beside the repository")
+        pytest.skip(f"KEDA CRD schema not found at {KEDA_SCHEMA}: CI checks shared/ out beside the repo")
     jsonschema.validate(obj, _keda_schema())
 
 

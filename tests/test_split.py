@@ -12,23 +12,33 @@ from genai_operator.placement.split import Candidate, split_replicas
 ORDERED, SPREAD, CHEAPEST = PlacementStrategy.ORDERED, PlacementStrategy.SPREAD, PlacementStrategy.CHEAPEST
 
 
-def shares(replicas: int, cands: list[Candidate], strategy: PlacementStrategy = ORDERED,
-           spillover: bool = True) -> tuple[dict[str, int], int]:
+def shares(
+    replicas: int, cands: list[Candidate], strategy: PlacementStrategy = ORDERED, spillover: bool = True
+) -> tuple[dict[str, int], int]:
     result, unplaced = split_replicas(replicas, cands, strategy, spillover)
     return {s.name: s.replicas for s in result}, unplaced
 
 
-@pytest.mark.parametrize(("replicas", "rooms", "strategy", "spillover", "expected", "pending"), [
-    (3, [2, 5], ORDERED, True, {"a": 2, "b": 1}, 0),
-    (3, [None, 5], ORDERED, True, {"a": 3}, 0),
-    (3, [2, 5], ORDERED, False, {"a": 3}, 1),
-    (8, [2, 3], ORDERED, True, {"a": 5, "b": 3}, 3),
-    (5, [10, 10, 10], SPREAD, True, {"a": 2, "b": 2, "c": 1}, 0),
-    (5, [1, 10, 10], SPREAD, True, {"a": 1, "b": 2, "c": 2}, 0),
-    (0, [1, 1], ORDERED, True, {}, 0),
-])
-def test_split(replicas: int, rooms: list[int | None], strategy: PlacementStrategy, spillover: bool,
-               expected: dict[str, int], pending: int) -> None:
+@pytest.mark.parametrize(
+    ("replicas", "rooms", "strategy", "spillover", "expected", "pending"),
+    [
+        (3, [2, 5], ORDERED, True, {"a": 2, "b": 1}, 0),
+        (3, [None, 5], ORDERED, True, {"a": 3}, 0),
+        (3, [2, 5], ORDERED, False, {"a": 3}, 1),
+        (8, [2, 3], ORDERED, True, {"a": 5, "b": 3}, 3),
+        (5, [10, 10, 10], SPREAD, True, {"a": 2, "b": 2, "c": 1}, 0),
+        (5, [1, 10, 10], SPREAD, True, {"a": 1, "b": 2, "c": 2}, 0),
+        (0, [1, 1], ORDERED, True, {}, 0),
+    ],
+)
+def test_split(
+    replicas: int,
+    rooms: list[int | None],
+    strategy: PlacementStrategy,
+    spillover: bool,
+    expected: dict[str, int],
+    pending: int,
+) -> None:
     cands = [Candidate(name, room) for name, room in zip("abc", rooms, strict=False)]
     assert shares(replicas, cands, strategy, spillover) == (expected, pending)
 

@@ -36,13 +36,20 @@ class UsageError(Exception):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genai-operator",
-        description="Size, place and serve generative-AI models on Kubernetes (genaiops.dev/v1alpha1).")
+        description="Size, place and serve generative-AI models on Kubernetes (genaiops.dev/v1alpha1).",
+    )
     parser.add_argument("--version", action="version", version=f"genai-operator {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the operator against the current kubeconfig or in-cluster config")
-    run.add_argument("--namespace", "-n", action="append", default=[], metavar="NS",
-                     help="watch this namespace (repeatable); default: all namespaces")
+    run.add_argument(
+        "--namespace",
+        "-n",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="watch this namespace (repeatable); default: all namespaces",
+    )
     run.add_argument("--all-namespaces", "-A", action="store_true", help="watch every namespace (default)")
     run.add_argument("--metrics-port", type=int, default=8080, help="port of /metrics and /healthz (0: off)")
     run.add_argument("--standalone", action="store_true", help="no peering with other operator instances")
@@ -85,8 +92,9 @@ def _load(path: str) -> tuple[list[ModelDeployment], list[PlacementPool], list[d
     return split_manifests(read_documents(path, _stdin() if path == "-" else None))
 
 
-def _inventory(nodes_path: str | None, pools_path: str | None,
-               extra_pools: Sequence[PlacementPool] = ()) -> list[Pool] | None:
+def _inventory(
+    nodes_path: str | None, pools_path: str | None, extra_pools: Sequence[PlacementPool] = ()
+) -> list[Pool] | None:
     nodes: list[NodeView] | None = None
     if nodes_path:
         _, _, node_docs = _load(nodes_path)
@@ -111,8 +119,9 @@ def _inventory(nodes_path: str | None, pools_path: str | None,
 def _deployments(path: str) -> tuple[list[ModelDeployment], list[PlacementPool]]:
     deployments, pools, _ = _load(path)
     if not deployments:
-        raise UsageError(f"{path}: no ModelDeployment objects (kind: ModelDeployment, apiVersion: "
-                         "genaiops.dev/v1alpha1)")
+        raise UsageError(
+            f"{path}: no ModelDeployment objects (kind: ModelDeployment, apiVersion: genaiops.dev/v1alpha1)"
+        )
     return deployments, pools
 
 
@@ -133,8 +142,11 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(f"{md.key()}: does not fit: " + "; ".join(decision.reasons), file=sys.stderr)
             failed = True
             continue
-        objects.extend(render_children(md, decision, owner_uid=None,
-                                       autoscaler=resolve_backend(md.spec, args.keda), settings=settings))
+        objects.extend(
+            render_children(
+                md, decision, owner_uid=None, autoscaler=resolve_backend(md.spec, args.keda), settings=settings
+            )
+        )
     sys.stdout.write(yaml.safe_dump_all(objects, sort_keys=False))
     return 1 if failed else 0
 
@@ -169,16 +181,27 @@ def cmd_crd(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from genai_operator.runner import run_operator
 
-    return run_operator(namespaces=args.namespace, all_namespaces=args.all_namespaces or not args.namespace,
-                        metrics_port=args.metrics_port, standalone=args.standalone,
-                        kubeconfig=args.kubeconfig, verbose=args.verbose)
+    return run_operator(
+        namespaces=args.namespace,
+        all_namespaces=args.all_namespaces or not args.namespace,
+        metrics_port=args.metrics_port,
+        standalone=args.standalone,
+        kubeconfig=args.kubeconfig,
+        verbose=args.verbose,
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from genai_operator.demo import run_demo
 
-    return run_demo(examples=args.examples, nodes=args.nodes, pools=args.pools, timeout=args.timeout,
-                    show_objects=args.show_objects, out=sys.stdout)
+    return run_demo(
+        examples=args.examples,
+        nodes=args.nodes,
+        pools=args.pools,
+        timeout=args.timeout,
+        show_objects=args.show_objects,
+        out=sys.stdout,
+    )
 
 
 COMMANDS = {"run": cmd_run, "render": cmd_render, "plan": cmd_plan, "crd": cmd_crd, "demo": cmd_demo}

@@ -11,7 +11,7 @@ import datetime
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import kopf
 from pydantic import ValidationError
@@ -45,8 +45,15 @@ def utc_now() -> str:
 
 
 class Controller:
-    def __init__(self, *, settings: Settings, client: KubeClient, metrics: OperatorMetrics,
-                 indices: Mapping[str, Any], keda_available: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        client: KubeClient,
+        metrics: OperatorMetrics,
+        indices: Mapping[str, Any],
+        keda_available: bool = False,
+    ) -> None:
         self.settings = settings
         self.client = client
         self.metrics = metrics
@@ -68,8 +75,11 @@ class Controller:
     def _children(self, key: Key, uid: str) -> dict[ChildKey, dict[str, Any]]:
         """Owned children only: a same-named object without our owner reference is never touched."""
         out: dict[ChildKey, dict[str, Any]] = {}
-        stores = (self.indices[f"children_{res.plural}"].get(key) or () for res in CHILD_RESOURCES
-                  if f"children_{res.plural}" in self.indices)
+        stores = (
+            self.indices[f"children_{res.plural}"].get(key) or ()
+            for res in CHILD_RESOURCES
+            if f"children_{res.plural}" in self.indices
+        )
         for obj in (o for store in stores for o in store):
             owners = obj.get("metadata", {}).get("ownerReferences") or []
             if any(o.get("uid") == uid and o.get("controller") for o in owners):
@@ -83,8 +93,11 @@ class Controller:
             try:
                 manifests.append(PlacementPool.model_validate(raw))
             except ValidationError as exc:
-                log.warning("ignoring PlacementPool %s: %s", raw.get("metadata", {}).get("name"),
-                            "; ".join(describe_validation_error(exc)))
+                log.warning(
+                    "ignoring PlacementPool %s: %s",
+                    raw.get("metadata", {}).get("name"),
+                    "; ".join(describe_validation_error(exc)),
+                )
         requested: dict[str, int] = {}
         for node_name in self.indices["pods_index"]:
             for owner, gpus in self.indices["pods_index"].get(node_name) or ():
@@ -162,8 +175,12 @@ class Controller:
         note = None
         if backend is not None and md.spec.scaling is not None:
             if backend == ScalingBackend.KEDA and not self.keda_available:
-                note = (False, "KEDANotInstalled", "scaling.backend needs KEDA, whose CRDs are not installed; "
-                        "install KEDA or set scaling.backend: HPA")
+                note = (
+                    False,
+                    "KEDANotInstalled",
+                    "scaling.backend needs KEDA, whose CRDs are not installed; "
+                    "install KEDA or set scaling.backend: HPA",
+                )
                 backend = None
             else:
                 note = (True, f"{backend.value}Configured", f"{backend.value} scales spec.replicas via /scale")
@@ -174,8 +191,9 @@ class Controller:
         if actions:
             applied = await asyncio.to_thread(apply_actions, self.client, actions, observed)
             observed = applied.observed
-        status = build_status(md, decision, observed, generation=generation, now=utc_now(),
-                              settings=self.settings, autoscaler_note=note)
+        status = build_status(
+            md, decision, observed, generation=generation, now=utc_now(), settings=self.settings, autoscaler_note=note
+        )
         for conflict in applied.conflicts:
             log.warning("%s/%s: %s", *key, conflict)
         await self._write_status(key, body, old_status, status, created=applied.created)
@@ -183,22 +201,36 @@ class Controller:
         self._track(key, status)
         return "changed" if actions else "unchanged"
 
-    async def _invalid(self, key: Key, body: Mapping[str, Any], generation: int | None,
-                       old_status: Mapping[str, Any], reason: str, message: str) -> str:
+    async def _invalid(
+        self,
+        key: Key,
+        body: Mapping[str, Any],
+        generation: int | None,
+        old_status: Mapping[str, Any],
+        reason: str,
+        message: str,
+    ) -> str:
         """No retry storm: the spec is wrong until the user changes it (a new generation re-queues it)."""
-        status = invalid_status(body["metadata"]["name"], reason=reason, message=message,
-                                generation=generation, now=utc_now(), previous=old_status)
+        status = invalid_status(
+            body["metadata"]["name"],
+            reason=reason,
+            message=message,
+            generation=generation,
+            now=utc_now(),
+            previous=old_status,
+        )
         await self._write_status(key, body, old_status, status, created=0)
         self._track(key, status)
         return "invalid"
 
-    async def _write_status(self, key: Key, body: Mapping[str, Any], old: Mapping[str, Any],
-                            new: dict[str, Any], created: int) -> None:
+    async def _write_status(
+        self, key: Key, body: Mapping[str, Any], old: Mapping[str, Any], new: dict[str, Any], created: int
+    ) -> None:
         if _same_status(old, new):
             return
         await asyncio.to_thread(self.client.patch, MODEL_DEPLOYMENTS, key[0], key[1], {"status": new}, "status")
         for event in transition_events(old, new, created):
-            kopf.event(dict(body), type=event.type, reason=event.reason, message=event.message)
+            kopf.event(kopf.Body(cast(Any, dict(body))), type=event.type, reason=event.reason, message=event.message)
 
     def _track(self, key: Key, status: Mapping[str, Any]) -> None:
         self._conditions_by_md[key] = {c["type"]: c["status"] for c in status.get("conditions") or []}

@@ -53,21 +53,31 @@ def summary_table(objs: Sequence[dict[str, Any]]) -> str:
         gpus = sum(p.get("replicas", 0) * (p.get("gpusPerReplica") or 0) for p in placement)
         gpu_desc = ", ".join(sorted({f"{p.get('gpusPerReplica')}x {p.get('gpuType')}" for p in placement})) or "-"
         ready = _condition(obj, "Ready")
-        ready_text = f"{status.get('readyReplicas', 0)}/{status.get('replicas', 0)}" \
-            if ready.get("status") == "True" else (ready.get("reason") or "Unknown")
+        ready_text = (
+            f"{status.get('readyReplicas', 0)}/{status.get('replicas', 0)}"
+            if ready.get("status") == "True"
+            else (ready.get("reason") or "Unknown")
+        )
         if _condition(obj, "SpecValid").get("status") == "False":
             ready_text = "SpecInvalid"
-        rows.append([f"{obj['metadata']['namespace']}/{obj['metadata']['name']}", sizing.get("engine", "-"),
-                     sizing.get("precision", "-"), pools, f"{gpus} ({gpu_desc})", ready_text,
-                     status.get("endpoint", "-")])
+        rows.append(
+            [
+                f"{obj['metadata']['namespace']}/{obj['metadata']['name']}",
+                sizing.get("engine", "-"),
+                sizing.get("precision", "-"),
+                pools,
+                f"{gpus} ({gpu_desc})",
+                ready_text,
+                status.get("endpoint", "-"),
+            ]
+        )
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(lines)
 
 
-async def _demo(examples: Path, nodes: Path, pools: Path, timeout: float, show_objects: bool,
-                out: TextIO) -> int:
+async def _demo(examples: Path, nodes: Path, pools: Path, timeout: float, show_objects: bool, out: TextIO) -> int:
     deployments = [d for d in _docs(examples) if d.get("kind") == "ModelDeployment"]
     if not deployments:
         out.write(f"no ModelDeployment manifests in {examples}\n")
@@ -83,8 +93,10 @@ async def _demo(examples: Path, nodes: Path, pools: Path, timeout: float, show_o
         started = time.monotonic()
         for doc in deployments:
             cluster.apply(doc)
-        out.write(f"applied {len(deployments)} ModelDeployments from {examples}/ onto "
-                  f"{len(_docs(nodes))} nodes; waiting for the operator...\n")
+        out.write(
+            f"applied {len(deployments)} ModelDeployments from {examples}/ onto "
+            f"{len(_docs(nodes))} nodes; waiting for the operator...\n"
+        )
         objs: list[dict[str, Any]] = []
         while time.monotonic() - started < timeout:
             objs = cluster.list(MD)
@@ -103,8 +115,9 @@ async def _demo(examples: Path, nodes: Path, pools: Path, timeout: float, show_o
         for obj in objs:
             for cond in ("SpecValid", "Degraded"):
                 c = _condition(obj, cond)
-                if (cond == "SpecValid" and c.get("status") == "False") or \
-                        (cond == "Degraded" and c.get("status") == "True"):
+                if (cond == "SpecValid" and c.get("status") == "False") or (
+                    cond == "Degraded" and c.get("status") == "True"
+                ):
                     out.write(f"{obj['metadata']['name']}: {c.get('reason')}: {c.get('message')}\n")
         children = cluster.children_summary()
         out.write(f"objects created by the operator ({sum(len(v) for v in children.values())}):\n")
@@ -118,10 +131,18 @@ async def _demo(examples: Path, nodes: Path, pools: Path, timeout: float, show_o
         return 0 if len(settled) == len(objs) else 1
 
 
-def run_demo(*, examples: str, nodes: str | None, pools: str | None, timeout: float, show_objects: bool,
-             out: TextIO) -> int:
+def run_demo(
+    *, examples: str, nodes: str | None, pools: str | None, timeout: float, show_objects: bool, out: TextIO
+) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     root = Path(examples)
-    return asyncio.run(_demo(root, Path(nodes) if nodes else root / "inventory" / "nodes.yaml",
-                             Path(pools) if pools else root / "inventory" / "pools.yaml", timeout, show_objects,
-                             out))
+    return asyncio.run(
+        _demo(
+            root,
+            Path(nodes) if nodes else root / "inventory" / "nodes.yaml",
+            Path(pools) if pools else root / "inventory" / "pools.yaml",
+            timeout,
+            show_objects,
+            out,
+        )
+    )

@@ -8,6 +8,7 @@ Handlers return None: a returned value would land in `status.<handler>` and be p
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import kopf
@@ -35,7 +36,7 @@ def plain(value: Any) -> Any:
 
 def projection(body: Any) -> dict[str, Any]:
     """What drift detection needs from a child: everything but managedFields (often the bulk of it)."""
-    out = plain(body)
+    out: dict[str, Any] = plain(body)
     out.get("metadata", {}).pop("managedFields", None)
     return out
 
@@ -70,12 +71,13 @@ def build_registry() -> kopf.OperatorRegistry:
 
     # -- indexes: the operator's view of the cluster, kept small ---------------------------------------
     @kopf.index(API_GROUP, API_VERSION, "modeldeployments", id="md_index", registry=registry)
-    def md_index(namespace: str, name: str, body: Any, **_: Any) -> dict[Any, Any]:
+    def md_index(namespace: str | None, name: str, body: Any, **_: Any) -> dict[Any, Any]:
         return {(namespace, name): plain(body)}
 
     for res in CHILD_RESOURCES:
-        kopf.index(res.group, res.version, res.plural, id=f"children_{res.plural}", labels=MANAGED,
-                   registry=registry)(_child_index)
+        kopf.index(res.group, res.version, res.plural, id=f"children_{res.plural}", labels=MANAGED, registry=registry)(
+            _child_index
+        )
 
     @kopf.index("", "v1", "nodes", id="nodes_index", registry=registry)
     def nodes_index(body: Any, **_: Any) -> dict[Any, Any]:
@@ -85,41 +87,47 @@ def build_registry() -> kopf.OperatorRegistry:
     def pools_index(body: Any, **_: Any) -> dict[Any, Any]:
         return {None: {k: plain(body.get(k)) for k in ("apiVersion", "kind", "metadata", "spec")}}
 
-    @kopf.index("", "v1", "pods", id="pods_index", registry=registry,
-                when=lambda spec, status, **_: bool(spec.get("nodeName"))
-                and status.get("phase") not in ("Succeeded", "Failed") and pod_gpus(spec) > 0)
-    def pods_index(namespace: str, spec: Any, labels: Any, **_: Any) -> dict[Any, Any]:
+    @kopf.index(
+        "",
+        "v1",
+        "pods",
+        id="pods_index",
+        registry=registry,
+        when=lambda spec, status, **_: (
+            bool(spec.get("nodeName")) and status.get("phase") not in ("Succeeded", "Failed") and pod_gpus(spec) > 0
+        ),
+    )
+    def pods_index(namespace: str | None, spec: Any, labels: Mapping[str, str], **_: Any) -> dict[Any, Any]:
         return {spec["nodeName"]: ((namespace, labels.get(MD_LABEL, "")), pod_gpus(spec))}
 
     # -- triggers ----------------------------------------------------------------------------------------
     @kopf.on.event(API_GROUP, API_VERSION, "modeldeployments", registry=registry)
-    def md_changed(namespace: str, name: str, memo: kopf.Memo, **_: Any) -> None:
+    def md_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
         memo["runtime"].enqueue((namespace, name))
 
     for res in CHILD_RESOURCES:
-        kopf.on.event(res.group, res.version, res.plural, labels=MANAGED, registry=registry,
-                      id=f"child_changed_{res.plural}")(_child_changed)
+        kopf.on.event(
+            res.group, res.version, res.plural, labels=MANAGED, registry=registry, id=f"child_changed_{res.plural}"
+        )(_child_changed)
 
     @kopf.on.event("", "v1", "nodes", registry=registry)
     @kopf.on.event(API_GROUP, API_VERSION, "placementpools", registry=registry)
     def capacity_changed(memo: kopf.Memo, **_: Any) -> None:
         memo["runtime"].capacity_changed()
 
-    @kopf.on.event("", "v1", "pods", registry=registry,
-                   when=lambda spec, **_: pod_gpus(spec) > 0)
+    @kopf.on.event("", "v1", "pods", registry=registry, when=lambda spec, **_: pod_gpus(spec) > 0)
     def gpu_pod_changed(memo: kopf.Memo, **_: Any) -> None:
         memo["runtime"].capacity_changed()
 
     return registry
 
 
-def _child_index(namespace: str, labels: Any, body: Any, **_: Any) -> dict[Any, Any] | None:
+def _child_index(namespace: str | None, labels: Mapping[str, str], body: Any, **_: Any) -> dict[Any, Any] | None:
     owner = labels.get(MD_LABEL)
     return {(namespace, owner): projection(body)} if owner else None
 
 
-def _child_changed(namespace: str, labels: Any, memo: kopf.Memo, **_: Any) -> None:
+def _child_changed(namespace: str | None, labels: Mapping[str, str], memo: Any, **_: Any) -> None:
     owner = labels.get(MD_LABEL)
     if owner:
         memo["runtime"].enqueue((namespace, owner))
-

@@ -6,7 +6,14 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 
 class OperatorMetrics:
@@ -14,22 +21,34 @@ class OperatorMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.reconciles = Counter("genai_operator_reconcile_total", "Reconcile passes by result.",
-                                  ["result"], registry=self.registry)
-        self.reconcile_seconds = Histogram("genai_operator_reconcile_duration_seconds",
-                                           "Duration of reconcile passes by result.", ["result"],
-                                           registry=self.registry,
-                                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-        self.api_writes = Counter("genai_operator_api_writes_total", "API writes by kind and verb.",
-                                  ["kind", "verb"], registry=self.registry)
-        self.deployments_by_condition = Gauge("genai_operator_modeldeployments",
-                                              "ModelDeployments by condition type and status.",
-                                              ["condition", "status"], registry=self.registry)
-        self.gpus_requested = Gauge("genai_operator_gpus_requested",
-                                    "GPUs requested by ModelDeployment replicas, by pool.", ["pool"],
-                                    registry=self.registry)
-        self.queue_depth = Gauge("genai_operator_workqueue_depth", "Keys waiting for a reconcile.",
-                                 registry=self.registry)
+        self.reconciles = Counter(
+            "genai_operator_reconcile_total", "Reconcile passes by result.", ["result"], registry=self.registry
+        )
+        self.reconcile_seconds = Histogram(
+            "genai_operator_reconcile_duration_seconds",
+            "Duration of reconcile passes by result.",
+            ["result"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.api_writes = Counter(
+            "genai_operator_api_writes_total", "API writes by kind and verb.", ["kind", "verb"], registry=self.registry
+        )
+        self.deployments_by_condition = Gauge(
+            "genai_operator_modeldeployments",
+            "ModelDeployments by condition type and status.",
+            ["condition", "status"],
+            registry=self.registry,
+        )
+        self.gpus_requested = Gauge(
+            "genai_operator_gpus_requested",
+            "GPUs requested by ModelDeployment replicas, by pool.",
+            ["pool"],
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "genai_operator_workqueue_depth", "Keys waiting for a reconcile.", registry=self.registry
+        )
         self.healthy = True
 
     def record_write(self, verb: str, kind: str) -> None:
@@ -52,7 +71,7 @@ class OperatorMetrics:
 class MetricsServer:
     """A small threaded HTTP server: /metrics (Prometheus text) and /healthz (liveness)."""
 
-    def __init__(self, metrics: OperatorMetrics, port: int, host: str = "0.0.0.0") -> None:  # noqa: S104
+    def __init__(self, metrics: OperatorMetrics, port: int, host: str = "0.0.0.0") -> None:
         self.metrics = metrics
         handler = _handler_for(metrics)
         self.server = ThreadingHTTPServer((host, port), handler)
@@ -73,7 +92,7 @@ class MetricsServer:
 
 def _handler_for(metrics: OperatorMetrics) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        def do_GET(self) -> None:
             if self.path.startswith("/metrics"):
                 self._reply(200, metrics.render(), CONTENT_TYPE_LATEST)
             elif self.path.startswith("/healthz"):
@@ -89,7 +108,7 @@ def _handler_for(metrics: OperatorMetrics) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return  # scrapes every few seconds would flood the log
 
     return Handler

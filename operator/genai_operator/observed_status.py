@@ -9,18 +9,25 @@ from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.status import AUTOSCALER_READY, DEGRADED, PLACED, PROGRESSING, READY, SPEC_VALID
 from genai_operator.placement.types import PlacementDecision
 from genai_operator.reconcile import ChildKey, condition, deployment_counts, merge_conditions
-from genai_operator.render.labels import selector_labels
+from genai_operator.render.labels import md_selector
 from genai_operator.render.names import deployment_name, service_name
 from genai_operator.settings import Settings
 
 
 def selector_string(md_name: str) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted(selector_labels(md_name).items()))
+    return ",".join(f"{k}={v}" for k, v in sorted(md_selector(md_name).items()))
 
 
-def build_status(md: ModelDeployment, decision: PlacementDecision, observed: Mapping[ChildKey, Mapping[str, Any]],
-                 *, generation: int | None, now: str, settings: Settings,
-                 autoscaler_note: tuple[bool, str, str] | None = None) -> dict[str, Any]:
+def build_status(
+    md: ModelDeployment,
+    decision: PlacementDecision,
+    observed: Mapping[ChildKey, Mapping[str, Any]],
+    *,
+    generation: int | None,
+    now: str,
+    settings: Settings,
+    autoscaler_note: tuple[bool, str, str] | None = None,
+) -> dict[str, Any]:
     """The full status for a spec that could be planned."""
     name = md.metadata.name
     namespace = md.metadata.namespace or "default"
@@ -35,44 +42,68 @@ def build_status(md: ModelDeployment, decision: PlacementDecision, observed: Map
         total += assignment.replicas
         ready += pool_ready
         sizing = assignment.sizing
-        placement.append({
-            "pool": assignment.pool.name, "replicas": assignment.replicas, "readyReplicas": pool_ready,
-            "engine": assignment.engine.value, "precision": sizing.estimate.precision.value,
-            "gpuType": sizing.gpu.key if sizing.gpu else "cpu", "gpusPerReplica": sizing.gpus_per_replica,
-            "reason": assignment.reason,
-        })
+        placement.append(
+            {
+                "pool": assignment.pool.name,
+                "replicas": assignment.replicas,
+                "readyReplicas": pool_ready,
+                "engine": assignment.engine.value,
+                "precision": sizing.estimate.precision.value,
+                "gpuType": sizing.gpu.key if sizing.gpu else "cpu",
+                "gpusPerReplica": sizing.gpus_per_replica,
+                "reason": assignment.reason,
+            }
+        )
     primary = decision.primary
     status: dict[str, Any] = {
         "observedGeneration": generation,
         "replicas": total,
         "readyReplicas": ready,
         "selector": selector_string(name),
-        "endpoint": f"http://{service_name(name)}.{namespace}.{settings.cluster_domain}:"
-                    f"{md.spec.serving.port}/v1",
+        "endpoint": f"http://{service_name(name)}.{namespace}.{settings.cluster_domain}:{md.spec.serving.port}/v1",
         "placement": placement,
     }
     if primary is not None:
         est = primary.sizing.estimate
         status["sizing"] = {
-            "engine": primary.engine.value, "precision": est.precision.value, "weightsBytes": est.weights_bytes,
-            "kvCacheBytes": est.kv_cache_bytes, "totalBytesPerReplica": est.total_bytes,
+            "engine": primary.engine.value,
+            "precision": est.precision.value,
+            "weightsBytes": est.weights_bytes,
+            "kvCacheBytes": est.kv_cache_bytes,
+            "totalBytesPerReplica": est.total_bytes,
             "gpuType": primary.sizing.gpu.key if primary.sizing.gpu else "cpu",
-            "gpusPerReplica": primary.sizing.gpus_per_replica, "tensorParallel": primary.sizing.tensor_parallel,
+            "gpusPerReplica": primary.sizing.gpus_per_replica,
+            "tensorParallel": primary.sizing.tensor_parallel,
         }
     pending_note = next((r for r in decision.reasons if "pending" in r), "")
     is_ready = total > 0 and ready >= total
     conditions = [
         condition(SPEC_VALID, True, "SpecValid", "the spec was sized and placed"),
-        condition(PLACED, True, "Placed", ", ".join(f"{p['pool']}={p['replicas']}" for p in placement)
-                  + (f"; {pending_note}" if pending_note else "")),
-        condition(READY, is_ready, "AllReplicasReady" if is_ready else ("ScaledToZero" if total == 0 else
-                                                                       "ReplicasNotReady"),
-                  f"{ready}/{total} replicas ready"),
-        condition(PROGRESSING, not (rollouts_done and is_ready) and total > 0,
-                  "RollingOut" if not (rollouts_done and is_ready) and total > 0 else "Stable",
-                  "waiting for replicas to become ready" if not is_ready and total > 0 else "rollout complete"),
-        condition(DEGRADED, bool(pending_note), "InsufficientCapacity" if pending_note else "AsExpected",
-                  pending_note or "all replicas have room"),
+        condition(
+            PLACED,
+            True,
+            "Placed",
+            ", ".join(f"{p['pool']}={p['replicas']}" for p in placement)
+            + (f"; {pending_note}" if pending_note else ""),
+        ),
+        condition(
+            READY,
+            is_ready,
+            "AllReplicasReady" if is_ready else ("ScaledToZero" if total == 0 else "ReplicasNotReady"),
+            f"{ready}/{total} replicas ready",
+        ),
+        condition(
+            PROGRESSING,
+            not (rollouts_done and is_ready) and total > 0,
+            "RollingOut" if not (rollouts_done and is_ready) and total > 0 else "Stable",
+            "waiting for replicas to become ready" if not is_ready and total > 0 else "rollout complete",
+        ),
+        condition(
+            DEGRADED,
+            bool(pending_note),
+            "InsufficientCapacity" if pending_note else "AsExpected",
+            pending_note or "all replicas have room",
+        ),
     ]
     if autoscaler_note is not None:
         ok, reason, message = autoscaler_note
@@ -82,8 +113,9 @@ def build_status(md: ModelDeployment, decision: PlacementDecision, observed: Map
     return status
 
 
-def invalid_status(name: str, *, reason: str, message: str, generation: int | None, now: str,
-                   previous: Mapping[str, Any] | None) -> dict[str, Any]:
+def invalid_status(
+    name: str, *, reason: str, message: str, generation: int | None, now: str, previous: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """Status for a spec the operator cannot act on: SpecValid=False with the field and the fix; children kept."""
     old_conditions = list((previous or {}).get("conditions") or [])
     conditions = [
@@ -92,5 +124,9 @@ def invalid_status(name: str, *, reason: str, message: str, generation: int | No
         condition(PROGRESSING, False, reason, "waiting for a valid spec"),
         condition(DEGRADED, True, reason, message),
     ]
-    return {**(previous or {}), "observedGeneration": generation, ""selector": selector_string(name),
-            "conditions": merge_conditions(old_conditions, conditions, now, generation)}
+    return {
+        **(previous or {}),
+        "observedGeneration": generation,
+        "selector": selector_string(name),
+        "conditions": merge_conditions(old_conditions, conditions, now, generation),
+    }

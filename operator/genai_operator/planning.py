@@ -29,8 +29,9 @@ class SpecError(ValueError):
     """A spec that passed the schema but cannot be planned; `field` names the offending field."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message if message.startswith(field) or "/" in message.split(":")[0]
-                         else f"{field}: {message}")
+        super().__init__(
+            message if message.startswith(field) or "/" in message.split(":")[0] else f"{field}: {message}"
+        )
         self.field = field
 
 
@@ -57,19 +58,31 @@ def model_shape(spec: ModelDeploymentSpec) -> tuple[int, ModelShape]:
         arch = source.architecture
         params = parameters or (known.parameters if known else None)
         if params is None:
-            raise SpecError("spec.model.parameters", "needed with spec.model.architecture for a model the "
-                            "catalog does not know; write a count such as 8B")
+            raise SpecError(
+                "spec.model.parameters",
+                "needed with spec.model.architecture for a model the catalog does not know; write a count such as 8B",
+            )
         shape = ModelShape(
-            key="custom", aliases=(), parameters=params, layers=arch.layers,
+            key="custom",
+            aliases=(),
+            parameters=params,
+            layers=arch.layers,
             attention_heads=arch.attention_heads or max(arch.hidden_size // arch.head_dim, arch.kv_heads),
-            kv_heads=arch.kv_heads, head_dim=arch.head_dim, hidden_size=arch.hidden_size,
-            vocab_size=arch.vocab_size, experts=arch.experts)
+            kv_heads=arch.kv_heads,
+            head_dim=arch.head_dim,
+            hidden_size=arch.hidden_size,
+            vocab_size=arch.vocab_size,
+            experts=arch.experts,
+        )
         return params, shape
     if known is not None:
         return parameters or known.parameters, known
     if parameters is None:
-        raise SpecError("spec.model.parameters", f"the model catalog does not know {source.uri}; set "
-                        "spec.model.parameters (e.g. 8B) and, for an exact KV-cache size, spec.model.architecture")
+        raise SpecError(
+            "spec.model.parameters",
+            f"the model catalog does not know {source.uri}; set "
+            "spec.model.parameters (e.g. 8B) and, for an exact KV-cache size, spec.model.architecture",
+        )
     return parameters, shape_from_parameters(parameters)
 
 
@@ -93,19 +106,26 @@ def sizing_request(spec: ModelDeploymentSpec, pool: Pool, engine: Engine) -> Siz
     precision, method, gguf_type = quant.precision, quant.method, quant.gguf_type
     defaults = pool.engine_defaults
     # Pool defaults fill only what the user left on Auto, and only for the engine they were written for.
-    if defaults is not None and precision == Precision.AUTO and method == QuantMethod.NONE:
-        if defaults.engine in (Engine.AUTO, engine):
-            precision = defaults.precision
-            if defaults.method is not None and (defaults.method != QuantMethod.GGUF or engine == Engine.LLAMA_CPP):
-                method = defaults.method
-                gguf_type = defaults.gguf_type if method == QuantMethod.GGUF else None
+    user_left_auto = precision == Precision.AUTO and method == QuantMethod.NONE
+    if defaults is not None and user_left_auto and defaults.engine in (Engine.AUTO, engine):
+        precision = defaults.precision
+        if defaults.method is not None and (defaults.method != QuantMethod.GGUF or engine == Engine.LLAMA_CPP):
+            method = defaults.method
+            gguf_type = defaults.gguf_type if method == QuantMethod.GGUF else None
     gpu_count = spec.resources.gpu.count
     return SizingRequest(
-        parameters=parameters, shape=shape, precision=precision, method=method, gguf_type=gguf_type,
-        kv_cache=quant.kv_cache, max_context=spec.serving.max_context_length,
+        parameters=parameters,
+        shape=shape,
+        precision=precision,
+        method=method,
+        gguf_type=gguf_type,
+        kv_cache=quant.kv_cache,
+        max_context=spec.serving.max_context_length,
         max_sequences=spec.serving.max_concurrent_sequences,
         gpu_memory_utilization_percent=spec.serving.gpu_memory_utilization_percent,
-        engine=engine, gpu_count=None if gpu_count == "Auto" else int(gpu_count))
+        engine=engine,
+        gpu_count=None if gpu_count == "Auto" else int(gpu_count),
+    )
 
 
 def allowed_gpus(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> tuple[list[GpuType], str | None]:
@@ -120,8 +140,11 @@ def allowed_gpus(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> t
     for name in names:
         gpu = gpu_by_key(name)
         if gpu is None:
-            raise SpecError("spec.resources.gpu.types", f"unknown GPU type {name!r}; use a catalog key such as "
-                            "nvidia-l4, nvidia-a100-80gb or nvidia-h100-80gb (`genai-operator plan --help`)")
+            raise SpecError(
+                "spec.resources.gpu.types",
+                f"unknown GPU type {name!r}; use a catalog key such as "
+                "nvidia-l4, nvidia-a100-80gb or nvidia-h100-80gb (`genai-operator plan --help`)",
+            )
         gpus.append(gpu)
     return gpus, None
 
@@ -154,14 +177,14 @@ def candidate_pools(md: ModelDeployment, pools: Sequence[Pool] | None) -> tuple[
         return sorted(pools, key=lambda p: (p.cpu_only, p.name)), []
     if placement.pools is not None:
         missing = [n for n in placement.pools if n not in by_name]
-        notes = [f"pool {n} does not exist (no PlacementPool and no discovered pool of that name)"
-                 for n in missing]
+        notes = [f"pool {n} does not exist (no PlacementPool and no discovered pool of that name)" for n in missing]
         return [by_name[n] for n in placement.pools if n in by_name], notes
     return sorted((p for p in pools if p.tier == placement.tier), key=lambda p: p.name), []
 
 
-def plan_model_deployment(md: ModelDeployment, pools: Sequence[Pool] | None = None,
-                          settings: Settings | None = None) -> PlacementDecision:
+def plan_model_deployment(
+    md: ModelDeployment, pools: Sequence[Pool] | None = None, settings: Settings | None = None
+) -> PlacementDecision:
     """Where the replicas go and how each pool's replicas are sized; raises SpecError for unusable specs."""
     settings = settings or Settings()
     spec = md.spec
@@ -183,17 +206,30 @@ def plan_model_deployment(md: ModelDeployment, pools: Sequence[Pool] | None = No
         reasons.extend(r for r in rejected if r not in reasons)
         return PlacementDecision(assignments=(), fits=False, reasons=tuple(reasons))
     shares, unplaced = split_replicas(
-        spec.replicas, [_candidate(p) for p in plans],
+        spec.replicas,
+        [_candidate(p) for p in plans],
         spec.placement.strategy if spec.placement else PlacementStrategy.ORDERED,
-        spec.placement.spillover if spec.placement else True)
+        spec.placement.spillover if spec.placement else True,
+    )
     by_name = {p.pool.name: p for p in plans}
-    assignments = [PoolAssignment(pool=by_name[s.name].pool, replicas=s.replicas, engine=by_name[s.name].engine,
-                                  sizing=by_name[s.name].sizing, reason=s.reason) for s in shares]
+    assignments = [
+        PoolAssignment(
+            pool=by_name[s.name].pool,
+            replicas=s.replicas,
+            engine=by_name[s.name].engine,
+            sizing=by_name[s.name].sizing,
+            reason=s.reason,
+        )
+        for s in shares
+    ]
     if not assignments:
         # Zero replicas asked for: keep the primary pool's sizing so status still shows the plan.
         first = plans[0]
-        assignments = [PoolAssignment(pool=first.pool, replicas=0, engine=first.engine, sizing=first.sizing,
-                                      reason="scaled to zero")]
+        assignments = [
+            PoolAssignment(
+                pool=first.pool, replicas=0, engine=first.engine, sizing=first.sizing, reason="scaled to zero"
+            )
+        ]
     if unplaced:
         reasons.append(f"{unplaced} replica(s) exceed the free capacity of the allowed pools and stay pending")
     return PlacementDecision(assignments=tuple(assignments), fits=True, reasons=tuple(reasons))

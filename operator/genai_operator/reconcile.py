@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from genai_operator.api.enums import ConditionStatus
-from genai_operator.api.status import DEGRADED, PROGRESSING, READY, SPEC_VALID
+from genai_operator.api.status import DEGRADED, READY, SPEC_VALID
 from genai_operator.kube.resources import Resource, resource_of
 
 ChildKey = tuple[str, str]  # (kind, name)
@@ -58,8 +58,7 @@ def is_drifted(desired: Mapping[str, Any], observed: Mapping[str, Any]) -> bool:
     return not is_subset(body, observed)
 
 
-def diff_children(desired: Sequence[dict[str, Any]], observed: Mapping[ChildKey, dict[str, Any]]
-                  ) -> list[Action]:
+def diff_children(desired: Sequence[dict[str, Any]], observed: Mapping[ChildKey, dict[str, Any]]) -> list[Action]:
     """Creates for missing children, replaces for drifted ones, deletes for owned children no longer wanted."""
     actions: list[Action] = []
     wanted = set()
@@ -99,13 +98,15 @@ def _with_identity(desired: dict[str, Any], current: Mapping[str, Any]) -> dict[
 
 # -- conditions ----------------------------------------------------------------------------------------
 
+
 def condition(type_: str, status: bool | None, reason: str, message: str) -> dict[str, Any]:
     value = ConditionStatus.UNKNOWN if status is None else (ConditionStatus.TRUE if status else ConditionStatus.FALSE)
     return {"type": type_, "status": value.value, "reason": reason, "message": message}
 
 
-def merge_conditions(old: Sequence[Mapping[str, Any]] | None, new: Sequence[dict[str, Any]], now: str,
-                     generation: int | None) -> list[dict[str, Any]]:
+def merge_conditions(
+    old: Sequence[Mapping[str, Any]] | None, new: Sequence[dict[str, Any]], now: str, generation: int | None
+) -> list[dict[str, Any]]:
     """metav1.Condition semantics: lastTransitionTime moves only when status flips."""
     previous = {c.get("type"): c for c in old or []}
     merged = []
@@ -129,8 +130,11 @@ def deployment_counts(observed: Mapping[ChildKey, Mapping[str, Any]], name: str)
     spec_replicas = int((dep.get("spec") or {}).get("replicas", 1))
     ready = int(status.get("readyReplicas") or 0)
     generation = (dep.get("metadata") or {}).get("generation")
-    done = (status.get("observedGeneration") == generation and int(status.get("updatedReplicas") or 0) >= spec_replicas
-            and ready >= spec_replicas)
+    done = (
+        status.get("observedGeneration") == generation
+        and int(status.get("updatedReplicas") or 0) >= spec_replicas
+        and ready >= spec_replicas
+    )
     return int(status.get("replicas") or 0), ready, done
 
 
@@ -151,7 +155,7 @@ def transition_events(old: Mapping[str, Any] | None, new: Mapping[str, Any], cre
     after = {c.get("type"): c for c in new.get("conditions") or []}
 
     def flipped(type_: str, to: str) -> Mapping[str, Any] | None:
-        cond = after.get(type_)
+        cond: Mapping[str, Any] | None = after.get(type_)
         prev = before.get(type_)
         if cond and cond.get("status") == to and (prev is None or prev.get("status") != to):
             return cond

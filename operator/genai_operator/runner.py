@@ -9,6 +9,9 @@ from collections.abc import Sequence
 
 import kopf
 
+# `kopf.operator(indexers=...)` is public; the class is not re-exported at the top level.
+from kopf._core.engines.indexing import OperatorIndexers
+
 from genai_operator import API_GROUP
 from genai_operator.handlers import build_registry
 from genai_operator.runtime import OperatorRuntime, RunOptions
@@ -22,7 +25,8 @@ def kopf_settings(standalone: bool) -> kopf.OperatorSettings:
     # Our own storage prefix, never Kopf's default: changing storage later would re-run create handlers.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=API_GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=API_GROUP, key="last-handled-configuration")
+        prefix=API_GROUP, key="last-handled-configuration"
+    )
     settings.persistence.finalizer = f"{API_GROUP}/kopf-finalizer"
     # Only warnings become Kubernetes Events; transitions are posted explicitly, once each.
     settings.posting.level = logging.WARNING
@@ -39,26 +43,46 @@ def kopf_settings(standalone: bool) -> kopf.OperatorSettings:
     return settings
 
 
-async def operator_main(options: RunOptions, *, namespaces: Sequence[str] = (), clusterwide: bool = True,
-                        standalone: bool = True, stop_flag: asyncio.Event | None = None,
-                        ready_flag: asyncio.Event | threading.Event | None = None) -> None:
+async def operator_main(
+    options: RunOptions,
+    *,
+    namespaces: Sequence[str] = (),
+    clusterwide: bool = True,
+    standalone: bool = True,
+    stop_flag: asyncio.Event | None = None,
+    ready_flag: asyncio.Event | threading.Event | None = None,
+) -> None:
     """The `genai-operator run` code path, as a coroutine (the CLI, the demo and the tests all use it)."""
-    indexers = kopf.OperatorIndexers()
+    indexers = OperatorIndexers()
     runtime = OperatorRuntime(options, indexers.indices)
     await kopf.operator(
-        registry=build_registry(), settings=kopf_settings(standalone), indexers=indexers,
-        memo=kopf.Memo(runtime=runtime), standalone=standalone, clusterwide=clusterwide and not namespaces,
-        namespaces=list(namespaces), stop_flag=stop_flag, ready_flag=ready_flag)
+        registry=build_registry(),
+        settings=kopf_settings(standalone),
+        indexers=indexers,
+        memo=kopf.Memo(runtime=runtime),
+        standalone=standalone,
+        clusterwide=clusterwide and not namespaces,
+        namespaces=list(namespaces),
+        stop_flag=stop_flag,
+        ready_flag=ready_flag,
+    )
 
 
-def run_operator(*, namespaces: Sequence[str], all_namespaces: bool, metrics_port: int, standalone: bool,
-                 kubeconfig: str | None, verbose: bool) -> int:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def run_operator(
+    *,
+    namespaces: Sequence[str],
+    all_namespaces: bool,
+    metrics_port: int,
+    standalone: bool,
+    kubeconfig: str | None,
+    verbose: bool,
+) -> int:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     options = RunOptions(kubeconfig=kubeconfig, metrics_port=metrics_port, settings=Settings.from_env())
     try:
-        asyncio.run(operator_main(options, namespaces=namespaces, clusterwide=all_namespaces,
-                                  standalone=standalone))
+        asyncio.run(operator_main(options, namespaces=namespaces, clusterwide=all_namespaces, standalone=standalone))
     except KeyboardInterrupt:
         return 0
     return 0

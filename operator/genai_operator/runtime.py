@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 class RunOptions:
     kubeconfig: str | None = None
     metrics_port: int = 8080  # 0: no endpoint
-    metrics_host: str = "0.0.0.0"  # noqa: S104 (scraped from other pods)
+    metrics_host: str = "0.0.0.0"
     workers: int = 4
     resync_seconds: float = 300.0
     capacity_debounce_seconds: float = 2.0
@@ -34,10 +34,12 @@ class OperatorRuntime:
         self.indices = indices
         self.metrics = OperatorMetrics()
         self.configuration = load_configuration(options.kubeconfig)
-        self.client = KubeClient(self.configuration,
-                                 on_write=lambda verb, res: self.metrics.record_write(verb, res.kind))
-        self.controller = Controller(settings=options.settings, client=self.client, metrics=self.metrics,
-                                     indices=indices)
+        self.client = KubeClient(
+            self.configuration, on_write=lambda verb, res: self.metrics.record_write(verb, res.kind)
+        )
+        self.controller = Controller(
+            settings=options.settings, client=self.client, metrics=self.metrics, indices=indices
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._capacity_timer: asyncio.TimerHandle | None = None
         self.metrics_server: MetricsServer | None = None
@@ -50,9 +52,16 @@ class OperatorRuntime:
         if token and " " in token:
             scheme, token = token.split(" ", 1)
         return kopf.ConnectionInfo(
-            server=cfg.host, ca_path=cfg.ssl_ca_cert, insecure=not cfg.verify_ssl, scheme=scheme or "Bearer",
-            token=token, certificate_path=cfg.cert_file, private_key_path=cfg.key_file,
-            username=cfg.username or None, password=cfg.password or None)
+            server=cfg.host,
+            ca_path=cfg.ssl_ca_cert,
+            insecure=not cfg.verify_ssl,
+            scheme=scheme or "Bearer",
+            token=token,
+            certificate_path=cfg.cert_file,
+            private_key_path=cfg.key_file,
+            username=cfg.username or None,
+            password=cfg.password or None,
+        )
 
     async def start(self) -> None:
         await self.controller.refresh_discovery()
@@ -62,8 +71,7 @@ class OperatorRuntime:
             log.info("metrics on :%d/metrics, liveness on /healthz", self.metrics_server.port)
         for index in range(self.options.workers):
             self._tasks.append(asyncio.create_task(self.controller.worker(), name=f"reconcile-worker-{index}"))
-        self._tasks.append(asyncio.create_task(self.controller.resync(self.options.resync_seconds),
-                                               name="resync"))
+        self._tasks.append(asyncio.create_task(self.controller.resync(self.options.resync_seconds), name="resync"))
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -42,5 +42,6 @@ class Settings:
             images=images,
             prometheus_address=env.get(f"{ENV_PREFIX}PROMETHEUS_ADDRESS", defaults.prometheus_address),
             default_gpu_types=tuple(t.strip() for t in gpu_types.split(",") if t.strip())
-            if gpu_types else defaults.default_gpu_types,
+            if gpu_types
+            else defaults.default_gpu_types,
         )

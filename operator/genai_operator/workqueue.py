@@ -53,8 +53,8 @@ class WorkQueue(Generic[K]):
         """Requeue after an exponential, jittered backoff (the API server asked for `at_least`)."""
         failures = self._failures.get(key, 0) + 1
         self._failures[key] = failures
-        delay = min(self.base_delay * 2 ** (failures - 1), self.max_delay)
-        delay = max(delay * random.uniform(0.8, 1.2), at_least)  # noqa: S311 (jitter, not crypto)
+        delay: float = min(self.base_delay * 2.0 ** (failures - 1), self.max_delay)
+        delay = max(delay * random.uniform(0.8, 1.2), at_least)
         self.add_after(key, delay)
         return delay
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def rule(expression: str, message: str, *, field_path: str | None = None,
-         reason: str = "FieldValueInvalid") -> dict[str, Any]:
+def rule(
+    expression: str, message: str, *, field_path: str | None = None, reason: str = "FieldValueInvalid"
+) -> dict[str, Any]:
     """One `x-kubernetes-validations` entry."""
     entry: dict[str, Any] = {"rule": expression, "message": message, "reason": reason}
     if field_path:

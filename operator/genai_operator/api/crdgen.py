@@ -92,8 +92,9 @@ def _with_object_defaults(schema: Schema, model: type[BaseModel]) -> Schema:
     return schema
 
 
-def _version(spec: type[BaseModel], status: type[BaseModel], *, scale: bool,
-             columns: list[dict[str, Any]]) -> dict[str, Any]:
+def _version(
+    spec: type[BaseModel], status: type[BaseModel], *, scale: bool, columns: list[dict[str, Any]]
+) -> dict[str, Any]:
     spec_schema = _with_object_defaults(structural(spec), spec)
     spec_schema["description"] = (spec.__doc__ or "").strip()
     status_schema = structural(status)
@@ -108,24 +109,27 @@ def _version(spec: type[BaseModel], status: type[BaseModel], *, scale: bool,
         "name": API_VERSION,
         "served": True,
         "storage": True,
-        "schema": {"openAPIV3Schema": {
-            "type": "object",
-            "required": ["spec"],
-            "properties": {
-                "apiVersion": {"type": "string", "description": "genaiops.dev/v1alpha1"},
-                "kind": {"type": "string", "description": "The kind of the object."},
-                "metadata": {"type": "object"},
-                "spec": spec_schema,
-                "status": status_schema,
-            },
-        }},
+        "schema": {
+            "openAPIV3Schema": {
+                "type": "object",
+                "required": ["spec"],
+                "properties": {
+                    "apiVersion": {"type": "string", "description": "genaiops.dev/v1alpha1"},
+                    "kind": {"type": "string", "description": "The kind of the object."},
+                    "metadata": {"type": "object"},
+                    "spec": spec_schema,
+                    "status": status_schema,
+                },
+            }
+        },
         "subresources": subresources,
         "additionalPrinterColumns": columns,
     }
 
 
-def _crd(kind: str, plural: str, scope: str, short: list[str], categories: list[str],
-         version: dict[str, Any]) -> dict[str, Any]:
+def _crd(
+    kind: str, plural: str, scope: str, short: list[str], categories: list[str], version: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -136,20 +140,26 @@ def _crd(kind: str, plural: str, scope: str, short: list[str], categories: list[
         "spec": {
             "group": API_GROUP,
             "scope": scope,
-            "names": {"kind": kind, "listKind": f"{kind}List", "plural": plural,
-                      "singular": kind.lower(), "shortNames": short, "categories": categories},
+            "names": {
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": kind.lower(),
+                "shortNames": short,
+                "categories": categories,
+            },
             "versions": [version],
         },
     }
 
 
 def model_deployment_crd() -> dict[str, Any]:
-    columns = [
+    columns: list[dict[str, Any]] = [
         {"name": "Model", "type": "string", "jsonPath": ".spec.model.uri"},
         {"name": "Engine", "type": "string", "jsonPath": ".status.sizing.engine"},
         {"name": "Precision", "type": "string", "jsonPath": ".status.sizing.precision"},
         {"name": "Replicas", "type": "integer", "jsonPath": ".status.replicas"},
-        {"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"},
+        {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
         {"name": "Pools", "type": "string", "jsonPath": ".status.placement[*].pool", "priority": 1},
         {"name": "Endpoint", "type": "string", "jsonPath": ".status.endpoint", "priority": 1},
@@ -159,7 +169,7 @@ def model_deployment_crd() -> dict[str, Any]:
 
 
 def placement_pool_crd() -> dict[str, Any]:
-    columns = [
+    columns: list[dict[str, Any]] = [
         {"name": "Tier", "type": "string", "jsonPath": ".spec.tier"},
         {"name": "GPU", "type": "string", "jsonPath": ".status.gpuType"},
         {"name": "Nodes", "type": "integer", "jsonPath": ".status.nodes"},

@@ -17,10 +17,9 @@ T = TypeVar("T", bound=BaseModel)
 # Hints appended to pydantic's message for fields whose constraint alone does not say what to write.
 FIELD_HINTS: dict[str, str] = {
     "parameters": "write a count such as 8B, 70.6B or 500M",
-    "uri": "write hf://org/model, s3://bucket/path, gs://bucket/path, oci://image, pvc://claim/path or "
-           "file:///path",
-    "target": "write a number such as \"4\" or \"80\"",
-    "costPerGpuHour": "write a decimal string such as \"2.50\"",
+    "uri": "write hf://org/model, s3://bucket/path, gs://bucket/path, oci://image, pvc://claim/path or file:///path",
+    "target": 'write a number such as "4" or "80"',
+    "costPerGpuHour": 'write a decimal string such as "2.50"',
     "credentialsSecret": "write the name of a Secret in the same namespace",
     "name": "use lower-case letters, digits and '-', at most 63 characters",
     "cpu": "write a Kubernetes quantity such as 4 or 500m",
@@ -82,8 +81,9 @@ def describe_validation_error(exc: ValidationError) -> list[str]:
         kind = err["type"]
         if kind == "extra_forbidden":
             parent = ".".join(str(p) for p in err["loc"][:-1]) or "the object"
-            message = f"unknown field; check the spelling (fields of {parent} are listed by " \
-                      f"`kubectl explain`), or remove it"
+            message = (
+                f"unknown field; check the spelling (fields of {parent} are listed by `kubectl explain`), or remove it"
+            )
         elif kind == "missing":
             message = "required field is missing"
         elif kind in ("string_pattern_mismatch", "string_too_long") and err["loc"]:
@@ -107,8 +107,9 @@ def validate(model: type[T], doc: dict[str, Any], source: str) -> T:
         raise ManifestError(f"{source}: {doc.get('kind', '?')} {name!s} is invalid:\n  {problems}") from None
 
 
-def split_manifests(docs: Iterable[tuple[str, dict[str, Any]]]
-                    ) -> tuple[list[ModelDeployment], list[PlacementPool], list[dict[str, Any]]]:
+def split_manifests(
+    docs: Iterable[tuple[str, dict[str, Any]]],
+) -> tuple[list[ModelDeployment], list[PlacementPool], list[dict[str, Any]]]:
     """ModelDeployments, PlacementPools and Nodes from a mixed set of documents; other kinds are ignored."""
     deployments: list[ModelDeployment] = []
     pools: list[PlacementPool] = []

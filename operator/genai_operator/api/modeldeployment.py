@@ -19,8 +19,8 @@ from genai_operator.api.enums import (
     ScalingMetric,
     Tier,
 )
-from genai_operator.api.metadata import ObjectMeta
 from genai_operator.api.mdstatus import ModelDeploymentStatus
+from genai_operator.api.metadata import ObjectMeta
 
 PARAMETERS_PATTERN = r"^[0-9]+(\.[0-9]+)?[KMBTkmbt]$"
 URI_PATTERN = r"^(hf|s3|gs|oci|pvc|file)://[^\s]+$"
@@ -40,91 +40,130 @@ class ModelArchitecture(ApiModel):
 
     layers: int = Field(ge=1, le=1024, description="Number of transformer layers (num_hidden_layers).")
     attention_heads: int | None = Field(
-        default=None, ge=1, le=1024,
-        description="Query attention heads (num_attention_heads); tensor parallelism must divide it.")
-    kv_heads: int = Field(ge=1, le=1024,
-                          description="Key/value heads (num_key_value_heads); fewer than attention heads "
-                                      "with grouped-query attention.")
+        default=None,
+        ge=1,
+        le=1024,
+        description="Query attention heads (num_attention_heads); tensor parallelism must divide it.",
+    )
+    kv_heads: int = Field(
+        ge=1,
+        le=1024,
+        description="Key/value heads (num_key_value_heads); fewer than attention heads with grouped-query attention.",
+    )
     head_dim: int = Field(ge=1, le=4096, description="Dimension of one attention head.")
     hidden_size: int = Field(ge=1, le=131072, description="Hidden size (d_model).")
     vocab_size: int = Field(default=32000, ge=1, le=4194304, description="Vocabulary size.")
-    experts: int = Field(default=0, ge=0, le=1024,
-                         description="Experts per layer for Mixture-of-Experts models; 0 for dense models.")
+    experts: int = Field(
+        default=0, ge=0, le=1024, description="Experts per layer for Mixture-of-Experts models; 0 for dense models."
+    )
 
 
 class ModelSource(ApiModel):
     """Where the weights come from and how big the model is."""
 
     uri: str = Field(
-        max_length=URI_MAX, pattern=URI_PATTERN,
+        max_length=URI_MAX,
+        pattern=URI_PATTERN,
         description="Model location: hf://org/model[@revision], s3://, gs://, oci://, pvc://claim/path or "
-                    "file:///path on the node.")
+        "file:///path on the node.",
+    )
     parameters: str | None = Field(
-        default=None, max_length=16, pattern=PARAMETERS_PATTERN,
-        description="Parameter count such as 8B, 70.6B or 500M; optional when the built-in catalog knows "
-                    "the model.")
+        default=None,
+        max_length=16,
+        pattern=PARAMETERS_PATTERN,
+        description="Parameter count such as 8B, 70.6B or 500M; optional when the built-in catalog knows the model.",
+    )
     architecture: ModelArchitecture | None = Field(
-        default=None, description="Attention shape; optional when the built-in catalog knows the model.")
+        default=None, description="Attention shape; optional when the built-in catalog knows the model."
+    )
     credentials_secret: str | None = Field(
-        default=None, max_length=253, pattern=NAME_PATTERN.replace("([-a-z0-9]*", "([-.a-z0-9]*"),
+        default=None,
+        max_length=253,
+        pattern=NAME_PATTERN.replace("([-a-z0-9]*", "([-.a-z0-9]*"),
         description="Name of a Secret in the same namespace holding the download token (HF_TOKEN, AWS "
-                    "keys...); referenced by name, never read by the operator.")
+        "keys...); referenced by name, never read by the operator.",
+    )
 
 
 class Quantization(ApiModel):
     """The numeric format of the weights (and of the KV cache)."""
 
-    model_config = {**ApiModel.model_config, "json_schema_extra": validations(
-        rule("!has(self.ggufType) || self.method == 'GGUF'",
-             "quantization.ggufType is only valid with method GGUF: set method: GGUF or remove ggufType",
-             field_path=".ggufType"),
-        rule("self.method != 'AWQ' || self.precision in ['Auto', 'INT4']",
-             "AWQ checkpoints are 4-bit: set precision to INT4 or Auto", field_path=".precision"),
-        rule("!(self.method in ['GPTQ', 'BitsAndBytes']) || self.precision in ['Auto', 'INT4', 'INT8']",
-             "GPTQ and BitsAndBytes produce INT4 or INT8: set precision to INT4, INT8 or Auto",
-             field_path=".precision"),
-        rule("self.method != 'FP8' || self.precision in ['Auto', 'FP8']",
-             "method FP8 needs precision FP8 or Auto", field_path=".precision"),
-    )}
+    model_config = {
+        **ApiModel.model_config,
+        "json_schema_extra": validations(
+            rule(
+                "!has(self.ggufType) || self.method == 'GGUF'",
+                "quantization.ggufType is only valid with method GGUF: set method: GGUF or remove ggufType",
+                field_path=".ggufType",
+            ),
+            rule(
+                "self.method != 'AWQ' || self.precision in ['Auto', 'INT4']",
+                "AWQ checkpoints are 4-bit: set precision to INT4 or Auto",
+                field_path=".precision",
+            ),
+            rule(
+                "!(self.method in ['GPTQ', 'BitsAndBytes']) || self.precision in ['Auto', 'INT4', 'INT8']",
+                "GPTQ and BitsAndBytes produce INT4 or INT8: set precision to INT4, INT8 or Auto",
+                field_path=".precision",
+            ),
+            rule(
+                "self.method != 'FP8' || self.precision in ['Auto', 'FP8']",
+                "method FP8 needs precision FP8 or Auto",
+                field_path=".precision",
+            ),
+        ),
+    }
 
     precision: Precision = Field(
         default=Precision.AUTO,
         description="Weight precision. Auto picks the highest precision that fits the allowed GPUs "
-                    "(BF16, then FP8, INT8, INT4).")
+        "(BF16, then FP8, INT8, INT4).",
+    )
     method: QuantMethod = Field(
         default=QuantMethod.NONE,
         description="How the checkpoint was quantized: None (or unspecified), AWQ, GPTQ, BitsAndBytes, FP8, "
-                    "GGUF (llama.cpp only).")
+        "GGUF (llama.cpp only).",
+    )
     gguf_type: GgufType | None = Field(
-        default=None, description="The GGUF quantization type to serve (the file to pick), with method GGUF.")
+        default=None, description="The GGUF quantization type to serve (the file to pick), with method GGUF."
+    )
     kv_cache: KvCacheDtype = Field(
         default=KvCacheDtype.AUTO,
-        description="KV-cache element type: Auto (the model dtype), FP16 or FP8 (half the memory).")
+        description="KV-cache element type: Auto (the model dtype), FP16 or FP8 (half the memory).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Quantization:
         if self.gguf_type is not None and self.method != QuantMethod.GGUF:
-            raise ValueError("quantization.ggufType is only valid with method GGUF: set method: GGUF or "
-                             "remove ggufType")
+            raise ValueError(
+                "quantization.ggufType is only valid with method GGUF: set method: GGUF or remove ggufType"
+            )
         allowed = METHOD_PRECISIONS.get(self.method)
         if allowed and self.precision != Precision.AUTO and self.precision not in allowed:
             names = ", ".join(p.value for p in allowed)
-            raise ValueError(f"quantization.precision {self.precision.value} does not match method "
-                             f"{self.method.value}, which produces {names}: set precision to {names} or Auto")
+            raise ValueError(
+                f"quantization.precision {self.precision.value} does not match method "
+                f"{self.method.value}, which produces {names}: set precision to {names} or Auto"
+            )
         return self
 
 
 GpuCount = Annotated[
     int | Literal["Auto"],
-    WithJsonSchema({
-        "x-kubernetes-int-or-string": True,
-        "description": "GPUs per replica: Auto (the smallest count that fits, also the tensor-parallel "
-                       "size) or an integer from 1 to 64.",
-        "default": "Auto",
-        "x-kubernetes-validations": [rule(
-            "type(self) == string ? self == 'Auto' : (self >= 1 && self <= 64)",
-            "gpu.count must be Auto or an integer from 1 to 64")],
-    }),
+    WithJsonSchema(
+        {
+            "x-kubernetes-int-or-string": True,
+            "description": "GPUs per replica: Auto (the smallest count that fits, also the tensor-parallel "
+            "size) or an integer from 1 to 64.",
+            "default": "Auto",
+            "x-kubernetes-validations": [
+                rule(
+                    "type(self) == string ? self == 'Auto' : (self >= 1 && self <= 64)",
+                    "gpu.count must be Auto or an integer from 1 to 64",
+                )
+            ],
+        }
+    ),
 ]
 
 
@@ -132,9 +171,11 @@ class GpuResources(ApiModel):
     """Which GPUs a replica may use and how many."""
 
     types: list[Annotated[str, Field(max_length=NAME_MAX, pattern=r"^[a-z0-9][-a-z0-9]*$")]] = Field(
-        default_factory=list, max_length=LIST_MAX,
+        default_factory=list,
+        max_length=LIST_MAX,
         description="Allowed GPU types by catalog key, in order of preference (nvidia-l4, nvidia-a100-80gb, "
-                    "nvidia-h100-80gb, ...). Empty: any GPU the chosen pools have.")
+        "nvidia-h100-80gb, ...). Empty: any GPU the chosen pools have.",
+    )
     count: GpuCount = "Auto"
 
     @model_validator(mode="after")
@@ -148,56 +189,76 @@ class Resources(ApiModel):
     """Compute resources of one replica beyond what sizing derives."""
 
     gpu: GpuResources = Field(default_factory=GpuResources, description="GPU type and count per replica.")
-    cpu: str | None = Field(default=None, max_length=32, pattern=QUANTITY_PATTERN,
-                            description="CPU request per replica (a Kubernetes quantity); derived when unset.")
-    memory: str | None = Field(default=None, max_length=32, pattern=QUANTITY_PATTERN,
-                               description="Memory request per replica (a Kubernetes quantity); derived "
-                                           "from the model size when unset.")
+    cpu: str | None = Field(
+        default=None,
+        max_length=32,
+        pattern=QUANTITY_PATTERN,
+        description="CPU request per replica (a Kubernetes quantity); derived when unset.",
+    )
+    memory: str | None = Field(
+        default=None,
+        max_length=32,
+        pattern=QUANTITY_PATTERN,
+        description="Memory request per replica (a Kubernetes quantity); derived from the model size when unset.",
+    )
 
 
 class Serving(ApiModel):
     """How the engine serves requests; sizes the KV cache."""
 
-    max_context_length: int = Field(default=8192, ge=128, le=1048576,
-                                    description="Maximum tokens per sequence (prompt plus output).")
-    max_concurrent_sequences: int = Field(default=16, ge=1, le=4096,
-                                          description="Sequences served at once per replica; sizes the "
-                                                      "KV cache.")
+    max_context_length: int = Field(
+        default=8192, ge=128, le=1048576, description="Maximum tokens per sequence (prompt plus output)."
+    )
+    max_concurrent_sequences: int = Field(
+        default=16, ge=1, le=4096, description="Sequences served at once per replica; sizes the KV cache."
+    )
     gpu_memory_utilization_percent: int = Field(
-        default=90, ge=10, le=99, description="Share of each GPU's memory the engine may take (vLLM).")
+        default=90, ge=10, le=99, description="Share of each GPU's memory the engine may take (vLLM)."
+    )
     port: int = Field(default=8000, ge=1024, le=65535, description="Container port of the engine's HTTP API.")
-    image: str | None = Field(default=None, max_length=URI_MAX,
-                              description="Engine image override; defaults to the engine's public image.")
+    image: str | None = Field(
+        default=None, max_length=URI_MAX, description="Engine image override; defaults to the engine's public image."
+    )
     extra_args: list[Annotated[str, Field(max_length=256)]] = Field(
-        default_factory=list, max_length=32, description="Extra command-line arguments for the engine.")
+        default_factory=list, max_length=32, description="Extra command-line arguments for the engine."
+    )
 
 
 class Scaling(ApiModel):
     """Autoscaling; when set, an autoscaler owns spec.replicas through the /scale subresource."""
 
-    model_config = {**ApiModel.model_config, "json_schema_extra": validations(
-        rule("self.minReplicas <= self.maxReplicas",
-             "scaling.minReplicas must be less than or equal to scaling.maxReplicas",
-             field_path=".minReplicas"),
-        rule("self.minReplicas > 0 || self.backend != 'HPA'",
-             "an HPA cannot scale to zero: set backend KEDA (or Auto) or minReplicas >= 1",
-             field_path=".backend"),
-    )}
+    model_config = {
+        **ApiModel.model_config,
+        "json_schema_extra": validations(
+            rule(
+                "self.minReplicas <= self.maxReplicas",
+                "scaling.minReplicas must be less than or equal to scaling.maxReplicas",
+                field_path=".minReplicas",
+            ),
+            rule(
+                "self.minReplicas > 0 || self.backend != 'HPA'",
+                "an HPA cannot scale to zero: set backend KEDA (or Auto) or minReplicas >= 1",
+                field_path=".backend",
+            ),
+        ),
+    }
 
-    min_replicas: int = Field(default=1, ge=0, le=1000, description="Lowest replica count; 0 scales to zero "
-                                                                     "(KEDA).")
+    min_replicas: int = Field(default=1, ge=0, le=1000, description="Lowest replica count; 0 scales to zero (KEDA).")
     max_replicas: int = Field(ge=1, le=1000, description="Highest replica count.")
-    metric: ScalingMetric = Field(default=ScalingMetric.QUEUE_DEPTH,
-                                  description="Signal to scale on: QueueDepth, RunningRequests, KVCacheUsage, "
-                                              "CPU or GPUUtilization.")
-    target: str = Field(default="4", max_length=32, pattern=QUANTITY_PATTERN,
-                        description="Target value per replica (requests for queue metrics, percent for "
-                                    "usage metrics).")
-    backend: ScalingBackend = Field(default=ScalingBackend.AUTO,
-                                    description="Auto (KEDA when installed or when minReplicas is 0), HPA or "
-                                                "KEDA.")
-    scale_down_stabilization_seconds: int = Field(default=300, ge=0, le=3600,
-                                                  description="Wait before scaling down.")
+    metric: ScalingMetric = Field(
+        default=ScalingMetric.QUEUE_DEPTH,
+        description="Signal to scale on: QueueDepth, RunningRequests, KVCacheUsage, CPU or GPUUtilization.",
+    )
+    target: str = Field(
+        default="4",
+        max_length=32,
+        pattern=QUANTITY_PATTERN,
+        description="Target value per replica (requests for queue metrics, percent for usage metrics).",
+    )
+    backend: ScalingBackend = Field(
+        default=ScalingBackend.AUTO, description="Auto (KEDA when installed or when minReplicas is 0), HPA or KEDA."
+    )
+    scale_down_stabilization_seconds: int = Field(default=300, ge=0, le=3600, description="Wait before scaling down.")
 
     @model_validator(mode="after")
     def _bounds(self) -> Scaling:
@@ -211,21 +272,26 @@ class Scaling(ApiModel):
 class Placement(ApiModel):
     """Where replicas go: an ordered list of pools or any pool of a tier."""
 
-    model_config = {**ApiModel.model_config, "json_schema_extra": validations(
-        rule("has(self.pools) != has(self.tier)",
-             "set exactly one of placement.pools (an ordered list) or placement.tier"),
-    )}
+    model_config = {
+        **ApiModel.model_config,
+        "json_schema_extra": validations(
+            rule(
+                "has(self.pools) != has(self.tier)",
+                "set exactly one of placement.pools (an ordered list) or placement.tier",
+            ),
+        ),
+    }
 
     pools: list[Annotated[str, Field(max_length=NAME_MAX, pattern=NAME_PATTERN)]] | None = Field(
-        default=None, min_length=1, max_length=LIST_MAX,
-        description="PlacementPool names in order of preference.")
+        default=None, min_length=1, max_length=LIST_MAX, description="PlacementPool names in order of preference."
+    )
     tier: Tier | None = Field(default=None, description="Any pool of this tier: Edge, OnPrem or Cloud.")
     strategy: PlacementStrategy = Field(
         default=PlacementStrategy.ORDERED,
         description="Ordered fills pools in order; Spread balances replicas across pools; Cheapest fills "
-                    "the lowest cost per replica first.")
-    spillover: bool = Field(default=True,
-                            description="Overflow to the next pool when one lacks capacity.")
+        "the lowest cost per replica first.",
+    )
+    spillover: bool = Field(default=True, description="Overflow to the next pool when one lacks capacity.")
 
     @model_validator(mode="after")
     def _one_of(self) -> Placement:
@@ -237,28 +303,41 @@ class Placement(ApiModel):
 class ModelDeploymentSpec(ApiModel):
     """The desired state: one model served with one quantization choice across one or more pools."""
 
-    model_config = {**ApiModel.model_config, "json_schema_extra": validations(
-        rule("!has(self.quantization) || self.quantization.method != 'GGUF' || self.engine in ['Auto', 'LlamaCpp']",
-             "quantization.method GGUF is served by llama.cpp: set engine to LlamaCpp or Auto",
-             field_path=".engine"),
-        rule("self.engine != 'LlamaCpp' || !has(self.quantization) || self.quantization.method in ['None', 'GGUF']",
-             "engine LlamaCpp serves GGUF files: set quantization.method to GGUF or None",
-             field_path=".quantization.method"),
-    )}
+    model_config = {
+        **ApiModel.model_config,
+        "json_schema_extra": validations(
+            rule(
+                "!has(self.quantization) || self.quantization.method != 'GGUF' || self.engine in ['Auto', 'LlamaCpp']",
+                "quantization.method GGUF is served by llama.cpp: set engine to LlamaCpp or Auto",
+                field_path=".engine",
+            ),
+            rule(
+                "self.engine != 'LlamaCpp' || !has(self.quantization) || self.quantization.method in ['None', 'GGUF']",
+                "engine LlamaCpp serves GGUF files: set quantization.method to GGUF or None",
+                field_path=".quantization.method",
+            ),
+        ),
+    }
 
     model: ModelSource = Field(description="The model to serve.")
-    engine: Engine = Field(default=Engine.AUTO,
-                           description="Inference engine: Auto (vLLM on GPU pools, llama.cpp on CPU and "
-                                       "edge pools), VLLM, LlamaCpp or TGI.")
+    engine: Engine = Field(
+        default=Engine.AUTO,
+        description="Inference engine: Auto (vLLM on GPU pools, llama.cpp on CPU and "
+        "edge pools), VLLM, LlamaCpp or TGI.",
+    )
     quantization: Quantization = Field(default_factory=Quantization, description="Weight and KV-cache format.")
     serving: Serving = Field(default_factory=Serving, description="Engine serving settings.")
     resources: Resources = Field(default_factory=Resources, description="Per-replica resources.")
-    replicas: int = Field(default=1, ge=0, le=1000,
-                          description="Desired replicas across all pools; owned by the autoscaler when "
-                                      "scaling is set.")
+    replicas: int = Field(
+        default=1,
+        ge=0,
+        le=1000,
+        description="Desired replicas across all pools; owned by the autoscaler when scaling is set.",
+    )
     scaling: Scaling | None = Field(default=None, description="Autoscaling; omit for a fixed replica count.")
-    placement: Placement | None = Field(default=None,
-                                        description="Pools to place replicas on; omit for the default pool.")
+    placement: Placement | None = Field(
+        default=None, description="Pools to place replicas on; omit for the default pool."
+    )
 
     @model_validator(mode="after")
     def _engine_matches_method(self) -> ModelDeploymentSpec:

@@ -21,20 +21,25 @@ class Toleration(ApiModel):
     operator: Literal["Exists", "Equal"] = Field(default="Equal", description="Exists or Equal.")
     value: str | None = Field(default=None, max_length=63, description="Taint value with operator Equal.")
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
-        default=None, description="Taint effect to tolerate; empty tolerates all effects.")
-    toleration_seconds: int | None = Field(default=None, ge=0,
-                                           description="How long a NoExecute taint is tolerated.")
+        default=None, description="Taint effect to tolerate; empty tolerates all effects."
+    )
+    toleration_seconds: int | None = Field(default=None, ge=0, description="How long a NoExecute taint is tolerated.")
 
 
 class PoolGpu(ApiModel):
     """The accelerators of the pool's nodes."""
 
-    resource_name: str = Field(default="nvidia.com/gpu", max_length=253,
-                               pattern=r"^[a-z0-9.-]+/[a-z0-9.-]+$",
-                               description="Extended resource of the GPUs, e.g. nvidia.com/gpu or amd.com/gpu.")
-    type: str | None = Field(default=None, max_length=NAME_MAX,
-                             description="GPU type by catalog key (nvidia-l4, ...); detected from GPU "
-                                         "Feature Discovery labels when unset.")
+    resource_name: str = Field(
+        default="nvidia.com/gpu",
+        max_length=253,
+        pattern=r"^[a-z0-9.-]+/[a-z0-9.-]+$",
+        description="Extended resource of the GPUs, e.g. nvidia.com/gpu or amd.com/gpu.",
+    )
+    type: str | None = Field(
+        default=None,
+        max_length=NAME_MAX,
+        description="GPU type by catalog key (nvidia-l4, ...); detected from GPU Feature Discovery labels when unset.",
+    )
 
 
 class EngineDefaults(ApiModel):
@@ -52,17 +57,24 @@ class PlacementPoolSpec(ApiModel):
 
     tier: Tier = Field(description="Edge, OnPrem or Cloud.")
     node_selector: dict[str, Annotated[str, Field(max_length=63)]] = Field(
-        default_factory=dict, max_length=32, description="Labels a node must carry to belong to the pool.")
-    tolerations: list[Toleration] = Field(default_factory=list, max_length=32,
-                                          description="Tolerations added to pods placed on the pool.")
+        default_factory=dict, max_length=32, description="Labels a node must carry to belong to the pool."
+    )
+    tolerations: list[Toleration] = Field(
+        default_factory=list, max_length=32, description="Tolerations added to pods placed on the pool."
+    )
     gpu: PoolGpu | None = Field(default=None, description="GPUs of the pool; omit for CPU-only pools.")
-    cost_per_gpu_hour: str | None = Field(default=None, max_length=16, pattern=COST_PATTERN,
-                                          description="Cost of one GPU-hour as a decimal string, e.g. "
-                                                      "'2.50'; used by the Cheapest strategy.")
+    cost_per_gpu_hour: str | None = Field(
+        default=None,
+        max_length=16,
+        pattern=COST_PATTERN,
+        description="Cost of one GPU-hour as a decimal string, e.g. '2.50'; used by the Cheapest strategy.",
+    )
     engine_defaults: EngineDefaults | None = Field(default=None, description="Engine defaults for the pool.")
-    autoscaled: bool = Field(default=False,
-                             description="Nodes appear on demand (cluster-autoscaler, Karpenter): place "
-                                         "replicas even when no node exists yet.")
+    autoscaled: bool = Field(
+        default=False,
+        description="Nodes appear on demand (cluster-autoscaler, Karpenter): place "
+        "replicas even when no node exists yet.",
+    )
     max_gpus: int | None = Field(default=None, ge=0, description="Cap on GPUs this operator may request here.")
 
 

@@ -33,8 +33,7 @@ class Condition(ApiModel):
         max_length=1024,
         pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$",
     )
-    message: str = Field(default="", description="A human-readable explanation of the transition.",
-                         max_length=32768)
+    message: str = Field(default="", description="A human-readable explanation of the transition.", max_length=32768)
     last_transition_time: str = Field(
         description="When the status last changed (RFC 3339); unchanged when only reason or message change.",
         json_schema_extra={"format": "date-time"},

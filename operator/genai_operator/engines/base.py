@@ -157,6 +157,7 @@ class EnginePlan:
     image_pull_secrets: tuple[dict[str, str], ...] = ()
     node_arch: str | None = None  # set when the image exists for one architecture only
     read_only_root_filesystem: bool = True
+    needs_root: bool = False  # an engine that needs root says so here; none of the three does
 
 
 class EngineProfile(Protocol):

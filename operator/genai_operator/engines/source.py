@@ -7,7 +7,8 @@ Schemes and how a pod reaches them:
   variables (envFrom: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, ...).
 - pvc://claim/path: the claim mounted read-only at /model-source.
 - oci://image: a Kubernetes image volume (OCI artifact) mounted read-only at /model-source; the credentials
-  Secret, when given, becomes an imagePullSecret.
+  Secret, when given, becomes an imagePullSecret. Image volumes need the ImageVolume feature (beta since
+  Kubernetes 1.33, not enabled everywhere).
 - file:///path: a hostPath mounted read-only at the same path. hostPath volumes are forbidden by the
   'baseline' and 'restricted' Pod Security levels, so this scheme needs a privileged namespace.
 """

@@ -16,8 +16,8 @@ Flags, checked against the vLLM CLI reference:
   and `bitsandbytes` (4-bit, smaller than sized) before that; INT4 without a method uses `bitsandbytes`.
 
 Restricted Pod Security: yes. The image runs as root by default but only writes ~/.cache (compile and
-Hugging Face caches), ~/.config and /tmp; HOME points at the cache volume. Health on /health (the server
-listens only once the model is loaded), readiness on /v1/models, metrics on /metrics of the API port.
+Hugging Face caches), ~/.config and /tmp; HOME points at the cache volume. Startup, readiness and liveness
+on /health (the server listens only once the model is loaded), metrics on /metrics of the API port.
 """
 
 from __future__ import annotations
@@ -145,7 +145,8 @@ class VllmEngine:
             resources=resources(ctx, shm=shm, disk_bytes=disk),
             startup_probe=http_probe("/health", period=STARTUP_PERIOD_SECONDS, timeout=5,
                                      failures=budget // STARTUP_PERIOD_SECONDS),
-            readiness_probe=http_probe("/v1/models", period=10, timeout=5, failures=3),
+            # Not /v1/models: an --api-key in extraArgs guards /v1/* and would keep every pod unready.
+            readiness_probe=http_probe("/health", period=10, timeout=5, failures=3),
             liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),
             startup_seconds=budget,
             image_pull_secrets=tuple(pull_secrets(location, ctx.credentials)),

@@ -37,8 +37,7 @@ def _owner_uid(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def apply_actions(client: KubeClient, actions: list[Action], observed: dict[ChildKey, dict[str, Any]]
-                  ) -> ApplyResult:
+def apply_actions(client: KubeClient, actions: list[Action], observed: dict[ChildKey, dict[str, Any]]) -> ApplyResult:
     """Run actions in order; transient API errors propagate (the caller requeues with backoff)."""
     result = ApplyResult(observed=dict(observed))
     for action in actions:
@@ -62,8 +61,7 @@ def apply_actions(client: KubeClient, actions: list[Action], observed: dict[Chil
             client.delete(action.resource, meta.get("namespace"), meta["name"], uid=uid)
             result.observed.pop(key, None)
             result.deleted += 1
-            log.info("deleted %s %s/%s (no longer desired)", action.resource.kind, meta.get("namespace"),
-                     meta["name"])
+            log.info("deleted %s %s/%s (no longer desired)", action.resource.kind, meta.get("namespace"), meta["name"])
     return result
 
 
@@ -74,8 +72,10 @@ def _adopt_existing(client: KubeClient, action: Action, result: ApplyResult) -> 
         raise ApiError(409, "Conflict", f"{action.resource.kind} {meta['name']} exists but cannot be read")
     wanted_uid = _owner_uid(action.obj)
     if not _owned_by(current, wanted_uid):
-        result.conflicts.append(f"{action.resource.kind} {meta['name']} already exists and is not owned by this "
-                                "ModelDeployment; rename or delete it")
+        result.conflicts.append(
+            f"{action.resource.kind} {meta['name']} already exists and is not owned by this "
+            "ModelDeployment; rename or delete it"
+        )
         return
     key = child_key(action.obj)
     for follow_up in diff_children([action.obj], {key: current}):

@@ -50,11 +50,13 @@ def load_configuration(kubeconfig: str | None = None) -> k8s_client.Configuratio
     configuration = k8s_client.Configuration()
     if kubeconfig is None:
         try:
-            k8s_config.load_incluster_config(client_configuration=configuration)
+            k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
             return configuration
         except k8s_config.ConfigException:
             pass
-    k8s_config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+    k8s_config.load_kube_config(  # type: ignore[no-untyped-call]
+        config_file=kubeconfig, client_configuration=configuration
+    )
     return configuration
 
 
@@ -68,11 +70,12 @@ class KubeClient:
         self.on_write = on_write
 
     def close(self) -> None:
-        self.api.close()
+        self.api.close()  # type: ignore[no-untyped-call]
 
     # -- reads ---------------------------------------------------------------------------------------
-    def get(self, res: Resource, namespace: str | None, name: str, subresource: str | None = None
-            ) -> dict[str, Any] | None:
+    def get(
+        self, res: Resource, namespace: str | None, name: str, subresource: str | None = None
+    ) -> dict[str, Any] | None:
         try:
             return self._call("GET", res.path(namespace, name, subresource))
         except ApiError as exc:
@@ -80,8 +83,9 @@ class KubeClient:
                 return None
             raise
 
-    def list(self, res: Resource, namespace: str | None = None, label_selector: str | None = None
-             ) -> list[dict[str, Any]]:
+    def list(
+        self, res: Resource, namespace: str | None = None, label_selector: str | None = None
+    ) -> list[dict[str, Any]]:
         query = {"labelSelector": label_selector} if label_selector else None
         result = self._call("GET", res.path(namespace), query=query)
         items: list[dict[str, Any]] = result.get("items") or []
@@ -106,10 +110,12 @@ class KubeClient:
         meta = obj["metadata"]
         return self._write("PUT", res, res.path(meta.get("namespace"), meta["name"]), obj)
 
-    def patch(self, res: Resource, namespace: str | None, name: str, patch: dict[str, Any],
-              subresource: str | None = None) -> dict[str, Any]:
-        return self._write("PATCH", res, res.path(namespace, name, subresource), patch,
-                           content_type="application/merge-patch+json")
+    def patch(
+        self, res: Resource, namespace: str | None, name: str, patch: dict[str, Any], subresource: str | None = None
+    ) -> dict[str, Any]:
+        return self._write(
+            "PATCH", res, res.path(namespace, name, subresource), patch, content_type="application/merge-patch+json"
+        )
 
     def delete(self, res: Resource, namespace: str | None, name: str, uid: str | None = None) -> bool:
         """Delete with background propagation (children go by garbage collection); False if already gone."""
@@ -125,23 +131,32 @@ class KubeClient:
             raise
 
     # -- transport -----------------------------------------------------------------------------------
-    def _write(self, method: str, res: Resource, path: str, body: dict[str, Any],
-               content_type: str = "application/json") -> dict[str, Any]:
+    def _write(
+        self, method: str, res: Resource, path: str, body: dict[str, Any], content_type: str = "application/json"
+    ) -> dict[str, Any]:
         if self.on_write is not None:
             self.on_write(method, res)
         query = {"fieldManager": FIELD_MANAGER} if method in ("POST", "PUT", "PATCH") else None
         return self._call(method, path, body=body, query=query, content_type=content_type)
 
-    def _call(self, method: str, path: str, *, body: dict[str, Any] | None = None,
-              query: dict[str, str] | None = None, content_type: str = "application/json") -> dict[str, Any]:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        query: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
         if query:
             path = f"{path}?{urlencode(query)}"
         headers = {"Accept": "application/json", "Content-Type": content_type}
         method_, url, headers_, body_, post = self.api.param_serialize(
-            method=method, resource_path=path, header_params=headers, body=body, auth_settings=["BearerToken"])
+            method=method, resource_path=path, header_params=headers, body=body, auth_settings=["BearerToken"]
+        )
         try:
             response = self.api.call_api(method_, url, headers_, body_, post, _request_timeout=REQUEST_TIMEOUT)
-            response.read()
+            response.read()  # type: ignore[no-untyped-call]
         except k8s_client.ApiException as exc:
             raise ApiError(exc.status or 0, str(exc.reason), str(exc.body or "")) from None
         except Exception as exc:  # urllib3 connection and protocol errors: the server is unreachable
@@ -149,7 +164,8 @@ class KubeClient:
         data = response.data or b"{}"
         status = response.status
         if not 200 <= status <= 299:
-            raise _error(status, data, response.getheader("Retry-After"))
+            retry_after = response.getheader("Retry-After")  # type: ignore[no-untyped-call]
+            raise _error(status, data, retry_after)
         parsed: dict[str, Any] = json.loads(data) if data else {}
         return parsed
 
@@ -160,5 +176,4 @@ def _error(status: int, data: bytes, retry_after: str | None) -> ApiError:
     except ValueError:
         payload = {}
     delay = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None
-    return ApiError(status, str(payload.get("reason") or "Error"), str(payload.get("message") or data[:200]),
-                    delay)
+    return ApiError(status, str(payload.get("reason") or "Error"), str(payload.get("message") or data[:200]), delay)

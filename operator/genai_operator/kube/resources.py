@@ -43,8 +43,16 @@ NODES = Resource("", "v1", "nodes", "Node", namespaced=False)
 PODS = Resource("", "v1", "pods", "Pod")
 
 # Every kind the operator may create as a child of a ModelDeployment, in creation order.
-CHILD_RESOURCES: tuple[Resource, ...] = (DEPLOYMENTS, SERVICES, PDBS, HPAS, SCALED_OBJECTS, SERVICE_MONITORS,
-                                         POD_MONITORS, NETWORK_POLICIES)
+CHILD_RESOURCES: tuple[Resource, ...] = (
+    DEPLOYMENTS,
+    SERVICES,
+    PDBS,
+    HPAS,
+    SCALED_OBJECTS,
+    SERVICE_MONITORS,
+    POD_MONITORS,
+    NETWORK_POLICIES,
+)
 _BY_KIND = {(r.api_version, r.kind): r for r in (*CHILD_RESOURCES, MODEL_DEPLOYMENTS, PLACEMENT_POOLS, NODES, PODS)}
 
 

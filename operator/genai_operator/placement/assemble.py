@@ -11,8 +11,11 @@ from genai_operator.placement.pools import discover_pools, pool_from_manifest, w
 from genai_operator.placement.types import Pool, PoolCapacity
 
 
-def build_pools(manifests: Sequence[PlacementPool], nodes: Sequence[NodeView] | None,
-                requested_by_node: Mapping[str, int] | None = None) -> list[Pool] | None:
+def build_pools(
+    manifests: Sequence[PlacementPool],
+    nodes: Sequence[NodeView] | None,
+    requested_by_node: Mapping[str, int] | None = None,
+) -> list[Pool] | None:
     """Pools with capacity; None when there is no inventory at all (offline: the single default pool).
 
     PlacementPool manifests win; without any, pools are discovered from node labels. Without nodes,
@@ -47,8 +50,13 @@ def consume(pool: Pool, gpus_per_replica: int, replicas: int) -> Pool:
         left -= 1
     used = (replicas - left) * gpus_per_replica
     new_cap = PoolCapacity(
-        nodes=cap.nodes, gpus_total=cap.gpus_total, gpus_allocatable=cap.gpus_allocatable,
-        gpus_requested=cap.gpus_requested + used, max_gpus_per_node=max(free, default=0),
-        max_memory_bytes_per_node=cap.max_memory_bytes_per_node, max_cpu_millis_per_node=cap.max_cpu_millis_per_node,
-        free_gpus_per_node=tuple(sorted(free, reverse=True)))
+        nodes=cap.nodes,
+        gpus_total=cap.gpus_total,
+        gpus_allocatable=cap.gpus_allocatable,
+        gpus_requested=cap.gpus_requested + used,
+        max_gpus_per_node=max(free, default=0),
+        max_memory_bytes_per_node=cap.max_memory_bytes_per_node,
+        max_cpu_millis_per_node=cap.max_cpu_millis_per_node,
+        free_gpus_per_node=tuple(sorted(free, reverse=True)),
+    )
     return replace(pool, capacity=new_cap)

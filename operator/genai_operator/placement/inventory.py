@@ -49,8 +49,10 @@ def node_view(node: Mapping[str, Any]) -> NodeView:
     return NodeView(
         name=str(meta.get("name", "")),
         labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
-        taints=tuple((str(t.get("key", "")), str(t.get("value", "") or ""), str(t.get("effect", "")))
-                     for t in spec.get("taints") or []),
+        taints=tuple(
+            (str(t.get("key", "")), str(t.get("value", "") or ""), str(t.get("effect", "")))
+            for t in spec.get("taints") or []
+        ),
         gpus=_gpu_resources(allocatable),
         gpus_capacity=_gpu_resources(capacity),
         cpu_millis=to_millicores(allocatable.get("cpu", 0)),
@@ -90,8 +92,9 @@ def node_in_pool(node: NodeView, pool: Pool) -> bool:
     return all(tolerates((*pool.tolerations, *extra), taint) for taint in node.taints)
 
 
-def pool_capacity(pool: Pool, nodes: Iterable[NodeView],
-                  requested_by_node: Mapping[str, int] | None = None) -> PoolCapacity:
+def pool_capacity(
+    pool: Pool, nodes: Iterable[NodeView], requested_by_node: Mapping[str, int] | None = None
+) -> PoolCapacity:
     """Capacity of the pool's usable nodes; `requested_by_node` holds GPUs already requested there."""
     requested_by_node = requested_by_node or {}
     members = [n for n in nodes if node_in_pool(n, pool) and n.ready and n.schedulable]

@@ -39,7 +39,8 @@ def pool_from_manifest(manifest: PlacementPool) -> Pool:
             if gpu is None:
                 raise UnknownGpuTypeError(
                     f"PlacementPool {manifest.metadata.name}: spec.gpu.type {spec.gpu.type!r} is not in the GPU "
-                    f"catalog; use a key such as nvidia-l4 or omit it to detect the GPU from node labels")
+                    f"catalog; use a key such as nvidia-l4 or omit it to detect the GPU from node labels"
+                )
         else:
             product = spec.node_selector.get(GFD_PRODUCT)
             gpu = gpu_by_product(product) if product else None
@@ -113,8 +114,12 @@ def discover_pools(nodes: Sequence[NodeView]) -> list[Pool]:
                 selector.append((OPENYURT_NODEPOOL, labels[OPENYURT_NODEPOOL]))
                 parts.append(labels[OPENYURT_NODEPOOL])
         if gpu is not None:
-            selector.append((GFD_PRODUCT if GFD_PRODUCT in labels else AMD_PRODUCT,
-                             labels.get(GFD_PRODUCT) or labels.get(AMD_PRODUCT, "")))
+            selector.append(
+                (
+                    GFD_PRODUCT if GFD_PRODUCT in labels else AMD_PRODUCT,
+                    labels.get(GFD_PRODUCT) or labels.get(AMD_PRODUCT, ""),
+                )
+            )
             parts.append(gpu.key)
         elif not node.gpus:
             parts.append("cpu")
@@ -124,11 +129,21 @@ def discover_pools(nodes: Sequence[NodeView]) -> list[Pool]:
     for name, (tier, selector, gpu, cpu_only) in sorted(groups.items()):
         tolerations: tuple[dict[str, str], ...] = ()
         if tier == Tier.EDGE:
-            tolerations = tuple({"key": k, "operator": "Exists", "effect": "NoSchedule"}
-                                for k, _v in selector if k == KUBEEDGE_EDGE)
-        pools.append(Pool(name=name, tier=tier, node_selector=tuple(sorted(selector)), tolerations=tolerations,
-                          gpu=gpu, gpu_resource=gpu.resource_name if gpu else "nvidia.com/gpu",
-                          cpu_only=cpu_only, discovered=True))
+            tolerations = tuple(
+                {"key": k, "operator": "Exists", "effect": "NoSchedule"} for k, _v in selector if k == KUBEEDGE_EDGE
+            )
+        pools.append(
+            Pool(
+                name=name,
+                tier=tier,
+                node_selector=tuple(sorted(selector)),
+                tolerations=tolerations,
+                gpu=gpu,
+                gpu_resource=gpu.resource_name if gpu else "nvidia.com/gpu",
+                cpu_only=cpu_only,
+                discovered=True,
+            )
+        )
     return pools
 
 

@@ -25,8 +25,9 @@ class Share:
     reason: str
 
 
-def split_replicas(replicas: int, candidates: Sequence[Candidate], strategy: PlacementStrategy,
-                   spillover: bool) -> tuple[list[Share], int]:
+def split_replicas(
+    replicas: int, candidates: Sequence[Candidate], strategy: PlacementStrategy, spillover: bool
+) -> tuple[list[Share], int]:
     """Shares per pool (in candidate order, zero shares omitted) and the replicas that found no room.
 
     Replicas without room are still given to the first pool (they stay Pending there until capacity
@@ -66,8 +67,13 @@ def split_replicas(replicas: int, candidates: Sequence[Candidate], strategy: Pla
     for index, cand in enumerate(order):
         if counts[cand.name] == 0:
             continue
-        shares.append(Share(cand.name, counts[cand.name], _reason(strategy, index, cand, counts[cand.name],
-                                                                  unplaced if index == 0 else 0)))
+        shares.append(
+            Share(
+                cand.name,
+                counts[cand.name],
+                _reason(strategy, index, cand, counts[cand.name], unplaced if index == 0 else 0),
+            )
+        )
     return shares, unplaced
 
 

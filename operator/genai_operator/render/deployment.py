@@ -52,13 +52,16 @@ POD_SECURITY: dict[str, Any] = {
 }
 
 
-def container_security(read_only_root: bool) -> dict[str, Any]:
-    return {
+def container_security(plan: EnginePlan) -> dict[str, Any]:
+    security: dict[str, Any] = {
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
-        "readOnlyRootFilesystem": read_only_root,
-        "runAsNonRoot": True,
+        "readOnlyRootFilesystem": plan.read_only_root_filesystem,
+        "runAsNonRoot": not plan.needs_root,
     }
+    if plan.needs_root:
+        security["runAsUser"] = 0  # outside the 'restricted' Pod Security level, deliberately visible
+    return security
 
 
 def build_deployment(md: ModelDeployment, assignment: PoolAssignment, *,
@@ -142,7 +145,7 @@ def container(plan: EnginePlan) -> dict[str, Any]:
         "readinessProbe": plan.readiness_probe,
         "livenessProbe": plan.liveness_probe,
         "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_SECONDS}}},
-        "securityContext": container_security(plan.read_only_root_filesystem),
+        "securityContext": container_security(plan),
         "terminationMessagePolicy": "FallbackToLogsOnError",
     })
     return spec
