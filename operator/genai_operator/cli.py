@@ -126,7 +126,7 @@ def _deployments(path: str) -> tuple[list[ModelDeployment], list[PlacementPool]]
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from genai_operator.render.bundle import render_children
+    from genai_operator.render.bundle import RENDER_SPEC_ERRORS, render_children
 
     settings = Settings.from_env()
     deployments, inline_pools = _deployments(args.filename)
@@ -142,11 +142,13 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(f"{md.key()}: does not fit: " + "; ".join(decision.reasons), file=sys.stderr)
             failed = True
             continue
-        objects.extend(
-            render_children(
+        try:
+            children = render_children(
                 md, decision, owner_uid=None, autoscaler=resolve_backend(md.spec, args.keda), settings=settings
             )
-        )
+        except RENDER_SPEC_ERRORS as exc:
+            raise UsageError(f"{md.key()}: {exc}") from None
+        objects.extend(children)
     sys.stdout.write(yaml.safe_dump_all(objects, sort_keys=False))
     return 1 if failed else 0
 

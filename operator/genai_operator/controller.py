@@ -30,7 +30,7 @@ from genai_operator.placement.inventory import NodeView
 from genai_operator.placement.types import Pool
 from genai_operator.planning import SpecError, plan_model_deployment, resolve_backend
 from genai_operator.reconcile import ChildKey, diff_children, transition_events
-from genai_operator.render.bundle import render_children
+from genai_operator.render.bundle import RENDER_SPEC_ERRORS, render_children
 from genai_operator.settings import Settings
 from genai_operator.workqueue import WorkQueue
 
@@ -184,7 +184,10 @@ class Controller:
                 backend = None
             else:
                 note = (True, f"{backend.value}Configured", f"{backend.value} scales spec.replicas via /scale")
-        desired = render_children(md, decision, owner_uid=meta["uid"], autoscaler=backend, settings=self.settings)
+        try:
+            desired = render_children(md, decision, owner_uid=meta["uid"], autoscaler=backend, settings=self.settings)
+        except RENDER_SPEC_ERRORS as exc:
+            return await self._invalid(key, body, generation, old_status, "InvalidSpec", str(exc))
         observed = self._children(key, meta["uid"])
         actions = diff_children(desired, observed)
         applied = ApplyResult()

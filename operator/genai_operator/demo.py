@@ -51,7 +51,8 @@ def summary_table(objs: Sequence[dict[str, Any]]) -> str:
         placement = status.get("placement") or []
         pools = ", ".join(f"{p['pool']}={p['replicas']}" for p in placement) or "-"
         gpus = sum(p.get("replicas", 0) * (p.get("gpusPerReplica") or 0) for p in placement)
-        gpu_desc = ", ".join(sorted({f"{p.get('gpusPerReplica')}x {p.get('gpuType')}" for p in placement})) or "-"
+        kinds = sorted({f"{p.get('gpusPerReplica')}x {p.get('gpuType')}" for p in placement if p.get("gpusPerReplica")})
+        gpu_desc = f"{gpus} ({', '.join(kinds)})" if kinds else ("cpu" if placement else "-")
         ready = _condition(obj, "Ready")
         ready_text = (
             f"{status.get('readyReplicas', 0)}/{status.get('replicas', 0)}"
@@ -66,7 +67,7 @@ def summary_table(objs: Sequence[dict[str, Any]]) -> str:
                 sizing.get("engine", "-"),
                 sizing.get("precision", "-"),
                 pools,
-                f"{gpus} ({gpu_desc})",
+                gpu_desc,
                 ready_text,
                 status.get("endpoint", "-"),
             ]
@@ -123,6 +124,13 @@ async def _demo(examples: Path, nodes: Path, pools: Path, timeout: float, show_o
         out.write(f"objects created by the operator ({sum(len(v) for v in children.values())}):\n")
         for kind, names in sorted(children.items()):
             out.write(f"  {kind}: {', '.join(sorted(names))}\n")
+        writes: dict[str, int] = {}
+        for record in cluster.emulator.recorded_requests():
+            if record.is_write and record.resource != "events":
+                label = f"{record.verb} {record.resource}{'/' + record.subresource if record.subresource else ''}"
+                writes[label] = writes.get(label, 0) + 1
+        out.write("API writes by the operator and this demo: "
+                  + ", ".join(f"{n} {label}" for label, n in sorted(writes.items())) + "\n")
         out.write(f"\n{len(settled)}/{len(objs)} ModelDeployments converged in {elapsed:.1f}s\n")
         if show_objects:
             import yaml
@@ -135,6 +143,8 @@ def run_demo(
     *, examples: str, nodes: str | None, pools: str | None, timeout: float, show_objects: bool, out: TextIO
 ) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Kopf warns that KEDA and Prometheus Operator CRDs are absent: expected here, the demo cluster has neither.
+    logging.getLogger("kopf._core.reactor.observation").setLevel(logging.ERROR)
     root = Path(examples)
     return asyncio.run(
         _demo(

@@ -1,5 +1,7 @@
 """Thin Kopf handlers: indexes that keep state current, and events that enqueue a reconcile.
 
+All handlers are coroutines: Kopf runs plain functions in a thread pool, a needless hop for work this small.
+
 Nothing here reconciles inline: every handler only records state (indexes) or puts a key on the work
 queue, so Kopf's watch streams never wait on API writes and bursts of events coalesce.
 Handlers return None: a returned value would land in `status.<handler>` and be pruned by the schema.
@@ -65,13 +67,13 @@ def build_registry() -> kopf.OperatorRegistry:
         await runtime.stop()
 
     @kopf.on.login(registry=registry)
-    def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
+    async def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
         runtime: OperatorRuntime = memo["runtime"]
         return runtime.connection_info()
 
     # -- indexes: the operator's view of the cluster, kept small ---------------------------------------
     @kopf.index(API_GROUP, API_VERSION, "modeldeployments", id="md_index", registry=registry)
-    def md_index(namespace: str | None, name: str, body: Any, **_: Any) -> dict[Any, Any]:
+    async def md_index(namespace: str | None, name: str, body: Any, **_: Any) -> dict[Any, Any]:
         return {(namespace, name): plain(body)}
 
     for res in CHILD_RESOURCES:
@@ -80,11 +82,11 @@ def build_registry() -> kopf.OperatorRegistry:
         )
 
     @kopf.index("", "v1", "nodes", id="nodes_index", registry=registry)
-    def nodes_index(body: Any, **_: Any) -> dict[Any, Any]:
+    async def nodes_index(body: Any, **_: Any) -> dict[Any, Any]:
         return {None: node_view(body)}
 
     @kopf.index(API_GROUP, API_VERSION, "placementpools", id="pools_index", registry=registry)
-    def pools_index(body: Any, **_: Any) -> dict[Any, Any]:
+    async def pools_index(body: Any, **_: Any) -> dict[Any, Any]:
         return {None: {k: plain(body.get(k)) for k in ("apiVersion", "kind", "metadata", "spec")}}
 
     @kopf.index(
@@ -97,12 +99,12 @@ def build_registry() -> kopf.OperatorRegistry:
             bool(spec.get("nodeName")) and status.get("phase") not in ("Succeeded", "Failed") and pod_gpus(spec) > 0
         ),
     )
-    def pods_index(namespace: str | None, spec: Any, labels: Mapping[str, str], **_: Any) -> dict[Any, Any]:
+    async def pods_index(namespace: str | None, spec: Any, labels: Mapping[str, str], **_: Any) -> dict[Any, Any]:
         return {spec["nodeName"]: ((namespace, labels.get(MD_LABEL, "")), pod_gpus(spec))}
 
     # -- triggers ----------------------------------------------------------------------------------------
     @kopf.on.event(API_GROUP, API_VERSION, "modeldeployments", registry=registry)
-    def md_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+    async def md_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
         memo["runtime"].enqueue((namespace, name))
 
     for res in CHILD_RESOURCES:
@@ -112,22 +114,22 @@ def build_registry() -> kopf.OperatorRegistry:
 
     @kopf.on.event("", "v1", "nodes", registry=registry)
     @kopf.on.event(API_GROUP, API_VERSION, "placementpools", registry=registry)
-    def capacity_changed(memo: kopf.Memo, **_: Any) -> None:
+    async def capacity_changed(memo: kopf.Memo, **_: Any) -> None:
         memo["runtime"].capacity_changed()
 
     @kopf.on.event("", "v1", "pods", registry=registry, when=lambda spec, **_: pod_gpus(spec) > 0)
-    def gpu_pod_changed(memo: kopf.Memo, **_: Any) -> None:
+    async def gpu_pod_changed(memo: kopf.Memo, **_: Any) -> None:
         memo["runtime"].capacity_changed()
 
     return registry
 
 
-def _child_index(namespace: str | None, labels: Mapping[str, str], body: Any, **_: Any) -> dict[Any, Any] | None:
+async def _child_index(namespace: str | None, labels: Mapping[str, str], body: Any, **_: Any) -> dict[Any, Any] | None:
     owner = labels.get(MD_LABEL)
     return {(namespace, owner): projection(body)} if owner else None
 
 
-def _child_changed(namespace: str | None, labels: Mapping[str, str], memo: Any, **_: Any) -> None:
+async def _child_changed(namespace: str | None, labels: Mapping[str, str], memo: Any, **_: Any) -> None:
     owner = labels.get(MD_LABEL)
     if owner:
-        memo["runtime"].enqueue((namespace, owner))
+        memo["runtime"].child_changed((namespace, owner))

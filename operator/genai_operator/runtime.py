@@ -25,6 +25,7 @@ class RunOptions:
     workers: int = 4
     resync_seconds: float = 300.0
     capacity_debounce_seconds: float = 2.0
+    child_event_window_seconds: float = 0.25
     settings: Settings = field(default_factory=Settings)
 
 
@@ -69,6 +70,11 @@ class OperatorRuntime:
             self.metrics_server = MetricsServer(self.metrics, self.options.metrics_port, self.options.metrics_host)
             self.metrics_server.start()
             log.info("metrics on :%d/metrics, liveness on /healthz", self.metrics_server.port)
+
+    def _start_workers(self) -> None:
+        """Started from the first watch event, not at startup: tasks inherit the context they are created
+        in, and only Kopf's per-object processing context carries its event poster (for `kopf.event`).
+        That first event also comes after Kopf has filled every index."""
         for index in range(self.options.workers):
             self._tasks.append(asyncio.create_task(self.controller.worker(), name=f"reconcile-worker-{index}"))
         self._tasks.append(asyncio.create_task(self.controller.resync(self.options.resync_seconds), name="resync"))
@@ -86,7 +92,14 @@ class OperatorRuntime:
         self.client.close()
 
     def enqueue(self, key: Key) -> None:
+        if not self._tasks:
+            self._start_workers()
         self.controller.queue.add(key)
+
+    def child_changed(self, key: Key) -> None:
+        if not self._tasks:
+            self._start_workers()
+        self.controller.queue.add_soon(key, self.options.child_event_window_seconds)
 
     def capacity_changed(self) -> None:
         """Node, pool and GPU-pod changes re-plan everything, at most once per debounce window."""
@@ -96,6 +109,7 @@ class OperatorRuntime:
 
         def fire() -> None:
             self._capacity_timer = None
-            self.controller.enqueue_all()
+            if self._tasks:
+                self.controller.enqueue_all()
 
         self._capacity_timer = loop.call_later(self.options.capacity_debounce_seconds, fire)

@@ -45,6 +45,16 @@ class WorkQueue(Generic[K]):
             old.cancel()
         self._timers[key] = asyncio.get_running_loop().call_later(delay, self._fire, key)
 
+    def add_soon(self, key: K, window: float) -> None:
+        """Add within `window` seconds, absorbing further calls meanwhile (a throttle, never a starving debounce).
+
+        Children report progress in bursts (one status update per pod); one pass after the burst
+        sees the same end state as one pass per update, for one status write instead of several.
+        """
+        if key in self._queued or key in self._timers:
+            return
+        self._timers[key] = asyncio.get_running_loop().call_later(window, self._fire, key)
+
     def _fire(self, key: K) -> None:
         self._timers.pop(key, None)
         self.add(key)

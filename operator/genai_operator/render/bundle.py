@@ -7,15 +7,19 @@ from typing import Any
 
 from genai_operator.api.enums import ScalingBackend
 from genai_operator.api.modeldeployment import ModelDeployment
+from genai_operator.engines.source import UnsupportedModelSourceError
 from genai_operator.placement.types import PlacementDecision
 from genai_operator.render.autoscaler import build_autoscaler
 from genai_operator.render.deployment import build_deployment
 from genai_operator.render.pdb import build_pdb
 from genai_operator.render.service import build_service
-from genai_operator.render.signals import engine_groups
+from genai_operator.render.signals import MetricUnavailableError, engine_groups
 from genai_operator.settings import Settings
 
 DEFAULT_SETTINGS = Settings()
+
+# Specs the schema admits but no engine can serve as asked: reported as SpecValid=False / exit code 2.
+RENDER_SPEC_ERRORS: tuple[type[ValueError], ...] = (UnsupportedModelSourceError, MetricUnavailableError)
 
 
 def render_children(md: ModelDeployment, decision: PlacementDecision, *, owner_uid: str | None = None,
