@@ -30,8 +30,6 @@ def kopf_settings(standalone: bool) -> kopf.OperatorSettings:
     settings.persistence.finalizer = f"{API_GROUP}/kopf-finalizer"
     # Only warnings become Kubernetes Events; transitions are posted explicitly, once each.
     settings.posting.level = logging.WARNING
-    # Events of one object within this window are batched into one; small, since handlers only enqueue.
-    settings.batching.batch_window = 0.05
     # Watches are re-established by the server every ~10 min; the client gives up a bit later.
     settings.watching.server_timeout = 600
     settings.watching.client_timeout = 660
