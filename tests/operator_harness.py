@@ -63,7 +63,7 @@ class OperatorHarness:
 
     async def start(self) -> None:
         self.stop_flag = threading.Event()
-        options = RunOptions(kubeconfig=str(self.cluster.kubeconfig_path), metrics_port=0, **self.options)
+        options = RunOptions(**{"kubeconfig": str(self.cluster.kubeconfig_path), "metrics_port": 0, **self.options})
         flag = self.stop_flag
 
         def run() -> None:

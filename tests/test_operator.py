@@ -157,3 +157,79 @@ async def test_restart_with_existing_objects_resyncs_without_writes(harness: Ope
     await harness.start()
     await asyncio.sleep(2.0)
     assert harness.writes() == []
+
+
+async def test_transient_api_errors_and_dropped_watches_are_survived(harness: OperatorHarness) -> None:
+    emulator = harness.cluster.emulator
+    emulator.fail_next(2, 500, method="POST", resource="deployments")
+    emulator.fail_next(1, 429, method="POST", resource="services")
+    emulator.fail_next(1, 409, method="PATCH", resource="modeldeployments")
+    emulator.fail_next(1, 503, method="PATCH", resource="modeldeployments")
+    await harness.create(example("llama-8b-bf16-l4.yaml"))
+    await asyncio.sleep(0.2)
+    emulator.drop_watches()
+    await eventually(lambda: is_ready(harness.md("ml", "llama-8b")), timeout=30)
+    failed = [r for r in harness.writes() if r.status and r.status >= 400]
+    assert {r.status for r in failed} >= {500, 429}
+    assert len(harness.cluster.list(DEPLOYMENTS, "ml")) == 1
+    # After the dropped watches, changes still arrive: a drifted child is restored.
+    dep = harness.cluster.get(DEPLOYMENTS, "ml", "llama-8b-cloud-l4")
+    dep["spec"]["replicas"] = 9
+    harness.cluster.apply(dep)
+    await eventually(lambda: harness.cluster.get(DEPLOYMENTS, "ml", "llama-8b-cloud-l4")["spec"]["replicas"] == 2)
+
+
+async def test_switching_backend_replaces_the_autoscaler() -> None:
+    async with OperatorHarness(with_keda=True) as harness:
+        manifest = example("llama-3b-autoscaled-hybrid.yaml")
+        manifest["spec"]["scaling"]["backend"] = "HPA"
+        await harness.create(manifest)
+        hpa = "autoscaling/v2/horizontalpodautoscalers"
+        scaled = "keda.sh/v1alpha1/scaledobjects"
+        await eventually(lambda: harness.cluster.get(hpa, "ml", "assistant"))
+        assert harness.cluster.get(scaled, "ml", "assistant") is None
+        await harness.patch_spec("ml", "assistant", {"scaling": {"backend": "KEDA"}})
+        await eventually(lambda: harness.cluster.get(scaled, "ml", "assistant") and not harness.cluster.get(
+            hpa, "ml", "assistant"))
+        md = await eventually(lambda: (o := harness.md("ml", "assistant")) and condition(o, "AutoscalerReady") and o)
+        assert condition(md, "AutoscalerReady")["status"] == "True"
+
+
+async def test_keda_requested_without_keda_reports_autoscaler_not_ready(harness: OperatorHarness) -> None:
+    manifest = example("llama-3b-autoscaled-hybrid.yaml")
+    manifest["spec"]["scaling"]["backend"] = "KEDA"
+    await harness.create(manifest)
+    md = await eventually(lambda: (o := harness.md("ml", "assistant")) and is_ready(o) and o)  # serving works
+    cond = condition(md, "AutoscalerReady")
+    assert cond["status"] == "False" and cond["reason"] == "KEDANotInstalled"
+    assert "scaling.backend: HPA" in cond["message"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_metrics_and_liveness_endpoints() -> None:
+    import urllib.request
+
+    port = _free_port()
+    async with OperatorHarness(options={"metrics_port": port, "metrics_host": "127.0.0.1"}) as harness:
+        await harness.create(example("llama-8b-bf16-l4.yaml"))
+        await eventually(lambda: is_ready(harness.md("ml", "llama-8b")))
+
+        def fetch(path: str) -> tuple[int, str]:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:  # noqa: S310
+                return response.status, response.read().decode()
+
+        status, body = await asyncio.to_thread(fetch, "/healthz")
+        assert status == 200
+        _, text = await asyncio.to_thread(fetch, "/metrics")
+        assert 'genai_operator_reconcile_total{result="changed"}' in text
+        assert "genai_operator_reconcile_duration_seconds_bucket" in text
+        assert 'genai_operator_api_writes_total{kind="Deployment",verb="POST"} 1.0' in text
+        assert 'genai_operator_modeldeployments{condition="Ready",status="True"} 1.0' in text
+        assert 'genai_operator_gpus_requested{pool="cloud-l4"} 2.0' in text
