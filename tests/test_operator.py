@@ -9,6 +9,7 @@ import asyncio
 from collections import Counter
 
 import pytest
+
 from operator_harness import DEPLOYMENTS, MD, OperatorHarness, condition, eventually, example, is_ready, quiet
 
 pytestmark = pytest.mark.integration
@@ -222,10 +223,10 @@ async def test_metrics_and_liveness_endpoints() -> None:
         await eventually(lambda: is_ready(harness.md("ml", "llama-8b")))
 
         def fetch(path: str) -> tuple[int, str]:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
                 return response.status, response.read().decode()
 
-        status, body = await asyncio.to_thread(fetch, "/healthz")
+        status, _body = await asyncio.to_thread(fetch, "/healthz")
         assert status == 200
         _, text = await asyncio.to_thread(fetch, "/metrics")
         assert 'genai_operator_reconcile_total{result="changed"}' in text

@@ -1,0 +1,79 @@
+"""`genai-operator run` as a real process (console script, kubeconfig flag, Kopf login, metrics port, SIGTERM)
+against the emulated cluster over HTTP; and `/scale` driving the replica split."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from operator_harness import DEPLOYMENTS, OperatorHarness, eventually, example, is_ready
+from test_operator import _free_port
+
+from genai_operator.api.crdgen import all_crds
+from genai_operator.api.loading import read_documents
+from genai_operator.emulator import EmulatedCluster
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[1]
+MD = "genaiops.dev/v1alpha1/modeldeployments"
+
+
+async def test_run_command_serves_a_model_deployment_and_stops_on_sigterm(tmp_path: Path) -> None:
+    async with EmulatedCluster() as cluster:
+        cluster.install_crds(list(all_crds().values()))
+        cluster.add_nodes([d for _, d in read_documents(str(ROOT / "examples/inventory/nodes.yaml"))])
+        port = _free_port()
+        log = (tmp_path / "operator.log").open("w")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "genai_operator", "run", "--kubeconfig", str(cluster.kubeconfig_path),
+             "--standalone", "--all-namespaces", "--metrics-port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            cluster.apply(example("llama-8b-bf16-l4.yaml"))
+            await eventually(lambda: is_ready(cluster.get(MD, "ml", "llama-8b") or {"metadata": {}}), timeout=30)
+            pools = {p["pool"] for p in cluster.get(MD, "ml", "llama-8b")["status"]["placement"]}
+            assert pools == {"cloud-nvidia-l4"}  # no PlacementPools: discovered from GPU Feature Discovery labels
+
+            def health() -> int:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                    return int(response.status)
+
+            assert await asyncio.to_thread(health) == 200
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = await asyncio.to_thread(proc.wait, 20)
+            log.close()
+        output = (tmp_path / "operator.log").read_text()
+        assert code == 0, output
+        assert "Traceback" not in output, output
+
+
+async def test_scale_subresource_sets_replicas_that_are_split_across_pools() -> None:
+    async with OperatorHarness() as harness:
+        manifest = example("llama-3b-autoscaled-hybrid.yaml")
+        manifest["spec"]["replicas"] = 1
+        await harness.create(manifest)
+        await eventually(lambda: is_ready(harness.md("ml", "assistant")))
+        assert harness.cluster.get(DEPLOYMENTS, "ml", "assistant-cloud-l4") is None
+        assert harness.client is not None
+        from genai_operator.kube.resources import MODEL_DEPLOYMENTS
+
+        # What `kubectl scale mdep assistant --replicas=4` and an HPA do.
+        scale = await asyncio.to_thread(harness.client.get, MODEL_DEPLOYMENTS, "ml", "assistant", "scale")
+        assert scale is not None and scale["kind"] == "Scale"
+        await asyncio.to_thread(harness.client.patch, MODEL_DEPLOYMENTS, "ml", "assistant",
+                                {"spec": {"replicas": 4}}, "scale")
+        md = await eventually(lambda: (o := harness.md("ml", "assistant")) and o["status"]["replicas"] == 4
+                              and is_ready(o) and o)
+        assert {p["pool"]: p["replicas"] for p in md["status"]["placement"]} == {"edge-orin": 2, "cloud-l4": 2}
+        scale = await asyncio.to_thread(harness.client.get, MODEL_DEPLOYMENTS, "ml", "assistant", "scale")
+        assert scale["status"]["replicas"] == 4
+        assert scale["status"]["selector"] == "genaiops.dev/model-deployment=assistant"
+        events = harness.cluster.list("v1/events", "ml")
+        assert any(e.get("reason") == "Scaled" and "1 to 4" in e.get("message", "") for e in events)
