@@ -3,8 +3,8 @@
 `OperatorHarness` starts the emulator with the sample hybrid inventory, installs the generated CRDs,
 runs `operator_main` on a thread of its own (as `kopf.testing.KopfRunner` does: Kopf cancels every
 task created in its loop after it started, which must not include the test's), stoppable and
-restartable as a pod would be, and offers the waiting and counting helpers the integration tests need. User actions go over real HTTP through the
-`kubernetes` client, like kubectl would.
+restartable as a pod would be, and offers the waiting and counting helpers the integration tests
+need. User actions go over real HTTP through the `kubernetes` client, like kubectl would.
 """
 
 from __future__ import annotations

@@ -12,12 +12,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from operator_harness import DEPLOYMENTS, OperatorHarness, eventually, example, is_ready
-from test_operator import _free_port
 
 from genai_operator.api.crdgen import all_crds
 from genai_operator.api.loading import read_documents
 from genai_operator.emulator import EmulatedCluster
+from operator_harness import DEPLOYMENTS, OperatorHarness, eventually, example, is_ready
+from test_operator import _free_port
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
