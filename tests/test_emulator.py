@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import queue
 import re
 import threading
@@ -127,7 +128,7 @@ def test_create_fills_server_metadata(core: kubernetes.client.CoreV1Api) -> None
     assert int(listed.metadata.resource_version) >= int(meta.resource_version)
     raw = core.api_client.call_api(*core.api_client.param_serialize(
         'GET', '/api/v1/namespaces/default/configmaps/cm')).read()
-    assert RFC3339.match(__import__('json').loads(raw)['metadata']['creationTimestamp'])
+    assert RFC3339.match(json.loads(raw)['metadata']['creationTimestamp'])
 
 
 def test_generation_bumps_only_for_non_metadata_non_status_changes(
@@ -155,7 +156,7 @@ def test_duplicate_create_is_409_already_exists(core: kubernetes.client.CoreV1Ap
     with pytest.raises(ApiException) as error:
         core.create_namespaced_config_map('default', configmap('dup'))
     assert error.value.status == 409
-    body = __import__('json').loads(error.value.body)
+    body = json.loads(error.value.body)
     assert (body['kind'], body['reason'], body['details']['name']) == ('Status', 'AlreadyExists', 'dup')
     generated = core.create_namespaced_config_map('default', {'metadata': {'generateName': 'gen-'}})
     assert re.match(r'^gen-[a-z0-9]{5}$', generated.metadata.name)
@@ -216,6 +217,30 @@ def test_patch_flavours(apps: kubernetes.client.AppsV1Api,
         custom.patch_namespaced_custom_object(MD_GROUP, MD_VERSION, 'ml', MD_PLURAL, 'm', {'spec': {}},
                                               _content_type='application/strategic-merge-patch+json')
     assert unsupported.value.status == 415
+
+
+def test_builtin_defaults_are_filled_and_stable(apps: kubernetes.client.AppsV1Api,
+                                                core: kubernetes.client.CoreV1Api) -> None:
+    desired = gpu_deployment('web', gpus=1, product='NVIDIA-L4', replicas=0)
+    created = apps.create_namespaced_deployment('ml', desired)
+    assert created.spec.strategy.rolling_update.max_unavailable == '25%'
+    assert created.spec.progress_deadline_seconds == 600 and created.spec.revision_history_limit == 10
+    pod_spec = created.spec.template.spec
+    assert (pod_spec.dns_policy, pod_spec.restart_policy, pod_spec.scheduler_name) == (
+        'ClusterFirst', 'Always', 'default-scheduler')
+    assert pod_spec.containers[0].image_pull_policy == 'IfNotPresent'
+    # Re-sending the same desired object is a no-op: no new resourceVersion, no generation bump.
+    current = apps.read_namespaced_deployment('web', 'ml')
+    again = apps.patch_namespaced_deployment('web', 'ml', desired)
+    assert (again.metadata.resource_version, again.metadata.generation) == (
+        current.metadata.resource_version, current.metadata.generation)
+    service = core.create_namespaced_service('ml', {'metadata': {'name': 'web'},
+                                                    'spec': {'ports': [{'port': 8000}]}})
+    assert service.spec.cluster_ip.startswith('10.96.') and service.spec.type == 'ClusterIP'
+    assert service.spec.ports[0].target_port == 8000 and service.spec.ports[0].protocol == 'TCP'
+    replaced = core.replace_namespaced_service('web', 'ml', {'metadata': {'name': 'web'},
+                                                             'spec': {'ports': [{'port': 9000}]}})
+    assert replaced.spec.cluster_ip == service.spec.cluster_ip  # allocated once, carried over
 
 
 # -- subresources -----------------------------------------------------------------------------
@@ -545,6 +570,16 @@ def test_discovery_and_sample_inventory(core: kubernetes.client.CoreV1Api,
     assert gpus == [0, 0, 1, 1, 4, 4, 4, 8, 8]
     archs = {n.status.node_info.architecture for n in nodes.values()}
     assert archs == {'amd64', 'arm64'}
+
+
+def test_threaded_cluster_stops_cleanly() -> None:
+    running = EmulatedCluster.in_thread()
+    with running:
+        url, kubeconfig = running.url, running.kubeconfig_path
+        assert running.apply(configmap('x') | {'apiVersion': 'v1', 'kind': 'ConfigMap'})['metadata']['uid']
+        assert kubeconfig.exists() and url.startswith('http://127.0.0.1:')
+    assert not kubeconfig.exists()
+    assert not any(t.name == 'genai-emulator' for t in threading.enumerate())
 
 
 # -- Kopf on top ------------------------------------------------------------------------------

@@ -174,7 +174,12 @@ def candidate_pools(md: ModelDeployment, pools: Sequence[Pool] | None) -> tuple[
         return [default_pool(placement.tier if placement else None)], []
     by_name = {p.name: p for p in pools}
     if placement is None:
-        return sorted(pools, key=lambda p: (p.cpu_only, p.name)), []
+        # No policy: GPU pools before CPU pools, and the user's GPU type preference before names.
+        preference = {key: index for index, key in enumerate(md.spec.resources.gpu.types)}
+        unranked = len(preference)
+        return sorted(
+            pools, key=lambda p: (p.cpu_only, preference.get(p.gpu.key if p.gpu else "", unranked), p.name)
+        ), []
     if placement.pools is not None:
         missing = [n for n in placement.pools if n not in by_name]
         notes = [f"pool {n} does not exist (no PlacementPool and no discovered pool of that name)" for n in missing]

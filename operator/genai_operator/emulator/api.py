@@ -28,6 +28,10 @@ from genai_operator.emulator.watching import WatchQuery, WatchStream
 logger = logging.getLogger(__name__)
 
 _SUBRESOURCES = ('status', 'scale')
+# Built-ins whose DELETE answers the deleted object (ReturnDeletedObject); the rest answer a Status.
+_RETURNS_DELETED_OBJECT = frozenset({('', 'pods'), ('', 'services'), ('', 'serviceaccounts'),
+                                     ('', 'persistentvolumeclaims'), ('', 'persistentvolumes'),
+                                     ('', 'resourcequotas'), ('', 'podtemplates')})
 
 
 def json_answer(body: Mapping[str, Any], status: int = 200,
@@ -66,7 +70,8 @@ class HttpApi:
             if method == 'POST':
                 if spec.namespaced and namespace is None:
                     raise errors.ApiError(405, f'{spec.group_resource} is namespaced: POST to a namespace')
-                return json_answer(self.store.create(spec, namespace, self._body(raw, body)), 201)
+                created = self.store.create(spec, namespace, self._object(raw, body))
+                return json_answer(self._render(spec, created), 201)
             if method == 'DELETE':
                 return json_answer(self._delete_collection(spec, namespace, params, raw, body))
             raise errors.ApiError(405, f'{method} is not allowed on a collection')
@@ -78,13 +83,13 @@ class HttpApi:
             if method == 'GET':
                 return json_answer(self._render(spec, self._get(spec, namespace, name)))
             if method == 'PUT':
-                replaced = self.store.replace(spec, namespace, name, self._body(raw, body))
+                replaced = self.store.replace(spec, namespace, name, self._object(raw, body))
                 return json_answer(self._render(spec, replaced))
             if method == 'PATCH':
-                content_type = raw.content_type
-                patched = self.store.patch(spec, namespace, name, content_type,
+                existed = self.store.get(spec, namespace, name) is not None  # apply patches may create
+                patched = self.store.patch(spec, namespace, name, raw.content_type,
                                            self._body(raw, body, yaml_ok=True))
-                return json_answer(self._render(spec, patched))
+                return json_answer(self._render(spec, patched), 200 if existed else 201)
             if method == 'DELETE':
                 return json_answer(self._delete(spec, namespace, name, params, raw, body))
             raise errors.ApiError(405, f'{method} is not allowed on an object')
@@ -95,7 +100,7 @@ class HttpApi:
         if method == 'GET':
             result = self._get(spec, namespace, name)
         elif method == 'PUT':
-            result = self.store.replace(spec, namespace, name, self._body(raw, body), subresource=sub)
+            result = self.store.replace(spec, namespace, name, self._object(raw, body), subresource=sub)
         elif method == 'PATCH':
             result = self.store.patch(spec, namespace, name, raw.content_type,
                                       self._body(raw, body, yaml_ok=True), subresource=sub)
@@ -150,14 +155,15 @@ class HttpApi:
 
     def _delete(self, spec: ResourceSpec, namespace: str | None, name: str, params: Mapping[str, str],
                 raw: aiohttp.web.BaseRequest, body: bytes) -> dict[str, Any]:
-        options = self._body(raw, body) if body.strip() else {}
+        options = self._object(raw, body) if body.strip() else {}
         propagation = options.get('propagationPolicy') or params.get('propagationPolicy')
         if options.get('orphanDependents') or params.get('orphanDependents') == 'true':
             propagation = 'Orphan'
         result = self.store.delete(spec, namespace, name, propagation=propagation,
                                    preconditions=options.get('preconditions'))
-        if self.store.get(spec, namespace, name) is not None or spec.custom:
-            return self._render(spec, result)  # still there (finalizers), or a custom resource
+        still_there = self.store.get(spec, namespace, name) is not None  # waiting for finalizers
+        if still_there or spec.custom or (spec.group, spec.plural) in _RETURNS_DELETED_OBJECT:
+            return self._render(spec, result)
         meta = result['metadata']
         return errors.status_body(200, '', reason='', details={
             'name': name, 'group': spec.group, 'kind': spec.plural, 'uid': meta.get('uid')})
@@ -197,6 +203,13 @@ class HttpApi:
         if obj.get('apiVersion') != spec.api_version:
             return {**obj, 'apiVersion': spec.api_version}
         return dict(obj)
+
+    @classmethod
+    def _object(cls, raw: aiohttp.web.BaseRequest, body: bytes) -> dict[str, Any]:
+        parsed = cls._body(raw, body)
+        if not isinstance(parsed, dict):
+            raise errors.bad_request('the request body must be a JSON object')
+        return parsed
 
     @staticmethod
     def _body(raw: aiohttp.web.BaseRequest, body: bytes, *, yaml_ok: bool = False) -> Any:

@@ -47,6 +47,7 @@ class EmulatedCluster:
         port: int = 0,
         token: str = DEFAULT_TOKEN,
         workdir: str | os.PathLike[str] | None = None,
+        emulator_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._nodes = builtins.list(nodes)
         self._crds = builtins.list(crds)
@@ -54,6 +55,7 @@ class EmulatedCluster:
             'with_keda': with_keda, 'with_prometheus_operator': with_prometheus_operator,
             'simulate_workloads': simulate_workloads, 'ready_delay': ready_delay,
             'strict_namespaces': strict_namespaces,
+            **(emulator_options or {}),  # e.g. event_capacity, history_limit (see ClusterEmulator)
         }
         self._host, self._port = host, port
         self.token = token

@@ -17,7 +17,7 @@ from typing import Any
 from genai_operator.emulator import workloads
 from genai_operator.emulator.operations import Store
 from genai_operator.emulator.resources import ResourceSpec
-from genai_operator.emulator.scheduling import NodeUsage, choose_node, pod_requests
+from genai_operator.emulator.scheduling import NodeUsage, NodeView, choose_node, pod_requests
 from genai_operator.emulator.store import Change
 
 logger = logging.getLogger(__name__)
@@ -132,9 +132,10 @@ class WorkloadController:
             current.append(self.store.create(self._pods, key[0], workloads.new_pod(deployment, pod_hash),
                                              enforce=False))
         if len(current) > desired:
-            # Scale down the least useful first: unscheduled, then not ready, then the newest.
-            current.sort(key=lambda p: (bool(_node(p)), workloads.is_pod_ready(p),
-                                        p['metadata'].get('creationTimestamp', '')), reverse=True)
+            # Keep scheduled, ready and old pods; drop unscheduled, then not ready, then the newest
+            # (two stable sorts: oldest first, then scheduled/ready first).
+            current.sort(key=lambda p: str(p['metadata'].get('creationTimestamp', '')))
+            current.sort(key=lambda p: (bool(_node(p)), workloads.is_pod_ready(p)), reverse=True)
             for pod in current[desired:]:
                 self._delete_pod(pod)
             current = current[:desired]
@@ -159,8 +160,8 @@ class WorkloadController:
     # -- the scheduler and the kubelet --------------------------------------------------------
 
     def _schedule(self) -> None:
-        nodes = sorted(self.store.items(self._nodes), key=lambda n: str(n['metadata']['name']))
-        node_names = {str(n['metadata']['name']) for n in nodes}
+        nodes = sorted((NodeView.of(n) for n in self.store.items(self._nodes)), key=lambda v: v.name)
+        node_names = {view.name for view in nodes}
         usage: dict[str, NodeUsage] = {}
         pending: list[dict[str, Any]] = []
         for pod in list(self.store.items(self._pods)):
@@ -180,18 +181,18 @@ class WorkloadController:
         pending.sort(key=lambda p: (p['metadata'].get('creationTimestamp', ''),
                                     p['metadata'].get('namespace') or '', p['metadata']['name']))
         for pod in pending:
-            decision = choose_node(pod, nodes, usage)
+            requests = pod_requests(pod)
+            decision = choose_node(pod, nodes, usage, requests)
             if decision.node is None:
                 status = workloads.unschedulable_status(pod, decision.message)
                 self.store.write_status(self._pods, pod, status)
                 continue
-            usage.setdefault(decision.node, NodeUsage()).add(pod_requests(pod))
+            usage.setdefault(decision.node, NodeUsage()).add(requests)
             bound = {**pod, 'spec': {**(pod.get('spec') or {}), 'nodeName': decision.node},
                      'status': workloads.scheduled_status(pod)}
             self.store.replace(self._pods, pod['metadata'].get('namespace'), pod['metadata']['name'],
                                bound, enforce=False)
             self._starting[_key(pod)] = asyncio.get_running_loop().time() + self.ready_delay
-            self._wake.set()
 
     def _start(self, key: Key) -> None:
         pod = self.store.get(self._pods, *key)

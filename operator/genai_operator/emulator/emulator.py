@@ -41,12 +41,21 @@ _ACTIONS = {'list': kmock.action.LIST, 'watch': kmock.action.WATCH, 'get': kmock
 
 @attrs.define(kw_only=True)
 class ClusterEmulator(kmock.KubernetesEmulator):
+    """The handler behind :class:`EmulatedCluster`; usable directly with any aiohttp server.
+
+    Options: `with_keda` / `with_prometheus_operator` serve those CRD groups; `strict_namespaces`
+    answers 404 for writes into a missing namespace (by default it is created on the fly);
+    `simulate_workloads` runs the deployment controller and scheduler, whose pods turn Ready
+    `ready_delay` seconds after binding. Must be entered (`async with`) on the serving loop.
+    """
+
     with_keda: bool = False
     with_prometheus_operator: bool = False
     strict_namespaces: bool = False
     simulate_workloads: bool = True
     ready_delay: float = 0.0
     history_limit: int = 8
+    event_capacity: int = 20_000  # per resource; older resourceVersions answer 410 Expired
     record_limit: int = 100_000
 
     registry: Registry = attrs.field(init=False)
@@ -62,7 +71,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         self.registry = Registry(default_resources(
             with_keda=self.with_keda, with_prometheus_operator=self.with_prometheus_operator))
         self.store = Store(self.registry, self.objects, history_limit=self.history_limit,
-                           strict_namespaces=self.strict_namespaces)
+                           event_capacity=self.event_capacity, strict_namespaces=self.strict_namespaces)
         self.store.on_registry_change = self._declare_resources
         self._http = HttpApi(self.store)
         self._records = collections.deque(maxlen=self.record_limit)
@@ -104,7 +113,10 @@ class ClusterEmulator(kmock.KubernetesEmulator):
                 kreq = self._kmock_request(raw, target, record, body)
                 response = await super(kmock.KubernetesEmulator, self)._handle(kreq)
         except Exception as exc:  # answer like an apiserver would, and keep serving
-            logger.debug('Request %s %s failed: %r', raw.method, raw.path_qs, exc)
+            if isinstance(exc, kmock.KubernetesError):
+                logger.debug('Request %s %s failed: %r', raw.method, raw.path_qs, exc)
+            else:  # an emulator bug or a broken user reaction: make it visible
+                logger.exception('Request %s %s failed', raw.method, raw.path_qs)
             response = await self._render_error(exc)
         record.status = response.status
         return response

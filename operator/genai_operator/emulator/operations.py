@@ -45,9 +45,7 @@ class Store(StoreBase):
         self._stamp_new(spec, obj)
         if enforce and spec.status:
             obj.pop('status', None)  # status is written through /status only
-        if spec.group == '' and spec.plural == 'namespaces':
-            obj.setdefault('status', {'phase': 'Active'})
-        return self._commit(spec, self._prepare(spec, obj), None)
+        return self._commit(spec, self._prepare(spec, obj, None), None)
 
     def replace(self, spec: ResourceSpec, namespace: str | None, name: str, body: Mapping[str, Any], *,
                 subresource: str | None = None, enforce: bool = True) -> Body:
@@ -60,7 +58,7 @@ class Store(StoreBase):
                                      f'the name on the URL ({name})')
         self._check_version(spec, old, given_meta.get('resourceVersion'))
         if subresource == 'status':
-            return self._update(spec, old, {**old, 'status': given.get('status')})
+            return self._update(spec, old, {**old, 'status': given.get('status')}, status_only=True)
         if subresource == 'scale':
             return self._write_scale(spec, old, given)
         if enforce and spec.status:
@@ -85,7 +83,7 @@ class Store(StoreBase):
         if subresource == 'scale':
             return self._write_scale(spec, old, patched)
         if subresource == 'status':
-            return self._update(spec, old, {**old, 'status': patched.get('status')})
+            return self._update(spec, old, {**old, 'status': patched.get('status')}, status_only=True)
         if enforce and spec.status:
             patched['status'] = old.get('status')
         return self._update(spec, old, patched)
@@ -120,7 +118,7 @@ class Store(StoreBase):
         """Set `.status` of the current version of `obj` (the controllers' status writes)."""
         meta = obj['metadata']
         old = self._existing(spec, meta.get('namespace'), str(meta['name']))
-        return self._update(spec, old, {**old, 'status': copy.deepcopy(dict(status))})
+        return self._update(spec, old, {**old, 'status': copy.deepcopy(dict(status))}, status_only=True)
 
     # -- the scale subresource ----------------------------------------------------------------
 
@@ -150,7 +148,8 @@ class Store(StoreBase):
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _update(self, spec: ResourceSpec, old: Body, new: Mapping[str, Any]) -> Body:
+    def _update(self, spec: ResourceSpec, old: Body, new: Mapping[str, Any], *,
+                status_only: bool = False) -> Body:
         obj = dict(new)
         obj['apiVersion'], obj['kind'] = old.get('apiVersion'), old.get('kind')
         if obj.get('status') is None:
@@ -160,7 +159,8 @@ class Store(StoreBase):
         meta['generation'] = int(meta.get('generation') or 1) + bookkeeping.spec_changed(old, obj)
         meta['resourceVersion'] = old['metadata'].get('resourceVersion')
         obj['metadata'] = meta
-        return self._commit(spec, self._prepare(spec, obj), old)
+        # A status-only write keeps the already defaulted rest: skip re-defaulting it (hot path).
+        return self._commit(spec, self._prepare(spec, obj, old, defaults=not status_only), old)
 
     def _existing(self, spec: ResourceSpec, namespace: str | None, name: str) -> Body:
         current = self.get(spec, namespace, name)

@@ -120,9 +120,22 @@ def matches_affinity(pod: Mapping[str, Any], node: Mapping[str, Any]) -> bool:
     return any(_term_matches(term, node) for term in terms)  # terms are ORed
 
 
-def filter_node(pod: Mapping[str, Any], node: Mapping[str, Any], usage: NodeUsage,
-                requests: Resources) -> list[str]:
-    """The reasons `node` cannot take `pod`; empty when it fits."""
+@dataclasses.dataclass(frozen=True)
+class NodeView:
+    """A node with its allocatable resources parsed once per scheduling pass."""
+
+    name: str
+    node: Mapping[str, Any]
+    capacity: Resources
+
+    @classmethod
+    def of(cls, node: Mapping[str, Any]) -> NodeView:
+        return cls(str(node['metadata']['name']), node, allocatable(node))
+
+
+def filter_node(pod: Mapping[str, Any], view: NodeView, usage: NodeUsage, requests: Resources) -> list[str]:
+    """The reasons the node cannot take `pod`; empty when it fits."""
+    node = view.node
     if (node.get('spec') or {}).get('unschedulable'):
         return ['node(s) were unschedulable']
     taint = _untolerated_taint(pod, node)
@@ -130,7 +143,7 @@ def filter_node(pod: Mapping[str, Any], node: Mapping[str, Any], usage: NodeUsag
         return [f'node(s) had untolerated taint {{{taint.get("key")}: {taint.get("value", "")}}}']
     if not matches_affinity(pod, node):
         return [_AFFINITY_REASON]
-    capacity = allocatable(node)
+    capacity = view.capacity
     reasons = []
     if 'pods' in capacity and usage.pods + 1 > capacity['pods']:
         reasons.append('Too many pods')
@@ -142,9 +155,9 @@ def filter_node(pod: Mapping[str, Any], node: Mapping[str, Any], usage: NodeUsag
     return reasons
 
 
-def _score(node: Mapping[str, Any], usage: NodeUsage, requests: Resources) -> Fraction:
+def _score(view: NodeView, usage: NodeUsage, requests: Resources) -> Fraction:
     """LeastAllocated: prefer the node left emptiest for the resources the pod asks for."""
-    capacity = allocatable(node)
+    capacity = view.capacity
     shares = [(usage.requested.get(key, Fraction(0)) + amount) / capacity[key]
               for key, amount in requests.items() if capacity.get(key)]
     return max(shares, default=Fraction(0))
@@ -156,19 +169,18 @@ class Decision:
     message: str = ''
 
 
-def choose_node(pod: Mapping[str, Any], nodes: Sequence[Mapping[str, Any]],
-                usage: Mapping[str, NodeUsage]) -> Decision:
-    requests = pod_requests(pod)
+def choose_node(pod: Mapping[str, Any], nodes: Sequence[NodeView], usage: Mapping[str, NodeUsage],
+                requests: Resources | None = None) -> Decision:
+    requests = pod_requests(pod) if requests is None else requests
     feasible: list[tuple[Fraction, str]] = []
     reasons: Counter[str] = Counter()
-    for node in nodes:
-        name = str(node['metadata']['name'])
-        node_usage = usage.get(name) or NodeUsage()
-        failures = filter_node(pod, node, node_usage, requests)
+    for view in nodes:
+        node_usage = usage.get(view.name) or NodeUsage()
+        failures = filter_node(pod, view, node_usage, requests)
         if failures:
             reasons.update(failures)
         else:
-            feasible.append((_score(node, node_usage, requests), name))
+            feasible.append((_score(view, node_usage, requests), view.name))
     if feasible:
         return Decision(min(feasible)[1])
     if not nodes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
@@ -18,6 +19,7 @@ import kmock
 
 from genai_operator.emulator import bookkeeping, errors
 from genai_operator.emulator.crds import crd_status, is_crd, specs_from_crd
+from genai_operator.emulator.defaults import apply_builtin_defaults
 from genai_operator.emulator.events import EventLog, ResourceId, WatchEvent
 from genai_operator.emulator.resources import Registry, ResourceSpec
 from genai_operator.emulator.schema import prune_and_default
@@ -61,6 +63,7 @@ class StoreBase:
         self._current: dict[ResourceId, dict[ObjectKey, Body]] = defaultdict(dict)
         self._dependents: dict[str, set[tuple[ResourceSpec, str | None, str]]] = defaultdict(set)
         self._listeners: list[Listener] = []
+        self._service_ips = itertools.count(10)  # 10.96.0.1 is the `kubernetes` Service
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -92,14 +95,21 @@ class StoreBase:
     def _ns(spec: ResourceSpec, namespace: str | None) -> str | None:
         return namespace if spec.namespaced else None
 
-    def _prepare(self, spec: ResourceSpec, obj: Body) -> Body:
+    def _prepare(self, spec: ResourceSpec, obj: Body, old: Body | None, *, defaults: bool = True) -> Body:
+        """Defaulting and pruning, as the apiserver does on every write."""
         if spec.schema is not None:
             obj = prune_and_default(obj, spec.schema)
+        if defaults and not spec.custom:
+            obj = apply_builtin_defaults(spec.group, spec.plural, obj, old, self._allocate_ip)
         if is_crd(obj):
             specs_from_crd(obj)  # raises on an unusable CRD before anything is stored
             obj['status'] = {**crd_status(obj), **{k: v for k, v in (obj.get('status') or {}).items()
                                                    if k not in ('conditions', 'acceptedNames')}}
         return obj
+
+    def _allocate_ip(self) -> str:
+        serial = next(self._service_ips)
+        return f'10.96.{serial // 254 % 256}.{serial % 254 + 1}'
 
     def _commit(self, spec: ResourceSpec, new: Body, old: Body | None) -> Body:
         """Store a new version (or the first one) and tell the watchers and listeners."""
@@ -237,10 +247,8 @@ class StoreBase:
             return
         if self.strict_namespaces:
             raise errors.not_found(ns_spec, namespace)
-        self._commit(ns_spec, self._stamp_new(ns_spec, {
-            'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': namespace},
-            'status': {'phase': 'Active'},
-        }), None)
+        created = self._stamp_new(ns_spec, {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': namespace}})
+        self._commit(ns_spec, self._prepare(ns_spec, created, None), None)
 
     @staticmethod
     def _stamp_new(spec: ResourceSpec, obj: Body) -> Body:
