@@ -5,8 +5,9 @@ Covers: metadata bookkeeping (uid, resourceVersion, creationTimestamp, generatio
 scale subresources, label and field selectors on list and watch, owner-reference garbage
 collection and finalizers, CRD installation with pruning and defaulting, the simulated
 scheduler and deployment controller (GPU fit, Pending/Unschedulable, scale down, template
-changes, GC of pods), fault injection, request recording, dropped watches with reconnects,
-the sample node inventory, and a Kopf operator running on top of the emulator.
+changes, GC of pods), built-in defaulting, fault injection, request recording, watches that
+resume from a list's resourceVersion, reconnect after a drop or get 410 Expired, the sample
+node inventory, the thread runner, and a Kopf operator running on top of the emulator.
 
 The `kubernetes` client is synchronous, so most tests run the emulator on its own thread
 (`EmulatedCluster.in_thread()`); the Kopf test runs it in the test's event loop.
@@ -312,19 +313,27 @@ def watching(cluster: ThreadedCluster, fn: Callable[..., Any], *args: Any,
     """Stream watch events on a thread; on exit stop it so it never reconnects to a gone server."""
     watch = kubernetes.watch.Watch()
     events: queue.Queue[tuple[str, str]] = queue.Queue()
+    stopping = threading.Event()
+    failures: list[BaseException] = []
 
     def consume() -> None:
-        for event in watch.stream(fn, *args, **kwargs):
-            events.put((event['type'], event['object'].metadata.name))
+        try:
+            for event in watch.stream(fn, *args, **kwargs):
+                events.put((event['type'], event['object'].metadata.name))
+        except Exception as exc:  # Watch.stop() shuts the socket down under the reader: expected then
+            if not stopping.is_set():
+                failures.append(exc)
 
     thread = threading.Thread(target=consume, daemon=True)
     thread.start()
     try:
         yield events
     finally:
+        stopping.set()
         watch.stop()
         cluster.drop_watches()  # ends the stream; a stopped Watch does not reconnect
         thread.join(5)
+    assert not failures, failures
 
 
 def _next(events: queue.Queue[tuple[str, str]]) -> tuple[str, str]:
@@ -360,6 +369,23 @@ def test_watch_resumes_from_list_resource_version_and_reconnects_after_drop(
     watches = cluster.recorded_requests(verb='watch', resource='configmaps')
     assert [w.params.get('resourceVersion') for w in watches[:2]] == [listed.metadata.resource_version,
                                                                       first_rv]
+
+
+def test_watch_from_a_compacted_resource_version_is_410_expired() -> None:
+    with EmulatedCluster.in_thread(emulator_options={'event_capacity': 4}) as small:
+        configuration = kubernetes.client.Configuration()
+        kubernetes.config.load_kube_config(config_file=str(small.kubeconfig_path),
+                                           client_configuration=configuration)
+        with kubernetes.client.ApiClient(configuration) as client:
+            core = kubernetes.client.CoreV1Api(client)
+            old = core.create_namespaced_config_map('default', configmap('c0')).metadata.resource_version
+            for index in range(1, 10):
+                core.create_namespaced_config_map('default', configmap(f'c{index}'))
+            with pytest.raises(ApiException) as expired:  # the client retries a 410 once, then raises
+                for _ in kubernetes.watch.Watch().stream(core.list_namespaced_config_map, 'default',
+                                                         resource_version=old):
+                    pass
+            assert expired.value.status == 410
 
 
 # -- deletion: finalizers and garbage collection ----------------------------------------------
@@ -622,5 +648,5 @@ async def test_kopf_operator_sees_and_patches_a_created_object() -> None:
         finally:
             stop.set()
             await asyncio.wait_for(operator, 10)
-        patches = cluster.emulator.recorded_requests(verb='patch', resource=MD_PLURAL)
+        patches = cluster.recorded_requests(verb='patch', resource=MD_PLURAL)
         assert any(r.subresource == 'status' for r in patches)

@@ -305,7 +305,8 @@ def test_hpa_minimum_is_at_least_one() -> None:
 def test_scaled_object_shape() -> None:
     md = scaled("QueueDepth", minReplicas=0, backend="KEDA", scaleDownStabilizationSeconds=900)
     placed = decision(assign(pool(gpu=H100), 1, decided=sizing(H100, weights=140 * GB)))
-    settings = Settings(prometheus_address="http://prom.monitoring:9090")
+    wake = 'sum(rate(nginx_ingress_controller_requests{exported_namespace="{namespace}",exported_service="{service}"}[2m]))'
+    settings = Settings(prometheus_address="http://prom.monitoring:9090", wake_query=wake)
     objects = render_valid(md, placed, owner_uid=UID, autoscaler=ScalingBackend.KEDA, settings=settings)
     scaled_object = only(objects, "ScaledObject")
     spec = scaled_object["spec"]
@@ -319,7 +320,7 @@ def test_scaled_object_shape() -> None:
     assert spec["fallback"] == {"failureThreshold": 3, "replicas": 1, "behavior": "currentReplicasIfHigher"}
     assert spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"][
         "stabilizationWindowSeconds"] == 900
-    (trigger,) = spec["triggers"]
+    trigger, wake_up = spec["triggers"]
     assert trigger["type"] == "prometheus" and trigger["metricType"] == "AverageValue"
     assert trigger["metadata"] == {
         "serverAddress": "http://prom.monitoring:9090",
@@ -327,6 +328,25 @@ def test_scaled_object_shape() -> None:
         "threshold": "4",
         "activationThreshold": "0",
     }
+    # Scale from zero: a second trigger on a series that exists while no pod runs, activation only.
+    assert wake_up["name"] == "wake-up"
+    assert wake_up["metadata"]["query"] == (
+        'sum(rate(nginx_ingress_controller_requests{exported_namespace="ml",exported_service="llama"}[2m]))')
+    assert wake_up["metadata"]["activationThreshold"] == "0"
+    assert float(wake_up["metadata"]["threshold"]) >= 1e9
+
+
+def test_scale_to_zero_needs_a_wake_up_signal() -> None:
+    placed = decision(assign(pool(gpu=H100), 1, decided=sizing(H100, weights=140 * GB)))
+    no_signal = scaled("QueueDepth", minReplicas=0, backend="KEDA")
+    spec = only(render_valid(no_signal, placed, autoscaler=ScalingBackend.KEDA), "ScaledObject")["spec"]
+    assert spec["minReplicaCount"] == 1 and len(spec["triggers"]) == 1  # kept warm: nothing could wake it
+    own = scaled("QueueDepth", minReplicas=0, backend="KEDA",
+                 wakeUp={"query": 'sum(rate(gateway_requests_total{route="llama"}[1m]))', "threshold": "0.5"})
+    spec = only(render_valid(own, placed, autoscaler=ScalingBackend.KEDA), "ScaledObject")["spec"]
+    assert spec["minReplicaCount"] == 0
+    assert spec["triggers"][1]["metadata"]["query"] == 'sum(rate(gateway_requests_total{route="llama"}[1m]))'
+    assert spec["triggers"][1]["metadata"]["activationThreshold"] == "0.5"
 
 
 def test_scaled_object_queries_per_engine_and_overrides() -> None:

@@ -18,12 +18,13 @@ from genai_operator import __version__
 from genai_operator.api.loading import ManifestError, read_documents, split_manifests
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.placementpool import PlacementPool
+from genai_operator.autoscaling import choose_autoscaler
 from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.inventory import NodeView, node_view
 from genai_operator.placement.pools import UnknownGpuTypeError
 from genai_operator.placement.types import Pool
 from genai_operator.plan_report import plan_all, render_table
-from genai_operator.planning import SpecError, plan_model_deployment, resolve_backend
+from genai_operator.planning import SpecError, plan_model_deployment
 from genai_operator.settings import Settings
 
 EXIT_BAD_INPUT = 2
@@ -64,7 +65,16 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-f", "--filename", required=True, help="ModelDeployment manifest file, directory or -")
     render.add_argument("--nodes", help=inventory_help["nodes"])
     render.add_argument("--pools", help=inventory_help["pools"])
-    render.add_argument("--keda", action="store_true", help="render KEDA ScaledObjects for backend: Auto")
+    render.add_argument(
+        "--keda",
+        action="store_true",
+        help="the cluster has KEDA: backend Auto renders a ScaledObject instead of an HPA",
+    )
+    render.add_argument(
+        "--service-monitor",
+        action="store_true",
+        help="the cluster has the Prometheus Operator: add a ServiceMonitor per ModelDeployment",
+    )
 
     plan = sub.add_parser("plan", help="sizing and placement report per ModelDeployment")
     plan.add_argument("-f", "--filename", required=True, help="ModelDeployment manifest file, directory or -")
@@ -144,7 +154,12 @@ def cmd_render(args: argparse.Namespace) -> int:
             continue
         try:
             children = render_children(
-                md, decision, owner_uid=None, autoscaler=resolve_backend(md.spec, args.keda), settings=settings
+                md,
+                decision,
+                owner_uid=None,
+                autoscaler=choose_autoscaler(md, keda_available=args.keda, settings=settings).backend,
+                service_monitor=args.service_monitor,
+                settings=settings,
             )
         except RENDER_SPEC_ERRORS as exc:
             raise UsageError(f"{md.key()}: {exc}") from None

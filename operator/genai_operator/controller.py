@@ -16,10 +16,10 @@ from typing import Any, cast
 import kopf
 from pydantic import ValidationError
 
-from genai_operator.api.enums import ScalingBackend
 from genai_operator.api.loading import describe_validation_error
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.placementpool import PlacementPool
+from genai_operator.autoscaling import choose_autoscaler
 from genai_operator.kube.actions import ApplyResult, apply_actions
 from genai_operator.kube.client import ApiError, KubeClient
 from genai_operator.kube.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS
@@ -28,7 +28,7 @@ from genai_operator.observed_status import build_status, invalid_status
 from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.inventory import NodeView
 from genai_operator.placement.types import Pool
-from genai_operator.planning import SpecError, plan_model_deployment, resolve_backend
+from genai_operator.planning import SpecError, plan_model_deployment
 from genai_operator.reconcile import ChildKey, diff_children, transition_events
 from genai_operator.render.bundle import RENDER_SPEC_ERRORS, render_children
 from genai_operator.settings import Settings
@@ -59,6 +59,7 @@ class Controller:
         self.metrics = metrics
         self.indices = indices
         self.keda_available = keda_available
+        self.monitors_available = False
         self.queue: WorkQueue[Key] = WorkQueue()
         self._gpus_by_md: dict[Key, dict[str, int]] = {}
         self._conditions_by_md: dict[Key, dict[str, str]] = {}
@@ -140,10 +141,12 @@ class Controller:
                 self.queue.add(key)
 
     async def refresh_discovery(self) -> None:
+        """Optional APIs, found at run time: installing KEDA later switches Auto backends on the next resync."""
         try:
             self.keda_available = await asyncio.to_thread(self.client.exists_api, "keda.sh", "v1alpha1")
+            self.monitors_available = await asyncio.to_thread(self.client.exists_api, "monitoring.coreos.com", "v1")
         except ApiError as exc:
-            log.info("KEDA discovery failed (%s); keeping %s", exc, self.keda_available)
+            log.info("API discovery failed (%s); keeping the previous answer", exc)
 
     def enqueue_all(self) -> None:
         for key in list(self.indices["md_index"]):
@@ -171,21 +174,17 @@ class Controller:
             reason = "; ".join(decision.reasons)
             return await self._invalid(key, body, generation, old_status, "DoesNotFit", reason)
 
-        backend = resolve_backend(md.spec, self.keda_available)
-        note = None
-        if backend is not None and md.spec.scaling is not None:
-            if backend == ScalingBackend.KEDA and not self.keda_available:
-                note = (
-                    False,
-                    "KEDANotInstalled",
-                    "scaling.backend needs KEDA, whose CRDs are not installed; "
-                    "install KEDA or set scaling.backend: HPA",
-                )
-                backend = None
-            else:
-                note = (True, f"{backend.value}Configured", f"{backend.value} scales spec.replicas via /scale")
+        choice = choose_autoscaler(md, keda_available=self.keda_available, settings=self.settings)
+        note = None if choice.ready is None else (choice.ready, choice.reason, choice.message)
         try:
-            desired = render_children(md, decision, owner_uid=meta["uid"], autoscaler=backend, settings=self.settings)
+            desired = render_children(
+                md,
+                decision,
+                owner_uid=meta["uid"],
+                autoscaler=choice.backend,
+                service_monitor=self.monitors_available and self.settings.service_monitors,
+                settings=self.settings,
+            )
         except RENDER_SPEC_ERRORS as exc:
             return await self._invalid(key, body, generation, old_status, "InvalidSpec", str(exc))
         observed = self._children(key, meta["uid"])

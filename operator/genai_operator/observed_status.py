@@ -77,6 +77,7 @@ def build_status(
         }
     pending_note = next((r for r in decision.reasons if "pending" in r), "")
     is_ready = total > 0 and ready >= total
+    scaled_to_zero = total == 0 and md.spec.scaling is not None and md.spec.scaling.min_replicas == 0
     conditions = [
         condition(SPEC_VALID, True, "SpecValid", "the spec was sized and placed"),
         condition(
@@ -86,12 +87,7 @@ def build_status(
             ", ".join(f"{p['pool']}={p['replicas']}" for p in placement)
             + (f"; {pending_note}" if pending_note else ""),
         ),
-        condition(
-            READY,
-            is_ready,
-            "AllReplicasReady" if is_ready else ("ScaledToZero" if total == 0 else "ReplicasNotReady"),
-            f"{ready}/{total} replicas ready",
-        ),
+        condition(READY, is_ready, *_ready_reason(is_ready, scaled_to_zero, total, ready)),
         condition(
             PROGRESSING,
             not (rollouts_done and is_ready) and total > 0,
@@ -111,6 +107,18 @@ def build_status(
     old_conditions = (md.status.conditions if md.status else None) or []
     status["conditions"] = merge_conditions([c.to_dict() for c in old_conditions], conditions, now, generation)
     return status
+
+
+def _ready_reason(is_ready: bool, scaled_to_zero: bool, total: int, ready: int) -> tuple[str, str]:
+    if is_ready:
+        return "AllReplicasReady", f"{ready}/{total} replicas ready"
+    if scaled_to_zero:
+        return "ScaledToZero", (
+            "no replica runs: the autoscaler scaled to zero (minReplicas 0); the wake-up signal starts one on demand"
+        )
+    if total == 0:
+        return "NoReplicas", "spec.replicas is 0"
+    return "ReplicasNotReady", f"{ready}/{total} replicas ready"
 
 
 def invalid_status(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from genai_operator.api.enums import Engine, PlacementStrategy, Precision, QuantMethod, ScalingBackend, Tier
+from genai_operator.api.enums import Engine, PlacementStrategy, Precision, QuantMethod, Tier
 from genai_operator.api.modeldeployment import ModelDeployment, ModelDeploymentSpec
 from genai_operator.placement.inventory import replicas_that_fit
 from genai_operator.placement.pools import default_pool
@@ -249,15 +249,3 @@ def _candidate(plan: PoolPlan) -> Candidate:
     if pool.cost_per_gpu_hour is not None:
         cost = pool.cost_per_gpu_hour * max(sizing.gpus_per_replica, 1)
     return Candidate(name=pool.name, room=room, cost_per_replica_hour=cost)
-
-
-def resolve_backend(spec: ModelDeploymentSpec, keda_available: bool) -> ScalingBackend | None:
-    """The autoscaler kind to render: None without scaling; Auto takes KEDA when present or for scale to zero."""
-    scaling = spec.scaling
-    if scaling is None:
-        return None
-    if scaling.backend != ScalingBackend.AUTO:
-        return scaling.backend
-    if keda_available or scaling.min_replicas == 0:
-        return ScalingBackend.KEDA
-    return ScalingBackend.HPA

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import kopf
 
@@ -15,7 +17,7 @@ from kopf._core.engines.indexing import OperatorIndexers
 from genai_operator import API_GROUP
 from genai_operator.handlers import build_registry
 from genai_operator.runtime import OperatorRuntime, RunOptions
-from genai_operator.settings import Settings
+from genai_operator.settings import ENV_PREFIX, Settings
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,22 @@ async def operator_main(
     )
 
 
+def options_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Loop tuning from the environment: GENAI_OPERATOR_RESYNC_SECONDS (the low-rate safety-net resync,
+    default 300) and GENAI_OPERATOR_WORKERS (concurrent reconciles, default 4). The benchmark sets a short
+    resync to measure steady-state writes; operators rarely need either."""
+    env = os.environ if env is None else env
+    out: dict[str, Any] = {}
+    for key, name, kind in (("resync_seconds", "RESYNC_SECONDS", float), ("workers", "WORKERS", int)):
+        raw = env.get(f"{ENV_PREFIX}{name}")
+        if raw:
+            value = kind(raw)
+            if value <= 0:
+                raise ValueError(f"{ENV_PREFIX}{name} must be positive, got {raw!r}")
+            out[key] = value
+    return out
+
+
 def run_operator(
     *,
     namespaces: Sequence[str],
@@ -78,7 +96,9 @@ def run_operator(
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    options = RunOptions(kubeconfig=kubeconfig, metrics_port=metrics_port, settings=Settings.from_env())
+    options = RunOptions(
+        kubeconfig=kubeconfig, metrics_port=metrics_port, settings=Settings.from_env(), **options_from_env()
+    )
     try:
         asyncio.run(operator_main(options, namespaces=namespaces, clusterwide=all_namespaces, standalone=standalone))
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@ only by the CLI.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,11 @@ class Settings:
     metric_queries: Mapping[str, str] = field(default_factory=dict)
     # GPU types tried, in order, when a ModelDeployment names none and no inventory is known.
     default_gpu_types: tuple[str, ...] = ("nvidia-l4", "nvidia-a100-80gb", "nvidia-h100-80gb")
+    # Scale-from-zero signal for minReplicas 0 when a ModelDeployment sets no scaling.wakeUp: a PromQL
+    # template over what sits in front of the pods (gateway, ingress); {namespace}, {name}, {service}.
+    wake_query: str | None = None
+    # Create a ServiceMonitor per ModelDeployment when the Prometheus Operator's CRDs are installed.
+    service_monitors: bool = True
     # Cluster domain for the endpoint URL in status.
     cluster_domain: str = "svc"
 
@@ -38,10 +44,25 @@ class Settings:
         }
         defaults = cls()
         gpu_types = env.get(f"{ENV_PREFIX}DEFAULT_GPU_TYPES")
+        queries = env.get(f"{ENV_PREFIX}METRIC_QUERIES")
         return cls(
             images=images,
             prometheus_address=env.get(f"{ENV_PREFIX}PROMETHEUS_ADDRESS", defaults.prometheus_address),
+            metric_queries=_queries(queries) if queries else {},
+            wake_query=env.get(f"{ENV_PREFIX}WAKE_QUERY") or None,
+            service_monitors=env.get(f"{ENV_PREFIX}SERVICE_MONITORS", "true").lower() != "false",
             default_gpu_types=tuple(t.strip() for t in gpu_types.split(",") if t.strip())
             if gpu_types
             else defaults.default_gpu_types,
         )
+
+
+def _queries(text: str) -> dict[str, str]:
+    """Metric query templates from JSON: {"vllm:num_requests_waiting": "sum(...)", "QueueDepth": "..."}."""
+    try:
+        loaded = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{ENV_PREFIX}METRIC_QUERIES is not a JSON object of strings: {exc}") from None
+    if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
+        raise ValueError(f"{ENV_PREFIX}METRIC_QUERIES must be a JSON object mapping metric names to PromQL")
+    return {str(k): v for k, v in loaded.items()}

@@ -224,6 +224,23 @@ class Serving(ApiModel):
     )
 
 
+class WakeUp(ApiModel):
+    """A scale-from-zero signal that exists while no replica runs (engine metrics vanish with the last pod)."""
+
+    query: str = Field(
+        max_length=2048,
+        min_length=1,
+        description="PromQL returning the demand seen outside the pods, e.g. the gateway's request rate for "
+        "this model: sum(rate(nginx_ingress_controller_requests{exported_service=\"m\"}[2m])).",
+    )
+    threshold: str = Field(
+        default="0",
+        max_length=32,
+        pattern=QUANTITY_PATTERN,
+        description="The query value above which the first replica starts (KEDA activationThreshold).",
+    )
+
+
 class Scaling(ApiModel):
     """Autoscaling; when set, an autoscaler owns spec.replicas through the /scale subresource."""
 
@@ -257,6 +274,11 @@ class Scaling(ApiModel):
     )
     backend: ScalingBackend = Field(
         default=ScalingBackend.AUTO, description="Auto (KEDA when installed or when minReplicas is 0), HPA or KEDA."
+    )
+    wake_up: WakeUp | None = Field(
+        default=None,
+        description="With minReplicas 0: the signal that scales up from zero; defaults to the operator's "
+        "wake-up query template. Without either, the autoscaler keeps one replica.",
     )
     scale_down_stabilization_seconds: int = Field(default=300, ge=0, le=3600, description="Wait before scaling down.")
 

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 import aiohttp.web
 
 from genai_operator.emulator.emulator import ClusterEmulator
+from genai_operator.emulator.faults import FaultRule
 from genai_operator.emulator.kubeconfig import write_kubeconfig
 from genai_operator.emulator.resources import GENAI_GROUP
+from genai_operator.emulator.routing import RequestRecord
 
 if TYPE_CHECKING:
     from genai_operator.emulator.threaded import ThreadedCluster
@@ -160,3 +162,14 @@ class EmulatedCluster:
 
     def children_summary(self, owner_group: str | None = GENAI_GROUP) -> dict[str, builtins.list[str]]:
         return self.emulator.children_summary(owner_group)
+
+    def fail_next(self, count: int, status: int, **criteria: Any) -> FaultRule:
+        """See :meth:`ClusterEmulator.fail_next` (criteria: method, resource, namespace, name)."""
+        return self.emulator.fail_next(count, status, **criteria)
+
+    def drop_watches(self) -> None:
+        self.emulator.drop_watches()
+
+    def recorded_requests(self, **criteria: Any) -> builtins.list[RequestRecord]:
+        """See :meth:`ClusterEmulator.recorded_requests` (verb, resource, namespace, name, subresource)."""
+        return self.emulator.recorded_requests(**criteria)

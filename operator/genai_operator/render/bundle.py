@@ -11,6 +11,7 @@ from genai_operator.engines.source import UnsupportedModelSourceError
 from genai_operator.placement.types import PlacementDecision
 from genai_operator.render.autoscaler import build_autoscaler
 from genai_operator.render.deployment import build_deployment
+from genai_operator.render.monitor import build_service_monitor
 from genai_operator.render.pdb import build_pdb
 from genai_operator.render.service import build_service
 from genai_operator.render.signals import MetricUnavailableError, engine_groups
@@ -23,10 +24,11 @@ RENDER_SPEC_ERRORS: tuple[type[ValueError], ...] = (UnsupportedModelSourceError,
 
 
 def render_children(md: ModelDeployment, decision: PlacementDecision, *, owner_uid: str | None = None,
-                    autoscaler: ScalingBackend | None = None,
+                    autoscaler: ScalingBackend | None = None, service_monitor: bool = False,
                     settings: Settings = DEFAULT_SETTINGS) -> list[dict[str, Any]]:
     """The desired children. `autoscaler` is the resolved backend (HPA or KEDA); None renders none, as
-    does a spec without scaling. owner_uid None (offline render) leaves out owner references."""
+    does a spec without scaling. `service_monitor` adds a ServiceMonitor (the caller found its CRD).
+    owner_uid None (offline render) leaves out owner references."""
     objects = [build_deployment(md, a, settings=settings, owner_uid=owner_uid) for a in decision.assignments]
     engine_label = engine_groups(md, decision)[0].profile.label
     objects.append(build_service(md, decision, engine_label, owner_uid=owner_uid))
@@ -38,4 +40,6 @@ def render_children(md: ModelDeployment, decision: PlacementDecision, *, owner_u
                                   owner_uid=owner_uid)
         if scaler is not None:
             objects.append(scaler)
+    if service_monitor:
+        objects.append(build_service_monitor(md, decision, engine_label, owner_uid=owner_uid))
     return objects

@@ -12,9 +12,11 @@ GPU utilization (dcgm-exporter) is averaged per GPU and compared as a Value. Fal
 current replicas when Prometheus is unreachable) is only set for AverageValue triggers, the only kind
 KEDA allows it on.
 
-Scale to zero: minReplicas 0 is passed through, but with no pod left the engine metrics are empty, so
-waking up needs a signal from outside the pods (a gateway's request count): set it with
-Settings.metric_queries. CPU-only scaling cannot reach zero in KEDA, so its minimum is 1.
+Scale to zero: with no pod left the engine metrics are empty, so waking up needs a signal from outside
+the pods (a gateway's request rate): spec.scaling.wakeUp, or the operator's wake-up query template
+(Settings.wake_query). It becomes a second trigger that only activates (0 -> 1). Without one, the
+ScaledObject keeps one replica (minReplicaCount 1) and the status says why. CPU-only scaling cannot
+reach zero in KEDA either.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from genai_operator.api.enums import ScalingMetric
 from genai_operator.api.modeldeployment import ModelDeployment, Scaling
 from genai_operator.engines.quantity import plain_number
 from genai_operator.placement.types import PlacementDecision
+from genai_operator.quantity import parse_quantity
 from genai_operator.render.labels import common_labels
 from genai_operator.render.names import autoscaler_name, service_name
 from genai_operator.render.owner import object_meta, scale_target_ref
@@ -40,6 +43,7 @@ from genai_operator.render.signals import (
 from genai_operator.settings import Settings
 
 POLLING_SECONDS = 15
+WAKE_ONLY_THRESHOLD = "1000000000"
 MIN_COOLDOWN_SECONDS = 300
 FALLBACK_FAILURES = 3
 DEFAULT_QUERIES: dict[ScalingMetric, str] = {
@@ -65,7 +69,10 @@ def build_scaled_object(md: ModelDeployment, decision: PlacementDecision, engine
     namespace = md.metadata.namespace or "default"
     groups = engine_groups(md, decision)
     trigger = keda_trigger(scaling, groups, namespace=namespace, name=name, settings=settings)
-    minimum = max(scaling.min_replicas, 1) if trigger["type"] == "cpu" else scaling.min_replicas
+    wake = wake_signal(md, settings)
+    # Scale to zero only with a wake-up signal that outlives the pods; otherwise keep one replica warm.
+    can_sleep = trigger["type"] != "cpu" and wake is not None
+    minimum = scaling.min_replicas if can_sleep else max(scaling.min_replicas, 1)
     spec: dict[str, Any] = {
         "scaleTargetRef": scale_target_ref(name),
         "pollingInterval": POLLING_SECONDS,
@@ -79,6 +86,20 @@ def build_scaled_object(md: ModelDeployment, decision: PlacementDecision, engine
                             "behavior": "currentReplicasIfHigher"}
     spec["advanced"] = {"horizontalPodAutoscalerConfig": {"behavior": behavior(scaling)}}
     spec["triggers"] = [trigger]
+    if scaling.min_replicas == 0 and wake is not None:
+        query, activation = wake
+        spec["triggers"].append({
+            "type": "prometheus",
+            "name": "wake-up",
+            "metricType": "AverageValue",
+            "metadata": {
+                "serverAddress": settings.prometheus_address,
+                "query": query,
+                # Activation only: the engine trigger sizes the replicas; this one just must not.
+                "threshold": WAKE_ONLY_THRESHOLD,
+                "activationThreshold": activation,
+            },
+        })
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
@@ -118,6 +139,23 @@ def keda_trigger(scaling: Scaling, groups: list[EngineGroup], *, namespace: str,
             "activationThreshold": "0",
         },
     }
+
+
+def wake_signal(md: ModelDeployment, settings: Settings) -> tuple[str, str] | None:
+    """(query, activation threshold) that wakes a scaled-to-zero ModelDeployment, or None when none is known."""
+    scaling = md.spec.scaling
+    if scaling is None:
+        return None
+    if scaling.wake_up is not None:
+        return scaling.wake_up.query, plain_number(parse_quantity(scaling.wake_up.threshold))
+    if settings.wake_query:
+        namespace = md.metadata.namespace or "default"
+        query = settings.wake_query
+        for token, value in (("{namespace}", namespace), ("{name}", md.metadata.name),
+                             ("{service}", service_name(md.metadata.name))):
+            query = query.replace(token, value)
+        return query, "0"
+    return None
 
 
 def engine_selector(group: EngineGroup, namespace: str, name: str) -> str:

@@ -1,0 +1,71 @@
+"""The benchmark's table, its targets, and the bounds that fail a run (API writes only, never timing)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+MB = 1024 * 1024
+# Targets of issue 7. Only the write bounds fail a run: timing and memory depend on the machine.
+RATIO_TARGET = 1.5
+RSS_TARGET_BYTES = 200 * MB
+EXTRA_CREATE_WRITES = 2  # status writes allowed per new ModelDeployment beyond its children
+
+COLUMNS = (
+    ("N", "n", "{:d}"),
+    ("children/obj", "childrenPerObject", "{:.1f}"),
+    ("converge s", "convergeSeconds", "{:.2f}"),
+    ("floor s", "floorSeconds", "{:.2f}"),
+    ("ratio", "ratio", "{:.2f}"),
+    ("writes/obj", "createWritesPerObject", "{:.2f}"),
+    ("events/obj", "createEventsPerObject", "{:.2f}"),
+    ("resync writes", "resyncWrites", "{:d}"),
+    ("peak RSS MB", "peakRssBytes", "mb"),
+    ("RSS/obj KB", "rssBytesPerObject", "kb"),
+    ("startup s", "startupSeconds", "{:.2f}"),
+)
+
+
+def _cell(fmt: str, value: Any) -> str:
+    if fmt == "mb":
+        return f"{value / MB:.1f}"
+    if fmt == "kb":
+        return f"{value / 1024:.1f}"
+    return fmt.format(value)
+
+
+def table(results: Sequence[dict[str, Any]]) -> str:
+    rows = [[title for title, _, _ in COLUMNS]]
+    rows += [[_cell(fmt, r.get(key, 0)) for _, key, fmt in COLUMNS] for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def bound_failures(results: Sequence[dict[str, Any]]) -> list[str]:
+    """What fails the run: more than children + 2 writes per new object, or any write on resync."""
+    failures = []
+    for r in results:
+        limit = r["childrenPerObject"] + EXTRA_CREATE_WRITES
+        if r["createWritesPerObject"] > limit:
+            failures.append(f"N={r['n']}: {r['createWritesPerObject']:.2f} writes per new ModelDeployment "
+                            f"(bound {limit:.1f}): {r.get('createWritesByVerb')}")
+        if r["resyncWrites"] > 0:
+            failures.append(f"N={r['n']}: {r['resyncWrites']} write(s) on resync (bound 0): "
+                            f"startup {r.get('startupWritesByVerb')}, periodic {r.get('periodicResyncWrites')}")
+    return failures
+
+
+def target_notes(results: Sequence[dict[str, Any]]) -> list[str]:
+    """Timing and memory targets, reported (never failing: the machine decides them as much as the code)."""
+    notes = []
+    for r in results:
+        if r["ratio"] > RATIO_TARGET:
+            notes.append(f"N={r['n']}: convergence {r['ratio']:.2f}x the floor (target {RATIO_TARGET}x)")
+        if r["peakRssBytes"] > RSS_TARGET_BYTES:
+            notes.append(f"N={r['n']}: peak RSS {r['peakRssBytes'] / MB:.0f} MB (target < 200 MB)")
+    per_object = [r["rssBytesPerObject"] for r in results if r["n"] >= 100]
+    if len(per_object) >= 2 and max(per_object) > 1.5 * min(per_object) + 4096:
+        notes.append(f"memory per object is not flat across N >= 100: {[round(v / 1024) for v in per_object]} KB")
+    return notes

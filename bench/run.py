@@ -1,0 +1,107 @@
+"""Benchmark of the operator at scale: N ModelDeployments on the emulated cluster, against a floor.
+
+For each size N: the time from creating N ModelDeployments to all Ready, against a plain script doing
+the same writes through the same client (the floor, run with the same concurrency as the operator's
+workers); API writes per ModelDeployment on creation and writes on a steady resync; the operator's
+peak RSS and RSS per ModelDeployment; the time to start up over N existing ModelDeployments and
+re-sync them all. Prints a table, writes JSON (one object per size), and exits 1 only when a write
+bound is exceeded (more than children + 2 writes per new ModelDeployment, or any write on resync).
+
+    python bench/run.py --sizes 10,100,500 --json results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import report
+import scenario
+
+from genai_operator.runtime import RunOptions
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text!r}") from None
+    if not sizes or any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError("sizes must be positive integers")
+    return sizes
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py", description=__doc__.split("\n\n")[0],
+        epilog="Operator and floor logs go to --log-dir (default: a temporary directory, printed).")
+    parser.add_argument("--sizes", type=_sizes, default=[10, 100, 500],
+                        help="comma-separated numbers of ModelDeployments (default: 10,100,500)")
+    parser.add_argument("--json", dest="json_path", type=Path, default=None,
+                        help="write the results here as a JSON list, one object per size")
+    parser.add_argument("--workers", type=int, default=RunOptions().workers,
+                        help="the operator's reconcile workers, also the floor's threads (default: %(default)s)")
+    parser.add_argument("--log-dir", type=Path, default=None, help="directory for the operator and floor logs")
+    return parser
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpu": cpu,
+            "cpus": os.cpu_count()}
+
+
+async def _run(sizes: list[int], workers: int, log_dir: Path) -> list[dict[str, Any]]:
+    results = []
+    for n in sizes:
+        started = time.perf_counter()
+        with (log_dir / f"n{n}.log").open("w") as log:
+            result = await scenario.run_size(n, workers, log)
+        data = result.to_json()
+        data["benchSeconds"] = round(time.perf_counter() - started, 1)
+        results.append(data)
+        print(f"N={n}: done in {data['benchSeconds']}s", file=sys.stderr, flush=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.workers < 1:
+        print("bench/run.py: --workers must be at least 1", file=sys.stderr)
+        return 2
+    log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="genai-bench-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    print(f"logs in {log_dir}", file=sys.stderr)
+    results = asyncio.run(_run(args.sizes, args.workers, log_dir))
+    host = machine()
+    for result in results:
+        result["machine"] = host
+    print(report.table(results))
+    print(f"\n{host['cpus']} CPU(s) {host['cpu']}, Python {host['python']}, workers {args.workers}")
+    for note in report.target_notes(results):
+        print(f"target missed: {note}")
+    if args.json_path is not None:
+        args.json_path.write_text(json.dumps(results, indent=2) + "\n")
+    failures = report.bound_failures(results)
+    for failure in failures:
+        print(f"BOUND EXCEEDED: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

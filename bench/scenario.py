@@ -1,0 +1,193 @@
+"""One benchmark size: the floor, then the operator creating N ModelDeployments, then a restart and a resync.
+
+Each phase gets a fresh emulated cluster (same nodes, pools and manifests), served from this process's
+event loop; the floor script and the operator are separate processes, so neither shares a GIL with the
+emulator. Clocks start just before the ModelDeployments are created (in-process, in one burst).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import cluster_view as view
+import workload
+from operator_process import OperatorProcess
+
+from genai_operator.emulator import EmulatedCluster
+
+BENCH = Path(__file__).resolve().parent
+RESYNC_SECONDS = 5.0  # the restarted operator's resync interval, so one steady resync fits the window
+
+
+@dataclass
+class Result:
+    n: int
+    childrenPerObject: float  # noqa: N815 (the JSON field names)
+    convergeSeconds: float  # noqa: N815
+    floorSeconds: float  # noqa: N815
+    ratio: float
+    createWritesPerObject: float  # noqa: N815
+    resyncWrites: int  # noqa: N815
+    peakRssBytes: int  # noqa: N815
+    rssBytesPerObject: float  # noqa: N815
+    startupSeconds: float  # noqa: N815
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(data.pop("extra"))
+        return data
+
+
+def _timeout(n: int) -> float:
+    return 60.0 + 1.0 * n
+
+
+async def run_floor(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
+    manifests = workload.model_deployments(n)
+    async with EmulatedCluster() as cluster:
+        view.install(cluster, workload.nodes_for(n), workload.pools())
+        proc = subprocess.Popen(
+            [sys.executable, str(BENCH / "floor.py"), "--kubeconfig", str(cluster.kubeconfig_path),
+             "--workers", str(workers)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            if (await asyncio.to_thread(proc.stdout.readline)).strip() != "ready":
+                raise RuntimeError("the floor script did not start; see the log")
+            cluster.emulator.clear_recorded_requests()
+            started = time.perf_counter()
+            view.create_all(cluster, manifests)
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+            stdout = proc.stdout
+
+            async def read_done() -> tuple[str, float]:
+                line = await asyncio.to_thread(stdout.readline)
+                return line, time.perf_counter()
+
+            done = asyncio.create_task(read_done())
+            ready_at = await view.until(lambda: view.ready_deployments(cluster) >= n, _timeout(n), "floor ready")
+            line, done_at = await done
+            if not line.startswith("done"):
+                raise RuntimeError(f"the floor script failed: {line!r}; see the log")
+            finished = max(ready_at, done_at)  # the last Deployment ready and the last status written
+            writes = view.writes(cluster)
+            status_writes = sum(1 for r in writes if r.subresource == "status")
+            return {"seconds": finished - started, "children": (len(writes) - status_writes) / n,
+                    "writesPerObject": len(writes) / n}
+        finally:
+            await asyncio.to_thread(proc.wait, 30)
+
+
+async def run_operator(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
+    manifests = workload.model_deployments(n)
+    env = {"GENAI_OPERATOR_WORKERS": str(workers)}
+    out: dict[str, Any] = {}
+    async with EmulatedCluster() as cluster:
+        view.install(cluster, workload.nodes_for(n), workload.pools())
+        operator = OperatorProcess(cluster.kubeconfig_path, log, env=env)
+        try:
+            await view.until(lambda: view.watching(cluster), 60, "operator watching")
+            await asyncio.sleep(1.0)  # the initial listings are indexed; the process is idle
+            baseline = operator.rss()
+            cluster.emulator.clear_recorded_requests()
+            started = time.perf_counter()
+            view.create_all(cluster, manifests)
+            ready_at = await view.until(lambda: view.ready_model_deployments(cluster) >= n, _timeout(n),
+                                        "operator: all Ready")
+            out["convergeSeconds"] = ready_at - started
+            await view.settle(cluster)
+            writes = view.writes(cluster)
+            out["createWrites"] = len(writes)
+            out["createWritesByVerb"] = dict(view.by_verb(writes))
+            out["createEvents"] = view.events_posted(cluster)
+            out["createRequestsByVerb"] = dict(view.by_verb(cluster.emulator.recorded_requests()))
+            out["baselineRssBytes"] = baseline
+            out["createPeakRssBytes"] = operator.high_water_mark()
+            out["settledRssBytes"] = operator.rss()
+        finally:
+            code = await asyncio.to_thread(operator.stop)
+        if code != 0:
+            raise RuntimeError(f"the operator exited with {code}; see the log")
+        out.update(await _restart(cluster, n, log, env))
+    return out
+
+
+async def _restart(cluster: EmulatedCluster, n: int, log: IO[str], env: dict[str, str]) -> dict[str, Any]:
+    """A new operator process over N converged ModelDeployments: start-up, then one periodic resync."""
+    out: dict[str, Any] = {}
+    cluster.emulator.clear_recorded_requests()
+    operator = OperatorProcess(cluster.kubeconfig_path, log,
+                               env={**env, "GENAI_OPERATOR_RESYNC_SECONDS": str(RESYNC_SECONDS)})
+    try:
+        counters: dict[str, tuple[float, float] | None] = {"now": None}
+
+        async def poll() -> bool:
+            counters["now"] = await asyncio.to_thread(operator.counters)
+            now = counters["now"]
+            return now is not None and now[0] >= n and now[1] == 0
+
+        await _until_async(poll, _timeout(n), "restart: all re-synced")
+        out["startupSeconds"] = time.perf_counter() - operator.started
+        await view.settle(cluster)
+        out["startupWrites"] = len(view.writes(cluster))
+        out["startupWritesByVerb"] = dict(view.by_verb(view.writes(cluster)))
+        out["startupEvents"] = view.events_posted(cluster)
+        out["startupRequestsByVerb"] = dict(view.by_verb(cluster.emulator.recorded_requests()))
+        # A steady resync: a window of two resync intervals, then until the queue is drained.
+        cluster.emulator.clear_recorded_requests()
+        before = counters["now"][0] if counters["now"] else 0.0
+        await asyncio.sleep(2 * RESYNC_SECONDS)
+
+        async def drained() -> bool:
+            now = await asyncio.to_thread(operator.counters)
+            return now is not None and now[0] - before >= n and now[1] == 0
+
+        await _until_async(drained, _timeout(n), "periodic resync")
+        after = await asyncio.to_thread(operator.counters)
+        out["periodicResyncPasses"] = int((after[0] if after else before) - before)
+        out["periodicResyncWrites"] = len(view.writes(cluster))
+        out["periodicResyncRequestsByVerb"] = dict(view.by_verb(cluster.emulator.recorded_requests()))
+        out["startupPeakRssBytes"] = operator.high_water_mark()
+    finally:
+        code = await asyncio.to_thread(operator.stop)
+    if code != 0:
+        raise RuntimeError(f"the restarted operator exited with {code}; see the log")
+    return out
+
+
+async def _until_async(check: Any, timeout: float, what: str) -> None:
+    deadline = time.perf_counter() + timeout
+    while not await check():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout:.0f}s")
+        await asyncio.sleep(0.2)
+
+
+async def run_size(n: int, workers: int, log: IO[str]) -> Result:
+    floor = await run_floor(n, workers, log)
+    op = await run_operator(n, workers, log)
+    peak = max(op["createPeakRssBytes"], op["startupPeakRssBytes"])
+    return Result(
+        n=n,
+        childrenPerObject=floor["children"],
+        convergeSeconds=round(op["convergeSeconds"], 3),
+        floorSeconds=round(floor["seconds"], 3),
+        ratio=round(op["convergeSeconds"] / floor["seconds"], 3),
+        createWritesPerObject=round(op["createWrites"] / n, 3),
+        resyncWrites=op["startupWrites"] + op["periodicResyncWrites"],
+        peakRssBytes=peak,
+        rssBytesPerObject=round((op["createPeakRssBytes"] - op["baselineRssBytes"]) / n, 1),
+        startupSeconds=round(op["startupSeconds"], 3),
+        extra={"workers": workers, "floorWritesPerObject": floor["writesPerObject"],
+               "createEventsPerObject": round(op["createEvents"] / n, 3),
+               **{k: v for k, v in op.items() if k not in ("convergeSeconds", "startupSeconds")}},
+    )
