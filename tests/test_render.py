@@ -305,7 +305,8 @@ def test_hpa_minimum_is_at_least_one() -> None:
 def test_scaled_object_shape() -> None:
     md = scaled("QueueDepth", minReplicas=0, backend="KEDA", scaleDownStabilizationSeconds=900)
     placed = decision(assign(pool(gpu=H100), 1, decided=sizing(H100, weights=140 * GB)))
-    wake = 'sum(rate(nginx_ingress_controller_requests{exported_namespace="{namespace}",exported_service="{service}"}[2m]))'
+    wake = ('sum(rate(nginx_ingress_controller_requests{exported_namespace="{namespace}",'
+            'exported_service="{service}"}[2m]))')
     settings = Settings(prometheus_address="http://prom.monitoring:9090", wake_query=wake)
     objects = render_valid(md, placed, owner_uid=UID, autoscaler=ScalingBackend.KEDA, settings=settings)
     scaled_object = only(objects, "ScaledObject")
