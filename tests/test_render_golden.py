@@ -1,7 +1,9 @@
 """Golden files: the multi-document YAML of every object rendered for each examples/*.yaml, planned with
 the PlacementPools of examples/inventory/pools.yaml when the example names pools (else with no
-inventory), rendered offline (no owner uid) with an HPA when the example scales. Every object is also
-validated strictly. Regenerate with UPDATE_GOLDEN=1 after an intended change and review the diff."""
+inventory), rendered offline (no owner uid). An example that scales gets one file per autoscaler backend
+it can use (`<stem>.hpa.yaml`, `<stem>.keda.yaml`, with a ServiceMonitor), so every metric x backend x
+engine combination of the examples is pinned. Every object is also validated strictly. Regenerate with
+UPDATE_GOLDEN=1 after an intended change and review the diff."""
 
 from __future__ import annotations
 
@@ -25,7 +27,22 @@ POOLS = ROOT / "examples" / "inventory" / "pools.yaml"
 GOLDEN = ROOT / "tests" / "golden"
 
 
-def render_example(path: Path) -> str:
+def variants(path: Path) -> list[tuple[str, ScalingBackend | None]]:
+    """(golden file name, backend) pairs of one example."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    scaling = doc["spec"].get("scaling")
+    if scaling is None:
+        return [(f"{path.stem}.yaml", None)]
+    out = [(f"{path.stem}.keda.yaml", ScalingBackend.KEDA)]
+    if scaling.get("minReplicas", 1) >= 1:
+        out.insert(0, (f"{path.stem}.hpa.yaml", ScalingBackend.HPA))
+    return out
+
+
+CASES = [(path, name, backend) for path in EXAMPLES for name, backend in variants(path)]
+
+
+def render_example(path: Path, backend: ScalingBackend | None) -> str:
     documents = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
     pool_docs = yaml.safe_load_all(POOLS.read_text(encoding="utf-8"))
     manifests = [PlacementPool.model_validate(d) for d in pool_docs if d]
@@ -34,24 +51,26 @@ def render_example(path: Path) -> str:
         md = ModelDeployment.model_validate(document)
         names_pools = md.spec.placement is not None and md.spec.placement.pools is not None
         decision = plan_model_deployment(md, build_pools(manifests, None) if names_pools else None)
-        backend = ScalingBackend.HPA if md.spec.scaling is not None else None
-        objects.extend(render_children(md, decision, owner_uid=None, autoscaler=backend))
+        objects.extend(render_children(md, decision, owner_uid=None, autoscaler=backend,
+                                       service_monitor=backend is not None))
     validate_all(objects)
     return yaml.safe_dump_all(objects, sort_keys=False)
 
 
-def test_every_example_has_a_golden_file() -> None:
+def test_every_example_has_a_golden_file_and_no_golden_is_stale() -> None:
     assert EXAMPLES, "examples/*.yaml not found"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         return
-    missing = [p.stem for p in EXAMPLES if not (GOLDEN / f"{p.stem}.yaml").exists()]
-    assert not missing, f"no golden file for {missing}: run with UPDATE_GOLDEN=1"
+    expected = {name for _, name, _ in CASES}
+    present = {p.name for p in GOLDEN.glob("*.yaml")}
+    assert expected - present == set(), "missing golden files: run with UPDATE_GOLDEN=1"
+    assert present - expected == set(), "golden files for no example: delete them"
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_rendered_example_matches_golden(example: Path) -> None:
-    rendered = render_example(example)
-    golden = GOLDEN / f"{example.stem}.yaml"
+@pytest.mark.parametrize(("example", "name", "backend"), CASES, ids=[c[1] for c in CASES])
+def test_rendered_example_matches_golden(example: Path, name: str, backend: ScalingBackend | None) -> None:
+    rendered = render_example(example, backend)
+    golden = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(rendered, encoding="utf-8")

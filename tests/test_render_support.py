@@ -32,7 +32,14 @@ from genai_operator.sizing.types import GpuType, MemoryEstimate, SizingDecision
 
 GB = 1_000_000_000
 MIN_SUPPORTED = Version("1.33")
-KEDA_SCHEMA = Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "keda.sh_scaledobjects.yaml"
+SHARED_SCHEMAS = Path(__file__).resolve().parents[1].parent / "shared" / "schemas"
+KEDA_SCHEMA = SHARED_SCHEMAS / "keda.sh_scaledobjects.yaml"
+# Kinds that are not in the Kubernetes schemas: validated against their upstream CRDs in ../shared/schemas/.
+CRD_SCHEMAS = {
+    "ScaledObject": KEDA_SCHEMA,
+    "ServiceMonitor": SHARED_SCHEMAS / "monitoring.coreos.com_servicemonitors.yaml",
+    "PodMonitor": SHARED_SCHEMAS / "monitoring.coreos.com_podmonitors.yaml",
+}
 
 
 def _k8s_versions() -> tuple[str, ...]:
@@ -116,22 +123,27 @@ def render_valid(md: ModelDeployment, placed: PlacementDecision, *, owner_uid: s
 
 def validate_all(objects: Iterable[dict[str, Any]]) -> None:
     for obj in objects:
-        if obj["kind"] == "ScaledObject":
-            validate_scaled_object(obj)
+        if obj["kind"] in CRD_SCHEMAS:
+            validate_with_crd(obj)
             continue
         for version in K8S_VERSIONS:
             kubernetes_validate.validate(obj, version, strict=True)
 
 
 def validate_scaled_object(obj: dict[str, Any]) -> None:
-    if not KEDA_SCHEMA.exists():
-        pytest.skip(f"KEDA CRD schema not found at {KEDA_SCHEMA}: CI checks shared/ out beside the repo")
-    jsonschema.validate(obj, _keda_schema())
+    validate_with_crd(obj)
+
+
+def validate_with_crd(obj: dict[str, Any]) -> None:
+    path = CRD_SCHEMAS[obj["kind"]]
+    if not path.exists():
+        pytest.skip(f"{obj['kind']} CRD schema not found at {path}: CI checks shared/ out beside the repo")
+    jsonschema.validate(obj, _crd_schema(path))
 
 
 @functools.cache
-def _keda_schema() -> dict[str, Any]:
-    crd = yaml.safe_load(KEDA_SCHEMA.read_text(encoding="utf-8"))
+def _crd_schema(path: Path) -> dict[str, Any]:
+    crd = yaml.safe_load(path.read_text(encoding="utf-8"))
     schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
     return _strict(schema)
 

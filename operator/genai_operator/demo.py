@@ -83,7 +83,7 @@ async def _demo(examples: Path, nodes: Path, pools: Path, timeout: float, show_o
     if not deployments:
         out.write(f"no ModelDeployment manifests in {examples}\n")
         return 2
-    async with EmulatedCluster() as cluster:
+    async with EmulatedCluster(with_keda=True, with_prometheus_operator=True) as cluster:
         cluster.install_crds(list(all_crds().values()))
         cluster.add_nodes(_docs(nodes))
         for pool in _docs(pools):
@@ -143,8 +143,7 @@ def run_demo(
     *, examples: str, nodes: str | None, pools: str | None, timeout: float, show_objects: bool, out: TextIO
 ) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # Kopf warns that KEDA and Prometheus Operator CRDs are absent: expected here, the demo cluster has neither.
-    logging.getLogger("kopf._core.reactor.observation").setLevel(logging.ERROR)
+
     root = Path(examples)
     return asyncio.run(
         _demo(

@@ -217,6 +217,12 @@ def plan_model_deployment(
         spec.placement.spillover if spec.placement else True,
     )
     by_name = {p.pool.name: p for p in plans}
+    placed = {s.name for s in shares}
+    standby = [
+        p
+        for p in plans
+        if p.pool.name in named and p.pool.name not in placed and spec.placement and spec.placement.spillover
+    ]
     assignments = [
         PoolAssignment(
             pool=by_name[s.name].pool,
@@ -227,6 +233,14 @@ def plan_model_deployment(
         )
         for s in shares
     ]
+    # Named spillover pools without a share keep a Deployment at zero replicas: an autoscaler moving the
+    # count up and down then scales Deployments instead of deleting and re-creating them.
+    order = {p.pool.name: index for index, p in enumerate(plans)}
+    assignments += [
+        PoolAssignment(pool=p.pool, replicas=0, engine=p.engine, sizing=p.sizing, reason="standby for spillover")
+        for p in standby
+    ]
+    assignments.sort(key=lambda a: order[a.pool.name])
     if not assignments:
         # Zero replicas asked for: keep the primary pool's sizing so status still shows the plan.
         first = plans[0]

@@ -21,6 +21,7 @@ from genai_operator.api.enums import (
 )
 from genai_operator.api.mdstatus import ModelDeploymentStatus
 from genai_operator.api.metadata import ObjectMeta
+from genai_operator.api.network import NetworkPolicySpec
 
 PARAMETERS_PATTERN = r"^[0-9]+(\.[0-9]+)?[KMBTkmbt]$"
 URI_PATTERN = r"^(hf|s3|gs|oci|pvc|file)://[^\s]+$"
@@ -360,6 +361,7 @@ class ModelDeploymentSpec(ApiModel):
     placement: Placement | None = Field(
         default=None, description="Pools to place replicas on; omit for the default pool."
     )
+    network_policy: NetworkPolicySpec | None = Field(default=None, description="Optional ingress NetworkPolicy.")
 
     @model_validator(mode="after")
     def _engine_matches_method(self) -> ModelDeploymentSpec:

@@ -1,5 +1,5 @@
 """The children of one ModelDeployment, in a stable order: Deployments (pool order), Service, PDB,
-autoscaler."""
+NetworkPolicy, autoscaler."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from genai_operator.placement.types import PlacementDecision
 from genai_operator.render.autoscaler import build_autoscaler
 from genai_operator.render.deployment import build_deployment
 from genai_operator.render.monitor import build_service_monitor
+from genai_operator.render.networkpolicy import build_network_policy
 from genai_operator.render.pdb import build_pdb
 from genai_operator.render.service import build_service
 from genai_operator.render.signals import MetricUnavailableError, engine_groups
@@ -35,6 +36,9 @@ def render_children(md: ModelDeployment, decision: PlacementDecision, *, owner_u
     pdb = build_pdb(md, decision, engine_label, owner_uid=owner_uid)
     if pdb is not None:
         objects.append(pdb)
+    policy = build_network_policy(md, engine_label, owner_uid=owner_uid)
+    if policy is not None:
+        objects.append(policy)
     if autoscaler is not None:
         scaler = build_autoscaler(md, decision, autoscaler, engine_label, settings=settings,
                                   owner_uid=owner_uid)

@@ -1,0 +1,122 @@
+{{/* Names ------------------------------------------------------------------------------------------ */}}
+{{- define "genai-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "genai-operator.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "genai-operator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "genai-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "genai-operator.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels: the app.kubernetes.io/* set and helm.sh/chart on every object. The operator's own objects
+are managed-by Helm; only the children of ModelDeployments carry managed-by: genai-operator. */}}
+{{- define "genai-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "genai-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{- define "genai-operator.labels" -}}
+helm.sh/chart: {{ include "genai-operator.chart" . }}
+{{ include "genai-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: genai-operator
+{{- end -}}
+
+{{- define "genai-operator.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* RBAC rules. Kept in sync with operator/genai_operator/kube/resources.py (tests/test_rbac.py checks
+every request the operator makes against these rules, and that no rule uses a wildcard or Secrets). */}}
+
+{{/* What the operator needs inside each namespace it serves. */}}
+{{- define "genai-operator.namespacedRules" -}}
+# ModelDeployments: read (watched and indexed); status written through the status subresource only.
+- apiGroups: ["genaiops.dev"]
+  resources: ["modeldeployments"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["genaiops.dev"]
+  resources: ["modeldeployments/status"]
+  verbs: ["get", "patch", "update"]
+# Children carry an owner reference with blockOwnerDeletion, which needs update on the owner's finalizers.
+- apiGroups: ["genaiops.dev"]
+  resources: ["modeldeployments/finalizers"]
+  verbs: ["update"]
+# The children the operator creates, restores (replace) and removes when no longer desired.
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["services"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["autoscaling"]
+  resources: ["horizontalpodautoscalers"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["networkpolicies"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["monitoring.coreos.com"]
+  resources: ["servicemonitors", "podmonitors"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- if .Values.keda.enabled }}
+- apiGroups: ["keda.sh"]
+  resources: ["scaledobjects"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+# GPU pods (any owner) count against pool capacity: read-only.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+# Kubernetes Events about ModelDeployments (Kopf posts them through the core API).
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end -}}
+
+{{/* Cluster-scoped inputs, read-only: node inventory, PlacementPools, CRDs (Kopf notices new resources). */}}
+{{- define "genai-operator.clusterRules" -}}
+- apiGroups: [""]
+  resources: ["nodes"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["genaiops.dev"]
+  resources: ["placementpools"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["get", "list", "watch"]
+{{- if not .Values.watch.allNamespaces }}
+# Serving a list of namespaces, Kopf watches them come and go.
+- apiGroups: [""]
+  resources: ["namespaces"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- end -}}
