@@ -38,8 +38,9 @@ def example(name: str) -> dict[str, Any]:
 
 
 class OperatorHarness:
-    def __init__(self, *, with_keda: bool = False, options: dict[str, Any] | None = None) -> None:
-        self.cluster = EmulatedCluster(with_keda=with_keda)
+    def __init__(self, *, with_keda: bool = False, with_prometheus_operator: bool = False,
+                 options: dict[str, Any] | None = None) -> None:
+        self.cluster = EmulatedCluster(with_keda=with_keda, with_prometheus_operator=with_prometheus_operator)
         self.options = options or {}
         self.thread: threading.Thread | None = None
         self.stop_flag: threading.Event | None = None

@@ -22,13 +22,21 @@ from genai_operator.settings import ENV_PREFIX, Settings
 log = logging.getLogger(__name__)
 
 
-def kopf_settings(standalone: bool) -> kopf.OperatorSettings:
+class _NoEssenceDiffBaseStorage(kopf.AnnotationsDiffBaseStorage):
+    """The same storage (prefix, key), minus the per-event "essence": Kopf deep-copies every object on
+    every watch event to diff it for on.create/on.update handlers. With none registered (we only index and
+    trigger) the copy is never used, and it was ~15% of the operator's CPU in bench/ at N=100."""
+
+    def build(self, *, body: Any, extra_fields: Any = None) -> Any:
+        return None  # Kopf treats a missing essence as "nothing to diff"
+
+
+def kopf_settings(standalone: bool, *, changing_handlers: bool = True) -> kopf.OperatorSettings:
     settings = kopf.OperatorSettings()
     # Our own storage prefix, never Kopf's default: changing storage later would re-run create handlers.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=API_GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=API_GROUP, key="last-handled-configuration"
-    )
+    storage = kopf.AnnotationsDiffBaseStorage if changing_handlers else _NoEssenceDiffBaseStorage
+    settings.persistence.diffbase_storage = storage(prefix=API_GROUP, key="last-handled-configuration")
     settings.persistence.finalizer = f"{API_GROUP}/kopf-finalizer"
     # Only warnings become Kubernetes Events; transitions are posted explicitly, once each.
     settings.posting.level = logging.WARNING
@@ -55,9 +63,12 @@ async def operator_main(
     """The `genai-operator run` code path, as a coroutine (the CLI, the demo and the tests all use it)."""
     indexers = OperatorIndexers()
     runtime = OperatorRuntime(options, indexers.indices)
+    registry = build_registry()
+    # Private but stable in kopf 1.x: on.create/update/delete/resume handlers, which need the diff base.
+    changing = bool(registry._changing.get_all_handlers())
     await kopf.operator(
-        registry=build_registry(),
-        settings=kopf_settings(standalone),
+        registry=registry,
+        settings=kopf_settings(standalone, changing_handlers=changing),
         indexers=indexers,
         memo=kopf.Memo(runtime=runtime),
         standalone=standalone,
@@ -96,6 +107,10 @@ def run_operator(
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if not verbose:
+        # Kopf logs "Handler ... succeeded" at INFO for every watch event of every pod and child: thousands of
+        # lines (and their formatting) per minute at scale. Failures are logged at WARNING and above.
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     options = RunOptions(
         kubeconfig=kubeconfig, metrics_port=metrics_port, settings=Settings.from_env(), **options_from_env()
     )
