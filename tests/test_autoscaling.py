@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from operator_harness import DEPLOYMENTS, OperatorHarness, condition, eventually, example, is_ready
 
 from genai_operator.kube.resources import MODEL_DEPLOYMENTS
+from operator_harness import DEPLOYMENTS, OperatorHarness, condition, eventually, example, is_ready
 
 pytestmark = pytest.mark.integration
 SCALED_OBJECTS = "keda.sh/v1alpha1/scaledobjects"
