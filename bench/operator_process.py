@@ -37,6 +37,15 @@ def proc_status_bytes(pid: int, field: str) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class OperatorProcess:
     """Start, sample and stop one operator process; `log` receives its output."""
 
@@ -56,6 +65,9 @@ class OperatorProcess:
     def _sample(self) -> None:
         while not self._stop_sampling.wait(0.05):
             self.peak_rss = max(self.peak_rss, proc_status_bytes(self.proc.pid, "VmRSS"))
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid)
 
     def rss(self) -> int:
         return proc_status_bytes(self.proc.pid, "VmRSS")

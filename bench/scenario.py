@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import cluster_view as view
 import workload
-from operator_process import OperatorProcess
+from operator_process import OperatorProcess, cpu_seconds
 
 from genai_operator.emulator import EmulatedCluster
 
@@ -63,6 +63,7 @@ async def run_floor(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
             if (await asyncio.to_thread(proc.stdout.readline)).strip() != "ready":
                 raise RuntimeError("the floor script did not start; see the log")
             cluster.emulator.clear_recorded_requests()
+            cpu_before = time.process_time()
             started = time.perf_counter()
             view.create_all(cluster, manifests)
             proc.stdin.write("go\n")
@@ -76,13 +77,16 @@ async def run_floor(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
             done = asyncio.create_task(read_done())
             ready_at = await view.until(lambda: view.ready_deployments(cluster) >= n, _timeout(n), "floor ready")
             line, done_at = await done
+            floor_cpu = cpu_seconds(proc.pid)
+            emulator_cpu = time.process_time() - cpu_before
             if not line.startswith("done"):
                 raise RuntimeError(f"the floor script failed: {line!r}; see the log")
             finished = max(ready_at, done_at)  # the last Deployment ready and the last status written
             writes = view.writes(cluster)
             status_writes = sum(1 for r in writes if r.subresource == "status")
             return {"seconds": finished - started, "children": (len(writes) - status_writes) / n,
-                    "writesPerObject": len(writes) / n}
+                    "writesPerObject": len(writes) / n, "cpuSeconds": round(floor_cpu, 2),
+                    "emulatorCpuSeconds": round(emulator_cpu, 2)}
         finally:
             await asyncio.to_thread(proc.wait, 30)
 
@@ -97,13 +101,16 @@ async def run_operator(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
         try:
             await view.until(lambda: view.watching(cluster), 60, "operator watching")
             await asyncio.sleep(1.0)  # the initial listings are indexed; the process is idle
-            baseline = operator.rss()
+            baseline, cpu_before = operator.rss(), operator.cpu()
             cluster.emulator.clear_recorded_requests()
+            emulator_before = time.process_time()
             started = time.perf_counter()
             view.create_all(cluster, manifests)
             ready_at = await view.until(lambda: view.ready_model_deployments(cluster) >= n, _timeout(n),
                                         "operator: all Ready")
             out["convergeSeconds"] = ready_at - started
+            out["convergeCpuSeconds"] = round(operator.cpu() - cpu_before, 2)
+            out["convergeEmulatorCpuSeconds"] = round(time.process_time() - emulator_before, 2)
             await view.settle(cluster)
             writes = view.writes(cluster)
             out["createWrites"] = len(writes)
@@ -188,6 +195,7 @@ async def run_size(n: int, workers: int, log: IO[str]) -> Result:
         rssBytesPerObject=round((op["createPeakRssBytes"] - op["baselineRssBytes"]) / n, 1),
         startupSeconds=round(op["startupSeconds"], 3),
         extra={"workers": workers, "floorWritesPerObject": floor["writesPerObject"],
+               "floorCpuSeconds": floor["cpuSeconds"], "floorEmulatorCpuSeconds": floor["emulatorCpuSeconds"],
                "createEventsPerObject": round(op["createEvents"] / n, 3),
                **{k: v for k, v in op.items() if k not in ("convergeSeconds", "startupSeconds")}},
     )

@@ -24,14 +24,16 @@ from genai_operator.kube.actions import ApplyResult, apply_actions
 from genai_operator.kube.client import ApiError, KubeClient
 from genai_operator.kube.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS
 from genai_operator.metrics import OperatorMetrics
-from genai_operator.observed_status import build_status, invalid_status
+from genai_operator.observed_status import annotate_placement, build_status, invalid_status
 from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.inventory import NodeView
+from genai_operator.placement.stability import PoolHealth, Timings
 from genai_operator.placement.types import Pool
-from genai_operator.planning import SpecError, plan_model_deployment
+from genai_operator.planning import SpecError
 from genai_operator.reconcile import ChildKey, diff_children, transition_events
 from genai_operator.render.bundle import RENDER_SPEC_ERRORS, render_children
 from genai_operator.settings import Settings
+from genai_operator.stable_planning import plan_over_time, to_epoch
 from genai_operator.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class Controller:
         metrics: OperatorMetrics,
         indices: Mapping[str, Any],
         keda_available: bool = False,
+        timings: Timings | None = None,
     ) -> None:
         self.settings = settings
         self.client = client
@@ -60,6 +63,7 @@ class Controller:
         self.indices = indices
         self.keda_available = keda_available
         self.monitors_available = False
+        self.timings = timings or Timings()
         self.queue: WorkQueue[Key] = WorkQueue()
         self._gpus_by_md: dict[Key, dict[str, int]] = {}
         self._conditions_by_md: dict[Key, dict[str, str]] = {}
@@ -86,6 +90,20 @@ class Controller:
             if any(o.get("uid") == uid and o.get("controller") for o in owners):
                 out[(obj["kind"], obj["metadata"]["name"])] = obj
         return out
+
+    def _pool_health(self, key: Key) -> dict[str, PoolHealth]:
+        """Our replicas per pool: scheduled, and how long the unschedulable ones have waited."""
+        now = time.time()
+        counts: dict[str, list[float]] = {}
+        health: dict[str, PoolHealth] = {}
+        for pool, scheduled, since in self.indices["own_pods_index"].get(key) or ():
+            seen = health.get(pool, PoolHealth())
+            if scheduled:
+                health[pool] = PoolHealth(seen.scheduled + 1, seen.unschedulable, seen.unschedulable_seconds)
+            elif since:
+                counts.setdefault(pool, []).append(now - (to_epoch(since) or now))
+                health[pool] = PoolHealth(seen.scheduled, seen.unschedulable + 1, max(counts[pool]))
+        return health
 
     def _pools(self, key: Key) -> list[Pool] | None:
         nodes: list[NodeView] = list(self.indices["nodes_index"].get(None) or ())
@@ -167,7 +185,15 @@ class Controller:
             message = "; ".join(describe_validation_error(exc))
             return await self._invalid(key, body, generation, old_status, "InvalidSpec", message)
         try:
-            decision = plan_model_deployment(md, self._pools(key), self.settings)
+            plan = plan_over_time(
+                md,
+                self._pools(key),
+                self.settings,
+                health=self._pool_health(key),
+                now=time.time(),
+                timings=self.timings,
+            )
+            decision = plan.decision
         except SpecError as exc:
             return await self._invalid(key, body, generation, old_status, "InvalidSpec", str(exc))
         if not decision.fits:
@@ -196,6 +222,9 @@ class Controller:
         status = build_status(
             md, decision, observed, generation=generation, now=utc_now(), settings=self.settings, autoscaler_note=note
         )
+        annotate_placement(status, plan.pending_since, plan.note, self._pool_health(key))
+        if plan.recheck_after is not None:
+            self.queue.add_after(key, plan.recheck_after)
         for conflict in applied.conflicts:
             log.warning("%s/%s: %s", *key, conflict)
         await self._write_status(key, body, old_status, status, created=applied.created)

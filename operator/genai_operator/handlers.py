@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 MANAGED = {"app.kubernetes.io/managed-by": "genai-operator"}
 MD_LABEL = "genaiops.dev/model-deployment"
+POOL_LABEL = "genaiops.dev/pool"
 GPU_SUFFIX = "/gpu"
 
 
@@ -50,6 +51,16 @@ def pod_gpus(spec: Any) -> int:
         limits = resources.get("limits") or resources.get("requests") or {}
         total += sum(int(v) for k, v in limits.items() if k.endswith(GPU_SUFFIX) and str(v).isdigit())
     return total
+
+
+def own_pod(labels: Mapping[str, str], spec: Any, status: Any) -> tuple[str, bool, str | None]:
+    """(pool, scheduled, unschedulable since) of one of our inference pods."""
+    since = None
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "PodScheduled" and cond.get("status") == "False" and \
+                cond.get("reason") == "Unschedulable":
+            since = cond.get("lastTransitionTime")
+    return labels.get(POOL_LABEL, ""), bool(spec.get("nodeName")), since
 
 
 def build_registry() -> kopf.OperatorRegistry:
@@ -102,6 +113,14 @@ def build_registry() -> kopf.OperatorRegistry:
     async def pods_index(namespace: str | None, spec: Any, labels: Mapping[str, str], **_: Any) -> dict[Any, Any]:
         return {spec["nodeName"]: ((namespace, labels.get(MD_LABEL, "")), pod_gpus(spec))}
 
+    @kopf.index("", "v1", "pods", id="own_pods_index", labels=MANAGED, registry=registry)
+    async def own_pods_index(namespace: str | None, labels: Mapping[str, str], spec: Any, status: Any,
+                             **_: Any) -> dict[Any, Any] | None:
+        owner = labels.get(MD_LABEL)
+        if not owner or status.get("phase") in ("Succeeded", "Failed"):
+            return None
+        return {(namespace, owner): own_pod(labels, spec, status)}
+
     # -- triggers ----------------------------------------------------------------------------------------
     @kopf.on.event(API_GROUP, API_VERSION, "modeldeployments", registry=registry)
     async def md_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
@@ -111,6 +130,8 @@ def build_registry() -> kopf.OperatorRegistry:
         kopf.on.event(
             res.group, res.version, res.plural, labels=MANAGED, registry=registry, id=f"child_changed_{res.plural}"
         )(_child_changed)
+    # Our pods: readiness and schedulability feed status and spillover.
+    kopf.on.event("", "v1", "pods", labels=MANAGED, registry=registry, id="own_pod_changed")(_child_changed)
 
     @kopf.on.event("", "v1", "nodes", registry=registry)
     @kopf.on.event(API_GROUP, API_VERSION, "placementpools", registry=registry)

@@ -7,6 +7,7 @@ from typing import Any
 
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.status import AUTOSCALER_READY, DEGRADED, PLACED, PROGRESSING, READY, SPEC_VALID
+from genai_operator.placement.stability import PoolHealth
 from genai_operator.placement.types import PlacementDecision
 from genai_operator.reconcile import ChildKey, condition, deployment_counts, merge_conditions
 from genai_operator.render.labels import md_selector
@@ -138,3 +139,19 @@ def invalid_status(
         "selector": selector_string(name),
         "conditions": merge_conditions(old_conditions, conditions, now, generation),
     }
+
+
+def annotate_placement(
+    status: dict[str, Any], pending_since: str | None, note: str, health: Mapping[str, PoolHealth]
+) -> None:
+    """Placement facts that come from time and pods, not from the plan: the pending rebalance, stuck replicas."""
+    if pending_since:
+        status["placementPendingSince"] = pending_since
+    for entry in status.get("placement") or []:
+        stuck = health.get(entry["pool"])
+        if stuck is not None and stuck.unschedulable:
+            entry["unschedulableReplicas"] = stuck.unschedulable
+    if note:
+        for cond in status.get("conditions") or []:
+            if cond["type"] == PLACED:
+                cond["message"] = f"{cond['message']}; {note}"

@@ -6,14 +6,14 @@ replica split. The CLI (`plan`, `render`) and the operator's reconcile both call
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from genai_operator.api.enums import Engine, PlacementStrategy, Precision, QuantMethod, Tier
 from genai_operator.api.modeldeployment import ModelDeployment, ModelDeploymentSpec
 from genai_operator.placement.inventory import replicas_that_fit
 from genai_operator.placement.pools import default_pool
-from genai_operator.placement.split import Candidate, split_replicas
+from genai_operator.placement.split import Candidate, Share, split_replicas
 from genai_operator.placement.types import PlacementDecision, Pool, PoolAssignment
 from genai_operator.settings import Settings
 from genai_operator.sizing.estimator import size_for_cpu, size_model
@@ -188,9 +188,18 @@ def candidate_pools(md: ModelDeployment, pools: Sequence[Pool] | None) -> tuple[
 
 
 def plan_model_deployment(
-    md: ModelDeployment, pools: Sequence[Pool] | None = None, settings: Settings | None = None
+    md: ModelDeployment,
+    pools: Sequence[Pool] | None = None,
+    settings: Settings | None = None,
+    *,
+    caps: Mapping[str, int] | None = None,
+    fixed_shares: Mapping[str, int] | None = None,
 ) -> PlacementDecision:
-    """Where the replicas go and how each pool's replicas are sized; raises SpecError for unusable specs."""
+    """Where the replicas go and how each pool's replicas are sized; raises SpecError for unusable specs.
+
+    `caps` limit the replicas a pool may take (pools whose replicas could not schedule); `fixed_shares`
+    replace the split altogether (a split held in place for stability, see placement/stability.py).
+    """
     settings = settings or Settings()
     spec = md.spec
     candidates, reasons = candidate_pools(md, pools)
@@ -210,12 +219,20 @@ def plan_model_deployment(
             reasons.append("no pool matches spec.placement")
         reasons.extend(r for r in rejected if r not in reasons)
         return PlacementDecision(assignments=(), fits=False, reasons=tuple(reasons))
-    shares, unplaced = split_replicas(
-        spec.replicas,
-        [_candidate(p) for p in plans],
-        spec.placement.strategy if spec.placement else PlacementStrategy.ORDERED,
-        spec.placement.spillover if spec.placement else True,
-    )
+    if fixed_shares is not None:
+        shares = [
+            Share(p.pool.name, fixed_shares[p.pool.name], "kept in place for stability")
+            for p in plans
+            if fixed_shares.get(p.pool.name)
+        ]
+        unplaced = 0
+    else:
+        shares, unplaced = split_replicas(
+            spec.replicas,
+            [_candidate(p, (caps or {}).get(p.pool.name)) for p in plans],
+            spec.placement.strategy if spec.placement else PlacementStrategy.ORDERED,
+            spec.placement.spillover if spec.placement else True,
+        )
     by_name = {p.pool.name: p for p in plans}
     placed = {s.name for s in shares}
     standby = [
@@ -251,15 +268,30 @@ def plan_model_deployment(
         ]
     if unplaced:
         reasons.append(f"{unplaced} replica(s) exceed the free capacity of the allowed pools and stay pending")
-    return PlacementDecision(assignments=tuple(assignments), fits=True, reasons=tuple(reasons))
+    return PlacementDecision(
+        assignments=tuple(assignments),
+        fits=True,
+        reasons=tuple(reasons),
+        eligible_pools=tuple(p.pool.name for p in plans),
+    )
 
 
-def _candidate(plan: PoolPlan) -> Candidate:
+def _candidate(plan: PoolPlan, cap: int | None = None) -> Candidate:
     pool, sizing = plan.pool, plan.sizing
     room: int | None = None
-    if pool.capacity is not None and not pool.autoscaled:
+    # Autoscaled pools, and pools with no node yet, grow when pods ask: capacity is pending, not missing.
+    pending = pool.capacity is not None and (pool.autoscaled or pool.capacity.nodes == 0)
+    if pool.capacity is not None and not pending:
         room = replicas_that_fit(pool.capacity, sizing.gpus_per_replica, sizing.estimate.total_bytes)
+    if cap is not None:
+        room = cap if room is None else min(room, cap)
     cost = None
     if pool.cost_per_gpu_hour is not None:
         cost = pool.cost_per_gpu_hour * max(sizing.gpus_per_replica, 1)
-    return Candidate(name=pool.name, room=room, cost_per_replica_hour=cost)
+    return Candidate(
+        name=pool.name,
+        room=room,
+        cost_per_replica_hour=cost,
+        capacity_pending=pending and cap is None,
+        capped=cap is not None,
+    )

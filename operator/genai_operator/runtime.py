@@ -11,7 +11,9 @@ import kopf
 
 from genai_operator.controller import Controller, Key
 from genai_operator.kube.client import KubeClient, load_configuration
+from genai_operator.kube.resources import MODEL_DEPLOYMENTS
 from genai_operator.metrics import MetricsServer, OperatorMetrics
+from genai_operator.placement.stability import Timings
 from genai_operator.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,8 @@ class RunOptions:
     capacity_debounce_seconds: float = 2.0
     child_event_window_seconds: float = 0.25
     settings: Settings = field(default_factory=Settings)
+    # When stuck replicas spill to the next pool, and how long a better split must last before they return.
+    timings: Timings = field(default_factory=Timings)
 
 
 class OperatorRuntime:
@@ -36,13 +40,20 @@ class OperatorRuntime:
         self.metrics = OperatorMetrics()
         self.configuration = load_configuration(options.kubeconfig)
         self.client = KubeClient(
-            self.configuration, on_write=lambda verb, res: self.metrics.record_write(verb, res.kind)
+            self.configuration,
+            on_write=lambda verb, res: self.metrics.record_write(verb, res.kind),
+            remember_versions=frozenset({MODEL_DEPLOYMENTS.plural}),
         )
         self.controller = Controller(
-            settings=options.settings, client=self.client, metrics=self.metrics, indices=indices
+            settings=options.settings,
+            client=self.client,
+            metrics=self.metrics,
+            indices=indices,
+            timings=options.timings,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._capacity_timer: asyncio.TimerHandle | None = None
+        self._capacity_seen: CapacitySnapshot | None = None
         self.metrics_server: MetricsServer | None = None
 
     def connection_info(self) -> kopf.ConnectionInfo:
@@ -94,7 +105,20 @@ class OperatorRuntime:
     def enqueue(self, key: Key) -> None:
         if not self._tasks:
             self._start_workers()
+        if self._own_echo(key):
+            return
         self.controller.queue.add(key)
+
+    def _own_echo(self, key: Key) -> bool:
+        """The event is our own status write coming back (same resourceVersion): its only news is the status
+        we computed, so a reconcile would be a no-op pass. Skipping it saves one to two passes per status
+        write (the echo, and the re-run when it lands mid-pass), a third of all passes in bench/."""
+        body = _first(self.indices["md_index"].get(key))
+        if body is None:
+            self.client.forget_version(MODEL_DEPLOYMENTS, *key)
+            return False
+        written = self.client.written_version(MODEL_DEPLOYMENTS, *key)
+        return written is not None and written == (body.get("metadata") or {}).get("resourceVersion")
 
     def child_changed(self, key: Key) -> None:
         if not self._tasks:
@@ -102,14 +126,64 @@ class OperatorRuntime:
         self.controller.queue.add_soon(key, self.options.child_event_window_seconds)
 
     def capacity_changed(self) -> None:
-        """Node, pool and GPU-pod changes re-plan everything, at most once per debounce window."""
+        """Node, pool and GPU-pod changes re-plan, at most once per debounce window: everything when capacity
+        may have grown (nodes or pools changed, a GPU pod went away), else only ModelDeployments not Ready.
+
+        Capacity taken by other ModelDeployments' pods cannot change the plan of a Ready one (a plan never
+        counts its own pods as used, and the scheduler never over-commits), while pod status churn changes
+        no capacity at all. Re-planning all N objects on every GPU pod event made convergence O(N^2):
+        at N=500 a full pass every debounce window for as long as pods kept starting."""
         if self._capacity_timer is not None:
             return
         loop = asyncio.get_running_loop()
 
         def fire() -> None:
             self._capacity_timer = None
-            if self._tasks:
+            if not self._tasks:
+                return
+            seen, self._capacity_seen = self._capacity_seen, capacity_snapshot(self.indices)
+            if seen is not None and self._capacity_seen.may_have_grown_since(seen):
                 self.controller.enqueue_all()
+            else:  # the first look (startup enqueues every object anyway), or capacity only taken
+                for key, store in list(self.indices["md_index"].items()):
+                    if not _is_ready(_first(store)):
+                        self.controller.queue.add(key)
 
         self._capacity_timer = loop.call_later(self.options.capacity_debounce_seconds, fire)
+
+
+@dataclass(frozen=True)
+class CapacitySnapshot:
+    supply: frozenset[Any]  # nodes (placement's NodeViews) and PlacementPools (name, resourceVersion)
+    used: dict[str, int]  # GPUs requested by bound, live pods, per node
+
+    def may_have_grown_since(self, before: CapacitySnapshot) -> bool:
+        if self.supply != before.supply:
+            return True
+        return any(self.used.get(node, 0) < gpus for node, gpus in before.used.items())
+
+
+def capacity_snapshot(indices: Any) -> CapacitySnapshot:
+    supply: set[Any] = set(indices["nodes_index"].get(None) or ())
+    for pool in indices["pools_index"].get(None) or ():
+        meta = pool.get("metadata") or {}
+        supply.add(("PlacementPool", meta.get("name"), meta.get("resourceVersion")))
+    used: dict[str, int] = {}
+    for node, store in indices["pods_index"].items():
+        used[node] = sum(gpus for _, gpus in store)
+    return CapacitySnapshot(frozenset(supply), used)
+
+
+def _first(store: Any) -> Any | None:
+    for value in store or ():
+        return value
+    return None
+
+
+def _is_ready(body: Any) -> bool:
+    if not body:
+        return False
+    status = body.get("status") or {}
+    if status.get("observedGeneration") != (body.get("metadata") or {}).get("generation"):
+        return False
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])

@@ -32,6 +32,9 @@ class PoolPlacementStatus(ApiModel):
     gpu_type: str | None = Field(default=None, description="GPU type used in this pool.")
     gpus_per_replica: int | None = Field(default=None, ge=0, description="GPUs per replica in this pool.")
     reason: str | None = Field(default=None, description="Why the pool got this share.")
+    unschedulable_replicas: int | None = Field(
+        default=None, ge=0, description="Replicas of this pool waiting for a node that can take them."
+    )
 
 
 class ModelDeploymentStatus(ApiModel):
@@ -44,4 +47,10 @@ class ModelDeploymentStatus(ApiModel):
     endpoint: str | None = Field(default=None, description="In-cluster OpenAI-compatible endpoint.")
     sizing: SizingStatus | None = Field(default=None, description="Per-replica sizing.")
     placement: list[PoolPlacementStatus] | None = Field(default=None, description="Replicas per pool.")
+    placement_pending_since: str | None = Field(
+        default=None,
+        description="Since when a better split across pools has been possible; replicas move once it has "
+        "stayed possible for the operator's return delay (hysteresis).",
+        json_schema_extra={"format": "date-time"},
+    )
     conditions: list[Condition] | None = Field(default=None, description="Standard conditions.")

@@ -63,11 +63,27 @@ def load_configuration(kubeconfig: str | None = None) -> k8s_client.Configuratio
 class KubeClient:
     """Synchronous, thread-safe (urllib3 pool) generic client. Call from worker threads, not the event loop."""
 
-    def __init__(self, configuration: k8s_client.Configuration, on_write: WriteHook | None = None) -> None:
+    def __init__(
+        self,
+        configuration: k8s_client.Configuration,
+        on_write: WriteHook | None = None,
+        *,
+        remember_versions: frozenset[str] = frozenset(),
+    ) -> None:
         # Pool as many connections as worker threads may use at once.
         configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 4, 16)
         self.api = k8s_client.ApiClient(configuration)
         self.on_write = on_write
+        # The resourceVersion of our last successful write, per object of these plurals: the watch event
+        # that echoes it back carries nothing new, so the caller can skip a reconcile (see runtime.py).
+        self.remember_versions = remember_versions
+        self._written: dict[tuple[str, str | None, str], str] = {}
+
+    def written_version(self, res: Resource, namespace: str | None, name: str) -> str | None:
+        return self._written.get((res.plural, namespace, name))
+
+    def forget_version(self, res: Resource, namespace: str | None, name: str) -> None:
+        self._written.pop((res.plural, namespace, name), None)
 
     def close(self) -> None:
         self.api.close()  # type: ignore[no-untyped-call]
@@ -137,7 +153,15 @@ class KubeClient:
         if self.on_write is not None:
             self.on_write(method, res)
         query = {"fieldManager": FIELD_MANAGER} if method in ("POST", "PUT", "PATCH") else None
-        return self._call(method, path, body=body, query=query, content_type=content_type)
+        result = self._call(method, path, body=body, query=query, content_type=content_type)
+        if res.plural in self.remember_versions:
+            meta = result.get("metadata") or {}
+            key = (res.plural, meta.get("namespace"), str(meta.get("name")))
+            if method == "DELETE" or not meta.get("resourceVersion"):
+                self._written.pop(key, None)
+            else:
+                self._written[key] = str(meta["resourceVersion"])
+        return result
 
     def _call(
         self,

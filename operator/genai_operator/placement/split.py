@@ -16,6 +16,8 @@ class Candidate:
     name: str
     room: int | None
     cost_per_replica_hour: Decimal | None = None
+    capacity_pending: bool = False  # no room figure because nodes come on demand (autoscaled, or none yet)
+    capped: bool = False  # room limited to the replicas that could schedule here
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,12 @@ def _has_room(room: int | None, used: int) -> bool:
 
 
 def _reason(strategy: PlacementStrategy, index: int, cand: Candidate, count: int, pending: int) -> str:
-    room = "capacity unknown" if cand.room is None else f"room for {cand.room}"
+    if cand.capacity_pending:
+        room = "capacity pending: nodes are added on demand"
+    elif cand.capped:
+        room = f"held at {cand.room}: more replicas could not be scheduled here"
+    else:
+        room = "capacity unknown" if cand.room is None else f"room for {cand.room}"
     if strategy == PlacementStrategy.SPREAD:
         text = f"spread across pools ({room})"
     elif strategy == PlacementStrategy.CHEAPEST:

@@ -71,6 +71,7 @@ class PlacementDecision:
     assignments: tuple[PoolAssignment, ...]
     fits: bool
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    eligible_pools: tuple[str, ...] = ()  # every pool the model fits on, whether or not it got replicas
 
     @property
     def replicas(self) -> int:
