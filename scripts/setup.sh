@@ -15,3 +15,5 @@ if [ ! -f "$stamp" ]; then
   python -m pip install --quiet -e '.[dev]'
   touch "$stamp"
 fi
+# helm, kubectl, hadolint and checkov for the chart and image tests (cached; a re-run only checks).
+bash scripts/install-tools.sh

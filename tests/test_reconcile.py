@@ -106,3 +106,12 @@ def test_events_only_on_transitions() -> None:
     assert transition_events(ready, ready, 0) == []
     assert [e.reason for e in transition_events(ready, scaled, 0)] == ["Scaled"]
     assert [(e.type, e.reason) for e in transition_events({}, invalid, 0)] == [("Warning", "InvalidSpec")]
+
+
+def test_merge_patch_removes_deleted_keys_and_recurses() -> None:
+    from genai_operator.reconcile import merge_patch
+
+    old = {"a": 1, "gone": 2, "sizing": {"x": 1, "stale": 2}, "list": [1, 2]}
+    new = {"a": 1, "sizing": {"x": 2}, "list": [1], "added": True}
+    assert merge_patch(old, new) == {"gone": None, "sizing": {"x": 2, "stale": None}, "list": [1], "added": True}
+    assert merge_patch(new, new) == {}

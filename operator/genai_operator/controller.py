@@ -30,7 +30,7 @@ from genai_operator.placement.inventory import NodeView
 from genai_operator.placement.stability import PoolHealth, Timings
 from genai_operator.placement.types import Pool
 from genai_operator.planning import SpecError
-from genai_operator.reconcile import ChildKey, diff_children, transition_events
+from genai_operator.reconcile import ChildKey, diff_children, merge_patch, transition_events
 from genai_operator.render.bundle import RENDER_SPEC_ERRORS, render_children
 from genai_operator.settings import Settings
 from genai_operator.stable_planning import plan_over_time, to_epoch
@@ -259,7 +259,9 @@ class Controller:
     ) -> None:
         if _same_status(old, new):
             return
-        await asyncio.to_thread(self.client.patch, MODEL_DEPLOYMENTS, key[0], key[1], {"status": new}, "status")
+        await asyncio.to_thread(
+            self.client.patch, MODEL_DEPLOYMENTS, key[0], key[1], {"status": merge_patch(old, new)}, "status"
+        )
         for event in transition_events(old, new, created):
             kopf.event(kopf.Body(cast(Any, dict(body))), type=event.type, reason=event.reason, message=event.message)
 

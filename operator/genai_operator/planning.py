@@ -6,7 +6,7 @@ replica split. The CLI (`plan`, `render`) and the operator's reconcile both call
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from genai_operator.api.enums import Engine, PlacementStrategy, Precision, QuantMethod, Tier
@@ -194,11 +194,13 @@ def plan_model_deployment(
     *,
     caps: Mapping[str, int] | None = None,
     fixed_shares: Mapping[str, int] | None = None,
+    planner: Callable[[ModelDeploymentSpec, Pool, Settings], PoolPlan | str] | None = None,
 ) -> PlacementDecision:
     """Where the replicas go and how each pool's replicas are sized; raises SpecError for unusable specs.
 
     `caps` limit the replicas a pool may take (pools whose replicas could not schedule); `fixed_shares`
     replace the split altogether (a split held in place for stability, see placement/stability.py).
+    `planner` stands in for `plan_pool` (offline `plan` memoizes it per hardware class of pool).
     """
     settings = settings or Settings()
     spec = md.spec
@@ -207,7 +209,7 @@ def plan_model_deployment(
     rejected: list[str] = []
     named = set(spec.placement.pools or ()) if spec.placement else set()
     for pool in candidates:
-        result = plan_pool(spec, pool, settings)
+        result = (planner or plan_pool)(spec, pool, settings)
         if isinstance(result, str):
             rejected.append(result)
             if pool.name in named:  # the user asked for this pool: say why it was skipped

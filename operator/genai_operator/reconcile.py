@@ -172,3 +172,19 @@ def transition_events(old: Mapping[str, Any] | None, new: Mapping[str, Any], cre
     if old.get("placement") is not None and desired_before != desired_after:
         events.append(Event("Normal", "Scaled", f"scaled from {desired_before} to {desired_after} replica(s)"))
     return events
+
+
+def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """An RFC 7386 merge patch turning `old` into `new`: removed keys become null, nested maps recurse."""
+    patch: dict[str, Any] = {}
+    for key in old.keys() - new.keys():
+        patch[key] = None
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, Mapping) and isinstance(before, Mapping):
+            inner = merge_patch(before, value)
+            if inner:
+                patch[key] = inner
+        elif before != value or key not in old:
+            patch[key] = value
+    return patch

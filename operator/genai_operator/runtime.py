@@ -139,12 +139,14 @@ class OperatorRuntime:
 
         def fire() -> None:
             self._capacity_timer = None
-            if not self._tasks:
-                return
             seen, self._capacity_seen = self._capacity_seen, capacity_snapshot(self.indices)
-            if seen is not None and self._capacity_seen.may_have_grown_since(seen):
+            if not self._tasks:
+                return  # nothing to re-plan yet, but the snapshot is the baseline for the next change
+            # The first look has no baseline: what changed before it (a pool deleted while the startup
+            # events were being debounced) is unknown, so it re-plans everything once.
+            if seen is None or self._capacity_seen.may_have_grown_since(seen):
                 self.controller.enqueue_all()
-            else:  # the first look (startup enqueues every object anyway), or capacity only taken
+            else:  # capacity only taken
                 for key, store in list(self.indices["md_index"].items()):
                     if not _is_ready(_first(store)):
                         self.controller.queue.add(key)

@@ -16,6 +16,7 @@ from typing import Any
 
 from genai_operator.emulator import workloads
 from genai_operator.emulator.operations import Store
+from genai_operator.emulator.quantities import Resources
 from genai_operator.emulator.resources import ResourceSpec
 from genai_operator.emulator.scheduling import NodeUsage, NodeView, choose_node, pod_requests
 from genai_operator.emulator.store import Change
@@ -41,6 +42,10 @@ class WorkloadController:
         self._wake = asyncio.Event()
         self._ips = itertools.count(2)
         self._task: asyncio.Task[None] | None = None
+        # Per-pass caches: a pod's requests never change (its spec is immutable), a node's only with its
+        # resourceVersion; re-parsing them on every pass made scheduling O(pods x passes).
+        self._requests: dict[str, tuple[Any, Resources]] = {}
+        self._views: dict[str, tuple[str, NodeView]] = {}
         self._unsubscribe = store.subscribe(self._on_change)
         self.passes = 0  # for tests and benchmarks: how much work the controller did
 
@@ -78,10 +83,12 @@ class WorkloadController:
                 self._schedule_needed = True  # a new pending pod, or capacity freed/taken
             if change.type == 'DELETED':
                 self._starting.pop(_key(obj), None)
+                self._requests.pop(str(obj['metadata'].get('uid')), None)
         elif spec == self._nodes:
             self._schedule_needed = True
             if change.type == 'DELETED':
                 self._gone_nodes.add(str(obj['metadata']['name']))
+                self._views.pop(str(obj['metadata']['name']), None)
         else:
             return
         self._wake.set()
@@ -160,7 +167,7 @@ class WorkloadController:
     # -- the scheduler and the kubelet --------------------------------------------------------
 
     def _schedule(self) -> None:
-        nodes = sorted((NodeView.of(n) for n in self.store.items(self._nodes)), key=lambda v: v.name)
+        nodes = sorted((self._view(n) for n in self.store.items(self._nodes)), key=lambda v: v.name)
         node_names = {view.name for view in nodes}
         usage: dict[str, NodeUsage] = {}
         pending: list[dict[str, Any]] = []
@@ -171,7 +178,7 @@ class WorkloadController:
             if node and node in self._gone_nodes and node not in node_names:
                 self._delete_pod(pod)  # the pod GC removes pods of deleted nodes
             elif node:
-                usage.setdefault(node, NodeUsage()).add(pod_requests(pod))
+                usage.setdefault(node, NodeUsage()).add(self._pod_requests(pod))
                 unstarted = _phase(pod) in (None, 'Pending') and _key(pod) not in self._starting
                 if unstarted and node in node_names:
                     self._starting[_key(pod)] = asyncio.get_running_loop().time() + self.ready_delay
@@ -181,7 +188,7 @@ class WorkloadController:
         pending.sort(key=lambda p: (p['metadata'].get('creationTimestamp', ''),
                                     p['metadata'].get('namespace') or '', p['metadata']['name']))
         for pod in pending:
-            requests = pod_requests(pod)
+            requests = self._pod_requests(pod)
             decision = choose_node(pod, nodes, usage, requests)
             if decision.node is None:
                 status = workloads.unschedulable_status(pod, decision.message)
@@ -193,6 +200,21 @@ class WorkloadController:
             self.store.replace(self._pods, pod['metadata'].get('namespace'), pod['metadata']['name'],
                                bound, enforce=False)
             self._starting[_key(pod)] = asyncio.get_running_loop().time() + self.ready_delay
+
+    def _pod_requests(self, pod: Mapping[str, Any]) -> Resources:
+        """Cached per pod while its spec is the same object (status writes and binding share it)."""
+        uid, spec = str(pod['metadata'].get('uid')), pod.get('spec')
+        cached = self._requests.get(uid)
+        if cached is None or cached[0] is not spec:
+            cached = self._requests[uid] = (spec, pod_requests(pod))
+        return cached[1]
+
+    def _view(self, node: Mapping[str, Any]) -> NodeView:
+        name, version = str(node['metadata']['name']), str(node['metadata'].get('resourceVersion'))
+        cached = self._views.get(name)
+        if cached is None or cached[0] != version:
+            cached = self._views[name] = (version, NodeView.of(node))
+        return cached[1]
 
     def _start(self, key: Key) -> None:
         pod = self.store.get(self._pods, *key)

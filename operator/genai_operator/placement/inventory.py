@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from genai_operator.placement.types import Pool, PoolCapacity
 from genai_operator.quantity import to_bytes, to_millicores
+from genai_operator.sizing.overhead import cpu_budget_bytes
 
 GPU_RESOURCE_SUFFIX = "/gpu"
+NVIDIA_GPU = "nvidia.com/gpu"
+# GPU Feature Discovery labels of a GPU shared by time-slicing or MPS: the product gets a `-SHARED`
+# suffix and the node advertises `replicas` schedulable slices per physical GPU.
+GFD_PRODUCT = "nvidia.com/gpu.product"
+GFD_COUNT = "nvidia.com/gpu.count"
+GFD_REPLICAS = "nvidia.com/gpu.replicas"
+GFD_SHARING = "nvidia.com/gpu.sharing-strategy"
+SHARED_SUFFIX = "-shared"
 
 
 @dataclass(frozen=True)
@@ -26,13 +36,20 @@ class NodeView:
     arch: str
     ready: bool
     schedulable: bool
+    gpu_share: int = 1  # schedulable nvidia.com/gpu slices per physical GPU (time-slicing / MPS)
 
-    @property
+    @cached_property
     def label_map(self) -> dict[str, str]:
+        # Cached: pool selection reads the labels of every node for every pool.
         return dict(self.labels)
 
     def gpu_count(self, resource: str, *, capacity: bool = False) -> int:
         return dict(self.gpus_capacity if capacity else self.gpus).get(resource, 0)
+
+    def whole_gpus(self, resource: str, *, capacity: bool = False) -> int:
+        """Physical GPUs: a model replica needs a GPU's whole memory, and time-sliced slices share it."""
+        count = self.gpu_count(resource, capacity=capacity)
+        return count // self.gpu_share if resource == NVIDIA_GPU else count
 
 
 def node_view(node: Mapping[str, Any]) -> NodeView:
@@ -46,6 +63,7 @@ def node_view(node: Mapping[str, Any]) -> NodeView:
     conditions = status.get("conditions") or []
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions) or not conditions
     arch = (status.get("nodeInfo") or {}).get("architecture") or labels.get("kubernetes.io/arch", "amd64")
+    gpus = _gpu_resources(allocatable)
     return NodeView(
         name=str(meta.get("name", "")),
         labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
@@ -53,13 +71,14 @@ def node_view(node: Mapping[str, Any]) -> NodeView:
             (str(t.get("key", "")), str(t.get("value", "") or ""), str(t.get("effect", "")))
             for t in spec.get("taints") or []
         ),
-        gpus=_gpu_resources(allocatable),
+        gpus=gpus,
         gpus_capacity=_gpu_resources(capacity),
         cpu_millis=to_millicores(allocatable.get("cpu", 0)),
         memory_bytes=to_bytes(allocatable.get("memory", 0)),
         arch=str(arch),
         ready=ready,
         schedulable=not spec.get("unschedulable", False),
+        gpu_share=_gpu_share(labels, dict(gpus).get(NVIDIA_GPU, 0)),
     )
 
 
@@ -67,7 +86,23 @@ def _gpu_resources(resources: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((k, int(to_bytes(v))) for k, v in resources.items() if k.endswith(GPU_RESOURCE_SUFFIX)))
 
 
+def _gpu_share(labels: Mapping[str, Any], allocatable: int) -> int:
+    """Slices per GPU when GFD says the GPU is shared; 1 otherwise (or when the labels disagree)."""
+    product = str(labels.get(GFD_PRODUCT, "")).lower()
+    strategy = str(labels.get(GFD_SHARING, "none")).lower()
+    if not product.endswith(SHARED_SUFFIX) and strategy in ("", "none"):
+        return 1
+    replicas = str(labels.get(GFD_REPLICAS, ""))
+    if replicas.isdigit() and int(replicas) > 0:
+        return int(replicas)
+    count = str(labels.get(GFD_COUNT, ""))
+    if count.isdigit() and int(count) > 0 and allocatable % int(count) == 0:
+        return max(allocatable // int(count), 1)
+    return 1
+
+
 def tolerates(tolerations: Iterable[Mapping[str, Any]], taint: tuple[str, str, str]) -> bool:
+    """Kubernetes' toleration match; PreferNoSchedule never keeps a pod off a node."""
     key, value, effect = taint
     if effect == "PreferNoSchedule":
         return True
@@ -86,29 +121,86 @@ def node_in_pool(node: NodeView, pool: Pool) -> bool:
     labels = node.label_map
     if any(labels.get(k) != v for k, v in pool.node_selector):
         return False
+    return _reachable(node, pool)
+
+
+def _reachable(node: NodeView, pool: Pool) -> bool:
     if pool.arch and node.arch != pool.arch:
         return False
+    if not node.taints:
+        return True
+    # Pods of GPU pools carry the device plugin's usual toleration of the GPU resource taint.
     extra = () if pool.cpu_only else ({"key": pool.gpu_resource, "operator": "Exists"},)
     return all(tolerates((*pool.tolerations, *extra), taint) for taint in node.taints)
+
+
+class NodeIndex:
+    """Nodes by label value, so each pool's selector scans only the nodes that carry its rarest label.
+
+    Without it, assembling P pools over N nodes reads every node for every pool (P x N); with it the
+    work is about N per selector key plus the size of each pool.
+    """
+
+    def __init__(self, nodes: Iterable[NodeView]) -> None:
+        self.nodes: tuple[NodeView, ...] = tuple(nodes)
+        self._by_key: dict[str, dict[str, list[NodeView]]] = {}
+
+    def _postings(self, key: str) -> dict[str, list[NodeView]]:
+        postings = self._by_key.get(key)
+        if postings is None:
+            postings = {}
+            for node in self.nodes:
+                value = node.label_map.get(key)
+                if value is not None:
+                    postings.setdefault(value, []).append(node)
+            self._by_key[key] = postings
+        return postings
+
+    def selected(self, selector: Sequence[tuple[str, str]]) -> list[NodeView]:
+        """Nodes whose labels match every (key, value) of the selector, in inventory order."""
+        if not selector:
+            return list(self.nodes)
+        smallest = min((self._postings(k).get(v, []) for k, v in selector), key=len)
+        return [n for n in smallest if all(n.label_map.get(k) == v for k, v in selector)]
+
+    def members(self, pool: Pool) -> list[NodeView]:
+        """The nodes a pod of the pool can land on (ready or not): selector, architecture, taints."""
+        return [n for n in self.selected(pool.node_selector) if _reachable(n, pool)]
 
 
 def pool_capacity(
     pool: Pool, nodes: Iterable[NodeView], requested_by_node: Mapping[str, int] | None = None
 ) -> PoolCapacity:
     """Capacity of the pool's usable nodes; `requested_by_node` holds GPUs already requested there."""
+    return capacity_of_members(pool, [n for n in nodes if node_in_pool(n, pool)], requested_by_node)
+
+
+def capacity_of_members(
+    pool: Pool, members: Iterable[NodeView], requested_by_node: Mapping[str, int] | None = None
+) -> PoolCapacity:
+    """Capacity from nodes already known to belong to the pool; unready and cordoned ones count for nothing.
+
+    GPUs are whole GPUs (time-sliced slices share one GPU's memory). On a shared node, requested slices
+    are counted as whole GPUs up to the node's count, since nothing says they sit on the same GPU.
+    CPU pools track the memory a llama.cpp replica may take per node (the sizing layer's budget).
+    """
     requested_by_node = requested_by_node or {}
-    members = [n for n in nodes if node_in_pool(n, pool) and n.ready and n.schedulable]
+    usable = [n for n in members if n.ready and n.schedulable]
     resource = pool.gpu_resource
-    free_per_node = [max(n.gpu_count(resource) - requested_by_node.get(n.name, 0), 0) for n in members]
+    whole = [n.whole_gpus(resource) for n in usable]
+    requested = [min(requested_by_node.get(n.name, 0), w) for n, w in zip(usable, whole, strict=True)]
+    free_per_node = [w - r for w, r in zip(whole, requested, strict=True)]
+    free_memory = [cpu_budget_bytes(n.memory_bytes) for n in usable] if pool.cpu_only else []
     return PoolCapacity(
-        nodes=len(members),
-        gpus_total=sum(n.gpu_count(resource, capacity=True) for n in members),
-        gpus_allocatable=sum(n.gpu_count(resource) for n in members),
-        gpus_requested=sum(min(requested_by_node.get(n.name, 0), n.gpu_count(resource)) for n in members),
+        nodes=len(usable),
+        gpus_total=sum(n.whole_gpus(resource, capacity=True) for n in usable),
+        gpus_allocatable=sum(whole),
+        gpus_requested=sum(requested),
         max_gpus_per_node=max(free_per_node, default=0),
-        max_memory_bytes_per_node=max((n.memory_bytes for n in members), default=0),
-        max_cpu_millis_per_node=max((n.cpu_millis for n in members), default=0),
+        max_memory_bytes_per_node=max((n.memory_bytes for n in usable), default=0),
+        max_cpu_millis_per_node=max((n.cpu_millis for n in usable), default=0),
         free_gpus_per_node=tuple(sorted(free_per_node, reverse=True)),
+        free_memory_bytes_per_node=tuple(sorted(free_memory, reverse=True)),
     )
 
 
@@ -116,7 +208,11 @@ def replicas_that_fit(capacity: PoolCapacity, gpus_per_replica: int, bytes_per_r
     """How many more replicas the pool's free capacity takes; a replica never straddles nodes."""
     if gpus_per_replica > 0:
         return sum(free // gpus_per_replica for free in capacity.free_gpus_per_node)
-    if bytes_per_replica <= 0 or capacity.max_memory_bytes_per_node < bytes_per_replica:
+    if bytes_per_replica <= 0:
         return 0
-    # CPU pools: memory is the binding constraint; assume nodes alike (the largest one as the bound).
+    if capacity.free_memory_bytes_per_node:
+        return sum(free // bytes_per_replica for free in capacity.free_memory_bytes_per_node)
+    if capacity.max_memory_bytes_per_node < bytes_per_replica:
+        return 0
+    # CPU pools without per-node figures: assume nodes alike (the largest one as the bound).
     return capacity.nodes * (capacity.max_memory_bytes_per_node // bytes_per_replica)

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from decimal import Decimal
+from functools import lru_cache
 
 from genai_operator.api.enums import Tier
 from genai_operator.api.placementpool import PlacementPool
-from genai_operator.placement.inventory import NodeView
+from genai_operator.placement.inventory import GFD_PRODUCT, SHARED_SUFFIX, NodeView, node_in_pool
 from genai_operator.placement.types import Pool
-from genai_operator.sizing.gpu_catalog import gpu_by_key, gpu_by_product
+from genai_operator.sizing.gpu_catalog import all_gpus, gpu_by_key, gpu_by_product
 from genai_operator.sizing.types import GpuType
+from genai_operator.sizing.units import MIB
 
 # Edge markers of the two common edge frameworks.
 KUBEEDGE_EDGE = "node-role.kubernetes.io/edge"
 OPENYURT_EDGE = "openyurt.io/is-edge-worker"
 OPENYURT_NODEPOOL = "apps.openyurt.io/nodepool"
-# NVIDIA GPU Feature Discovery labels.
-GFD_PRODUCT = "nvidia.com/gpu.product"
+# NVIDIA GPU Feature Discovery labels (memory in MiB, as nvidia-smi reports it).
 GFD_MEMORY = "nvidia.com/gpu.memory"
+# The ROCm node labeller's labels (`beta.` prefix: older labellers); VRAM is written like "192G".
 AMD_PRODUCT = "amd.com/gpu.product-name"
+AMD_PRODUCT_BETA = "beta.amd.com/gpu.product-name"
+AMD_VRAM = "amd.com/gpu.vram"
+AMD_VRAM_BETA = "beta.amd.com/gpu.vram"
 DEFAULT_POOL = "default"
 
 
@@ -42,8 +48,9 @@ def pool_from_manifest(manifest: PlacementPool) -> Pool:
                     f"catalog; use a key such as nvidia-l4 or omit it to detect the GPU from node labels"
                 )
         else:
-            product = spec.node_selector.get(GFD_PRODUCT)
-            gpu = gpu_by_product(product) if product else None
+            product = spec.node_selector.get(GFD_PRODUCT) or spec.node_selector.get(AMD_PRODUCT)
+            memory = spec.node_selector.get(GFD_MEMORY)
+            gpu = gpu_by_product(product, int(memory) if memory and memory.isdigit() else None) if product else None
     return Pool(
         name=manifest.metadata.name,
         tier=spec.tier,
@@ -59,30 +66,54 @@ def pool_from_manifest(manifest: PlacementPool) -> Pool:
 
 
 def with_detected_gpu(pool: Pool, nodes: Iterable[NodeView]) -> Pool:
-    """Fill a pool's GPU type (and architecture) from the GFD labels of its nodes when the manifest left it out."""
-    from dataclasses import replace
+    """Fill a pool's GPU type (and architecture) from the labels of its nodes when the manifest left it out."""
+    return detect_from_members(pool, [n for n in nodes if node_in_pool(n, pool)])
 
-    from genai_operator.placement.inventory import node_in_pool
 
-    members = [n for n in nodes if node_in_pool(n, pool)]
+def detect_from_members(pool: Pool, members: Sequence[NodeView]) -> Pool:
+    """`with_detected_gpu` for nodes already known to be the pool's members."""
     arches = {n.arch for n in members}
     arch = pool.arch or (arches.pop() if len(arches) == 1 else None)
     gpu = pool.gpu
     if gpu is None and not pool.cpu_only:
-        detected = {_node_gpu(n) for n in members if n.gpu_count(pool.gpu_resource, capacity=True)}
+        detected = {node_gpu(n) for n in members if n.gpu_count(pool.gpu_resource, capacity=True)}
         detected.discard(None)
         if len(detected) == 1:
             gpu = detected.pop()
     return replace(pool, gpu=gpu, arch=arch)
 
 
-def _node_gpu(node: NodeView) -> GpuType | None:
+def _product(node: NodeView) -> tuple[str, str] | None:
+    """(label key, product) of the node's GPU, NVIDIA GFD first, then the ROCm node labeller."""
     labels = node.label_map
-    product = labels.get(GFD_PRODUCT) or labels.get(AMD_PRODUCT)
-    if not product:
-        return None
-    memory = labels.get(GFD_MEMORY)
-    return gpu_by_product(product, int(memory) if memory and memory.isdigit() else None)
+    for key in (GFD_PRODUCT, AMD_PRODUCT, AMD_PRODUCT_BETA):
+        if labels.get(key):
+            return key, labels[key]
+    return None
+
+
+def _memory_mib(node: NodeView) -> int | None:
+    labels = node.label_map
+    memory = labels.get(GFD_MEMORY, "")
+    if memory.isdigit():
+        return int(memory)
+    vram = labels.get(AMD_VRAM) or labels.get(AMD_VRAM_BETA) or ""
+    digits = vram.rstrip("GgBb")
+    return int(digits) * 1024 if digits.isdigit() and vram[len(digits) :].upper() in ("G", "GB") else None
+
+
+def node_gpu(node: NodeView) -> GpuType | None:
+    """The catalog GPU a node's labels name (a `-SHARED` product is the same GPU, time-sliced)."""
+    found = _product(node)
+    return gpu_by_product(found[1], _memory_mib(node)) if found else None
+
+
+@lru_cache(maxsize=256)
+def _memory_tells_apart(product: str) -> bool:
+    """Whether one product string names several catalog GPUs (Jetson "Orin"): the memory label decides."""
+    probes = {gpu_by_product(product, gpu.marketed_bytes // MIB) for gpu in all_gpus()}
+    probes.discard(None)
+    return len(probes) > 1
 
 
 def node_tier(node: NodeView) -> Tier:
@@ -92,63 +123,84 @@ def node_tier(node: NodeView) -> Tier:
     return Tier.CLOUD
 
 
+def _group(node: NodeView) -> tuple[Tier, tuple[tuple[str, str], ...], str, GpuType | None, bool] | None:
+    """(tier, selector, name, GPU, CPU only) of the pool a node falls into; None for MIG nodes, whose
+    slices are not whole GPUs a model replica could be sized for."""
+    labels = node.label_map
+    found = _product(node)
+    if found is not None and "-mig-" in found[1].lower():
+        return None
+    tier = node_tier(node)
+    selector: list[tuple[str, str]] = []
+    parts = [tier.value.lower()]
+    if tier == Tier.EDGE:
+        selector.append((KUBEEDGE_EDGE, labels[KUBEEDGE_EDGE]) if KUBEEDGE_EDGE in labels else (OPENYURT_EDGE, "true"))
+        if OPENYURT_NODEPOOL in labels:
+            selector.append((OPENYURT_NODEPOOL, labels[OPENYURT_NODEPOOL]))
+            parts.append(labels[OPENYURT_NODEPOOL])
+    gpu = node_gpu(node)
+    if found is not None and node.gpus:
+        key, product = found
+        shared = product.lower().endswith(SHARED_SUFFIX)
+        selector.append((key, product))
+        # Jetson modules of one product differ only in memory: keep them in separate pools.
+        if gpu is not None and key == GFD_PRODUCT and _memory_tells_apart(product) and GFD_MEMORY in labels:
+            selector.append((GFD_MEMORY, labels[GFD_MEMORY]))
+        parts.append(gpu.key if gpu is not None else product[: -len(SHARED_SUFFIX)] if shared else product)
+        if shared:
+            parts.append("shared")  # time-sliced GPUs never share a pool with whole ones
+    elif node.gpus:
+        parts.append("gpu")  # a GPU without product labels (no GPU Feature Discovery)
+    else:
+        parts.append("cpu")
+    return tier, tuple(sorted(selector)), _dns_name("-".join(parts)), gpu, not node.gpus
+
+
 def discover_pools(nodes: Sequence[NodeView]) -> list[Pool]:
     """Pools with no manifest at all: one per (tier, OpenYurt node pool, GPU product) found on nodes.
 
-    Names are deterministic (`edge-store-42`, `cloud-nvidia-l4`, `edge-cpu`) so a child Deployment keeps
-    its name as long as the node labels do.
+    Names are deterministic (`edge-store-42-cpu`, `cloud-nvidia-l4`, `cloud-nvidia-t4-shared`) so a
+    child Deployment keeps its name as long as the node labels do. Two groups that would get the same
+    name (Jetson modules whose memory label differs) are told apart by a numeric suffix, in selector order.
     """
-    groups: dict[str, tuple[Tier, list[tuple[str, str]], GpuType | None, bool]] = {}
+    groups: dict[tuple[tuple[tuple[str, str], ...], str], tuple[Tier, GpuType | None, bool]] = {}
     for node in nodes:
-        labels = node.label_map
-        tier = node_tier(node)
-        gpu = _node_gpu(node)
-        selector: list[tuple[str, str]] = []
-        parts = [tier.value.lower()]
-        if tier == Tier.EDGE:
-            if KUBEEDGE_EDGE in labels:
-                selector.append((KUBEEDGE_EDGE, labels[KUBEEDGE_EDGE]))
-            else:
-                selector.append((OPENYURT_EDGE, "true"))
-            if OPENYURT_NODEPOOL in labels:
-                selector.append((OPENYURT_NODEPOOL, labels[OPENYURT_NODEPOOL]))
-                parts.append(labels[OPENYURT_NODEPOOL])
-        if gpu is not None:
-            selector.append(
-                (
-                    GFD_PRODUCT if GFD_PRODUCT in labels else AMD_PRODUCT,
-                    labels.get(GFD_PRODUCT) or labels.get(AMD_PRODUCT, ""),
-                )
-            )
-            parts.append(gpu.key)
-        elif not node.gpus:
-            parts.append("cpu")
-        name = _dns_name("-".join(parts))
-        groups.setdefault(name, (tier, selector, gpu, not node.gpus))
+        found = _group(node)
+        if found is not None:
+            tier, selector, name, gpu, cpu_only = found
+            groups.setdefault((selector, name), (tier, gpu, cpu_only))
+    taken: dict[str, int] = {}
     pools = []
-    for name, (tier, selector, gpu, cpu_only) in sorted(groups.items()):
-        tolerations: tuple[dict[str, str], ...] = ()
-        if tier == Tier.EDGE:
-            tolerations = tuple(
-                {"key": k, "operator": "Exists", "effect": "NoSchedule"} for k, _v in selector if k == KUBEEDGE_EDGE
-            )
+    for (selector, name), (tier, gpu, cpu_only) in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0])):
+        taken[name] = taken.get(name, 0) + 1
+        unique = name if taken[name] == 1 else _dns_name(f"{name[:60]}-{taken[name]}")
+        tolerations = tuple(
+            {"key": k, "operator": "Exists", "effect": "NoSchedule"} for k, _v in selector if k == KUBEEDGE_EDGE
+        )
         pools.append(
             Pool(
-                name=name,
+                name=unique,
                 tier=tier,
-                node_selector=tuple(sorted(selector)),
+                node_selector=selector,
                 tolerations=tolerations,
                 gpu=gpu,
-                gpu_resource=gpu.resource_name if gpu else "nvidia.com/gpu",
+                gpu_resource=gpu.resource_name if gpu else _resource_of(selector),
                 cpu_only=cpu_only,
                 discovered=True,
             )
         )
-    return pools
+    return sorted(pools, key=lambda p: p.name)
+
+
+def _resource_of(selector: tuple[tuple[str, str], ...]) -> str:
+    """The GPU resource of an unknown product's nodes (AMD labels -> amd.com/gpu)."""
+    keys = {k for k, _v in selector}
+    return "amd.com/gpu" if keys & {AMD_PRODUCT, AMD_PRODUCT_BETA} else "nvidia.com/gpu"
 
 
 def _dns_name(text: str) -> str:
     name = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+    name = re.sub(r"-{2,}", "-", name)
     return name[:63].rstrip("-") or DEFAULT_POOL
 
 

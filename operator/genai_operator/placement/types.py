@@ -24,6 +24,8 @@ class PoolCapacity:
     max_memory_bytes_per_node: int = 0
     max_cpu_millis_per_node: int = 0
     free_gpus_per_node: tuple[int, ...] = ()  # a replica's GPUs must come from one node
+    # CPU pools: memory a llama.cpp replica may still take per node (empty: not tracked, nodes alike).
+    free_memory_bytes_per_node: tuple[int, ...] = ()
 
     @property
     def gpus_free(self) -> int:

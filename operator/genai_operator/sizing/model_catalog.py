@@ -10,6 +10,8 @@ Active parameters of MoE models are the total minus the experts a token does not
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from genai_operator.sizing.model_names import find_model
 from genai_operator.sizing.model_shapes import parse_parameter_count, shape_from_parameters
 from genai_operator.sizing.types import ModelShape
@@ -131,6 +133,9 @@ def model_by_key(key: str) -> ModelShape | None:
     return _BY_KEY.get(key.lower())
 
 
+# The catalog is constant, so a URI always maps to the same shape; the search rebuilds its name index
+# each time (~1 ms), which planning pays once per model and pool without this cache.
+@lru_cache(maxsize=4096)
 def lookup_model(uri: str) -> ModelShape | None:
     """The catalog model a model URI points at, or None.
 
