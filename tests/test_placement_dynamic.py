@@ -113,3 +113,24 @@ async def test_deleted_pool_moves_its_replicas_at_once() -> None:
         md = await eventually(lambda: (o := harness.md("ml", "assistant")) and is_ready(o) and o)
         assert "pool edge-orin does not exist" in " ".join(
             c["message"] for c in md["status"]["conditions"]) or shares(harness) == {"cloud-l4": 3}
+
+
+async def test_placement_pools_publish_their_capacity() -> None:
+    async with OperatorHarness(options={"capacity_debounce_seconds": 0.2}) as harness:
+        await harness.create(example("llama-3b-autoscaled-hybrid.yaml"))
+        await eventually(lambda: is_ready(harness.md("ml", "assistant")))
+
+        def status(name: str) -> dict[str, Any]:
+            return dict(harness.cluster.get(POOLS, None, name).get("status") or {})
+
+        await eventually(lambda: status("edge-orin").get("gpusRequested") == 2)
+        edge = status("edge-orin")
+        assert (edge["nodes"], edge["gpusTotal"], edge["gpusAllocatable"], edge["gpusFree"]) == (2, 2, 2, 0)
+        assert edge["gpuType"] == "nvidia-jetson-agx-orin-64gb"
+        l4 = await eventually(lambda: (s := status("cloud-l4")) and s.get("gpusRequested") == 1 and s)
+        assert (l4["nodes"], l4["gpusAllocatable"], l4["gpusFree"]) == (2, 8, 7)
+        assert condition({"status": l4}, "Ready")["reason"] == "NodesFound"
+        assert status("store-cpu")["gpusTotal"] == 0 and status("store-cpu")["nodes"] == 2
+        harness.clear_requests()
+        await asyncio.sleep(1.0)
+        assert [r for r in harness.writes() if r.resource == "placementpools"] == []  # steady: no rewrite

@@ -22,7 +22,7 @@ from genai_operator.api.placementpool import PlacementPool
 from genai_operator.autoscaling import choose_autoscaler
 from genai_operator.kube.actions import ApplyResult, apply_actions
 from genai_operator.kube.client import ApiError, KubeClient
-from genai_operator.kube.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS
+from genai_operator.kube.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS, PLACEMENT_POOLS
 from genai_operator.metrics import OperatorMetrics
 from genai_operator.observed_status import annotate_placement, build_status, invalid_status
 from genai_operator.placement.assemble import build_pools
@@ -30,6 +30,7 @@ from genai_operator.placement.inventory import NodeView
 from genai_operator.placement.stability import PoolHealth, Timings
 from genai_operator.placement.types import Pool
 from genai_operator.planning import SpecError
+from genai_operator.pool_status import pool_statuses
 from genai_operator.reconcile import ChildKey, diff_children, merge_patch, transition_events
 from genai_operator.render.bundle import RENDER_SPEC_ERRORS, render_children
 from genai_operator.settings import Settings
@@ -39,6 +40,7 @@ from genai_operator.workqueue import WorkQueue
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (namespace, name) of a ModelDeployment
+POOLS_KEY: Key = ("", "placementpools")  # the queue key of the PlacementPool status pass
 IndexLookup = Callable[[str], Mapping[Any, Iterable[Any]]]
 
 
@@ -170,8 +172,23 @@ class Controller:
         for key in list(self.indices["md_index"]):
             self.queue.add(key)
 
+    async def publish_pools(self) -> str:
+        """PlacementPool status: nodes and GPUs (total, allocatable, requested by any pod, free)."""
+        raw = [p for p in self.indices["pools_index"].get(None) or ()]
+        pools = self._pools(POOLS_KEY) or []
+        changed = 0
+        for name, (current, desired) in pool_statuses(pools, raw, utc_now()).items():
+            if current == desired:
+                continue
+            patch = {"status": merge_patch(current, desired)}
+            await asyncio.to_thread(self.client.patch, PLACEMENT_POOLS, None, name, patch, "status")
+            changed += 1
+        return "changed" if changed else "unchanged"
+
     # -- one pass ------------------------------------------------------------------------------------
     async def reconcile(self, key: Key) -> str:
+        if key == POOLS_KEY:
+            return await self.publish_pools()
         body = self._one("md_index", key)
         if body is None or body.get("metadata", {}).get("deletionTimestamp"):
             self._forget(key)

@@ -98,7 +98,7 @@ def build_registry() -> kopf.OperatorRegistry:
 
     @kopf.index(API_GROUP, API_VERSION, "placementpools", id="pools_index", registry=registry)
     async def pools_index(body: Any, **_: Any) -> dict[Any, Any]:
-        return {None: {k: plain(body.get(k)) for k in ("apiVersion", "kind", "metadata", "spec")}}
+        return {None: {k: plain(body.get(k)) for k in ("apiVersion", "kind", "metadata", "spec", "status")}}
 
     @kopf.index(
         "",

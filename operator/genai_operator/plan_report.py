@@ -1,16 +1,56 @@
-"""The `plan` report (DESIGN.md section 5): one JSON object per ModelDeployment, and a table view."""
+"""Capacity planning of a whole set of ModelDeployments on one inventory (`genai-operator plan`).
+
+Models are planned in turn and each one's replicas take node capacity from the next (placement/packing.py,
+best fit per node). When that leaves replicas without a node, the set is packed a second time largest
+replica first (first-fit-decreasing style; with GPU counts that divide each other, as 1/2/4/8 do on
+nodes of 1/2/4/8, decreasing order packs perfectly) and the order leaving fewer replicas without a
+node wins; ties keep the input order, which is also the order of the report.
+
+The report per model is DESIGN.md section 5 (`entries`); `pools` and `summary` feed the table view.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from genai_operator.api.modeldeployment import ModelDeployment
-from genai_operator.placement.assemble import consume
+from genai_operator.placement.advice import capacity_advice
+from genai_operator.placement.packing import Ledger, Placed
 from genai_operator.placement.types import PlacementDecision, Pool
+from genai_operator.plan_usage import PlanSummary, PoolUsage, pool_usage, replica_gpu_bound, summarize
 from genai_operator.planning import SpecError, plan_model_deployment
-from genai_operator.quantity import gib
+from genai_operator.planning_cache import PoolPlanCache
 from genai_operator.settings import Settings
+
+ORDER_INPUT = "input order"
+ORDER_LARGEST = "largest replica first"
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    entries: list[dict[str, Any]]  # DESIGN.md section 5, one per ModelDeployment, in input order
+    pools: list[PoolUsage]  # empty without an inventory
+    summary: PlanSummary
+
+
+@dataclass
+class _Packing:
+    """One pass over the models in some order against a fresh ledger."""
+
+    ledger: Ledger | None
+    decisions: dict[int, PlacementDecision] = field(default_factory=dict)
+    placed: dict[int, list[tuple[int, int, Placed]]] = field(default_factory=dict)  # (gpus, bytes, placed)
+    advice: dict[int, list[str]] = field(default_factory=dict)
+
+    @property
+    def unplaced(self) -> int:
+        return sum(p.waiting + p.pending for shares in self.placed.values() for _g, _b, p in shares)
+
+    @property
+    def gpus(self) -> int:
+        return sum(g * (p.on_nodes + p.waiting) for shares in self.placed.values() for g, _b, p in shares)
 
 
 def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, Any]:
@@ -48,55 +88,72 @@ def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, 
     return entry
 
 
-def plan_all(
-    deployments: Sequence[ModelDeployment], pools: list[Pool] | None, settings: Settings
-) -> list[dict[str, Any]]:
-    """Plan every ModelDeployment in turn; each one's replicas consume pool capacity for the next.
+def _pack(
+    deployments: Sequence[ModelDeployment],
+    order: Sequence[int],
+    pools: list[Pool] | None,
+    settings: Settings,
+    planner: PoolPlanCache,
+) -> _Packing:
+    packing = _Packing(Ledger(pools) if pools is not None else None)
+    for index in order:
+        md = deployments[index]
+        current = packing.ledger.current() if packing.ledger else None
+        try:
+            decision = plan_model_deployment(md, current, settings, planner=planner)
+        except SpecError as exc:
+            raise SpecError(exc.field, f"{md.key()}: {exc}") from None
+        packing.decisions[index] = decision
+        shares: list[tuple[int, int, Placed]] = []
+        advice: list[str] = []
+        for a in decision.assignments:
+            gpus, size = a.sizing.gpus_per_replica, a.sizing.estimate.total_bytes
+            if packing.ledger is None:
+                placed = Placed(on_nodes=a.replicas)
+            else:
+                placed = packing.ledger.take(a.pool.name, gpus, size, a.replicas)
+                advice += capacity_advice(packing.ledger.pools[a.pool.name], gpus, size, placed)
+            shares.append((gpus, size, placed))
+        packing.placed[index] = shares
+        packing.advice[index] = advice
+    return packing
+
+
+def _largest_first(first: _Packing, count: int) -> list[int]:
+    def size(index: int) -> tuple[int, int, int]:
+        primary = first.decisions[index].primary
+        if primary is None:
+            return (0, 0, index)
+        return (-primary.sizing.gpus_per_replica, -primary.sizing.estimate.total_bytes, index)
+
+    return sorted(range(count), key=size)
+
+
+def plan_all(deployments: Sequence[ModelDeployment], pools: list[Pool] | None, settings: Settings) -> PlanResult:
+    """Plan every ModelDeployment onto the pools; see the module docstring for the packing order.
 
     Raises SpecError (bad input, not a capacity answer) naming the ModelDeployment and the field.
     """
+    planner = PoolPlanCache()
+    inputs = list(range(len(deployments)))
+    chosen, order_name = _pack(deployments, inputs, pools, settings, planner), ORDER_INPUT
+    if chosen.unplaced and pools is not None:
+        order = _largest_first(chosen, len(deployments))
+        if order != inputs:
+            other = _pack(deployments, order, pools, settings, planner)
+            if (other.unplaced, other.gpus) < (chosen.unplaced, chosen.gpus):
+                chosen, order_name = other, ORDER_LARGEST
     entries = []
-    for md in deployments:
-        try:
-            decision = plan_model_deployment(md, pools, settings)
-        except SpecError as exc:
-            raise SpecError(exc.field, f"{md.key()}: {exc}") from None
-        entries.append(report_entry(md, decision))
-        if pools is not None:
-            taken = {a.pool.name: a for a in decision.assignments}
-            pools = [
-                consume(p, taken[p.name].sizing.gpus_per_replica, taken[p.name].replicas) if p.name in taken else p
-                for p in pools
-            ]
-    return entries
-
-
-def render_table(entries: Sequence[dict[str, Any]]) -> str:
-    headers = ["NAMESPACE/NAME", "ENGINE", "PRECISION", "MEMORY/REPLICA", "GPU", "TP", "PLACEMENT", "FITS"]
-    rows = []
-    for e in entries:
-        gpu = (
-            "-"
-            if e["gpuType"] is None
-            else ("cpu" if e["gpuType"] == "cpu" else f"{e['gpusPerReplica']}x {e['gpuType']}")
-        )
-        placement = ", ".join(f"{p['pool']}={p['replicas']}" for p in e["placement"]) or "-"
-        rows.append(
-            [
-                f"{e['namespace']}/{e['name']}",
-                e["engine"] or "-",
-                e["precision"] or "-",
-                gib(e["totalBytesPerReplica"]) if e["totalBytesPerReplica"] is not None else "-",
-                gpu,
-                str(e["tensorParallel"] or "-"),
-                placement,
-                "yes" if e["fits"] else "NO",
-            ]
-        )
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    for e in entries:
-        for reason in e["reasons"]:
-            lines.append(f"  {e['namespace']}/{e['name']}: {reason}")
-    return "\n".join(lines)
+    bound = 0
+    for index, md in enumerate(deployments):
+        decision = chosen.decisions[index]
+        entry = report_entry(md, decision)
+        entry["reasons"].extend(r for r in chosen.advice[index] if r not in entry["reasons"])
+        entries.append(entry)
+        util = md.spec.serving.gpu_memory_utilization_percent
+        for a, (_g, _b, placed) in zip(decision.assignments, chosen.placed[index], strict=True):
+            bound += (placed.on_nodes + placed.waiting) * replica_gpu_bound(a, util)
+    usage = pool_usage(chosen.ledger) if chosen.ledger else []
+    placed_all = [p for shares in chosen.placed.values() for _g, _b, p in shares]
+    summary = summarize(entries, usage, placed_all, chosen.gpus, bound, order_name)
+    return PlanResult(entries=entries, pools=usage, summary=summary)

@@ -9,7 +9,7 @@ from typing import Any
 
 import kopf
 
-from genai_operator.controller import Controller, Key
+from genai_operator.controller import POOLS_KEY, Controller, Key
 from genai_operator.kube.client import KubeClient, load_configuration
 from genai_operator.kube.resources import MODEL_DEPLOYMENTS
 from genai_operator.metrics import MetricsServer, OperatorMetrics
@@ -140,6 +140,10 @@ class OperatorRuntime:
         def fire() -> None:
             self._capacity_timer = None
             seen, self._capacity_seen = self._capacity_seen, capacity_snapshot(self.indices)
+            if self._tasks or self.indices["pools_index"].get(None):
+                if not self._tasks:
+                    self._start_workers()
+                self.controller.queue.add(POOLS_KEY)  # PlacementPool status follows capacity
             if not self._tasks:
                 return  # nothing to re-plan yet, but the snapshot is the baseline for the next change
             # The first look has no baseline: what changed before it (a pool deleted while the startup
@@ -169,7 +173,8 @@ def capacity_snapshot(indices: Any) -> CapacitySnapshot:
     supply: set[Any] = set(indices["nodes_index"].get(None) or ())
     for pool in indices["pools_index"].get(None) or ():
         meta = pool.get("metadata") or {}
-        supply.add(("PlacementPool", meta.get("name"), meta.get("resourceVersion")))
+        # generation, not resourceVersion: our own status writes to the pool change no capacity.
+        supply.add(("PlacementPool", meta.get("name"), meta.get("generation")))
     used: dict[str, int] = {}
     for node, store in indices["pods_index"].items():
         used[node] = sum(gpus for _, gpus in store)
