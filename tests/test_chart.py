@@ -63,7 +63,8 @@ def _pools_values() -> Path:
 
 PRODUCTION = ("--set", f"image.digest={DIGEST}", "--set", "serviceMonitor.enabled=true",
               "--values", str(_pools_values()))
-RENDERS = {"default": (), "production": PRODUCTION, "namespaced": (*NAMESPACED_VALUES, "--set", f"image.digest={DIGEST}")}
+RENDERS = {"default": (), "production": PRODUCTION,
+           "namespaced": (*NAMESPACED_VALUES, "--set", f"image.digest={DIGEST}")}
 
 
 def _deployment(*values: str) -> dict[str, Any]:

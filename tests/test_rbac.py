@@ -140,7 +140,8 @@ async def scenarios(h: OperatorHarness, *, keda: bool, monitors: bool) -> None:
     if keda:  # the backend switch: the HPA is deleted, a ScaledObject created
         scaling = {**h.md("ml", "assistant")["spec"]["scaling"], "backend": "KEDA"}
         update_spec(h, "ml", "assistant", scaling=scaling)
-        await eventually(lambda: h.cluster.get(SCALED, "ml", "assistant") and not h.cluster.get(HPAS, "ml", "assistant"))
+        await eventually(lambda: h.cluster.get(SCALED, "ml", "assistant")
+                         and not h.cluster.get(HPAS, "ml", "assistant"))
     # a dropped pool: its Deployment is deleted by the operator
     update_spec(h, "ml", "assistant", placement={"pools": ["edge-orin"], "spillover": False})
     await eventually(lambda: h.cluster.get(DEPLOYMENTS, "ml", "assistant-cloud-l4") is None)

@@ -23,7 +23,8 @@ from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.inventory import NodeView, node_view
 from genai_operator.placement.pools import UnknownGpuTypeError
 from genai_operator.placement.types import Pool
-from genai_operator.plan_report import plan_all, render_table
+from genai_operator.plan_report import plan_all
+from genai_operator.plan_table import render_table
 from genai_operator.planning import SpecError, plan_model_deployment
 from genai_operator.settings import Settings
 
@@ -172,13 +173,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
     deployments, inline_pools = _deployments(args.filename)
     pools = _inventory(args.nodes, args.pools, inline_pools)
     try:
-        entries = plan_all(deployments, pools, Settings.from_env())
+        result = plan_all(deployments, pools, Settings.from_env())
     except SpecError as exc:
         raise UsageError(str(exc)) from None
     if args.output == "json":
-        print(json.dumps(entries, indent=2))
+        print(json.dumps(result.entries, indent=2))
     else:
-        print(render_table(entries))
+        print(render_table(result))
     return 0
 
 

@@ -33,6 +33,7 @@ class PlanResult:
     entries: list[dict[str, Any]]  # DESIGN.md section 5, one per ModelDeployment, in input order
     pools: list[PoolUsage]  # empty without an inventory
     summary: PlanSummary
+    without_node: list[dict[str, int]]  # per entry: pool -> replicas that found no node (pending or waiting)
 
 
 @dataclass
@@ -144,16 +145,19 @@ def plan_all(deployments: Sequence[ModelDeployment], pools: list[Pool] | None, s
             if (other.unplaced, other.gpus) < (chosen.unplaced, chosen.gpus):
                 chosen, order_name = other, ORDER_LARGEST
     entries = []
+    without_node = []
     bound = 0
     for index, md in enumerate(deployments):
         decision = chosen.decisions[index]
         entry = report_entry(md, decision)
         entry["reasons"].extend(r for r in chosen.advice[index] if r not in entry["reasons"])
         entries.append(entry)
+        missing = {a.pool.name: p.pending + p.waiting for a, (_g, _b, p) in zip(decision.assignments, chosen.placed[index], strict=True)}
+        without_node.append({name: count for name, count in missing.items() if count})
         util = md.spec.serving.gpu_memory_utilization_percent
         for a, (_g, _b, placed) in zip(decision.assignments, chosen.placed[index], strict=True):
             bound += (placed.on_nodes + placed.waiting) * replica_gpu_bound(a, util)
     usage = pool_usage(chosen.ledger) if chosen.ledger else []
     placed_all = [p for shares in chosen.placed.values() for _g, _b, p in shares]
     summary = summarize(entries, usage, placed_all, chosen.gpus, bound, order_name)
-    return PlanResult(entries=entries, pools=usage, summary=summary)
+    return PlanResult(entries=entries, pools=usage, summary=summary, without_node=without_node)

@@ -48,8 +48,9 @@ class PoolPlanCache:
                 # The pool object carries the free capacity the replica split reads: use the current one.
                 return result if result.pool is pool else replace(result, pool=pool)
             prefix = f"pool {source}"
-            if result.startswith(prefix) and not result.startswith(prefix + "-"):
-                return f"pool {pool.name}{result[len(prefix):]}"
+            rest = result[len(prefix) :]
+            if result.startswith(prefix) and rest[:1] in (" ", ":"):
+                return f"pool {pool.name}{rest}"
         result = plan_pool(spec, pool, settings)
         self._plans[key] = (pool.name, result)
         return result

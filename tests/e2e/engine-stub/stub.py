@@ -20,7 +20,7 @@ MODEL = flag("--served-model-name", "model")
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         if self.path.startswith("/metrics"):
             body, kind = b"vllm:num_requests_waiting 0\nvllm:num_requests_running 0\n", "text/plain"
         elif self.path.startswith("/v1/models"):
@@ -34,7 +34,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
