@@ -27,7 +27,7 @@ from typing import Any
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.inventory import node_view
-from genai_operator.plan_report import plan_all  # TMP
+from genai_operator.plan_report import PlanResult, plan_all
 from genai_operator.settings import Settings
 
 GIB_KI = 1024 * 1024  # KiB per GiB, for memory quantities as kubelets print them
@@ -192,7 +192,7 @@ def run(models: int, nodes: int, seed: int) -> dict[str, Any]:
     projected = time.perf_counter()
     pools = build_pools([], views)
     assembled = time.perf_counter()
-    result = plan_all(deployments, pools, Settings())
+    result: PlanResult = plan_all(deployments, pools, Settings())
     planned = time.perf_counter()
     summary = result.summary
     return {

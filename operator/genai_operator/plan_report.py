@@ -152,10 +152,10 @@ def plan_all(deployments: Sequence[ModelDeployment], pools: list[Pool] | None, s
         entry = report_entry(md, decision)
         entry["reasons"].extend(r for r in chosen.advice[index] if r not in entry["reasons"])
         entries.append(entry)
-        missing = {a.pool.name: p.pending + p.waiting for a, (_g, _b, p) in zip(decision.assignments, chosen.placed[index], strict=True)}
-        without_node.append({name: count for name, count in missing.items() if count})
+        shares = list(zip(decision.assignments, chosen.placed[index], strict=True))
+        without_node.append({a.pool.name: p.pending + p.waiting for a, (_g, _b, p) in shares if p.pending + p.waiting})
         util = md.spec.serving.gpu_memory_utilization_percent
-        for a, (_g, _b, placed) in zip(decision.assignments, chosen.placed[index], strict=True):
+        for a, (_g, _b, placed) in shares:
             bound += (placed.on_nodes + placed.waiting) * replica_gpu_bound(a, util)
     usage = pool_usage(chosen.ledger) if chosen.ledger else []
     placed_all = [p for shares in chosen.placed.values() for _g, _b, p in shares]

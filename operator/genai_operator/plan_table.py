@@ -25,13 +25,11 @@ def _models(result: PlanResult) -> list[str]:
             if e["gpuType"] is None
             else ("cpu" if e["gpuType"] == "cpu" else f"{e['gpusPerReplica']}x {e['gpuType']}")
         )
-        placement = (
-            ", ".join(
-                f"{p['pool']}={p['replicas']}" + (f" ({missing[p['pool']]} without node)" if p["pool"] in missing else "")
-                for p in e["placement"]
-            )
-            or "-"
-        )
+        shares = [
+            f"{p['pool']}={p['replicas']}" + (f" ({missing[p['pool']]} without node)" if p["pool"] in missing else "")
+            for p in e["placement"]
+        ]
+        placement = ", ".join(shares) or "-"
         rows.append(
             [
                 f"{e['namespace']}/{e['name']}",
@@ -75,7 +73,8 @@ def _pool_row(u: PoolUsage) -> list[str]:
 def render_table(result: PlanResult) -> str:
     lines = _models(result)
     if result.pools:
-        headers = ["POOL", "TIER", "GPU", "NODES", "GPUS", "USED", "FREE", "MAX-FREE/NODE", "CPU-MEM USED/FREE", "REPLICAS"]
+        headers = ["POOL", "TIER", "GPU", "NODES", "GPUS", "USED", "FREE", "MAX-FREE/NODE", "CPU-MEM USED/FREE"]
+        headers.append("REPLICAS")
         lines += ["", *_table(headers, [_pool_row(u) for u in result.pools])]
     lines += ["", result.summary.line]
     return "\n".join(lines)
