@@ -16,6 +16,7 @@ from kopf._core.engines.indexing import OperatorIndexers
 
 from genai_operator import API_GROUP
 from genai_operator.handlers import build_registry
+from genai_operator.placement.stability import Timings
 from genai_operator.runtime import OperatorRuntime, RunOptions
 from genai_operator.settings import ENV_PREFIX, Settings
 
@@ -92,6 +93,16 @@ def options_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             if value <= 0:
                 raise ValueError(f"{ENV_PREFIX}{name} must be positive, got {raw!r}")
             out[key] = value
+    timings = {}
+    for field_name in ("unschedulable_seconds", "autoscaled_unschedulable_seconds", "return_seconds"):
+        raw = env.get(f"{ENV_PREFIX}{field_name.upper()}")
+        if raw:
+            if float(raw) < 0:
+                raise ValueError(f"{ENV_PREFIX}{field_name.upper()} must not be negative, got {raw!r}")
+            timings[field_name] = float(raw)
+    if timings:
+        # Placement hysteresis: when stuck replicas spill over, how long a better split must last to move back.
+        out["timings"] = Timings(**timings)
     return out
 
 
