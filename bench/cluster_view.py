@@ -1,6 +1,6 @@
 """Reading the emulated cluster from the bench process: readiness of objects, and the API requests made.
 
-Reads go straight to the emulator's store (no copies, no HTTP), so polling 500 objects every 50 ms costs
+Reads go straight to the emulator's store (no copies, no HTTP), so polling 500 objects every 100 ms costs
 the emulator's event loop next to nothing.
 """
 
@@ -85,7 +85,7 @@ def by_verb(records: Iterable[RequestRecord]) -> Counter[str]:
     return out
 
 
-async def until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> float:
+async def until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> float:
     """Poll `check` on the emulator's loop until truthy; the monotonic time it first was. Raises on timeout."""
     deadline = time.perf_counter() + timeout
     while True:

@@ -63,7 +63,7 @@ class OperatorProcess:
         self._sampler.start()
 
     def _sample(self) -> None:
-        while not self._stop_sampling.wait(0.05):
+        while not self._stop_sampling.wait(0.2):  # VmHWM holds the exact peak; this is a cross-check
             self.peak_rss = max(self.peak_rss, proc_status_bytes(self.proc.pid, "VmRSS"))
 
     def cpu(self) -> float:

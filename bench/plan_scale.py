@@ -6,10 +6,11 @@ CPU-only OpenYurt store node pools, with some unready, cordoned and tainted node
 (0.5B to 405B models at BF16 / FP8 / INT8 / INT4 / GGUF, with and without placement policies), then
 times the planning phases and prints GPUs used against the lower bound.
 
-    python bench/plan_scale.py --models 1000 --nodes 5000 [--seed 7] [--json out.json] [--yaml]
+    python bench/plan_scale.py --models 1000 --nodes 5000 [--replicas-scale 4] [--cli] [--json out.json]
 
-`--yaml` also writes the inventory and models as YAML files and times the whole `genai-operator plan`
-command on them (YAML parsing included).
+`--replicas-scale` multiplies every model's replicas until the pools run short (pending replicas,
+capacity advice, the largest-first second pass). `--cli` also writes the inventory as YAML and as
+JSON and times the whole `genai-operator plan` command on each (file parsing included).
 """
 
 from __future__ import annotations
@@ -151,7 +152,8 @@ def _placement(rng: random.Random, method: str) -> dict[str, Any] | None:
     return None
 
 
-def synthetic_models(count: int, seed: int = 7) -> list[ModelDeployment]:
+def synthetic_models(count: int, seed: int = 7, replicas_scale: int = 1) -> list[ModelDeployment]:
+    """`count` ModelDeployments; `replicas_scale` multiplies their replicas to put the pools under pressure."""
     rng = random.Random(seed + 1)
     out = []
     for i in range(count):
@@ -166,7 +168,7 @@ def synthetic_models(count: int, seed: int = 7) -> list[ModelDeployment]:
             "model": model,
             "quantization": quant,
             "serving": {"maxContextLength": rng.choice([4096, 8192]), "maxConcurrentSequences": rng.choice([4, 8])},
-            "replicas": rng.choice([1, 1, 1, 2, 2, 3, 4]),
+            "replicas": rng.choice([1, 1, 1, 2, 2, 3, 4]) * replicas_scale,
         }
         if gpu_types:
             spec["resources"] = {"gpu": {"types": gpu_types}}
@@ -183,10 +185,10 @@ def synthetic_models(count: int, seed: int = 7) -> list[ModelDeployment]:
     return out
 
 
-def run(models: int, nodes: int, seed: int) -> dict[str, Any]:
+def run(models: int, nodes: int, seed: int, replicas_scale: int = 1) -> dict[str, Any]:
     """Generate, then time node projection, pool assembly (discovery + capacity) and planning."""
     node_docs = synthetic_nodes(nodes, seed)
-    deployments = synthetic_models(models, seed)
+    deployments = synthetic_models(models, seed, replicas_scale)
     started = time.perf_counter()
     views = [node_view(n) for n in node_docs]
     projected = time.perf_counter()
@@ -194,10 +196,10 @@ def run(models: int, nodes: int, seed: int) -> dict[str, Any]:
     assembled = time.perf_counter()
     result: PlanResult = plan_all(deployments, pools, Settings())
     planned = time.perf_counter()
-    summary = result.summary
     return {
         "models": models,
         "nodes": nodes,
+        "replicasScale": replicas_scale,
         "pools": len(pools or ()),
         "seconds": {
             "nodeView": round(projected - started, 3),
@@ -205,31 +207,36 @@ def run(models: int, nodes: int, seed: int) -> dict[str, Any]:
             "plan": round(planned - assembled, 3),
             "total": round(planned - started, 3),
         },
-        "summary": summary.as_dict(),
+        "summary": result.summary.as_dict(),
     }
 
 
-def run_cli(models: int, nodes: int, seed: int) -> float:
-    """Seconds of the whole `genai-operator plan` command on YAML files (parsing included)."""
+def run_cli(models: int, nodes: int, seed: int, replicas_scale: int = 1) -> dict[str, float]:
+    """Seconds of the whole `genai-operator plan -o json` command, with the inventory as YAML and as JSON
+    (`kubectl get nodes -o yaml` / `-o json`); file parsing and validation included."""
     import yaml
 
     from genai_operator.cli import main
 
+    seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        node_file = Path(tmp) / "nodes.yaml"
-        node_file.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": synthetic_nodes(nodes, seed)}))
+        inventory = {"apiVersion": "v1", "kind": "List", "items": synthetic_nodes(nodes, seed)}
+        (Path(tmp) / "nodes.yaml").write_text(yaml.safe_dump(inventory))
+        (Path(tmp) / "nodes.json").write_text(json.dumps(inventory))
         model_file = Path(tmp) / "models.yaml"
-        docs = [m.model_dump(mode="json", by_alias=True, exclude_none=True) for m in synthetic_models(models, seed)]
+        docs = [m.to_dict() for m in synthetic_models(models, seed, replicas_scale)]
         model_file.write_text(yaml.safe_dump_all(docs))
-        started = time.perf_counter()
-        out = sys.stdout
-        try:
-            sys.stdout = open(Path(tmp) / "out.json", "w")  # noqa: SIM115 - restored below
-            main(["plan", "-f", str(model_file), "--nodes", str(node_file), "-o", "json"])
-        finally:
-            sys.stdout.close()
-            sys.stdout = out
-        return time.perf_counter() - started
+        for kind in ("yaml", "json"):
+            out = sys.stdout
+            started = time.perf_counter()
+            try:
+                sys.stdout = open(Path(tmp) / "out.json", "w")  # noqa: SIM115 - closed and restored below
+                main(["plan", "-f", str(model_file), "--nodes", str(Path(tmp) / f"nodes.{kind}"), "-o", "json"])
+            finally:
+                sys.stdout.close()
+                sys.stdout = out
+            seconds[f"cli{kind.upper()}"] = round(time.perf_counter() - started, 3)
+    return seconds
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -237,18 +244,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", type=int, default=1000)
     parser.add_argument("--nodes", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--replicas-scale", type=int, default=1, help="multiply every model's replicas (pressure)")
     parser.add_argument("--json", help="also write the figures to this file")
-    parser.add_argument("--yaml", action="store_true", help="also time the CLI end to end on YAML files")
+    parser.add_argument("--cli", action="store_true", help="also time the whole command on YAML and JSON files")
     args = parser.parse_args(argv)
-    figures = run(args.models, args.nodes, args.seed)
+    figures = run(args.models, args.nodes, args.seed, args.replicas_scale)
     s, summary = figures["seconds"], figures["summary"]
-    print(f"{args.models} models onto {args.nodes} nodes in {figures['pools']} pools")
-    print(f"  node projection {s['nodeView']:.3f}s, pools {s['buildPools']:.3f}s, plan {s['plan']:.3f}s, "
-          f"total {s['total']:.3f}s")
+    print(f"{args.models} models (replicas x{args.replicas_scale}) onto {args.nodes} nodes in {figures['pools']} pools")
+    print(
+        f"  node projection {s['nodeView']:.3f}s, pools {s['buildPools']:.3f}s, plan {s['plan']:.3f}s, "
+        f"total {s['total']:.3f}s"
+    )
     print(f"  {summary['line']}")
-    if args.yaml:
-        figures["seconds"]["cliYaml"] = round(run_cli(args.models, args.nodes, args.seed), 3)
-        print(f"  genai-operator plan on YAML files: {figures['seconds']['cliYaml']:.3f}s")
+    if args.cli:
+        s.update(run_cli(args.models, args.nodes, args.seed, args.replicas_scale))
+        print(f"  genai-operator plan, inventory as YAML: {s['cliYAML']:.3f}s, as JSON: {s['cliJSON']:.3f}s")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
     return 0

@@ -99,19 +99,24 @@ async def run_operator(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
         view.install(cluster, workload.nodes_for(n), workload.pools())
         operator = OperatorProcess(cluster.kubeconfig_path, log, env=env)
         try:
-            await view.until(lambda: view.watching(cluster), 60, "operator watching")
+            await view.until(lambda: view.watching(cluster) or _dead(operator), 60, "operator watching")
+            _dead(operator, fail=True)
             await asyncio.sleep(1.0)  # the initial listings are indexed; the process is idle
             baseline, cpu_before = operator.rss(), operator.cpu()
+            passes_before = (await asyncio.to_thread(operator.counters) or (0.0, 0.0))[0]
             cluster.emulator.clear_recorded_requests()
             emulator_before = time.process_time()
             started = time.perf_counter()
             view.create_all(cluster, manifests)
-            ready_at = await view.until(lambda: view.ready_model_deployments(cluster) >= n, _timeout(n),
-                                        "operator: all Ready")
+            ready_at = await view.until(lambda: view.ready_model_deployments(cluster) >= n or _dead(operator),
+                                        _timeout(n), "operator: all Ready")
+            _dead(operator, fail=True)
             out["convergeSeconds"] = ready_at - started
             out["convergeCpuSeconds"] = round(operator.cpu() - cpu_before, 2)
             out["convergeEmulatorCpuSeconds"] = round(time.process_time() - emulator_before, 2)
             await view.settle(cluster)
+            passes = (await asyncio.to_thread(operator.counters) or (0.0, 0.0))[0] - passes_before
+            out["createReconcilesPerObject"] = round(passes / n, 2)
             writes = view.writes(cluster)
             out["createWrites"] = len(writes)
             out["createWritesByVerb"] = dict(view.by_verb(writes))
@@ -128,6 +133,14 @@ async def run_operator(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
     return out
 
 
+def _dead(operator: OperatorProcess, *, fail: bool = False) -> bool:
+    if operator.alive():
+        return False
+    if fail:
+        raise RuntimeError(f"the operator exited with {operator.proc.returncode}; see the log")
+    return True
+
+
 async def _restart(cluster: EmulatedCluster, n: int, log: IO[str], env: dict[str, str]) -> dict[str, Any]:
     """A new operator process over N converged ModelDeployments: start-up, then one periodic resync."""
     out: dict[str, Any] = {}
@@ -138,6 +151,7 @@ async def _restart(cluster: EmulatedCluster, n: int, log: IO[str], env: dict[str
         counters: dict[str, tuple[float, float] | None] = {"now": None}
 
         async def poll() -> bool:
+            _dead(operator, fail=True)
             counters["now"] = await asyncio.to_thread(operator.counters)
             now = counters["now"]
             return now is not None and now[0] >= n and now[1] == 0

@@ -98,7 +98,8 @@ class OperatorHarness:
         assert obj is not None, f"{namespace}/{name} is gone"
         return obj
 
-    def writes(self, *, exclude: tuple[str, ...] = ("events",)) -> list[Any]:
+    def writes(self, *, exclude: tuple[str, ...] = ("events", "placementpools")) -> list[Any]:
+        """The operator's writes for ModelDeployments (Events and PlacementPool status are other budgets)."""
         return [r for r in self.cluster.emulator.recorded_requests() if r.is_write and r.resource not in exclude]
 
     def clear_requests(self) -> None:

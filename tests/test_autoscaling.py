@@ -71,3 +71,15 @@ async def test_no_service_monitor_without_the_prometheus_operator() -> None:
         # The API does not even exist here; the operator never tried to write one.
         assert harness.cluster.emulator.recorded_requests(verb="create", resource="servicemonitors") == []
         assert not any(r.resource == "servicemonitors" for r in harness.writes())
+
+
+async def test_keda_disabled_by_setting_is_neither_watched_nor_used() -> None:
+    from genai_operator.settings import Settings
+
+    options = {"settings": Settings(keda_enabled=False)}
+    async with OperatorHarness(with_keda=True, options=options) as harness:
+        await harness.create(example("llama-3b-autoscaled-hybrid.yaml"))  # backend: Auto
+        await eventually(lambda: harness.cluster.get("autoscaling/v2/horizontalpodautoscalers", "ml", "assistant"))
+        assert harness.cluster.list(SCALED_OBJECTS) == []
+        # Not even a watch or list: a chart with keda.enabled=false grants no RBAC for keda.sh.
+        assert harness.cluster.emulator.recorded_requests(resource="scaledobjects") == []

@@ -315,8 +315,11 @@ def test_namespaced_mode_grants_per_namespace_roles_only() -> None:
     assert sorted(b["metadata"]["namespace"] for b in of_kind(objects, "RoleBinding")) == ["ml", "stores"]
     (cluster_role,) = [r for r in of_kind(objects, "ClusterRole") if r["metadata"]["name"].endswith("-cluster")]
     cluster_resources = {res for rule in cluster_role["rules"] for res in rule["resources"]}
-    assert cluster_resources == {"nodes", "placementpools", "customresourcedefinitions", "namespaces"}
-    assert all(set(rule["verbs"]) == {"get", "list", "watch"} for rule in cluster_role["rules"])
+    assert cluster_resources == {"nodes", "placementpools", "placementpools/status", "customresourcedefinitions",
+                                 "namespaces"}
+    for rule in cluster_role["rules"]:  # reads only, but for the pools' status
+        if rule["resources"] != ["placementpools/status"]:
+            assert set(rule["verbs"]) == {"get", "list", "watch"}, rule
 
 
 def test_metrics_service_and_service_monitor_select_the_operator() -> None:

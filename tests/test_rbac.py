@@ -262,6 +262,7 @@ def test_rules_grant_what_the_operator_needs_and_reads_stay_reads(mode: str) -> 
         assert not rbac.allows(Request(verb, "", "pods", None, ns))
         assert not rbac.allows(Request(verb, "genaiops.dev", "placementpools", None, None))
     assert rbac.allows(Request("patch", "genaiops.dev", "modeldeployments", "status", ns))
+    assert rbac.allows(Request("patch", "genaiops.dev", "placementpools", "status", None))
     assert rbac.allows(Request("update", "genaiops.dev", "modeldeployments", "finalizers", ns))
     for res in CHILD_RESOURCES:  # every kind the operator may create, restore and remove
         for verb in ("get", "list", "watch", "create", "update", "patch", "delete"):

@@ -163,8 +163,12 @@ class Controller:
     async def refresh_discovery(self) -> None:
         """Optional APIs, found at run time: installing KEDA later switches Auto backends on the next resync."""
         try:
-            self.keda_available = await asyncio.to_thread(self.client.exists_api, "keda.sh", "v1alpha1")
-            self.monitors_available = await asyncio.to_thread(self.client.exists_api, "monitoring.coreos.com", "v1")
+            if self.settings.keda_enabled:
+                self.keda_available = await asyncio.to_thread(self.client.exists_api, "keda.sh", "v1alpha1")
+            if self.settings.service_monitors:
+                self.monitors_available = await asyncio.to_thread(
+                    self.client.exists_api, "monitoring.coreos.com", "v1"
+                )
         except ApiError as exc:
             log.info("API discovery failed (%s); keeping the previous answer", exc)
 

@@ -16,9 +16,16 @@ from typing import Any
 import kopf
 
 from genai_operator import API_GROUP, API_VERSION
-from genai_operator.kube.resources import CHILD_RESOURCES
+from genai_operator.kube.resources import (
+    CHILD_RESOURCES,
+    POD_MONITORS,
+    SCALED_OBJECTS,
+    SERVICE_MONITORS,
+    Resource,
+)
 from genai_operator.placement.inventory import node_view
 from genai_operator.runtime import OperatorRuntime
+from genai_operator.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +70,19 @@ def own_pod(labels: Mapping[str, str], spec: Any, status: Any) -> tuple[str, boo
     return labels.get(POOL_LABEL, ""), bool(spec.get("nodeName")), since
 
 
-def build_registry() -> kopf.OperatorRegistry:
+def watched_children(settings: Settings) -> tuple[Resource, ...]:
+    """Child kinds to watch: optional APIs the settings turn off are not watched at all (no RBAC for them)."""
+    skip = set()
+    if not settings.keda_enabled:
+        skip.add(SCALED_OBJECTS)
+    if not settings.service_monitors:
+        skip.update((SERVICE_MONITORS, POD_MONITORS))
+    return tuple(r for r in CHILD_RESOURCES if r not in skip)
+
+
+def build_registry(settings: Settings | None = None) -> kopf.OperatorRegistry:
     """A fresh registry, so several operators (tests, the demo) can live in one process."""
+    children = watched_children(settings or Settings())
     registry = kopf.OperatorRegistry()
 
     @kopf.on.startup(registry=registry)
@@ -87,7 +105,7 @@ def build_registry() -> kopf.OperatorRegistry:
     async def md_index(namespace: str | None, name: str, body: Any, **_: Any) -> dict[Any, Any]:
         return {(namespace, name): plain(body)}
 
-    for res in CHILD_RESOURCES:
+    for res in children:
         kopf.index(res.group, res.version, res.plural, id=f"children_{res.plural}", labels=MANAGED, registry=registry)(
             _child_index
         )
@@ -126,7 +144,7 @@ def build_registry() -> kopf.OperatorRegistry:
     async def md_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
         memo["runtime"].enqueue((namespace, name))
 
-    for res in CHILD_RESOURCES:
+    for res in children:
         kopf.on.event(
             res.group, res.version, res.plural, labels=MANAGED, registry=registry, id=f"child_changed_{res.plural}"
         )(_child_changed)

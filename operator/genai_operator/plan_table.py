@@ -55,7 +55,9 @@ def _number(value: int | None) -> str:
 def _pool_row(u: PoolUsage) -> list[str]:
     cpu = u.gpu == "cpu"
     memory = "-" if not cpu else f"{gib(u.memory_used)} / {gib(u.memory_free) if u.memory_free is not None else '?'}"
-    replicas = str(u.replicas) + (f" ({u.waiting} waiting for nodes)" if u.waiting else "")
+    notes = [f"{u.waiting} waiting for nodes"] if u.waiting else []
+    notes += [f"{u.pending} pending"] if u.pending else []
+    replicas = str(u.replicas) + (f" ({', '.join(notes)})" if notes else "")
     return [
         u.name,
         u.tier,
@@ -65,6 +67,7 @@ def _pool_row(u: PoolUsage) -> list[str]:
         "-" if cpu else str(u.gpus_used),
         "-" if cpu else _number(u.gpus_free),
         "-" if cpu else _number(u.largest_free),
+        "-" if cpu or not u.gpus_short else str(u.gpus_short),
         memory,
         replicas,
     ]
@@ -73,8 +76,8 @@ def _pool_row(u: PoolUsage) -> list[str]:
 def render_table(result: PlanResult) -> str:
     lines = _models(result)
     if result.pools:
-        headers = ["POOL", "TIER", "GPU", "NODES", "GPUS", "USED", "FREE", "MAX-FREE/NODE", "CPU-MEM USED/FREE"]
-        headers.append("REPLICAS")
+        headers = ["POOL", "TIER", "GPU", "NODES", "GPUS", "USED", "FREE", "MAX-FREE/NODE", "SHORT"]
+        headers += ["CPU-MEM USED/FREE", "REPLICAS"]
         lines += ["", *_table(headers, [_pool_row(u) for u in result.pools])]
     lines += ["", result.summary.line]
     return "\n".join(lines)

@@ -36,6 +36,8 @@ class PoolUsage:
     largest_free: int | None  # most GPUs free on one node: the largest replica the pool can still take
     replicas: int
     waiting: int
+    pending: int  # replicas that found no room here
+    gpus_short: int  # GPUs those replicas would need (on nodes with enough free GPUs each)
     memory_used: int  # CPU pools: bytes of llama.cpp replicas
     memory_free: int | None
 
@@ -68,7 +70,9 @@ class PlanSummary:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ratio": self.ratio, "line": self.line}
+        """camelCase, like the rest of the JSON the command prints."""
+        fields = {"".join(w if i == 0 else w.title() for i, w in enumerate(k.split("_"))): v for k, v in asdict(self).items()}
+        return {**fields, "ratio": self.ratio, "line": self.line}
 
 
 def replica_gpu_bound(assignment: PoolAssignment, utilization_percent: int) -> int:
@@ -100,6 +104,8 @@ def pool_usage(ledger: Ledger) -> list[PoolUsage]:
                 largest_free=max(book.free_gpus, default=0) if known and not pool.cpu_only else None,
                 replicas=book.replicas,
                 waiting=book.waiting,
+                pending=book.pending,
+                gpus_short=book.short_gpus,
                 memory_used=book.used_bytes,
                 memory_free=sum(book.free_memory) if known and pool.cpu_only else None,
             )

@@ -12,7 +12,6 @@ inventories.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import replace
 
 from genai_operator.api.modeldeployment import ModelDeploymentSpec
 from genai_operator.placement.types import Pool
@@ -46,7 +45,9 @@ class PoolPlanCache:
             source, result = cached
             if isinstance(result, PoolPlan):
                 # The pool object carries the free capacity the replica split reads: use the current one.
-                return result if result.pool is pool else replace(result, pool=pool)
+                if result.pool is not pool:
+                    result = PoolPlan(pool=pool, engine=result.engine, sizing=result.sizing)
+                return result
             prefix = f"pool {source}"
             rest = result[len(prefix) :]
             if result.startswith(prefix) and rest[:1] in (" ", ":"):

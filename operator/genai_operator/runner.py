@@ -64,7 +64,7 @@ async def operator_main(
     """The `genai-operator run` code path, as a coroutine (the CLI, the demo and the tests all use it)."""
     indexers = OperatorIndexers()
     runtime = OperatorRuntime(options, indexers.indices)
-    registry = build_registry()
+    registry = build_registry(options.settings)
     # Private but stable in kopf 1.x: on.create/update/delete/resume handlers, which need the diff base.
     changing = bool(registry._changing.get_all_handlers())
     await kopf.operator(

@@ -31,6 +31,9 @@ class Settings:
     wake_query: str | None = None
     # Create a ServiceMonitor per ModelDeployment when the Prometheus Operator's CRDs are installed.
     service_monitors: bool = True
+    # Use KEDA when installed. False: never watch, discover or create keda.sh objects (a chart installed
+    # with keda.enabled=false grants no RBAC for them, even where KEDA runs).
+    keda_enabled: bool = True
     # Cluster domain for the endpoint URL in status.
     cluster_domain: str = "svc"
 
@@ -51,6 +54,7 @@ class Settings:
             metric_queries=_queries(queries) if queries else {},
             wake_query=env.get(f"{ENV_PREFIX}WAKE_QUERY") or None,
             service_monitors=env.get(f"{ENV_PREFIX}SERVICE_MONITORS", "true").lower() != "false",
+            keda_enabled=env.get(f"{ENV_PREFIX}KEDA_ENABLED", "true").lower() != "false",
             default_gpu_types=tuple(t.strip() for t in gpu_types.split(",") if t.strip())
             if gpu_types
             else defaults.default_gpu_types,

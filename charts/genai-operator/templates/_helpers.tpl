@@ -102,7 +102,8 @@ every request the operator makes against these rules, and that no rule uses a wi
   verbs: ["create", "patch"]
 {{- end -}}
 
-{{/* Cluster-scoped inputs, read-only: node inventory, PlacementPools, CRDs (Kopf notices new resources). */}}
+{{/* Cluster-scoped inputs, read-only: node inventory, PlacementPools, CRDs (Kopf notices new resources);
+the one cluster-scoped write is PlacementPool status (the pool's nodes and GPUs). */}}
 {{- define "genai-operator.clusterRules" -}}
 - apiGroups: [""]
   resources: ["nodes"]
@@ -110,6 +111,9 @@ every request the operator makes against these rules, and that no rule uses a wi
 - apiGroups: ["genaiops.dev"]
   resources: ["placementpools"]
   verbs: ["get", "list", "watch"]
+- apiGroups: ["genaiops.dev"]
+  resources: ["placementpools/status"]
+  verbs: ["get", "patch", "update"]
 - apiGroups: ["apiextensions.k8s.io"]
   resources: ["customresourcedefinitions"]
   verbs: ["get", "list", "watch"]

@@ -23,19 +23,26 @@ _SUFFIXES: dict[str, Fraction] = {
 }
 _QUANTITY = re.compile(r'^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([KMGTPE]i|[numkMGTPE])?$')
 
-Resources = dict[str, Fraction]
+# Whole quantities are plain ints (exact, and ~50x faster than Fractions in the scheduler's inner loop);
+# fractional ones ("500m" cpu) stay Fractions. Both mix exactly in arithmetic and comparisons.
+Quantity = Fraction | int
+Resources = dict[str, Quantity]
 
 
-def parse_quantity(value: Any) -> Fraction:
+def parse_quantity(value: Any) -> Quantity:
     if isinstance(value, bool):
         raise ValueError(f'not a quantity: {value!r}')
     if isinstance(value, int | float):
-        return Fraction(Decimal(str(value)))
+        return _whole(Fraction(Decimal(str(value))))
     return _parse_text(str(value))
 
 
+def _whole(number: Fraction) -> Quantity:
+    return int(number) if number.denominator == 1 else number
+
+
 @functools.lru_cache(maxsize=4096)
-def _parse_text(text: str) -> Fraction:
+def _parse_text(text: str) -> Quantity:
     """Memoized (Fractions are immutable): the scheduler re-reads every node's and pod's quantities on
     every pass, and parsing them was most of the emulator's CPU with 500 pods on 200 nodes."""
     value = text
@@ -46,7 +53,7 @@ def _parse_text(text: str) -> Fraction:
         number = Fraction(Decimal(match[1]))
     except InvalidOperation as exc:
         raise ValueError(f'not a quantity: {value!r}') from exc
-    return number * _SUFFIXES[match[2] or '']
+    return _whole(number * _SUFFIXES[match[2] or ''])
 
 
 def parse_resources(values: Mapping[str, Any] | None) -> Resources:
@@ -59,6 +66,6 @@ def parse_resources(values: Mapping[str, Any] | None) -> Resources:
     return result
 
 
-def add_resources(total: Resources, extra: Mapping[str, Fraction]) -> None:
+def add_resources(total: Resources, extra: Mapping[str, Quantity]) -> None:
     for key, value in extra.items():
-        total[key] = total.get(key, Fraction(0)) + value
+        total[key] = total.get(key, 0) + value

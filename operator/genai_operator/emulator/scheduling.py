@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from fractions import Fraction
 from typing import Any
 
 from genai_operator.emulator.quantities import Resources, add_resources, parse_resources
@@ -28,7 +27,7 @@ def pod_requests(pod: Mapping[str, Any]) -> Resources:
         add_resources(total, _container_requests(container))
     for container in spec.get('initContainers') or []:
         for key, value in _container_requests(container).items():
-            total[key] = max(total.get(key, Fraction(0)), value)
+            total[key] = max(total.get(key, 0), value)
     return total
 
 
@@ -150,17 +149,18 @@ def filter_node(pod: Mapping[str, Any], view: NodeView, usage: NodeUsage, reques
     for resource, amount in sorted(requests.items()):
         if amount <= 0:
             continue
-        if usage.requested.get(resource, Fraction(0)) + amount > capacity.get(resource, Fraction(0)):
+        if usage.requested.get(resource, 0) + amount > capacity.get(resource, 0):
             reasons.append(f'Insufficient {resource}')
     return reasons
 
 
-def _score(view: NodeView, usage: NodeUsage, requests: Resources) -> Fraction:
-    """LeastAllocated: prefer the node left emptiest for the resources the pod asks for."""
+def _score(view: NodeView, usage: NodeUsage, requests: Resources) -> float:
+    """LeastAllocated: prefer the node left emptiest for the resources the pod asks for (a ranking only,
+    so a float is exact enough; the fit check above stays exact)."""
     capacity = view.capacity
-    shares = [(usage.requested.get(key, Fraction(0)) + amount) / capacity[key]
+    shares = [float((usage.requested.get(key, 0) + amount) / capacity[key])
               for key, amount in requests.items() if capacity.get(key)]
-    return max(shares, default=Fraction(0))
+    return max(shares, default=0.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,7 +172,7 @@ class Decision:
 def choose_node(pod: Mapping[str, Any], nodes: Sequence[NodeView], usage: Mapping[str, NodeUsage],
                 requests: Resources | None = None) -> Decision:
     requests = pod_requests(pod) if requests is None else requests
-    feasible: list[tuple[Fraction, str]] = []
+    feasible: list[tuple[float, str]] = []
     reasons: Counter[str] = Counter()
     for view in nodes:
         node_usage = usage.get(view.name) or NodeUsage()

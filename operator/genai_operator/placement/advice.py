@@ -39,18 +39,23 @@ def _gpu(ledger: PoolLedger) -> str:
 def _gpu_advice(ledger: PoolLedger, gpus: int, pending: int) -> str:
     name, kind = ledger.pool.name, _gpu(ledger)
     initial = ledger.initial
-    # The largest free count before the plan; offline (nothing requested yet) it is the node size.
+    # The most GPUs free on one node before the plan: offline (nothing requested yet) the node size.
     largest = initial.max_gpus_per_node if initial else 0
     free = ledger.free_gpus
-    if largest < gpus:
+    if largest < gpus and initial is not None and initial.gpus_requested == 0:
         return (
-            f"a replica needs {gpus} {kind} GPUs on one node but the nodes of pool {name} offer at most "
+            f"a replica needs {gpus} {kind} GPUs on one node but the nodes of pool {name} have at most "
             f"{largest}: fits on nodes with at least {gpus} {kind} GPUs"
         )
     if sum(free) >= pending * gpus:
         return (
             f"fits if pool {name} had {pending} free node(s) with {gpus} {kind} GPUs: its {sum(free)} free "
             f"GPUs are spread over nodes with at most {max(free, default=0)} free each"
+        )
+    if largest < gpus:
+        return (
+            f"a replica needs {gpus} {kind} GPUs on one node but no node of pool {name} has more than "
+            f"{largest} free: fits on nodes with at least {gpus} {kind} GPUs"
         )
     nodes = -(-pending // (largest // gpus))
     return f"needs {pending * gpus} more {kind} GPUs in pool {name} ({nodes} more node(s) with {largest} GPUs)"

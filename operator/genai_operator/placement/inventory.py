@@ -206,7 +206,9 @@ def capacity_of_members(
 
 def replicas_that_fit(capacity: PoolCapacity, gpus_per_replica: int, bytes_per_replica: int) -> int:
     """How many more replicas the pool's free capacity takes; a replica never straddles nodes."""
-    if gpus_per_replica > 0:
+    if gpus_per_replica == 1:
+        return sum(capacity.free_gpus_per_node)  # the common case, summed in C: planning asks per pool per model
+    if gpus_per_replica > 1:
         return sum(free // gpus_per_replica for free in capacity.free_gpus_per_node)
     if bytes_per_replica <= 0:
         return 0

@@ -45,6 +45,8 @@ class PoolLedger:
         self.used_bytes = 0
         self.replicas = 0
         self.waiting = 0
+        self.pending = 0  # replicas that found no room
+        self.short_gpus = 0  # the GPUs those replicas would take
         self._snapshot: PoolCapacity | None = cap
 
     def take(self, gpus_per_replica: int, bytes_per_replica: int, replicas: int) -> Placed:
@@ -60,6 +62,8 @@ class PoolLedger:
         counted = placed.on_nodes + placed.waiting
         self.replicas += counted
         self.waiting += placed.waiting
+        self.pending += placed.pending
+        self.short_gpus += placed.pending * max(gpus_per_replica, 0)
         self.used_gpus += counted * max(gpus_per_replica, 0)
         if gpus_per_replica <= 0:
             self.used_bytes += counted * bytes_per_replica
@@ -112,6 +116,7 @@ class Ledger:
     def __init__(self, pools: Iterable[Pool]) -> None:
         self.pools: dict[str, PoolLedger] = {p.name: PoolLedger(p) for p in pools}
         self._current = [ledger.pool for ledger in self.pools.values()]
+        self._position = {p.name: index for index, p in enumerate(self._current)}
         self._dirty: set[str] = set()
 
     def take(self, pool: str, gpus_per_replica: int, bytes_per_replica: int, replicas: int) -> Placed:
@@ -123,12 +128,10 @@ class Ledger:
 
     def current(self) -> Sequence[Pool]:
         """Pools with the capacity left; only pools that changed since the last call are rebuilt."""
-        if self._dirty:
-            self._current = [
-                replace(p, capacity=self.pools[p.name].capacity()) if p.name in self._dirty else p
-                for p in self._current
-            ]
-            self._dirty.clear()
+        for name in self._dirty:
+            index = self._position[name]
+            self._current[index] = replace(self._current[index], capacity=self.pools[name].capacity())
+        self._dirty.clear()
         return self._current
 
 
