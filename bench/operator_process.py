@@ -5,6 +5,7 @@ A process of its own, so its RSS can be read from /proc and it never shares a GI
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import signal
@@ -57,6 +58,7 @@ class OperatorProcess:
              "--all-namespaces", "--metrics-port", str(self.port)],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
+        atexit.register(self._kill_if_alive)  # never leave an orphan operator behind an aborted run
         self.peak_rss = 0
         self._stop_sampling = threading.Event()
         self._sampler = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
@@ -91,6 +93,11 @@ class OperatorProcess:
             elif match:
                 depth = float(match.group(3))
         return passes, depth
+
+    def _kill_if_alive(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def alive(self) -> bool:
         return self.proc.poll() is None

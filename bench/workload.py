@@ -92,3 +92,10 @@ def model_deployments(n: int) -> list[dict[str, Any]]:
             },
         })
     return out
+
+
+def warm_up() -> dict[str, Any]:
+    """One ModelDeployment created before the measured ones, in a namespace of its own."""
+    manifest = model_deployments(1)[0]
+    manifest["metadata"] = {"name": "warm-up", "namespace": "bench-warm-up"}
+    return manifest

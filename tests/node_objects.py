@@ -54,7 +54,7 @@ def node(
             "capacity": capacity,
             "conditions": [
                 {"type": "MemoryPressure", "status": "False", "reason": "KubeletHasSufficientMemory"},
-                {"type": "Ready", "status": ready, "reason": "KubeletReady" if ready == "True" else "NodeStatusUnknown"},
+                {"type": "Ready", "status": ready, "reason": "KubeletReady" if ready == "True" else "NodeNotReady"},
             ],
             "nodeInfo": {"architecture": arch, "kubeletVersion": "v1.31.2", "operatingSystem": "linux"},
         },

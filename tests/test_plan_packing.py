@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from node_objects import nvidia_node, openyurt_node
 
 import genai_operator.plan_report as plan_report
 from genai_operator.api.loading import read_documents, split_manifests
@@ -24,6 +23,7 @@ from genai_operator.plan_report import ORDER_INPUT, ORDER_LARGEST, plan_all
 from genai_operator.plan_usage import replica_gpu_bound
 from genai_operator.planning import PoolPlan, plan_pool
 from genai_operator.settings import Settings
+from node_objects import nvidia_node, openyurt_node
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -63,7 +63,8 @@ def examples() -> list[ModelDeployment]:
 
 
 def l4_nodes(*counts: int) -> list[Pool]:
-    return build_pools([], [node_view(nvidia_node(f"l4-{i}", "NVIDIA-L4", 23034, c)) for i, c in enumerate(counts)]) or []
+    nodes = [node_view(nvidia_node(f"l4-{i}", "NVIDIA-L4", 23034, c)) for i, c in enumerate(counts)]
+    return build_pools([], nodes) or []
 
 
 def by_name(result: plan_report.PlanResult) -> dict[str, dict[str, Any]]:

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import yaml
-from node_objects import node_list, nvidia_node
 
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.placementpool import PlacementPool
@@ -21,6 +20,7 @@ from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.inventory import node_view
 from genai_operator.plan_report import plan_all
 from genai_operator.settings import Settings
+from node_objects import node_list, nvidia_node
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -74,9 +74,10 @@ def test_replica_larger_than_any_node() -> None:
 
 
 def _pool(name: str, **spec: Any) -> PlacementPool:
+    selector = {"nvidia.com/gpu.product": "NVIDIA-L4"}
     return PlacementPool.model_validate({"apiVersion": "genaiops.dev/v1alpha1", "kind": "PlacementPool",
                                          "metadata": {"name": name},
-                                         "spec": {"tier": "Cloud", "nodeSelector": {"nvidia.com/gpu.product": "NVIDIA-L4"},
+                                         "spec": {"tier": "Cloud", "nodeSelector": selector,
                                                   "gpu": {"type": "nvidia-l4"}, **spec}})
 
 
@@ -113,7 +114,8 @@ def test_table_has_a_pools_section_and_a_summary(capsys: pytest.CaptureFixture[s
     assert rows["cloud-l4"][:8] == ["cloud-l4", "Cloud", "nvidia-l4", "2", "8", "5", "3", "3"]
     assert rows["edge-orin"][3:7] == ["2", "2", "2", "0"]
     assert rows["store-cpu"][2] == "cpu" and rows["store-cpu"][4] == "-"
-    assert lines[-1].startswith("GPUs used 12 of 30, lower bound 12 (ratio 1.00); replicas on nodes 12")
+    assert lines[-1].startswith("GPUs used 12 of 30, lower bound 12 (ratio 1.00, GPU memory ")
+    assert "replicas placed 12, waiting for nodes 0, pending 0; 0 of 8 model(s) do not fit" in lines[-1]
 
 
 def test_table_without_inventory_has_only_the_summary(capsys: pytest.CaptureFixture[str]) -> None:
@@ -139,7 +141,8 @@ def test_pending_replicas_show_in_the_placement_column(tmp_path: Path, capsys: p
     nodes.write_text(yaml.safe_dump(node_list(nvidia_node("l4-0", "NVIDIA-L4", 23034, 4))))
     models = tmp_path / "m.yaml"
     models.write_text(yaml.safe_dump_all([
-        {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment", "metadata": {"name": f"g{i}", "namespace": "ml"},
+        {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment",
+         "metadata": {"name": f"g{i}", "namespace": "ml"},
          "spec": {"model": {"uri": "hf://google/gemma-2-27b-it"}, **GEMMA_TP4}} for i in range(2)
     ]))
     out = run(["plan", "-f", str(models), "--nodes", str(nodes)], capsys)

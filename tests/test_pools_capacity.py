@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from node_objects import kubeedge_orin, node, nvidia_node, openyurt_node
 
 from genai_operator.api.enums import Tier
 from genai_operator.api.loading import read_documents, split_manifests
@@ -26,6 +25,7 @@ from genai_operator.placement.pools import discover_pools, pool_from_manifest, w
 from genai_operator.placement.types import Pool, PoolCapacity
 from genai_operator.sizing.overhead import cpu_budget_bytes
 from genai_operator.sizing.units import GIB
+from node_objects import kubeedge_orin, node, nvidia_node, openyurt_node
 
 ROOT = Path(__file__).resolve().parents[1]
 L4 = {"nvidia.com/gpu.product": "NVIDIA-L4"}

@@ -11,6 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from genai_operator.api.enums import Tier
+from genai_operator.api.placementpool import PlacementPool
+from genai_operator.placement.assemble import build_pools
+from genai_operator.placement.inventory import node_view
+from genai_operator.placement.pools import discover_pools, pool_from_manifest
+from genai_operator.placement.types import Pool
 from node_objects import (
     amd_node,
     kubeedge_orin,
@@ -19,13 +26,6 @@ from node_objects import (
     openyurt_node,
     time_sliced_node,
 )
-
-from genai_operator.api.enums import Tier
-from genai_operator.api.placementpool import PlacementPool
-from genai_operator.placement.assemble import build_pools
-from genai_operator.placement.inventory import node_view
-from genai_operator.placement.pools import discover_pools, pool_from_manifest
-from genai_operator.placement.types import Pool
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_NODES = ROOT / "examples" / "inventory" / "nodes.yaml"
@@ -154,7 +154,8 @@ def test_mig_slices_and_unknown_products() -> None:
     # MIG slices are not whole GPUs a replica can be sized for: no pool. An unknown product keeps its name.
     assert list(pools) == ["cloud-nvidia-geforce-rtx-4090"]
     rtx = pools["cloud-nvidia-geforce-rtx-4090"]
-    assert rtx.gpu is None and not rtx.cpu_only and rtx.selector == {"nvidia.com/gpu.product": "NVIDIA-GeForce-RTX-4090"}
+    assert rtx.gpu is None and not rtx.cpu_only
+    assert rtx.selector == {"nvidia.com/gpu.product": "NVIDIA-GeForce-RTX-4090"}
 
 
 def test_discovered_names_do_not_depend_on_node_order() -> None:

@@ -1,10 +1,12 @@
 """Capacity planning of a whole set of ModelDeployments on one inventory (`genai-operator plan`).
 
 Models are planned in turn and each one's replicas take node capacity from the next (placement/packing.py,
-best fit per node). When that leaves replicas without a node, the set is packed a second time largest
-replica first (first-fit-decreasing style; with GPU counts that divide each other, as 1/2/4/8 do on
-nodes of 1/2/4/8, decreasing order packs perfectly) and the order leaving fewer replicas without a
-node wins; ties keep the input order, which is also the order of the report.
+best fit per node). When that leaves replicas without a node, the set is packed a second time, largest
+replica first, and the order leaving fewer replicas without a node wins (then the one using fewer GPUs);
+ties keep the input order, which is also the order of the report. Decreasing order helps because GPU
+counts are 1, 2, 4 or 8: placed largest first on nodes of 1, 2, 4 or 8 GPUs, every node's free count
+stays a multiple of the replica being placed, so a replica finds no node only when the pool is full;
+and a large model no longer loses its only pool to small ones that could have gone elsewhere.
 
 The report per model is DESIGN.md section 5 (`entries`); `pools` and `summary` feed the table view.
 """
@@ -146,7 +148,7 @@ def plan_all(deployments: Sequence[ModelDeployment], pools: list[Pool] | None, s
                 chosen, order_name = other, ORDER_LARGEST
     entries = []
     without_node = []
-    bound = 0
+    bound = needed = given = 0  # GPUs; GPU bytes the placed replicas need, and that their GPUs hold
     for index, md in enumerate(deployments):
         decision = chosen.decisions[index]
         entry = report_entry(md, decision)
@@ -156,8 +158,12 @@ def plan_all(deployments: Sequence[ModelDeployment], pools: list[Pool] | None, s
         without_node.append({a.pool.name: p.pending + p.waiting for a, (_g, _b, p) in shares if p.pending + p.waiting})
         util = md.spec.serving.gpu_memory_utilization_percent
         for a, (_g, _b, placed) in shares:
-            bound += (placed.on_nodes + placed.waiting) * replica_gpu_bound(a, util)
+            count = placed.on_nodes + placed.waiting
+            bound += count * replica_gpu_bound(a, util)
+            if a.sizing.gpu is not None:
+                needed += count * a.sizing.estimate.total_bytes
+                given += count * a.sizing.gpus_per_replica * a.sizing.gpu.usable_bytes
     usage = pool_usage(chosen.ledger) if chosen.ledger else []
     placed_all = [p for shares in chosen.placed.values() for _g, _b, p in shares]
-    summary = summarize(entries, usage, placed_all, chosen.gpus, bound, order_name)
+    summary = summarize(entries, usage, placed_all, (chosen.gpus, bound, needed, given), order_name)
     return PlanResult(entries=entries, pools=usage, summary=summary, without_node=without_node)

@@ -53,6 +53,8 @@ class PlanSummary:
     gpus_bound: int
     gpus_total: int | None
     order: str
+    gpu_bytes_needed: int = 0  # by the GPU replicas placed (their total bytes)
+    gpu_bytes_given: int = 0  # usable memory of the GPUs they got: above the need by TP rounding and GPU type
 
     @property
     def ratio(self) -> float | None:
@@ -63,16 +65,24 @@ class PlanSummary:
         ratio = f"{self.ratio:.2f}" if self.ratio is not None else "-"
         total = f" of {self.gpus_total:,}" if self.gpus_total is not None else ""
         unfit = self.models - self.models_fitting
+        memory = ""
+        if self.gpu_bytes_needed:
+            memory = f", GPU memory {self.gpu_bytes_given / self.gpu_bytes_needed:.2f}x the need"
         return (
-            f"GPUs used {self.gpus_used:,}{total}, lower bound {self.gpus_bound:,} (ratio {ratio}); "
-            f"replicas on nodes {self.on_nodes:,}, waiting for nodes {self.waiting:,}, pending {self.pending:,}; "
+            f"GPUs used {self.gpus_used:,}{total}, lower bound {self.gpus_bound:,} (ratio {ratio}{memory}); "
+            f"replicas placed {self.on_nodes:,}, waiting for nodes {self.waiting:,}, pending {self.pending:,}; "
             f"{unfit} of {self.models} model(s) do not fit; packed in {self.order}"
         )
 
     def as_dict(self) -> dict[str, Any]:
         """camelCase, like the rest of the JSON the command prints."""
-        fields = {"".join(w if i == 0 else w.title() for i, w in enumerate(k.split("_"))): v for k, v in asdict(self).items()}
+        fields = {_camel(k): v for k, v in asdict(self).items()}
         return {**fields, "ratio": self.ratio, "line": self.line}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w.title() for w in rest)
 
 
 def replica_gpu_bound(assignment: PoolAssignment, utilization_percent: int) -> int:
@@ -117,8 +127,7 @@ def summarize(
     entries: Sequence[dict[str, Any]],
     usage: Sequence[PoolUsage],
     placed: Sequence[Placed],
-    gpus_used: int,
-    gpus_bound: int,
+    gpus: tuple[int, int, int, int],  # used, lower bound, bytes needed, bytes given
     order: str,
 ) -> PlanSummary:
     totals = [u.gpus_total for u in usage if u.gpus_total is not None]
@@ -128,8 +137,10 @@ def summarize(
         on_nodes=sum(p.on_nodes for p in placed),
         waiting=sum(p.waiting for p in placed),
         pending=sum(p.pending for p in placed),
-        gpus_used=gpus_used,
-        gpus_bound=gpus_bound,
+        gpus_used=gpus[0],
+        gpus_bound=gpus[1],
         gpus_total=sum(totals) if totals else None,
         order=order,
+        gpu_bytes_needed=gpus[2],
+        gpu_bytes_given=gpus[3],
     )

@@ -174,11 +174,20 @@ def candidate_pools(md: ModelDeployment, pools: Sequence[Pool] | None) -> tuple[
         return [default_pool(placement.tier if placement else None)], []
     by_name = {p.name: p for p in pools}
     if placement is None:
-        # No policy: GPU pools before CPU pools, and the user's GPU type preference before names.
+        # No policy: GPU pools before CPU pools, edge pools last (they serve their site, not the whole
+        # cluster), the user's GPU type preference first, then the smallest GPU that will do: a 0.5B model
+        # should not take an MI300X because its pool sorts first.
         preference = {key: index for index, key in enumerate(md.spec.resources.gpu.types)}
         unranked = len(preference)
         return sorted(
-            pools, key=lambda p: (p.cpu_only, preference.get(p.gpu.key if p.gpu else "", unranked), p.name)
+            pools,
+            key=lambda p: (
+                p.cpu_only,
+                p.tier == Tier.EDGE,
+                preference.get(p.gpu.key if p.gpu else "", unranked),
+                p.gpu.usable_bytes if p.gpu else 0,
+                p.name,
+            ),
         ), []
     if placement.pools is not None:
         missing = [n for n in placement.pools if n not in by_name]
