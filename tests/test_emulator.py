@@ -231,6 +231,14 @@ def test_builtin_defaults_are_filled_and_stable(apps: kubernetes.client.AppsV1Ap
         'ClusterFirst', 'Always', 'default-scheduler')
     assert pod_spec.containers[0].image_pull_policy == 'IfNotPresent'
     # Re-sending the same desired object is a no-op: no new resourceVersion, no generation bump.
+    # First let the simulated deployment controller write its status, so nothing else moves the object.
+    deadline = time.monotonic() + 10
+    current = apps.read_namespaced_deployment('web', 'ml')
+    while (current.status is None or current.status.observed_generation != current.metadata.generation) \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+        current = apps.read_namespaced_deployment('web', 'ml')
+    time.sleep(0.2)  # and any follow-up write of the same pass
     current = apps.read_namespaced_deployment('web', 'ml')
     again = apps.patch_namespaced_deployment('web', 'ml', desired)
     assert (again.metadata.resource_version, again.metadata.generation) == (
