@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         result["machine"] = host
     print(report.table(results))
     print(f"\n{host['cpus']} CPU(s) {host['cpu']}, Python {host['python']}, workers {args.workers}")
+    for line in report.marginal_rss(results):
+        print(f"memory: {line}")
     for note in report.target_notes(results):
         print(f"target missed: {note}")
     if args.json_path is not None:

@@ -188,6 +188,7 @@ async def _restart(cluster: EmulatedCluster, n: int, log: IO[str], env: dict[str
         after = await asyncio.to_thread(operator.counters)
         out["periodicResyncPasses"] = int((after[0] if after else before) - before)
         out["periodicResyncWrites"] = len(view.writes(cluster))
+        out["periodicResyncWritesByVerb"] = dict(view.by_verb(view.writes(cluster)))
         out["periodicResyncRequestsByVerb"] = dict(view.by_verb(cluster.emulator.recorded_requests()))
         out["startupPeakRssBytes"] = operator.high_water_mark()
     finally:

@@ -10,6 +10,7 @@ import asyncio
 import datetime
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
@@ -25,7 +26,7 @@ from genai_operator.kube.client import ApiError, KubeClient
 from genai_operator.kube.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS, PLACEMENT_POOLS
 from genai_operator.metrics import OperatorMetrics
 from genai_operator.observed_status import annotate_placement, build_status, invalid_status
-from genai_operator.placement.assemble import build_pools
+from genai_operator.placement.assemble import Layout, pool_layout, with_capacity
 from genai_operator.placement.inventory import NodeView
 from genai_operator.placement.stability import PoolHealth, Timings
 from genai_operator.placement.types import Pool
@@ -69,6 +70,10 @@ class Controller:
         self.queue: WorkQueue[Key] = WorkQueue()
         self._gpus_by_md: dict[Key, dict[str, int]] = {}
         self._conditions_by_md: dict[Key, dict[str, str]] = {}
+        self._layout: tuple[Any, Layout, tuple[NodeView, ...]] | None = None
+        self._condition_totals: Counter[tuple[str, str]] = Counter()
+        self._gpu_totals: Counter[str] = Counter()
+        self._tallied_gpus: dict[Key, dict[str, int]] = {}
 
     # -- inputs from the indexes ---------------------------------------------------------------------
     def _one(self, index: str, key: Any) -> Any | None:
@@ -108,27 +113,34 @@ class Controller:
         return health
 
     def _pools(self, key: Key) -> list[Pool] | None:
-        nodes: list[NodeView] = list(self.indices["nodes_index"].get(None) or ())
-        manifests = []
-        for raw in self.indices["pools_index"].get(None) or ():
+        nodes = tuple(self.indices["nodes_index"].get(None) or ())
+        raws = tuple(self.indices["pools_index"].get(None) or ())
+        # Index values are replaced, never mutated, on change: their identities (kept alive by the cache)
+        # and the pools' resourceVersions say whether the layout is still current.
+        signature = (tuple(map(id, nodes)), tuple((r.get("metadata") or {}).get("resourceVersion") for r in raws))
+        if self._layout is None or self._layout[0] != signature:
+            manifests = []
+            for raw in raws:
+                try:
+                    manifests.append(PlacementPool.model_validate(raw))
+                except ValidationError as exc:
+                    log.warning(
+                        "ignoring PlacementPool %s: %s",
+                        raw.get("metadata", {}).get("name"),
+                        "; ".join(describe_validation_error(exc)),
+                    )
             try:
-                manifests.append(PlacementPool.model_validate(raw))
-            except ValidationError as exc:
-                log.warning(
-                    "ignoring PlacementPool %s: %s",
-                    raw.get("metadata", {}).get("name"),
-                    "; ".join(describe_validation_error(exc)),
-                )
+                layout = pool_layout(manifests, list(nodes) or None)
+            except ValueError as exc:
+                log.warning("pool inventory problem: %s", exc)
+                layout = pool_layout([], list(nodes) or None)
+            self._layout = (signature, layout, nodes)
         requested: dict[str, int] = {}
         for node_name in self.indices["pods_index"]:
             for owner, gpus in self.indices["pods_index"].get(node_name) or ():
                 if tuple(owner) != key:  # our own replicas must not crowd ourselves out
                     requested[node_name] = requested.get(node_name, 0) + gpus
-        try:
-            return build_pools(manifests, nodes or None, requested)
-        except ValueError as exc:
-            log.warning("pool inventory problem: %s", exc)
-            return build_pools([], nodes or None, requested)
+        return with_capacity(self._layout[1], requested)
 
     # -- the loop ------------------------------------------------------------------------------------
     async def worker(self) -> None:
@@ -287,25 +299,34 @@ class Controller:
             kopf.event(kopf.Body(cast(Any, dict(body))), type=event.type, reason=event.reason, message=event.message)
 
     def _track(self, key: Key, status: Mapping[str, Any]) -> None:
-        self._conditions_by_md[key] = {c["type"]: c["status"] for c in status.get("conditions") or []}
-        self._publish()
+        self._retally(key, {c["type"]: c["status"] for c in status.get("conditions") or []},
+                      self._gpus_by_md.get(key, {}))
 
     def _forget(self, key: Key) -> None:
+        self._retally(key, {}, {})
         self._conditions_by_md.pop(key, None)
         self._gpus_by_md.pop(key, None)
-        self._publish()
+        self._tallied_gpus.pop(key, None)
 
-    def _publish(self) -> None:
-        counts: dict[tuple[str, str], int] = {}
-        for conditions in self._conditions_by_md.values():
+    def _retally(self, key: Key, conditions: dict[str, str], gpus: dict[str, int]) -> None:
+        """Metrics totals moved by this object's change only: recounting all N objects on every pass was
+        O(N^2) over a burst of N new objects."""
+        before = self._conditions_by_md.get(key, {})
+        if conditions != before:
+            for cond, value in before.items():
+                self._condition_totals[(cond, value)] -= 1
             for cond, value in conditions.items():
-                counts[(cond, value)] = counts.get((cond, value), 0) + 1
-        self.metrics.set_condition_counts(counts)
-        gpus: dict[str, int] = {}
-        for by_pool in self._gpus_by_md.values():
-            for pool, count in by_pool.items():
-                gpus[pool] = gpus.get(pool, 0) + count
-        self.metrics.set_gpus_by_pool(gpus)
+                self._condition_totals[(cond, value)] += 1
+            self._conditions_by_md[key] = conditions
+            self.metrics.set_condition_counts({k: v for k, v in self._condition_totals.items() if v})
+        tallied = self._tallied_gpus.get(key, {})
+        if gpus != tallied:
+            for pool, count in tallied.items():
+                self._gpu_totals[pool] -= count
+            for pool, count in gpus.items():
+                self._gpu_totals[pool] += count
+            self._tallied_gpus[key] = dict(gpus)
+            self.metrics.set_gpus_by_pool({k: v for k, v in self._gpu_totals.items() if v})
 
 
 def _same_status(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

@@ -87,6 +87,13 @@ def kopf_settings(standalone: bool, *, changing_handlers: bool = True) -> kopf.O
     settings.watching.client_timeout = 660
     settings.watching.connect_timeout = 30
     settings.networking.request_timeout = 60
+    # No limit on Kopf's per-object workers (the default): they only index and enqueue, and at start-up
+    # each one waits until every listed object is indexed, so a limit below the number of objects can
+    # hold every slot with a waiter. Concurrency of real work is RunOptions.workers (reconciles).
+    settings.queueing.worker_limit = None
+    # Lists in one request (the default): paging (chunk_size) did not lower the start-up peak in bench/,
+    # since every listed object waits in its worker queue until all are indexed anyway.
+    settings.watching.chunk_size = None
     settings.peering.standalone = standalone
     settings.peering.name = "genai-operator"
     settings.peering.mandatory = not standalone

@@ -22,17 +22,31 @@ def build_pools(
     manifest pools have unknown capacity (placement assumes they fit). Each pool's members are found
     once, through a label index, and serve both GPU detection and capacity.
     """
+    return with_capacity(pool_layout(manifests, nodes), requested_by_node)
+
+
+Layout = list[tuple[Pool, list[NodeView] | None]] | None
+
+
+def pool_layout(manifests: Sequence[PlacementPool], nodes: Sequence[NodeView] | None) -> Layout:
+    """Everything of build_pools but capacity: depends on nodes and pools only, so callers can cache it."""
     if not manifests and not nodes:
         return None
     pools = [pool_from_manifest(m) for m in manifests] if manifests else discover_pools(nodes or [])
     if nodes is None:
-        return pools
+        return [(p, None) for p in pools]
     index = NodeIndex(nodes)
-    out = []
+    out: list[tuple[Pool, list[NodeView] | None]] = []
     for pool in pools:
         members = index.members(pool)
         detected = detect_from_members(pool, members)
         if detected.arch != pool.arch:  # a detected architecture narrows nothing: all members share it
             members = [n for n in members if n.arch == detected.arch]
-        out.append(replace(detected, capacity=capacity_of_members(detected, members, requested_by_node)))
+        out.append((detected, members))
     return out
+
+
+def with_capacity(layout: Layout, requested_by_node: Mapping[str, int] | None) -> list[Pool] | None:
+    if layout is None:
+        return None
+    return [p if m is None else replace(p, capacity=capacity_of_members(p, m, requested_by_node)) for p, m in layout]
