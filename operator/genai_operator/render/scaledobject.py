@@ -24,7 +24,8 @@ from __future__ import annotations
 from typing import Any
 
 from genai_operator.api.enums import ScalingMetric
-from genai_operator.api.modeldeployment import ModelDeployment, Scaling
+from genai_operator.api.modeldeployment import ModelDeployment
+from genai_operator.api.scaling import Scaling
 from genai_operator.engines.quantity import plain_number
 from genai_operator.placement.types import PlacementDecision
 from genai_operator.quantity import parse_quantity

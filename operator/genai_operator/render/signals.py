@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from genai_operator.api.enums import Engine, ScalingMetric
-from genai_operator.api.modeldeployment import ModelDeployment, Scaling
+from genai_operator.api.modeldeployment import ModelDeployment
+from genai_operator.api.scaling import Scaling
 from genai_operator.engines import EngineContext, EngineProfile, engine_profile
 from genai_operator.engines.quantity import parse_quantity
 from genai_operator.placement.types import PlacementDecision
