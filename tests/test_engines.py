@@ -85,7 +85,8 @@ def test_vllm_serving_flags_follow_the_spec() -> None:
                            "gpuMemoryUtilizationPercent": 85, "port": 8080})
     plan = plan_for(md, assign(pool()))
     assert plan.command == ("vllm", "serve")
-    assert plan.args[0] == "meta-llama/Llama-3.1-8B-Instruct"  # positional: --model is deprecated
+    # positional (--model is deprecated): the local directory the model loader filled
+    assert plan.args[0].startswith("/model-cache/llama-3-1-8b-instruct-")
     assert flag(plan.args, "--served-model-name") == "chat"
     assert flag(plan.args, "--max-model-len") == "16384"
     assert flag(plan.args, "--max-num-seqs") == "32"
@@ -124,12 +125,16 @@ def test_extra_args_come_last(engine: Engine) -> None:
 
 def test_vllm_revision_and_object_store_sources() -> None:
     with_revision = plan_for(manifest(model={"uri": "hf://org/model@abc123"}, engine="VLLM"), assign(pool()))
-    assert with_revision.args[0] == "org/model" and flag(with_revision.args, "--revision") == "abc123"
+    other_revision = plan_for(manifest(model={"uri": "hf://org/model@def456"}, engine="VLLM"), assign(pool()))
+    # The revision is part of the cache key: a new revision is a new directory, never a stale cache hit.
+    assert with_revision.args[0] != other_revision.args[0]
+    assert "--revision" not in with_revision.args  # the loader fetched that revision; vLLM reads a path
     s3 = plan_for(manifest(model={"uri": "s3://bucket/llama", "credentialsSecret": "aws"}, engine="VLLM"),
                   assign(pool()))
-    assert s3.args[0] == "s3://bucket/llama" and flag(s3.args, "--load-format") == "runai_streamer"
-    assert s3.env_from == ({"secretRef": {"name": "aws", "optional": False}},)
-    assert "HF_TOKEN" not in env_map({"env": list(s3.env)})
+    assert s3.args[0].startswith("/model-cache/llama-")
+    loader = s3.init_containers[0]
+    assert loader["envFrom"] == [{"secretRef": {"name": "aws", "optional": False}}]
+    assert not s3.env_from and "HF_TOKEN" not in env_map({"env": list(s3.env)})
 
 
 # --- llama.cpp ------------------------------------------------------------------------------------
@@ -151,7 +156,9 @@ def test_llamacpp_picks_the_gguf_type(spec_type: GgufType | None, pool_type: Ggu
     target = pool("store", Tier.EDGE, cpu_only=True, defaults=defaults)
     plan = plan_for(md, assign(target, engine=Engine.LLAMA_CPP,
                                decided=sizing(None, precision=precision, method=QuantMethod.GGUF)))
-    assert flag(plan.args, "--hf-repo") == f"Qwen/Qwen2.5-1.5B-Instruct-GGUF:{expected}"
+    item = loader_plan(plan)[0]
+    assert item["uri"] == GGUF_URI and item["ggufType"] == expected and item["link"] == "model.gguf"
+    assert flag(plan.args, "--model") == f"{item['dest']}/model.gguf"
 
 
 def test_llamacpp_context_is_shared_by_all_slots() -> None:
@@ -163,15 +170,17 @@ def test_llamacpp_context_is_shared_by_all_slots() -> None:
     assert flag(plan.args, "--host") == "0.0.0.0"
 
 
-@pytest.mark.parametrize(("uri", "expected"), [
-    ("hf://org/repo-GGUF/model-q4.gguf", ["--hf-repo", "org/repo-GGUF", "--hf-file", "model-q4.gguf"]),
-    ("pvc://models/qwen/q4.gguf", ["--model", "/model-source/qwen/q4.gguf"]),
-    ("file:///opt/models/q4.gguf", ["--model", "/opt/models/q4.gguf"]),
+@pytest.mark.parametrize(("uri", "model", "item"), [
+    ("hf://org/repo-GGUF/model-q4.gguf", "/model-cache/model-q4-gguf-", {"file": "model-q4.gguf", "mode": "fetch"}),
+    ("s3://bucket/qwen", "/model-cache/qwen-", {"ggufType": "F16", "mode": "fetch"}),  # BF16 sizing
+    ("pvc://models/qwen/q4.gguf", "/model-source/qwen/q4.gguf", {"mode": "verify"}),
+    ("file:///opt/models/q4.gguf", "/opt/models/q4.gguf", {"mode": "verify"}),
 ])
-def test_llamacpp_model_sources(uri: str, expected: list[str]) -> None:
+def test_llamacpp_model_sources(uri: str, model: str, item: dict[str, str]) -> None:
     md = manifest(model={"uri": uri}, engine="LlamaCpp")
     plan = plan_for(md, assign(pool(cpu_only=True), engine=Engine.LLAMA_CPP, decided=sizing(None)))
-    assert list(plan.args[: len(expected)]) == expected
+    assert plan.args[0] == "--model" and plan.args[1].startswith(model)
+    assert item.items() <= loader_plan(plan)[0].items()
 
 
 LLAMA_IMAGE = "ghcr.io/ggml-org/llama.cpp"
@@ -197,7 +206,7 @@ def test_llamacpp_image_follows_the_hardware(target: object, image: str, arch: s
     assert not any(v["name"] == "shm" for v in plan.volumes)
 
 
-@pytest.mark.parametrize("uri", ["s3://bucket/model.gguf", "gs://bucket/model.gguf", "oci://reg/model:1"])
+@pytest.mark.parametrize("uri", ["oci://reg/model:1", "pvc://models/qwen"])
 def test_llamacpp_rejects_sources_it_cannot_load(uri: str) -> None:
     md = manifest(model={"uri": uri}, engine="LlamaCpp")
     with pytest.raises(UnsupportedModelSourceError, match=r"llama\.cpp"):
@@ -236,7 +245,7 @@ def test_tgi_flags() -> None:
     md = manifest(name="mistral", engine="TGI",
                   serving={"maxContextLength": 4096, "maxConcurrentSequences": 8})
     plan = plan_for(md, assign(pool(gpu=A100), engine=Engine.TGI, decided=sizing(A100, gpus=2, tp=2)))
-    assert flag(plan.args, "--model-id") == "meta-llama/Llama-3.1-8B-Instruct"
+    assert flag(plan.args, "--model-id").startswith("/model-cache/llama-3-1-8b-instruct-")
     assert flag(plan.args, "--max-input-tokens") == "4095" and flag(plan.args, "--max-total-tokens") == "4096"
     assert flag(plan.args, "--max-concurrent-requests") == "64"
     assert flag(plan.args, "--num-shard") == "2" and flag(plan.args, "--dtype") == "bfloat16"
@@ -245,7 +254,7 @@ def test_tgi_flags() -> None:
     assert env_map({"env": list(plan.env)})["HUGGINGFACE_HUB_CACHE"] == "/cache/huggingface/hub"
 
 
-@pytest.mark.parametrize("uri", ["s3://bucket/model", "hf://org/repo/model.gguf"])
+@pytest.mark.parametrize("uri", ["hf://org/repo/model.gguf"])
 def test_tgi_rejects_sources_it_cannot_load(uri: str) -> None:
     with pytest.raises(UnsupportedModelSourceError, match="TGI"):
         plan_for(manifest(model={"uri": uri}, engine="TGI"), assign(pool(), engine=Engine.TGI))
@@ -258,11 +267,15 @@ def test_credentials_are_referenced_never_inlined(engine: Engine) -> None:
     md = manifest(model={"uri": "hf://meta-llama/Llama-3.1-8B-Instruct", "credentialsSecret": "hf-token"},
                   engine=engine.value)
     plan = plan_for(md, assign(pool(), engine=engine))
-    token = [e for e in plan.env if e["name"] == "HF_TOKEN"]
+    loader = plan.init_containers[0]
+    token = [e for e in loader["env"] if e["name"] == "HF_TOKEN"]
     assert token == [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {
         "name": "hf-token", "key": "HF_TOKEN", "optional": False}}}]
+    # Only the loader downloads: the engine gets no credentials and runs offline.
+    assert not [e for e in plan.env if e["name"] == "HF_TOKEN"]
+    assert env_map({"env": list(plan.env)})["HF_HUB_OFFLINE"] == "1"
     without = plan_for(manifest(engine=engine.value), assign(pool(), engine=engine))
-    assert not [e for e in without.env if e["name"] == "HF_TOKEN"]
+    assert not [e for e in without.init_containers[0]["env"] if e["name"] == "HF_TOKEN"]
 
 
 @pytest.mark.parametrize("engine", [Engine.VLLM, Engine.LLAMA_CPP, Engine.TGI])
@@ -306,9 +319,23 @@ def test_startup_budget_grows_with_the_model_and_is_bounded() -> None:
         probe = plan.startup_probe
         assert probe["httpGet"]["path"] == "/health"
         assert probe["periodSeconds"] * probe["failureThreshold"] == plan.startup_seconds
-    assert small.startup_seconds < large.startup_seconds <= huge.startup_seconds == MAX_STARTUP_SECONDS
-    assert local.startup_seconds < large.startup_seconds  # nothing to download
+    assert small.startup_seconds < large.startup_seconds < huge.startup_seconds <= MAX_STARTUP_SECONDS
+    # The download is the loader's (before the probe starts): it only lengthens the progress deadline.
+    assert local.startup_seconds == large.startup_seconds and local.fetch_seconds == 0
+    assert small.fetch_seconds < large.fetch_seconds < huge.fetch_seconds
     assert large.liveness_probe["timeoutSeconds"] >= 10 and large.liveness_probe["failureThreshold"] >= 3
+
+
+def loader_plan(plan: object) -> list[dict[str, str]]:
+    import json
+
+    from genai_operator.engines.base import EnginePlan
+
+    assert isinstance(plan, EnginePlan)
+    args = plan.init_containers[0]["args"]
+    assert args[0] == "--plan"
+    loaded: list[dict[str, str]] = json.loads(args[1])
+    return loaded
 
 
 def test_bitsandbytes_download_is_the_16_bit_checkpoint() -> None:

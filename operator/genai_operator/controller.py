@@ -25,6 +25,7 @@ from genai_operator.kube.actions import ApplyResult, apply_actions
 from genai_operator.kube.client import ApiError, KubeClient
 from genai_operator.kube.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS, PLACEMENT_POOLS
 from genai_operator.metrics import OperatorMetrics
+from genai_operator.model_loading import LoaderState, model_loaded
 from genai_operator.observed_status import annotate_placement, build_status, invalid_status
 from genai_operator.placement.assemble import Layout, pool_layout, with_capacity
 from genai_operator.placement.inventory import NodeView
@@ -34,6 +35,7 @@ from genai_operator.planning import SpecError
 from genai_operator.pool_status import pool_statuses
 from genai_operator.reconcile import ChildKey, diff_children, merge_patch, transition_events
 from genai_operator.render.bundle import RENDER_SPEC_ERRORS, render_children
+from genai_operator.rollout import choose_rollouts
 from genai_operator.settings import Settings
 from genai_operator.stable_planning import plan_over_time, to_epoch
 from genai_operator.workqueue import WorkQueue
@@ -103,7 +105,7 @@ class Controller:
         now = time.time()
         counts: dict[str, list[float]] = {}
         health: dict[str, PoolHealth] = {}
-        for pool, scheduled, since in self.indices["own_pods_index"].get(key) or ():
+        for pool, scheduled, since, _ in self.indices["own_pods_index"].get(key) or ():
             seen = health.get(pool, PoolHealth())
             if scheduled:
                 health[pool] = PoolHealth(seen.scheduled + 1, seen.unschedulable, seen.unschedulable_seconds)
@@ -111,6 +113,9 @@ class Controller:
                 counts.setdefault(pool, []).append(now - (to_epoch(since) or now))
                 health[pool] = PoolHealth(seen.scheduled, seen.unschedulable + 1, max(counts[pool]))
         return health
+
+    def _loader_states(self, key: Key) -> list[LoaderState | None]:
+        return [fact[3] for fact in self.indices["own_pods_index"].get(key) or ()]
 
     def _pools(self, key: Key) -> list[Pool] | None:
         nodes = tuple(self.indices["nodes_index"].get(None) or ())
@@ -247,13 +252,15 @@ class Controller:
         except RENDER_SPEC_ERRORS as exc:
             return await self._invalid(key, body, generation, old_status, "InvalidSpec", str(exc))
         observed = self._children(key, meta["uid"])
+        rollouts = choose_rollouts(md.metadata.name, desired, observed, decision)
         actions = diff_children(desired, observed)
         applied = ApplyResult()
         if actions:
             applied = await asyncio.to_thread(apply_actions, self.client, actions, observed)
             observed = applied.observed
         status = build_status(
-            md, decision, observed, generation=generation, now=utc_now(), settings=self.settings, autoscaler_note=note
+            md, decision, observed, generation=generation, now=utc_now(), settings=self.settings, autoscaler_note=note,
+            loaded=model_loaded(self._loader_states(key), decision.replicas), rollouts=rollouts,
         )
         annotate_placement(status, plan.pending_since, plan.note, self._pool_health(key))
         if plan.recheck_after is not None:

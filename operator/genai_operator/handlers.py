@@ -23,6 +23,7 @@ from genai_operator.kube.resources import (
     SERVICE_MONITORS,
     Resource,
 )
+from genai_operator.model_loading import LoaderState, loader_state
 from genai_operator.placement.inventory import node_view
 from genai_operator.runtime import OperatorRuntime
 from genai_operator.settings import Settings
@@ -60,14 +61,14 @@ def pod_gpus(spec: Any) -> int:
     return total
 
 
-def own_pod(labels: Mapping[str, str], spec: Any, status: Any) -> tuple[str, bool, str | None]:
-    """(pool, scheduled, unschedulable since) of one of our inference pods."""
+def own_pod(labels: Mapping[str, str], spec: Any, status: Any) -> tuple[str, bool, str | None, LoaderState | None]:
+    """(pool, scheduled, unschedulable since, model loader state) of one of our inference pods."""
     since = None
     for cond in status.get("conditions") or []:
         if cond.get("type") == "PodScheduled" and cond.get("status") == "False" and \
                 cond.get("reason") == "Unschedulable":
             since = cond.get("lastTransitionTime")
-    return labels.get(POOL_LABEL, ""), bool(spec.get("nodeName")), since
+    return labels.get(POOL_LABEL, ""), bool(spec.get("nodeName")), since, loader_state(status)
 
 
 def watched_children(settings: Settings) -> tuple[Resource, ...]:

@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from genai_operator.api.cache import CacheMode
 from genai_operator.api.modeldeployment import ModelDeployment
-from genai_operator.api.status import AUTOSCALER_READY, DEGRADED, PLACED, PROGRESSING, READY, SPEC_VALID
+from genai_operator.api.status import (
+    AUTOSCALER_READY,
+    DEGRADED,
+    MODEL_LOADED,
+    PLACED,
+    PROGRESSING,
+    READY,
+    SPEC_VALID,
+)
 from genai_operator.placement.stability import PoolHealth
-from genai_operator.placement.types import PlacementDecision
+from genai_operator.placement.types import PlacementDecision, Pool
 from genai_operator.reconcile import ChildKey, condition, deployment_counts, merge_conditions
 from genai_operator.render.labels import md_selector
-from genai_operator.render.names import deployment_name, service_name
+from genai_operator.render.names import cache_claim_name, deployment_name, service_name
+from genai_operator.rollout import ONE_AT_A_TIME_NAME
 from genai_operator.settings import Settings
 
 
@@ -28,8 +38,11 @@ def build_status(
     now: str,
     settings: Settings,
     autoscaler_note: tuple[bool, str, str] | None = None,
+    loaded: tuple[bool | None, str, str] | None = None,
+    rollouts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The full status for a spec that could be planned."""
+    """The full status for a spec that could be planned. `loaded` is ModelLoaded (from the pods' loaders),
+    `rollouts` the rollout strategy per pool."""
     name = md.metadata.name
     namespace = md.metadata.namespace or "default"
     placement = []
@@ -43,8 +56,7 @@ def build_status(
         total += assignment.replicas
         ready += pool_ready
         sizing = assignment.sizing
-        placement.append(
-            {
+        entry = {
                 "pool": assignment.pool.name,
                 "replicas": assignment.replicas,
                 "readyReplicas": pool_ready,
@@ -53,8 +65,11 @@ def build_status(
                 "gpuType": sizing.gpu.key if sizing.gpu else "cpu",
                 "gpusPerReplica": sizing.gpus_per_replica,
                 "reason": assignment.reason,
-            }
-        )
+                "cache": cache_description(name, assignment.pool),
+        }
+        if rollouts and assignment.pool.name in rollouts:
+            entry["rollout"] = rollouts[assignment.pool.name]
+        placement.append(entry)
     primary = decision.primary
     status: dict[str, Any] = {
         "observedGeneration": generation,
@@ -93,7 +108,7 @@ def build_status(
             PROGRESSING,
             not (rollouts_done and is_ready) and total > 0,
             "RollingOut" if not (rollouts_done and is_ready) and total > 0 else "Stable",
-            "waiting for replicas to become ready" if not is_ready and total > 0 else "rollout complete",
+            _progress_message(is_ready, rollouts_done, total, placement),
         ),
         condition(
             DEGRADED,
@@ -105,9 +120,31 @@ def build_status(
     if autoscaler_note is not None:
         ok, reason, message = autoscaler_note
         conditions.append(condition(AUTOSCALER_READY, ok, reason, message))
+    if loaded is not None:
+        conditions.append(condition(MODEL_LOADED, *loaded))
     old_conditions = (md.status.conditions if md.status else None) or []
     status["conditions"] = merge_conditions([c.to_dict() for c in old_conditions], conditions, now, generation)
     return status
+
+
+def cache_description(md_name: str, pool: Pool) -> str:
+    cache = pool.cache
+    if cache.mode == CacheMode.SHARED:
+        return f"Shared (claim {cache.existing_claim or cache_claim_name(md_name, pool.name)})"
+    if cache.mode == CacheMode.NODE_LOCAL:
+        return "NodeLocal (a claim per replica)"
+    return "None (emptyDir: every start downloads)"
+
+
+def _progress_message(is_ready: bool, rollouts_done: bool, total: int, placement: list[dict[str, Any]]) -> str:
+    if total == 0 or (is_ready and rollouts_done):
+        return "rollout complete"
+    tight = [p["pool"] for p in placement if p.get("rollout") == ONE_AT_A_TIME_NAME and p["replicas"] > 1]
+    note = (f"; {', '.join(tight)}: no room for an extra replica, so replicas are replaced one at a time and "
+            "serving capacity there is one replica short until the rollout ends") if tight else ""
+    if not is_ready:
+        return "waiting for replicas to become ready" + note
+    return "rolling out a new pod template" + note
 
 
 def _ready_reason(is_ready: bool, scaled_to_zero: bool, total: int, ready: int) -> tuple[str, str]:

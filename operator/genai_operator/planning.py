@@ -125,6 +125,8 @@ def sizing_request(spec: ModelDeploymentSpec, pool: Pool, engine: Engine) -> Siz
         gpu_memory_utilization_percent=spec.serving.gpu_memory_utilization_percent,
         engine=engine,
         gpu_count=None if gpu_count == "Auto" else int(gpu_count),
+        lora_adapters=len(spec.adapters),
+        lora_rank=spec.serving.max_lora_rank if spec.adapters else 0,
     )
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from genai_operator.api.enums import ConditionStatus
-from genai_operator.api.status import DEGRADED, READY, SPEC_VALID
+from genai_operator.api.status import DEGRADED, MODEL_LOADED, READY, SPEC_VALID
+from genai_operator.immutable_fields import within_frozen_fields
 from genai_operator.kube.resources import Resource, resource_of
 
 ChildKey = tuple[str, str]  # (kind, name)
@@ -68,8 +69,10 @@ def diff_children(desired: Sequence[dict[str, Any]], observed: Mapping[ChildKey,
         current = observed.get(key)
         if current is None:
             actions.append(Action("create", resource_of(obj), obj))
-        elif is_drifted(obj, current):
-            replacement = _with_identity(obj, current)
+            continue
+        changeable = within_frozen_fields(obj, current)
+        if changeable is not None and is_drifted(changeable, current):
+            replacement = _with_identity(changeable, current)
             actions.append(Action("replace", resource_of(obj), replacement))
     for key, current in sorted(observed.items()):
         if key not in wanted:
@@ -122,8 +125,8 @@ def merge_conditions(
 
 
 def deployment_counts(observed: Mapping[ChildKey, Mapping[str, Any]], name: str) -> tuple[int, int, bool]:
-    """(replicas observed, ready replicas, rollout done) of one child Deployment."""
-    dep = observed.get(("Deployment", name))
+    """(replicas observed, ready replicas, rollout done) of one pool's Deployment or StatefulSet."""
+    dep = observed.get(("Deployment", name)) or observed.get(("StatefulSet", name))
     if dep is None:
         return 0, 0, False
     status = dep.get("status") or {}
@@ -167,6 +170,11 @@ def transition_events(old: Mapping[str, Any] | None, new: Mapping[str, Any], cre
         events.append(Event("Normal", "Ready", str(cond["message"])))
     if cond := flipped(DEGRADED, "True"):
         events.append(Event("Warning", str(cond["reason"]), str(cond["message"])))
+    loaded, loaded_before = after.get(MODEL_LOADED), before.get(MODEL_LOADED) or {}
+    if loaded and loaded.get("status") == "False" and loaded.get("reason") != "Loading" and \
+            loaded.get("reason") != loaded_before.get("reason"):
+        # A new loader failure (Unauthorized, NotFound...): the reason changes even while the status stays False.
+        events.append(Event("Warning", str(loaded["reason"]), f"model loader: {loaded.get('message', '')}"))
     desired_before = sum(p.get("replicas", 0) for p in old.get("placement") or [])
     desired_after = sum(p.get("replicas", 0) for p in new.get("placement") or [])
     if old.get("placement") is not None and desired_before != desired_after:

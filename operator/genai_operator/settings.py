@@ -11,15 +11,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from genai_operator import __version__
 from genai_operator.api.enums import Engine
 
 ENV_PREFIX = "GENAI_OPERATOR_"
+LOADER_IMAGE = f"ghcr.io/genaiops/genai-model-loader:{__version__}"
 
 
 @dataclass(frozen=True)
 class Settings:
     # Engine image overrides by engine (the engines' public images are the defaults).
     images: Mapping[Engine, str] = field(default_factory=dict)
+    # The model-loader init container (images/loader), same version as the operator.
+    loader_image: str = LOADER_IMAGE
     # Prometheus server KEDA queries for LLM signals.
     prometheus_address: str = "http://prometheus-operated.monitoring.svc:9090"
     # PromQL templates by metric name; {metric}, {namespace}, {selector} are filled in.
@@ -50,6 +54,7 @@ class Settings:
         queries = env.get(f"{ENV_PREFIX}METRIC_QUERIES")
         return cls(
             images=images,
+            loader_image=env.get(f"{ENV_PREFIX}LOADER_IMAGE") or defaults.loader_image,
             prometheus_address=env.get(f"{ENV_PREFIX}PROMETHEUS_ADDRESS", defaults.prometheus_address),
             metric_queries=_queries(queries) if queries else {},
             wake_query=env.get(f"{ENV_PREFIX}WAKE_QUERY") or None,

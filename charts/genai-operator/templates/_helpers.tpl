@@ -69,11 +69,13 @@ every request the operator makes against these rules, and that no rule uses a wi
   resources: ["modeldeployments/finalizers"]
   verbs: ["update"]
 # The children the operator creates, restores (replace) and removes when no longer desired.
+# StatefulSets for pools with a NodeLocal cache; claims for Shared caches (the operator never reads Secrets:
+# the model loader gets credentials by reference).
 - apiGroups: ["apps"]
-  resources: ["deployments"]
+  resources: ["deployments", "statefulsets"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 - apiGroups: [""]
-  resources: ["services"]
+  resources: ["services", "persistentvolumeclaims"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]

@@ -20,7 +20,7 @@ from genai_operator.api.placementpool import PlacementPoolSpec, PlacementPoolSta
 Schema = dict[str, Any]
 
 # Lists that are maps keyed by a field: server-side apply and strategic merge treat them per item.
-LIST_MAP_KEYS: dict[str, str] = {"conditions": "type", "placement": "pool"}
+LIST_MAP_KEYS: dict[str, str] = {"conditions": "type", "placement": "pool", "adapters": "name"}
 
 
 def structural(model: type[BaseModel]) -> Schema:

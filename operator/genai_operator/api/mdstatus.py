@@ -35,6 +35,15 @@ class PoolPlacementStatus(ApiModel):
     unschedulable_replicas: int | None = Field(
         default=None, ge=0, description="Replicas of this pool waiting for a node that can take them."
     )
+    cache: str | None = Field(
+        default=None,
+        description="Model cache of the pool: None, Shared (with its claim and phase) or NodeLocal.",
+    )
+    rollout: str | None = Field(
+        default=None,
+        description="Rollout strategy in force: Surge (an extra replica first, no capacity lost) or "
+        "OneAtATime (no GPU room for an extra replica, or a NodeLocal cache).",
+    )
 
 
 class ModelDeploymentStatus(ApiModel):

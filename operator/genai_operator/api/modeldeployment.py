@@ -19,11 +19,9 @@ from genai_operator.api.enums import (
 )
 from genai_operator.api.mdstatus import ModelDeploymentStatus
 from genai_operator.api.metadata import ObjectMeta
+from genai_operator.api.model_source import ADAPTERS_MAX, LORA_RANKS, LoraAdapter, ModelSource
 from genai_operator.api.network import NetworkPolicySpec
 from genai_operator.api.scaling import QUANTITY_PATTERN, Scaling
-
-PARAMETERS_PATTERN = r"^[0-9]+(\.[0-9]+)?[KMBTkmbt]$"
-URI_PATTERN = r"^(hf|s3|gs|oci|pvc|file)://[^\s]+$"
 
 # Which precisions each quantization method can produce (Auto is always allowed).
 METHOD_PRECISIONS: dict[QuantMethod, tuple[Precision, ...]] = {
@@ -32,56 +30,6 @@ METHOD_PRECISIONS: dict[QuantMethod, tuple[Precision, ...]] = {
     QuantMethod.BITS_AND_BYTES: (Precision.INT4, Precision.INT8),
     QuantMethod.FP8: (Precision.FP8,),
 }
-
-
-class ModelArchitecture(ApiModel):
-    """The attention shape of the model; needed only for models the built-in catalog does not know."""
-
-    layers: int = Field(ge=1, le=1024, description="Number of transformer layers (num_hidden_layers).")
-    attention_heads: int | None = Field(
-        default=None,
-        ge=1,
-        le=1024,
-        description="Query attention heads (num_attention_heads); tensor parallelism must divide it.",
-    )
-    kv_heads: int = Field(
-        ge=1,
-        le=1024,
-        description="Key/value heads (num_key_value_heads); fewer than attention heads with grouped-query attention.",
-    )
-    head_dim: int = Field(ge=1, le=4096, description="Dimension of one attention head.")
-    hidden_size: int = Field(ge=1, le=131072, description="Hidden size (d_model).")
-    vocab_size: int = Field(default=32000, ge=1, le=4194304, description="Vocabulary size.")
-    experts: int = Field(
-        default=0, ge=0, le=1024, description="Experts per layer for Mixture-of-Experts models; 0 for dense models."
-    )
-
-
-class ModelSource(ApiModel):
-    """Where the weights come from and how big the model is."""
-
-    uri: str = Field(
-        max_length=URI_MAX,
-        pattern=URI_PATTERN,
-        description="Model location: hf://org/model[@revision], s3://, gs://, oci://, pvc://claim/path or "
-        "file:///path on the node.",
-    )
-    parameters: str | None = Field(
-        default=None,
-        max_length=16,
-        pattern=PARAMETERS_PATTERN,
-        description="Parameter count such as 8B, 70.6B or 500M; optional when the built-in catalog knows the model.",
-    )
-    architecture: ModelArchitecture | None = Field(
-        default=None, description="Attention shape; optional when the built-in catalog knows the model."
-    )
-    credentials_secret: str | None = Field(
-        default=None,
-        max_length=253,
-        pattern=NAME_PATTERN.replace("([-a-z0-9]*", "([-.a-z0-9]*"),
-        description="Name of a Secret in the same namespace holding the download token (HF_TOKEN, AWS "
-        "keys...); referenced by name, never read by the operator.",
-    )
 
 
 class Quantization(ApiModel):
@@ -221,6 +169,11 @@ class Serving(ApiModel):
     extra_args: list[Annotated[str, Field(max_length=256)]] = Field(
         default_factory=list, max_length=32, description="Extra command-line arguments for the engine."
     )
+    max_lora_rank: Literal[8, 16, 32, 64, 128, 256, 320, 512] = Field(
+        default=16,
+        description="Largest LoRA rank among spec.adapters (vLLM --max-lora-rank); sizes the adapter memory "
+        f"reserved on every replica. One of {', '.join(map(str, LORA_RANKS))}.",
+    )
 
 
 class Placement(ApiModel):
@@ -270,6 +223,11 @@ class ModelDeploymentSpec(ApiModel):
                 "engine LlamaCpp serves GGUF files: set quantization.method to GGUF or None",
                 field_path=".quantization.method",
             ),
+            rule(
+                "!has(self.adapters) || size(self.adapters) == 0 || self.engine in ['Auto', 'VLLM']",
+                "spec.adapters are served by vLLM: set engine to VLLM or Auto, or remove the adapters",
+                field_path=".adapters",
+            ),
         ),
     }
 
@@ -293,9 +251,20 @@ class ModelDeploymentSpec(ApiModel):
         default=None, description="Pools to place replicas on; omit for the default pool."
     )
     network_policy: NetworkPolicySpec | None = Field(default=None, description="Optional ingress NetworkPolicy.")
+    adapters: list[LoraAdapter] = Field(
+        default_factory=list,
+        max_length=ADAPTERS_MAX,
+        description="LoRA adapters served on the same replicas as the model (vLLM), each under its own model "
+        "name; adding or removing one rolls the pods out.",
+    )
 
     @model_validator(mode="after")
     def _engine_matches_method(self) -> ModelDeploymentSpec:
+        if self.adapters and self.engine not in (Engine.AUTO, Engine.VLLM):
+            raise ValueError("spec.adapters are served by vLLM: set engine to VLLM or Auto, or remove the adapters")
+        names = [a.name for a in self.adapters]
+        if len(set(names)) != len(names):
+            raise ValueError("spec.adapters: adapter names must be unique")
         method = self.quantization.method
         if method == QuantMethod.GGUF and self.engine not in (Engine.AUTO, Engine.LLAMA_CPP):
             raise ValueError("quantization.method GGUF is served by llama.cpp: set engine to LlamaCpp or Auto")

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from genai_operator.api.base import NAME_MAX, ApiModel
+from genai_operator.api.cache import ModelCache
 from genai_operator.api.enums import Engine, GgufType, Precision, QuantMethod, Tier
 from genai_operator.api.metadata import ObjectMeta
 from genai_operator.api.status import Condition
@@ -76,6 +77,9 @@ class PlacementPoolSpec(ApiModel):
         "replicas even when no node exists yet.",
     )
     max_gpus: int | None = Field(default=None, ge=0, description="Cap on GPUs this operator may request here.")
+    cache: ModelCache = Field(
+        default_factory=ModelCache, description="Model cache of replicas placed here (default: none, an emptyDir)."
+    )
 
 
 class PlacementPoolStatus(ApiModel):

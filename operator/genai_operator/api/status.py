@@ -14,6 +14,7 @@ DEGRADED = "Degraded"
 SPEC_VALID = "SpecValid"
 PLACED = "Placed"
 AUTOSCALER_READY = "AutoscalerReady"
+MODEL_LOADED = "ModelLoaded"
 
 
 class Condition(ApiModel):
@@ -21,7 +22,7 @@ class Condition(ApiModel):
 
     type: str = Field(
         description="Type of the condition, in CamelCase: Ready, Progressing, Degraded, SpecValid, Placed, "
-        "AutoscalerReady.",
+        "AutoscalerReady, ModelLoaded.",
         max_length=316,
         pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
         r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$",

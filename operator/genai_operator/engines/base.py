@@ -152,7 +152,9 @@ class EnginePlan:
     startup_probe: dict[str, Any]
     readiness_probe: dict[str, Any]
     liveness_probe: dict[str, Any]
-    startup_seconds: int  # the startup probe's budget: download plus load
+    startup_seconds: int  # the startup probe's budget: load and warm-up (files are local by then)
+    init_containers: tuple[dict[str, Any], ...] = ()  # the model loader
+    fetch_seconds: int = 0  # a cold download by the loader, for the Deployment's progress deadline
     command: tuple[str, ...] | None = None  # None: the image's entrypoint
     image_pull_secrets: tuple[dict[str, str], ...] = ()
     node_arch: str | None = None  # set when the image exists for one architecture only
@@ -194,6 +196,7 @@ def common_env(engine_cache_vars: dict[str, str]) -> list[dict[str, Any]]:
         "USER": "engine",
         "HF_HOME": f"{CACHE_DIR}/huggingface",
         "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_OFFLINE": "1",  # the model-loader init container fetched everything; never call the Hub
         "DO_NOT_TRACK": "1",
         **engine_cache_vars,
     }

@@ -7,9 +7,9 @@ Images, pinned to one release (b9660) of ghcr.io/ggml-org/llama.cpp:
 Jetson (L4T) devices need a Jetson build of llama.cpp; set it in the pool's engineDefaults.image.
 
 Flags, checked against the llama-server README:
-- `--hf-repo org/repo:Q4_K_M` picks the GGUF file of that quantization type from the repository
-  (`--hf-file` when the URI names the file; `--model PATH` for mounted files). The -hf download takes no
-  revision, so an `@revision` in the URI is not used;
+- `--model PATH`: the model-loader init container fetched the GGUF file (the one the URI names, or the
+  one of the chosen quantization type, all parts when split) and linked it as model.gguf in the cache
+  directory; mounted files (pvc://, file://, oci://) are loaded where they are;
 - `--ctx-size` is the KV cache of all slots together, so it is maxContextLength x maxConcurrentSequences
   with `--parallel` slots, each slot getting maxContextLength tokens;
 - `--metrics` enables /metrics; `--alias` is the model name the OpenAI API reports;
@@ -36,19 +36,15 @@ from genai_operator.engines.base import (
     http_probe,
     writable_volumes,
 )
+from genai_operator.engines.fetch import ModelFiles, fetched_bytes, node_disk_bytes, plan_model_files
 from genai_operator.engines.resources import (
     STARTUP_PERIOD_SECONDS,
-    checkpoint_bytes,
     cpu_threads,
+    fetch_seconds,
     resources,
     startup_seconds,
 )
-from genai_operator.engines.source import (
-    ModelLocation,
-    UnsupportedModelSourceError,
-    credentials_env,
-    parse_model_uri,
-)
+from genai_operator.engines.source import UnsupportedModelSourceError
 
 RELEASE = "b9660"
 IMAGE_CPU = f"ghcr.io/ggml-org/llama.cpp:server-{RELEASE}"
@@ -72,23 +68,11 @@ def default_image(ctx: EngineContext) -> tuple[str, str | None]:
     return IMAGE_CUDA, None
 
 
-def model_args(ctx: EngineContext, location: ModelLocation) -> list[str]:
-    if location.scheme == "hf":
-        if location.file:
-            return ["--hf-repo", location.repo, "--hf-file", location.file]
-        return ["--hf-repo", f"{location.repo}:{ctx.gguf_type.value}"]
-    if location.scheme in ("pvc", "file"):
-        return ["--model", location.path]
-    raise UnsupportedModelSourceError(
-        f"{ctx.name}: llama.cpp loads one .gguf file from the Hugging Face Hub or a mounted path; write "
-        f"hf://org/repo, pvc://claim/path/model.gguf or file:///path/model.gguf instead of {location.uri}")
-
-
-def llamacpp_args(ctx: EngineContext, location: ModelLocation) -> list[str]:
+def llamacpp_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     serving = ctx.spec.serving
     sequences = serving.max_concurrent_sequences
     args = [
-        *model_args(ctx, location),
+        "--model", files.model_path,
         "--host", "0.0.0.0",
         "--port", str(serving.port),
         "--alias", ctx.name,
@@ -112,27 +96,32 @@ class LlamaCppEngine:
     metrics: EngineMetrics = METRICS
 
     def plan(self, ctx: EngineContext) -> EnginePlan:
-        location = parse_model_uri(ctx.spec.model.uri)
-        args = llamacpp_args(ctx, location)
+        if ctx.spec.adapters:
+            raise UnsupportedModelSourceError(
+                f"{ctx.name}: spec.adapters are served by vLLM, but pool {ctx.pool.name} runs llama.cpp: set "
+                "engine VLLM (on GPU pools) or remove the adapters")
+        files = plan_model_files(ctx, gguf=True)
+        args = llamacpp_args(ctx, files)
         volumes, mounts = writable_volumes(None)  # no NCCL: the default 64 MiB /dev/shm is enough
-        env, env_from = credentials_env(location, ctx.credentials)
-        budget = startup_seconds(ctx, location, init_seconds=INIT_SECONDS, quantizes_at_load=False)
-        disk = checkpoint_bytes(ctx, quantizes_at_load=False) if location.downloads else 0
+        budget = startup_seconds(ctx, init_seconds=INIT_SECONDS)
         image, arch = default_image(ctx)
         chosen = choose_image(ctx, image)
         return EnginePlan(
             image=chosen,
             args=tuple(args),
             port=ctx.spec.serving.port,
-            env=tuple(common_env({"LLAMA_CACHE": f"{CACHE_DIR}/llama.cpp"}) + env),
-            env_from=tuple(env_from),
-            volumes=tuple(volumes) + location.volumes,
-            mounts=tuple(mounts) + location.mounts,
-            resources=resources(ctx, shm=0, disk_bytes=disk),
+            env=tuple(common_env({"LLAMA_CACHE": f"{CACHE_DIR}/llama.cpp"})),
+            env_from=(),
+            volumes=tuple(volumes) + files.volumes,
+            mounts=tuple(mounts) + files.mounts,
+            resources=resources(ctx, shm=0, disk_bytes=node_disk_bytes(ctx, files)),
             startup_probe=http_probe("/health", period=STARTUP_PERIOD_SECONDS, timeout=5,
                                      failures=budget // STARTUP_PERIOD_SECONDS),
             readiness_probe=http_probe("/health", period=10, timeout=5, failures=3),
             liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),
             startup_seconds=budget,
             node_arch=arch if chosen == image else None,
+            image_pull_secrets=files.image_pull_secrets,
+            init_containers=(files.init_container,),
+            fetch_seconds=fetch_seconds(fetched_bytes(ctx, fetched=files.fetched)),
         )

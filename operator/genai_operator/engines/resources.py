@@ -18,7 +18,7 @@ from typing import Any
 from genai_operator.api.enums import Precision, QuantMethod
 from genai_operator.engines.base import EngineContext
 from genai_operator.engines.quantity import GIB, cores, gib
-from genai_operator.engines.source import ModelLocation
+from genai_operator.sizing.lora import lora_slots
 
 # Conservative throughputs: a cold Hugging Face download through cluster egress, and disk to accelerator.
 DOWNLOAD_BYTES_PER_SECOND = 25_000_000
@@ -40,14 +40,28 @@ def checkpoint_bytes(ctx: EngineContext, *, quantizes_at_load: bool) -> int:
     return estimate.weights_bytes
 
 
-def startup_seconds(ctx: EngineContext, location: ModelLocation, *, init_seconds: int,
-                    quantizes_at_load: bool) -> int:
-    """How long a replica may take to become healthy: download, load and engine warm-up, scaled by size."""
+def startup_seconds(ctx: EngineContext, *, init_seconds: int) -> int:
+    """How long the engine may take to become healthy once its files are local: load and warm-up, by size.
+
+    The download happens before, in the model-loader init container, which has no probe (its own retries
+    and errors bound it); the Deployment's progress deadline adds `fetch_seconds` for it.
+    """
     seconds = init_seconds + ctx.sizing.estimate.weights_bytes / LOAD_BYTES_PER_SECOND
-    if location.downloads:
-        seconds += checkpoint_bytes(ctx, quantizes_at_load=quantizes_at_load) / DOWNLOAD_BYTES_PER_SECOND
     budget = min(max(math.ceil(seconds), MIN_STARTUP_SECONDS), MAX_STARTUP_SECONDS)
     return math.ceil(budget / STARTUP_PERIOD_SECONDS) * STARTUP_PERIOD_SECONDS
+
+
+def fetch_seconds(fetched_bytes: int) -> int:
+    """A cold download at a conservative egress rate (a cache hit takes seconds)."""
+    return math.ceil(fetched_bytes / DOWNLOAD_BYTES_PER_SECOND)
+
+
+def adapter_disk_bytes(ctx: EngineContext) -> int:
+    """LoRA adapter files: about one reserved slot each (the A and B matrices at the maximum rank)."""
+    adapters = len(ctx.spec.adapters)
+    if not adapters or not ctx.sizing.estimate.lora_bytes:
+        return 0
+    return ctx.sizing.estimate.lora_bytes // lora_slots(adapters) * adapters
 
 
 def shm_gib(tensor_parallel: int) -> int:

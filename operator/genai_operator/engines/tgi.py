@@ -35,20 +35,15 @@ from genai_operator.engines.base import (
     memory_fraction,
     writable_volumes,
 )
+from genai_operator.engines.fetch import ModelFiles, fetched_bytes, node_disk_bytes, plan_model_files
 from genai_operator.engines.resources import (
     STARTUP_PERIOD_SECONDS,
-    checkpoint_bytes,
+    fetch_seconds,
     resources,
     shm_gib,
     startup_seconds,
 )
-from genai_operator.engines.source import (
-    ModelLocation,
-    UnsupportedModelSourceError,
-    credentials_env,
-    parse_model_uri,
-    pull_secrets,
-)
+from genai_operator.engines.source import UnsupportedModelSourceError
 
 IMAGE = "ghcr.io/huggingface/text-generation-inference:3.3.6"
 IMAGE_ARCH = "amd64"
@@ -86,11 +81,9 @@ def dtype_flag(ctx: EngineContext) -> str | None:
     return None  # FP32 is not offered by TGI: the checkpoint's dtype is used
 
 
-def tgi_args(ctx: EngineContext, location: ModelLocation) -> list[str]:
+def tgi_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     serving = ctx.spec.serving
-    args = ["--model-id", location.path]
-    if location.revision:
-        args += ["--revision", location.revision]
+    args = ["--model-id", files.model_path]
     args += [
         "--port", str(serving.port),
         "--max-input-tokens", str(serving.max_context_length - 1),
@@ -119,32 +112,36 @@ class TgiEngine:
     metrics: EngineMetrics = METRICS
 
     def plan(self, ctx: EngineContext) -> EnginePlan:
-        location = parse_model_uri(ctx.spec.model.uri)
-        if location.scheme in ("s3", "gs") or location.file:
+        if ctx.spec.adapters:
             raise UnsupportedModelSourceError(
-                f"{ctx.name}: TGI loads a Hugging Face repository or a mounted directory; write "
-                f"hf://org/repo, pvc://claim/path or oci://image instead of {location.uri}")
+                f"{ctx.name}: spec.adapters are served by vLLM, but pool {ctx.pool.name} runs TGI: set engine "
+                "VLLM or remove the adapters")
+        files = plan_model_files(ctx, gguf=False)
+        if files.location.file:
+            raise UnsupportedModelSourceError(
+                f"{ctx.name}: TGI loads a whole repository or directory; write hf://{files.location.repo} "
+                "without a file path")
         shm = shm_gib(ctx.tensor_parallel)
         volumes, mounts = writable_volumes(shm)
-        env, env_from = credentials_env(location, ctx.credentials)
-        budget = startup_seconds(ctx, location, init_seconds=INIT_SECONDS, quantizes_at_load=True)
-        disk = checkpoint_bytes(ctx, quantizes_at_load=True) if location.downloads else 0
+        budget = startup_seconds(ctx, init_seconds=INIT_SECONDS)
         chosen = choose_image(ctx, IMAGE)
         cache = {"HUGGINGFACE_HUB_CACHE": f"{CACHE_DIR}/huggingface/hub", "USAGE_STATS": "off"}
         return EnginePlan(
             image=chosen,
-            args=tuple(tgi_args(ctx, location)),
+            args=tuple(tgi_args(ctx, files)),
             port=ctx.spec.serving.port,
-            env=tuple(common_env(cache) + env),
-            env_from=tuple(env_from),
-            volumes=tuple(volumes) + location.volumes,
-            mounts=tuple(mounts) + location.mounts,
-            resources=resources(ctx, shm=shm, disk_bytes=disk),
+            env=tuple(common_env(cache)),
+            env_from=(),
+            volumes=tuple(volumes) + files.volumes,
+            mounts=tuple(mounts) + files.mounts,
+            resources=resources(ctx, shm=shm, disk_bytes=node_disk_bytes(ctx, files)),
             startup_probe=http_probe("/health", period=STARTUP_PERIOD_SECONDS, timeout=5,
                                      failures=budget // STARTUP_PERIOD_SECONDS),
             readiness_probe=http_probe("/health", period=10, timeout=5, failures=3),
             liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),
             startup_seconds=budget,
-            image_pull_secrets=tuple(pull_secrets(location, ctx.credentials)),
+            image_pull_secrets=files.image_pull_secrets,
             node_arch=IMAGE_ARCH if chosen == IMAGE else None,
+            init_containers=(files.init_container,),
+            fetch_seconds=fetch_seconds(fetched_bytes(ctx, fetched=files.fetched)),
         )

@@ -35,20 +35,16 @@ from genai_operator.engines.base import (
     memory_fraction,
     writable_volumes,
 )
+from genai_operator.engines.fetch import ModelFiles, fetched_bytes, node_disk_bytes, plan_model_files
 from genai_operator.engines.resources import (
     STARTUP_PERIOD_SECONDS,
-    checkpoint_bytes,
+    fetch_seconds,
     resources,
     shm_gib,
     startup_seconds,
 )
-from genai_operator.engines.source import (
-    ModelLocation,
-    UnsupportedModelSourceError,
-    credentials_env,
-    parse_model_uri,
-    pull_secrets,
-)
+from genai_operator.engines.source import UnsupportedModelSourceError
+from genai_operator.sizing.lora import lora_slots
 
 IMAGE = "vllm/vllm-openai:v0.30.0"
 INIT_SECONDS = 300  # torch.compile and CUDA-graph capture on first start
@@ -90,13 +86,9 @@ def dtype_flag(ctx: EngineContext) -> str | None:
     return None if ctx.supports_bf16 else "float16"
 
 
-def vllm_args(ctx: EngineContext, location: ModelLocation) -> list[str]:
+def vllm_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     serving = ctx.spec.serving
-    args = [location.path]
-    if location.revision:
-        args += ["--revision", location.revision]
-    if location.scheme in ("s3", "gs"):
-        args += ["--load-format", "runai_streamer"]
+    args = [files.model_path]
     args += [
         "--served-model-name", ctx.name,
         "--port", str(serving.port),
@@ -114,7 +106,22 @@ def vllm_args(ctx: EngineContext, location: ModelLocation) -> list[str]:
         args += ["--quantization", quantization]
     if ctx.kv_fp8:
         args += ["--kv-cache-dtype", "fp8"]
-    return args + list(serving.extra_args)  # last, so a user flag overrides ours
+    return args + lora_args(ctx, files) + list(serving.extra_args)  # last, so a user flag overrides ours
+
+
+def lora_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
+    """Adapters on the same replicas: GPU slots for the ones batched together, the rest kept in host memory."""
+    if not files.adapters:
+        return []
+    count = len(files.adapters)
+    args = [
+        "--enable-lora",
+        "--max-lora-rank", str(ctx.spec.serving.max_lora_rank),
+        "--max-loras", str(lora_slots(count)),
+        "--max-cpu-loras", str(count),
+        "--lora-modules",
+    ]
+    return args + [f"{name}={path}" for name, path in files.adapters]
 
 
 @dataclass(frozen=True)
@@ -124,30 +131,30 @@ class VllmEngine:
     metrics: EngineMetrics = METRICS
 
     def plan(self, ctx: EngineContext) -> EnginePlan:
-        location = parse_model_uri(ctx.spec.model.uri)
-        if location.file:
+        files = plan_model_files(ctx, gguf=False)
+        if files.location.file:
             raise UnsupportedModelSourceError(
-                f"{ctx.name}: vLLM loads whole repositories; write hf://{location.repo} without a file path")
+                f"{ctx.name}: vLLM loads whole repositories; write hf://{files.location.repo} without a file path")
         shm = shm_gib(ctx.tensor_parallel)
         volumes, mounts = writable_volumes(shm)
-        env, env_from = credentials_env(location, ctx.credentials)
-        budget = startup_seconds(ctx, location, init_seconds=INIT_SECONDS, quantizes_at_load=True)
-        disk = checkpoint_bytes(ctx, quantizes_at_load=True) if location.downloads else 0
+        budget = startup_seconds(ctx, init_seconds=INIT_SECONDS)
         return EnginePlan(
             image=choose_image(ctx, IMAGE),
             command=("vllm", "serve"),  # the image's entrypoint changed across releases; be explicit
-            args=tuple(vllm_args(ctx, location)),
+            args=tuple(vllm_args(ctx, files)),
             port=ctx.spec.serving.port,
-            env=tuple(common_env({"VLLM_NO_USAGE_STATS": "1", "NUMBA_CACHE_DIR": "/tmp/numba"}) + env),
-            env_from=tuple(env_from),
-            volumes=tuple(volumes) + location.volumes,
-            mounts=tuple(mounts) + location.mounts,
-            resources=resources(ctx, shm=shm, disk_bytes=disk),
+            env=tuple(common_env({"VLLM_NO_USAGE_STATS": "1", "NUMBA_CACHE_DIR": "/tmp/numba"})),
+            env_from=(),
+            volumes=tuple(volumes) + files.volumes,
+            mounts=tuple(mounts) + files.mounts,
+            resources=resources(ctx, shm=shm, disk_bytes=node_disk_bytes(ctx, files)),
             startup_probe=http_probe("/health", period=STARTUP_PERIOD_SECONDS, timeout=5,
                                      failures=budget // STARTUP_PERIOD_SECONDS),
             # Not /v1/models: an --api-key in extraArgs guards /v1/* and would keep every pod unready.
             readiness_probe=http_probe("/health", period=10, timeout=5, failures=3),
             liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),
             startup_seconds=budget,
-            image_pull_secrets=tuple(pull_secrets(location, ctx.credentials)),
+            image_pull_secrets=files.image_pull_secrets,
+            init_containers=(files.init_container,),
+            fetch_seconds=fetch_seconds(fetched_bytes(ctx, fetched=files.fetched)),
         )

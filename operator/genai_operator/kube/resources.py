@@ -32,6 +32,8 @@ class Resource:
 MODEL_DEPLOYMENTS = Resource("genaiops.dev", "v1alpha1", "modeldeployments", "ModelDeployment")
 PLACEMENT_POOLS = Resource("genaiops.dev", "v1alpha1", "placementpools", "PlacementPool", namespaced=False)
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
+STATEFULSETS = Resource("apps", "v1", "statefulsets", "StatefulSet")
+PVCS = Resource("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim")
 SERVICES = Resource("", "v1", "services", "Service")
 PDBS = Resource("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget")
 HPAS = Resource("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler")
@@ -44,7 +46,9 @@ PODS = Resource("", "v1", "pods", "Pod")
 
 # Every kind the operator may create as a child of a ModelDeployment, in creation order.
 CHILD_RESOURCES: tuple[Resource, ...] = (
+    PVCS,  # before the pods that mount them
     DEPLOYMENTS,
+    STATEFULSETS,
     SERVICES,
     PDBS,
     HPAS,

@@ -60,6 +60,7 @@ def pool_from_manifest(manifest: PlacementPool) -> Pool:
         gpu_resource=resource,
         cost_per_gpu_hour=Decimal(spec.cost_per_gpu_hour) if spec.cost_per_gpu_hour else None,
         engine_defaults=spec.engine_defaults,
+        cache=spec.cache,
         autoscaled=spec.autoscaled,
         cpu_only=spec.gpu is None,
     )

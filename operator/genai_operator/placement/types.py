@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from genai_operator.api.cache import ModelCache
 from genai_operator.api.enums import Engine, Tier
 from genai_operator.api.placementpool import EngineDefaults
 from genai_operator.sizing.types import GpuType, SizingDecision
@@ -49,6 +50,7 @@ class Pool:
     arch: str | None = None  # "arm64" / "amd64" when all nodes agree
     capacity: PoolCapacity | None = None  # None: unknown (no inventory), assume it fits
     discovered: bool = False  # built from node labels rather than a PlacementPool manifest
+    cache: ModelCache = field(default_factory=ModelCache)
 
     @property
     def selector(self) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""The children of one ModelDeployment, in a stable order: Deployments (pool order), Service, PDB,
-NetworkPolicy, autoscaler."""
+"""The children of one ModelDeployment, in a stable order: cache claims and Deployments (or StatefulSets)
+in pool order, Service, PDB, NetworkPolicy, autoscaler."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.engines.source import UnsupportedModelSourceError
 from genai_operator.placement.types import PlacementDecision
 from genai_operator.render.autoscaler import build_autoscaler
+from genai_operator.render.cache_claim import build_cache_claim, needs_cache_claim
 from genai_operator.render.deployment import build_deployment
 from genai_operator.render.monitor import build_service_monitor
 from genai_operator.render.networkpolicy import build_network_policy
@@ -30,7 +31,9 @@ def render_children(md: ModelDeployment, decision: PlacementDecision, *, owner_u
     """The desired children. `autoscaler` is the resolved backend (HPA or KEDA); None renders none, as
     does a spec without scaling. `service_monitor` adds a ServiceMonitor (the caller found its CRD).
     owner_uid None (offline render) leaves out owner references."""
-    objects = [build_deployment(md, a, settings=settings, owner_uid=owner_uid) for a in decision.assignments]
+    objects = [build_cache_claim(md, a, settings=settings, owner_uid=owner_uid)
+               for a in decision.assignments if needs_cache_claim(a)]
+    objects += [build_deployment(md, a, settings=settings, owner_uid=owner_uid) for a in decision.assignments]
     engine_label = engine_groups(md, decision)[0].profile.label
     objects.append(build_service(md, decision, engine_label, owner_uid=owner_uid))
     pdb = build_pdb(md, decision, engine_label, owner_uid=owner_uid)

@@ -13,13 +13,16 @@ for one. Edge pools tolerate an unreachable/not-ready node for an hour, since ed
 evicting a model that is serving locally only makes things worse.
 
 Rollouts: maxSurge 1 / maxUnavailable 0 never drops serving capacity, but needs room for one extra
-replica in the pool (on a full GPU pool the surge pod waits Pending until capacity frees).
+replica in the pool; `rollout.py` switches a rollout to one replica at a time when the pool has no room.
+The progress deadline covers a cold download by the model loader plus the engine's load.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from genai_operator.api.cache import CacheMode
 from genai_operator.api.enums import Tier
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.engines import EngineContext, EnginePlan, engine_profile
@@ -41,6 +44,7 @@ TERMINATION_GRACE_SECONDS = 120
 PRE_STOP_SLEEP_SECONDS = 10
 PROGRESS_MARGIN_SECONDS = 600
 REVISION_HISTORY = 3
+SURGE = {"maxSurge": 1, "maxUnavailable": 0}  # rollout.py may swap in one-at-a-time when there is no room
 
 POD_SECURITY: dict[str, Any] = {
     "runAsNonRoot": True,
@@ -64,8 +68,19 @@ def container_security(plan: EnginePlan) -> dict[str, Any]:
     return security
 
 
-def build_deployment(md: ModelDeployment, assignment: PoolAssignment, *,
-                     settings: Settings = DEFAULT_SETTINGS, owner_uid: str | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Workload:
+    """The pieces a Deployment and a StatefulSet share for one pool assignment."""
+
+    name: str
+    namespace: str
+    labels: dict[str, str]
+    selector: dict[str, str]
+    plan: EnginePlan
+    template: dict[str, Any]
+
+
+def workload(md: ModelDeployment, assignment: PoolAssignment, settings: Settings) -> Workload:
     name = md.metadata.name
     pool = assignment.pool.name
     profile = engine_profile(assignment.engine)
@@ -73,25 +88,40 @@ def build_deployment(md: ModelDeployment, assignment: PoolAssignment, *,
     plan = profile.plan(ctx)
     labels = pool_labels(name, profile.label, pool)
     selector = pool_selector(name, pool)
+    template = {
+        "metadata": {"labels": labels, "annotations": {"kubectl.kubernetes.io/default-container": CONTAINER}},
+        "spec": pod_spec(ctx, plan, selector),
+    }
+    return Workload(deployment_name(name, pool), md.metadata.namespace or "default", labels, selector, plan, template)
+
+
+def build_deployment(md: ModelDeployment, assignment: PoolAssignment, *,
+                     settings: Settings = DEFAULT_SETTINGS, owner_uid: str | None = None) -> dict[str, Any]:
+    """The pool's Deployment, or its StatefulSet when the pool keeps a node-local cache per replica."""
+    if assignment.pool.cache.mode == CacheMode.NODE_LOCAL:
+        from genai_operator.render.statefulset import build_statefulset  # it builds on this module
+
+        return build_statefulset(md, assignment, settings=settings, owner_uid=owner_uid)
+    parts = workload(md, assignment, settings)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": object_meta(deployment_name(name, pool), md.metadata.namespace or "default", labels,
-                                md_name=name, owner_uid=owner_uid),
+        "metadata": object_meta(parts.name, parts.namespace, parts.labels, md_name=md.metadata.name,
+                                owner_uid=owner_uid),
         "spec": {
             "replicas": assignment.replicas,
             "revisionHistoryLimit": REVISION_HISTORY,
             # Longer than a cold start, or every large model's first rollout would be reported as failed.
-            "progressDeadlineSeconds": plan.startup_seconds + PROGRESS_MARGIN_SECONDS,
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-            "selector": {"matchLabels": selector},
-            "template": {
-                "metadata": {"labels": labels,
-                             "annotations": {"kubectl.kubernetes.io/default-container": CONTAINER}},
-                "spec": pod_spec(ctx, plan, selector),
-            },
+            "progressDeadlineSeconds": progress_deadline(parts.plan),
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": dict(SURGE)},
+            "selector": {"matchLabels": parts.selector},
+            "template": parts.template,
         },
     }
+
+
+def progress_deadline(plan: EnginePlan) -> int:
+    return plan.fetch_seconds + plan.startup_seconds + PROGRESS_MARGIN_SECONDS
 
 
 def pod_spec(ctx: EngineContext, plan: EnginePlan, selector: dict[str, str]) -> dict[str, Any]:
@@ -102,6 +132,7 @@ def pod_spec(ctx: EngineContext, plan: EnginePlan, selector: dict[str, str]) -> 
         "enableServiceLinks": False,
         "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
         "securityContext": dict(POD_SECURITY),
+        "initContainers": [dict(c) for c in plan.init_containers],
         "containers": [container(plan)],
         "volumes": [dict(v) for v in plan.volumes],
     }

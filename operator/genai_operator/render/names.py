@@ -1,24 +1,11 @@
-"""Deterministic child names, always valid DNS labels of at most 63 characters.
-
-Too-long names keep a readable prefix and end in 8 hex digits of the SHA-256 of the full name, so two
-long names that share a prefix still differ, and the same input always gives the same name.
-"""
+"""Deterministic child names (valid DNS labels; see dns_names for how long names are shortened)."""
 
 from __future__ import annotations
 
-import hashlib
+from genai_operator.dns_names import MAX_NAME, cache_claim_name, fit_name
 
-MAX_NAME = 63
-HASH_LENGTH = 8
-
-
-def fit_name(*parts: str) -> str:
-    full = "-".join(parts)
-    if len(full) <= MAX_NAME:
-        return full
-    digest = hashlib.sha256(full.encode()).hexdigest()[:HASH_LENGTH]
-    head = full[: MAX_NAME - HASH_LENGTH - 1].rstrip("-")
-    return f"{head}-{digest}"
+__all__ = ["MAX_NAME", "autoscaler_name", "cache_claim_name", "deployment_name", "fit_name", "pdb_name",
+           "service_name"]
 
 
 def deployment_name(md_name: str, pool: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from genai_operator.api.enums import Engine, KvCacheDtype, Precision
+from genai_operator.sizing.lora import lora_bytes
 from genai_operator.sizing.model_shapes import shape_from_parameters
 from genai_operator.sizing.overhead import cpu_overhead_bytes, gpu_overhead_bytes
 from genai_operator.sizing.quantization import weight_format
@@ -77,6 +78,9 @@ def _estimate(
         overhead = devices * gpu_overhead_bytes(
             shape, engine, devices, request.max_sequences, fmt.precision, gpu
         )
+    adapters = 0
+    if engine is Engine.VLLM and not cpu:
+        adapters = lora_bytes(shape, request.parameters, adapters=request.lora_adapters, rank=request.lora_rank)
     return MemoryEstimate(
         precision=fmt.precision,
         method=fmt.method,
@@ -85,8 +89,9 @@ def _estimate(
         kv_cache_bytes=kv_cache,
         kv_bytes_per_token=per_token,
         overhead_bytes=overhead,
-        total_bytes=weights + kv_cache + overhead,
+        total_bytes=weights + kv_cache + overhead + adapters,
         gguf_type=fmt.gguf_type,
+        lora_bytes=adapters,
     )
 
 

@@ -63,6 +63,8 @@ class SizingRequest:
     gpu_memory_utilization_percent: int
     engine: Engine  # resolved engine (not AUTO)
     gpu_count: int | None = None  # None: Auto
+    lora_adapters: int = 0  # LoRA adapters served with the model (vLLM reserves GPU memory for them)
+    lora_rank: int = 0
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class MemoryEstimate:
     # The llama.cpp file type the estimate assumes (engine LlamaCpp or method GGUF): `precision: Auto`
     # picks one, and the engine has to fetch that file, so the choice must travel with the estimate.
     gguf_type: GgufType | None = None
+    lora_bytes: int = 0  # adapter slots vLLM reserves (part of total_bytes)
 
 
 @dataclass(frozen=True)

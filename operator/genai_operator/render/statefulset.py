@@ -1,0 +1,59 @@
+"""An apps/v1 StatefulSet for a pool whose cache is NodeLocal: one cache claim per replica.
+
+Why a StatefulSet: a Deployment's pods share one pod template and so one claim; a per-node cache needs a
+claim per replica. volumeClaimTemplates give each ordinal its own claim, and with a node-local storage
+class (local volumes, WaitForFirstConsumer) that claim binds on the node where the replica first runs, so
+the replica comes back to that node and finds its weights there after a restart. No hostPath.
+
+Rollouts go one replica at a time, highest ordinal first (a StatefulSet cannot surge); status says so.
+Parallel pod management starts all replicas at once, as a Deployment would. Claims are kept when the
+StatefulSet is scaled down (a replica that returns finds its cache) and deleted with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genai_operator.api.modeldeployment import ModelDeployment
+from genai_operator.engines.base import EngineContext
+from genai_operator.engines.fetch import CACHE_VOLUME, cache_claim_size
+from genai_operator.placement.types import PoolAssignment
+from genai_operator.render.deployment import REVISION_HISTORY, workload
+from genai_operator.render.names import service_name
+from genai_operator.render.owner import object_meta
+from genai_operator.settings import Settings
+
+
+def build_statefulset(md: ModelDeployment, assignment: PoolAssignment, *, settings: Settings,
+                      owner_uid: str | None = None) -> dict[str, Any]:
+    parts = workload(md, assignment, settings)
+    ctx = EngineContext(name=md.metadata.name, spec=md.spec, assignment=assignment, settings=settings)
+    cache = assignment.pool.cache
+    claim_spec: dict[str, Any] = {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": cache_claim_size(ctx)}},
+    }
+    if cache.storage_class_name:
+        claim_spec["storageClassName"] = cache.storage_class_name
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": object_meta(parts.name, parts.namespace, parts.labels, md_name=md.metadata.name,
+                                owner_uid=owner_uid),
+        "spec": {
+            "replicas": assignment.replicas,
+            "serviceName": service_name(md.metadata.name),
+            "podManagementPolicy": "Parallel",
+            "revisionHistoryLimit": REVISION_HISTORY,
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
+            "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete", "whenScaled": "Retain"},
+            "selector": {"matchLabels": parts.selector},
+            "template": parts.template,
+            "volumeClaimTemplates": [{
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {"name": CACHE_VOLUME, "labels": dict(parts.selector)},
+                "spec": claim_spec,
+            }],
+        },
+    }
