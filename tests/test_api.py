@@ -214,3 +214,57 @@ def test_defaults_from_the_crd_match_the_models() -> None:
         if isinstance(expected, dict):  # empty lists are simply absent on the server
             expected = {k: v for k, v in expected.items() if v != []}
         assert obj["spec"][key] == expected, key
+
+
+ADAPTER_AND_CACHE_INVALID: list[tuple[str, dict[str, Any], str]] = [
+    ("adapters on TGI", manifest(engine="TGI", adapters=[{"name": "a", "uri": "hf://acme/a"}]), "vLLM"),
+    ("adapters on llama.cpp", manifest(engine="LlamaCpp", adapters=[{"name": "a", "uri": "hf://acme/a"}]), "vLLM"),
+    ("adapter from an image", manifest(adapters=[{"name": "a", "uri": "oci://reg/a:1"}]), "uri"),
+    ("adapter name not DNS", manifest(adapters=[{"name": "My_Adapter", "uri": "hf://acme/a"}]), "name"),
+    ("LoRA rank 7", manifest(serving={"maxLoraRank": 7}), "maxLoraRank"),
+]
+
+
+@pytest.mark.parametrize(("case", "obj", "needle"), ADAPTER_AND_CACHE_INVALID,
+                         ids=[c[0] for c in ADAPTER_AND_CACHE_INVALID])
+def test_adapter_rules_reject_in_crd_and_models_alike(case: str, obj: dict[str, Any], needle: str) -> None:
+    assert admission_errors(model_deployment_crd(), obj), f"{case}: the CRD admitted it"
+    with pytest.raises(ValidationError) as info:
+        ModelDeployment.model_validate(obj)
+    assert needle.lower() in " ".join(describe_validation_error(info.value)).lower()
+
+
+def test_adapter_names_are_unique_and_a_list_map() -> None:
+    adapters = [{"name": "a", "uri": "hf://acme/a"}, {"name": "a", "uri": "hf://acme/b"}]
+    with pytest.raises(ValidationError, match="unique"):
+        ModelDeployment.model_validate(manifest(adapters=adapters))
+    schema = model_deployment_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    node = schema["properties"]["spec"]["properties"]["adapters"]
+    # The API server enforces uniqueness of list-map keys, so a duplicate is refused at kubectl apply.
+    assert node["x-kubernetes-list-type"] == "map" and node["x-kubernetes-list-map-keys"] == ["name"]
+
+
+def pool_manifest(cache: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "genaiops.dev/v1alpha1", "kind": "PlacementPool", "metadata": {"name": "p"},
+            "spec": {"tier": "Cloud", "cache": cache}}
+
+
+@pytest.mark.parametrize(("cache", "needle"), [
+    ({"mode": "NodeLocal", "existingClaim": "models"}, "existingClaim"),
+    ({"mode": "None", "storageClassName": "nfs"}, "Shared or NodeLocal"),
+    ({"mode": "Shared", "size": "lots"}, "size"),
+    ({"mode": "Shared", "keepRevisions": 0}, "keepRevisions"),
+    ({"mode": "Everywhere"}, "mode"),
+])
+def test_pool_cache_rules_reject_in_crd_and_models_alike(cache: dict[str, Any], needle: str) -> None:
+    obj = pool_manifest(cache)
+    crd = yaml.safe_load((ROOT / "crds" / "placementpools.genaiops.dev.yaml").read_text(encoding="utf-8"))
+    assert admission_errors(crd, obj), f"the CRD admitted {cache}"
+    with pytest.raises(ValidationError) as info:
+        PlacementPool.model_validate(obj)
+    assert needle.lower() in " ".join(describe_validation_error(info.value)).lower()
+
+
+def test_pool_cache_defaults_to_none() -> None:
+    pool = PlacementPool.model_validate(pool_manifest({}))
+    assert pool.spec.cache.mode.value == "None" and pool.spec.cache.keep_revisions == 2
