@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-echo "== ruff"; ruff check operator tests bench
+echo "== ruff"; ruff check operator loader tests bench
 echo "== mypy (strict on the package)"; mypy
 echo "== pytest"; python -m pytest -q "$@"
 echo "== demo"; genai-operator demo --timeout 120

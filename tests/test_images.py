@@ -3,7 +3,9 @@ Dockerfile is multi-stage, its base pinned by digest, its final stage has no bui
 numeric non-root user the chart's securityContext names; the build context its .dockerignore lets through
 (pyproject.toml, README.md, operator/) builds the same package the tests install, whose CLI then runs from
 a read-only install writing nothing (as under readOnlyRootFilesystem); the build script attaches an SBOM
-and provenance when it pushes. The kind-based suite in tests/e2e/ builds and runs the image for real.
+and provenance when it pushes. The model loader image (images/loader/Dockerfile) likewise: hadolint finds nothing,
+same pinned base, numeric non-root user, no pip, only the loader package in its build context, which runs from a
+read-only copy writing nothing. The kind-based suite in tests/e2e/ builds and runs the images for real.
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ DOCKERFILE = ROOT / "images" / "operator" / "Dockerfile"
 DOCKERIGNORE = ROOT / "images" / "operator" / "Dockerfile.dockerignore"
 BUILD_SCRIPT = ROOT / "images" / "build.sh"
 TEXT = DOCKERFILE.read_text(encoding="utf-8")
+LOADER_DOCKERFILE = ROOT / "images" / "loader" / "Dockerfile"
+LOADER_DOCKERIGNORE = ROOT / "images" / "loader" / "Dockerfile.dockerignore"
+LOADER_TEXT = LOADER_DOCKERFILE.read_text(encoding="utf-8")
 
 
-def instructions() -> list[tuple[str, str]]:
+def instructions(text: str = TEXT) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) with line continuations joined and comments dropped."""
-    joined = re.sub(r"\\\n", " ", TEXT)
+    joined = re.sub(r"\\\n", " ", text)
     out = []
     for line in joined.splitlines():
         line = line.strip()
@@ -42,9 +47,9 @@ def instructions() -> list[tuple[str, str]]:
     return out
 
 
-def stages() -> list[list[tuple[str, str]]]:
+def stages(text: str = TEXT) -> list[list[tuple[str, str]]]:
     result: list[list[tuple[str, str]]] = []
-    for instruction in instructions():
+    for instruction in instructions(text):
         if instruction[0] == "FROM":
             result.append([])
         if result:
@@ -52,8 +57,9 @@ def stages() -> list[list[tuple[str, str]]]:
     return result
 
 
-def test_hadolint_finds_nothing() -> None:
-    result = run([tool("hadolint"), "--format", "json", str(DOCKERFILE)], check=False)
+@pytest.mark.parametrize("dockerfile", [DOCKERFILE, LOADER_DOCKERFILE], ids=["operator", "loader"])
+def test_hadolint_finds_nothing(dockerfile: Path) -> None:
+    result = run([tool("hadolint"), "--format", "json", str(dockerfile)], check=False)
     findings = json.loads(result.stdout or "[]")
     assert findings == [] and result.returncode == 0, findings
 
@@ -87,9 +93,9 @@ def test_final_stage_is_non_root_and_carries_no_build_tools() -> None:
     assert not re.search(r"apt-get|apk add|gcc|build-essential", TEXT)
 
 
-def _context_files() -> list[Path]:
+def _context_files(dockerignore: Path = DOCKERIGNORE) -> list[Path]:
     """What the Dockerfile's .dockerignore lets into the build context (its `*` + `!` whitelist)."""
-    patterns = [p.strip() for p in DOCKERIGNORE.read_text().splitlines() if p.strip() and not p.startswith("#")]
+    patterns = [p.strip() for p in dockerignore.read_text().splitlines() if p.strip() and not p.startswith("#")]
     included = []
     for path in sorted(ROOT.rglob("*")):
         rel = path.relative_to(ROOT).as_posix()
@@ -162,3 +168,63 @@ def test_build_script_pushes_with_an_sbom_and_provenance() -> None:
     assert subprocess.run(["bash", "-n", str(BUILD_SCRIPT)], check=False).returncode == 0
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^image-push:", makefile, re.M) and "images/build.sh --push" in makefile
+
+
+def test_loader_image_is_pinned_non_root_and_has_no_pip() -> None:
+    def base(text: str) -> str:
+        return dict(a.split("=", 1) for k, a in instructions(text) if k == "ARG" and "=" in a)["PYTHON_IMAGE"]
+
+    assert base(LOADER_TEXT) == base(TEXT)  # the same pinned base as the operator: one digest to bump
+    built = stages(LOADER_TEXT)
+    assert len(built) == 2 and all(stage[0][1].split()[0] == "${PYTHON_IMAGE}" for stage in built)
+    final = built[-1]
+    (user,) = [a for k, a in final if k == "USER"]
+    uid, _, gid = user.partition(":")
+    assert uid.isdigit() and gid.isdigit() and int(uid) >= 10000 and int(gid) != 0
+    assert user == next(a for k, a in stages()[-1] if k == "USER")  # the operator's user
+    (entrypoint,) = [a for k, a in final if k == "ENTRYPOINT"]
+    assert json.loads(entrypoint) == ["python", "-m", "genai_model_loader"]
+    runs = [a for k, a in final if k == "RUN"]
+    assert runs and all(a.startswith("python -m pip uninstall --yes") for a in runs), "the final stage installs nothing"
+    assert [a for k, a in final if k == "COPY"] == ["--from=build /opt/genai-model-loader /opt/genai-model-loader"]
+    env = " ".join(a for k, a in final if k == "ENV")
+    assert "PYTHONPATH=/opt/genai-model-loader" in env and "PYTHONDONTWRITEBYTECODE=1" in env
+    assert not re.search(r"pip install|apt-get|apk add|gcc|build-essential", LOADER_TEXT)
+    script = BUILD_SCRIPT.read_text(encoding="utf-8")
+    assert "images/loader/Dockerfile" in script and re.search(r"^\s*loader\)", script, re.M)
+
+
+def test_loader_build_context_runs_from_a_read_only_copy_writing_nothing(tmp_path: Path) -> None:
+    package = ROOT / "loader" / "genai_model_loader"
+    files = _context_files(LOADER_DOCKERIGNORE)
+    assert sorted(p.relative_to(package).as_posix() for p in files) == sorted(
+        p.relative_to(package).as_posix() for p in package.glob("*.py"))
+    version = re.search(r'^version = "(.*)"', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert version and f'__version__ = "{version.group(1)}"' in (package / "__init__.py").read_text()
+    # As the build stage does: the package under /opt, compiled to hash-based bytecode, then read-only.
+    opt = tmp_path / "opt"
+    for path in files:
+        target = opt / "genai_model_loader" / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    run([sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(opt)])
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "m.Q4_K_M.gguf").write_bytes(b"GGUF")
+    for path in opt.rglob("*"):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    snapshot = sorted(p.as_posix() for p in tmp_path.rglob("*"))
+    work = tmp_path / "work"
+    work.mkdir(mode=0o555)
+    plan = json.dumps([{"name": "model", "uri": "pvc://models/m", "dest": str(model), "mode": "verify"}])
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(opt), "PYTHONSAFEPATH": "1",
+           "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(work)}
+    result = subprocess.run([sys.executable, "-m", "genai_model_loader", "--plan", plan, "--termination-log",
+                             str(work / "termination-log")], capture_output=True, text=True, cwd=work, env=env,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "model: verified" in result.stderr
+    termination = work / "termination-log"  # /dev/termination-log in a pod: the one line the operator reads
+    assert termination.read_text().startswith("CacheHit: model in place")
+    assert sorted(p.as_posix() for p in tmp_path.rglob("*") if p not in (work, termination)) == snapshot, \
+        "the run wrote files"

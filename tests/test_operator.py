@@ -39,7 +39,8 @@ async def test_create_converges_to_children_and_ready_status(harness: OperatorHa
     for cond in status["conditions"]:
         assert set(cond) == {"type", "status", "reason", "message", "lastTransitionTime", "observedGeneration"}
     assert {c["type"]: c["status"] for c in status["conditions"]} == {
-        "SpecValid": "True", "Placed": "True", "Ready": "True", "Progressing": "False", "Degraded": "False"}
+        "SpecValid": "True", "Placed": "True", "Ready": "True", "Progressing": "False", "Degraded": "False",
+        "ModelLoaded": "True"}
     dep = harness.cluster.get(DEPLOYMENTS, "ml", "llama-8b-cloud-l4")
     assert dep is not None
     owner = dep["metadata"]["ownerReferences"][0]

@@ -25,7 +25,7 @@ from genai_operator.kube.actions import ApplyResult, apply_actions
 from genai_operator.kube.client import ApiError, KubeClient
 from genai_operator.kube.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS, PLACEMENT_POOLS
 from genai_operator.metrics import OperatorMetrics
-from genai_operator.model_loading import LoaderState, model_loaded
+from genai_operator.model_loading import LoaderState, model_loaded, only_loading_progress
 from genai_operator.observed_status import annotate_placement, build_status, invalid_status
 from genai_operator.placement.assemble import Layout, pool_layout, with_capacity
 from genai_operator.placement.inventory import NodeView
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (namespace, name) of a ModelDeployment
 POOLS_KEY: Key = ("", "placementpools")  # the queue key of the PlacementPool status pass
+PROGRESS_HOLD_SECONDS = 2.0  # loading progress waits this long for readiness to share its status write
 IndexLookup = Callable[[str], Mapping[Any, Iterable[Any]]]
 
 
@@ -76,6 +77,7 @@ class Controller:
         self._condition_totals: Counter[tuple[str, str]] = Counter()
         self._gpu_totals: Counter[str] = Counter()
         self._tallied_gpus: dict[Key, dict[str, int]] = {}
+        self._progress_due: dict[Key, float] = {}  # when a held loading-progress status write becomes due
 
     # -- inputs from the indexes ---------------------------------------------------------------------
     def _one(self, index: str, key: Any) -> Any | None:
@@ -299,6 +301,12 @@ class Controller:
     ) -> None:
         if _same_status(old, new):
             return
+        if only_loading_progress(old, new):
+            due = self._progress_due.setdefault(key, time.monotonic() + PROGRESS_HOLD_SECONDS)
+            if time.monotonic() < due:
+                self.queue.add_after(key, due - time.monotonic())
+                return
+        self._progress_due.pop(key, None)
         await asyncio.to_thread(
             self.client.patch, MODEL_DEPLOYMENTS, key[0], key[1], {"status": merge_patch(old, new)}, "status"
         )
@@ -312,6 +320,7 @@ class Controller:
     def _forget(self, key: Key) -> None:
         self._retally(key, {}, {})
         self._conditions_by_md.pop(key, None)
+        self._progress_due.pop(key, None)
         self._gpus_by_md.pop(key, None)
         self._tallied_gpus.pop(key, None)
 

@@ -16,6 +16,7 @@ from genai_operator.api.status import (
     READY,
     SPEC_VALID,
 )
+from genai_operator.model_loading import LOADED, LOADING
 from genai_operator.placement.stability import PoolHealth
 from genai_operator.placement.types import PlacementDecision, Pool
 from genai_operator.reconcile import ChildKey, condition, deployment_counts, merge_conditions
@@ -121,6 +122,9 @@ def build_status(
         ok, reason, message = autoscaler_note
         conditions.append(condition(AUTOSCALER_READY, ok, reason, message))
     if loaded is not None:
+        if is_ready and loaded[1] in (LOADING, "Pending"):
+            # Init containers finish before a pod can be ready: the pod watch is only behind the Deployment's.
+            loaded = (True, LOADED, f"model files in place on {ready} pod(s)")
         conditions.append(condition(MODEL_LOADED, *loaded))
     old_conditions = (md.status.conditions if md.status else None) or []
     status["conditions"] = merge_conditions([c.to_dict() for c in old_conditions], conditions, now, generation)

@@ -2,15 +2,16 @@
 
 Built on kmock's KubernetesEmulator; adds resourceVersion/generation/uid bookkeeping, all
 PATCH flavours, status and scale subresources, selectors, resumable watches, owner-reference
-garbage collection, CRD installation, fault injection, and a simulated deployment
-controller + GPU-aware scheduler. Start it with :class:`EmulatedCluster` (async) or
-:meth:`EmulatedCluster.in_thread` (sync).
+garbage collection, CRD installation, fault injection (API requests, init containers), and
+simulated Deployment and StatefulSet controllers, a claim binder and a GPU-aware scheduler.
+Start it with :class:`EmulatedCluster` (async) or :meth:`EmulatedCluster.in_thread` (sync).
 """
 
 from genai_operator.emulator.cluster import DEFAULT_TOKEN, EmulatedCluster
 from genai_operator.emulator.emulator import ClusterEmulator
 from genai_operator.emulator.errors import ApiError
 from genai_operator.emulator.faults import FaultRule
+from genai_operator.emulator.init_containers import InitRule, KubeletFaults
 from genai_operator.emulator.inventory import load_nodes, parse_nodes
 from genai_operator.emulator.kubeconfig import write_kubeconfig
 from genai_operator.emulator.resources import Registry, ResourceSpec, ScaleSpec, default_resources
@@ -23,6 +24,8 @@ __all__ = [
     'ClusterEmulator',
     'EmulatedCluster',
     'FaultRule',
+    'InitRule',
+    'KubeletFaults',
     'Registry',
     'RequestRecord',
     'ResourceSpec',

@@ -16,6 +16,7 @@ import aiohttp.web
 
 from genai_operator.emulator.emulator import ClusterEmulator
 from genai_operator.emulator.faults import FaultRule
+from genai_operator.emulator.init_containers import InitRule
 from genai_operator.emulator.kubeconfig import write_kubeconfig
 from genai_operator.emulator.resources import GENAI_GROUP
 from genai_operator.emulator.routing import RequestRecord
@@ -169,6 +170,20 @@ class EmulatedCluster:
 
     def drop_watches(self) -> None:
         self.emulator.drop_watches()
+
+    def fail_init_container(self, namespace: str | None, match: str = '', **options: Any) -> InitRule:
+        """See :meth:`ClusterEmulator.fail_init_container` (options: container, exit_code, reason, message)."""
+        return self.emulator.fail_init_container(namespace, match, **options)
+
+    def hold_init_containers(self, namespace: str | None, match: str = '', *,
+                             container: str | None = None) -> InitRule:
+        return self.emulator.hold_init_containers(namespace, match, container=container)
+
+    def clear_init_failures(self) -> None:
+        self.emulator.clear_init_failures()
+
+    def release_init_containers(self) -> None:
+        self.emulator.release_init_containers()
 
     def recorded_requests(self, **criteria: Any) -> builtins.list[RequestRecord]:
         """See :meth:`ClusterEmulator.recorded_requests` (verb, resource, namespace, name, subresource)."""

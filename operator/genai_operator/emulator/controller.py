@@ -1,24 +1,26 @@
-"""A simulated deployment controller, scheduler and kubelet.
+"""Simulated controllers (Deployment, StatefulSet, claim binder), scheduler and kubelet.
 
-Event-driven and coalescing: store changes mark Deployments dirty and wake one task, which
-waits a few milliseconds for a burst to settle and then reconciles only what changed. An
-idle cluster costs nothing; 500 Deployments converge in a handful of passes.
+Event-driven and coalescing: store changes mark Deployments, StatefulSets and claims dirty and
+wake one task, which waits a few milliseconds for a burst to settle and then reconciles only what
+changed. An idle cluster costs nothing; 500 Deployments converge in a handful of passes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 from collections.abc import Mapping
 from typing import Any
 
-from genai_operator.emulator import workloads
+from genai_operator.emulator import volumes, workloads
+from genai_operator.emulator.init_containers import KubeletFaults
+from genai_operator.emulator.kubelet import Kubelet
 from genai_operator.emulator.operations import Store
 from genai_operator.emulator.quantities import Resources
 from genai_operator.emulator.resources import ResourceSpec
 from genai_operator.emulator.scheduling import NodeUsage, NodeView, choose_node, pod_requests
+from genai_operator.emulator.statefulsets import StatefulSetController
 from genai_operator.emulator.store import Change
 
 logger = logging.getLogger(__name__)
@@ -28,19 +30,26 @@ Key = tuple[str | None, str]
 
 
 class WorkloadController:
-    def __init__(self, store: Store, *, ready_delay: float = 0.0, coalesce: float = 0.01) -> None:
+    def __init__(self, store: Store, *, ready_delay: float = 0.0, coalesce: float = 0.01,
+                 kubelet_faults: KubeletFaults | None = None) -> None:
         self.store = store
         self.ready_delay = ready_delay
         self.coalesce = coalesce
         self._deployments = self._spec('apps', 'v1', 'deployments')
         self._pods = self._spec('', 'v1', 'pods')
         self._nodes = self._spec('', 'v1', 'nodes')
+        self._claims = self._spec('', 'v1', 'persistentvolumeclaims')
+        self._sets = StatefulSetController(store, self._pods)
+        self.kubelet = Kubelet(store, self._pods, self._nodes, kubelet_faults or KubeletFaults())
+        self._unsubscribe_faults = self.kubelet.faults.subscribe(self._on_faults)
         self._dirty: set[Key] = set()
+        self._dirty_sets: set[Key] = set()
+        self._dirty_claims: set[Key] = set()
+        self._resync_kubelet = False
         self._schedule_needed = True
         self._gone_nodes: set[str] = set()
         self._starting: dict[Key, float] = {}  # pods bound to a node, ready at loop time
         self._wake = asyncio.Event()
-        self._ips = itertools.count(2)
         self._task: asyncio.Task[None] | None = None
         # Per-pass caches: a pod's requests never change (its spec is immutable), a node's only with its
         # resourceVersion; re-parsing them on every pass made scheduling O(pods x passes).
@@ -58,10 +67,13 @@ class WorkloadController:
     def start(self) -> None:
         for deployment in self.store.items(self._deployments):
             self._dirty.add(_key(deployment))
+        self._dirty_sets.update(_key(sts) for sts in self.store.items(self._sets.spec))
+        self._dirty_claims.update(_key(claim) for claim in self.store.items(self._claims))
         self._task = asyncio.create_task(self._run(), name='emulator-workload-controller')
 
     async def stop(self) -> None:
         self._unsubscribe()
+        self._unsubscribe_faults()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -75,10 +87,20 @@ class WorkloadController:
         if spec == self._deployments:
             if change.type != 'DELETED':
                 self._dirty.add(_key(obj))
+        elif spec == self._sets.spec:
+            if change.type != 'DELETED':
+                self._dirty_sets.add(_key(obj))
+        elif spec == self._claims:
+            if change.type != 'DELETED':
+                self._dirty_claims.add(_key(obj))
+            self._schedule_needed = True  # a pod may wait for this claim
         elif spec == self._pods:
             for ref in (obj.get('metadata') or {}).get('ownerReferences') or []:
-                if ref.get('kind') == 'Deployment' and ref.get('apiVersion') == 'apps/v1':
-                    self._dirty.add((obj['metadata'].get('namespace'), str(ref.get('name'))))
+                owner = (obj['metadata'].get('namespace'), str(ref.get('name')))
+                if ref.get('apiVersion') == 'apps/v1' and ref.get('kind') == 'Deployment':
+                    self._dirty.add(owner)
+                elif ref.get('apiVersion') == 'apps/v1' and ref.get('kind') == 'StatefulSet':
+                    self._dirty_sets.add(owner)
             if change.type != 'MODIFIED' or _node(obj) != _node(old) or _phase(obj) != _phase(old):
                 self._schedule_needed = True  # a new pending pod, or capacity freed/taken
             if change.type == 'DELETED':
@@ -91,6 +113,10 @@ class WorkloadController:
                 self._views.pop(str(obj['metadata']['name']), None)
         else:
             return
+        self._wake.set()
+
+    def _on_faults(self) -> None:
+        self._resync_kubelet = True
         self._wake.set()
 
     async def _run(self) -> None:
@@ -110,16 +136,25 @@ class WorkloadController:
     def _pass(self) -> None:
         self.passes += 1
         dirty, self._dirty = self._dirty, set()
-        for key in sorted(dirty, key=lambda k: (k[0] or '', k[1])):
+        for key in sorted(dirty, key=_order):
             self._reconcile(key)
+        dirty, self._dirty_sets = self._dirty_sets, set()
+        for key in sorted(dirty, key=_order):
+            self._sets.reconcile(*key)
+        dirty, self._dirty_claims = self._dirty_claims, set()  # after the sets: their new claims bind now
+        for key in sorted(dirty, key=_order):
+            volumes.reconcile_claim(self.store, self._claims, *key)
         if self._schedule_needed:
             self._schedule_needed = False
             self._schedule()
+        if self._resync_kubelet:
+            self._resync_kubelet = False
+            self.kubelet.resync()
         now = asyncio.get_running_loop().time()  # after scheduling, so ready_delay=0 starts pods now
         for key, due in sorted(self._starting.items(), key=lambda item: item[1]):
             if due <= now:
                 del self._starting[key]
-                self._start(key)
+                self.kubelet.start(*key)
 
     # -- the deployment controller ------------------------------------------------------------
 
@@ -179,7 +214,9 @@ class WorkloadController:
                 self._delete_pod(pod)  # the pod GC removes pods of deleted nodes
             elif node:
                 usage.setdefault(node, NodeUsage()).add(self._pod_requests(pod))
-                unstarted = _phase(pod) in (None, 'Pending') and _key(pod) not in self._starting
+                # startTime: the kubelet has seen it (a pod held in its init containers is still Pending).
+                unstarted = _phase(pod) in (None, 'Pending') and not (pod.get('status') or {}).get('startTime') \
+                    and _key(pod) not in self._starting
                 if unstarted and node in node_names:
                     self._starting[_key(pod)] = asyncio.get_running_loop().time() + self.ready_delay
             elif not pod['metadata'].get('deletionTimestamp'):
@@ -189,11 +226,17 @@ class WorkloadController:
                                     p['metadata'].get('namespace') or '', p['metadata']['name']))
         for pod in pending:
             requests = self._pod_requests(pod)
-            decision = choose_node(pod, nodes, usage, requests)
+            claims = volumes.check_pod(self.store, self._claims, pod)
+            if claims.problem is not None:  # a PreFilter failure: no node is even looked at
+                message = f'0/{len(nodes)} nodes are available: {claims.problem}.'
+                self.store.write_status(self._pods, pod, workloads.unschedulable_status(pod, message))
+                continue
+            decision = choose_node(pod, nodes, usage, requests, volume_nodes=claims.nodes)
             if decision.node is None:
                 status = workloads.unschedulable_status(pod, decision.message)
                 self.store.write_status(self._pods, pod, status)
                 continue
+            volumes.bind_waiting(self.store, self._claims, pod, claims, decision.node)
             usage.setdefault(decision.node, NodeUsage()).add(requests)
             bound = {**pod, 'spec': {**(pod.get('spec') or {}), 'nodeName': decision.node},
                      'status': workloads.scheduled_status(pod)}
@@ -216,21 +259,14 @@ class WorkloadController:
             cached = self._views[name] = (version, NodeView.of(node))
         return cached[1]
 
-    def _start(self, key: Key) -> None:
-        pod = self.store.get(self._pods, *key)
-        if pod is None or not _node(pod) or pod['metadata'].get('deletionTimestamp'):
-            return
-        node = self.store.get(self._nodes, None, str(_node(pod)))
-        addresses = ((node or {}).get('status') or {}).get('addresses') or []
-        host_ip = next((a.get('address') for a in addresses if a.get('type') == 'InternalIP'), '10.0.0.1')
-        serial = next(self._ips)
-        pod_ip = f'10.244.{serial // 250 % 250}.{serial % 250 + 1}'
-        self.store.write_status(self._pods, pod, workloads.running_status(pod, str(host_ip), pod_ip))
-
 
 def _key(obj: Mapping[str, Any]) -> Key:
     meta = obj['metadata']
     return meta.get('namespace'), str(meta['name'])
+
+
+def _order(key: Key) -> tuple[str, str]:
+    return key[0] or '', key[1]
 
 
 def _labels(obj: Mapping[str, Any]) -> Mapping[str, str]:

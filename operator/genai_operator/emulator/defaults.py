@@ -105,6 +105,10 @@ def _statefulset(obj: Body, old: Mapping[str, Any] | None, allocate_ip: Callable
     if strategy['type'] == 'RollingUpdate':
         strategy.setdefault('rollingUpdate', {}).setdefault('partition', 0)
     spec.setdefault('persistentVolumeClaimRetentionPolicy', {'whenDeleted': 'Retain', 'whenScaled': 'Retain'})
+    for claim in spec.get('volumeClaimTemplates') or []:
+        if isinstance(claim, dict):  # defaulted like a claim, status included (it stays Pending forever)
+            claim.setdefault('spec', {}).setdefault('volumeMode', 'Filesystem')
+            claim.setdefault('status', {}).setdefault('phase', 'Pending')
     _template(obj)
 
 
@@ -174,6 +178,13 @@ def _secret(obj: Body, old: Mapping[str, Any] | None, allocate_ip: Callable[[], 
 
 def _pvc(obj: Body, old: Mapping[str, Any] | None, allocate_ip: Callable[[], str]) -> None:
     obj.setdefault('spec', {}).setdefault('volumeMode', 'Filesystem')
+    if not (obj.get('status') or {}).get('phase'):
+        obj['status'] = {**(obj.get('status') or {}), 'phase': 'Pending'}
+
+
+def _storage_class(obj: Body, old: Mapping[str, Any] | None, allocate_ip: Callable[[], str]) -> None:
+    obj.setdefault('reclaimPolicy', 'Delete')
+    obj.setdefault('volumeBindingMode', 'Immediate')
 
 
 _Handler = Callable[[Body, Mapping[str, Any] | None, Callable[[], str]], None]
@@ -187,4 +198,5 @@ _HANDLERS: dict[tuple[str, str], _Handler] = {
     ('', 'namespaces'): _namespace,
     ('', 'secrets'): _secret,
     ('', 'persistentvolumeclaims'): _pvc,
+    ('storage.k8s.io', 'storageclasses'): _storage_class,
 }

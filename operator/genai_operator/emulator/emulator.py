@@ -27,6 +27,7 @@ from genai_operator.emulator.api import HttpApi, error_answer
 from genai_operator.emulator.controller import WorkloadController
 from genai_operator.emulator.crds import is_crd, iter_yaml_documents
 from genai_operator.emulator.faults import FaultInjector, FaultRule
+from genai_operator.emulator.init_containers import InitRule, KubeletFaults
 from genai_operator.emulator.operations import Store
 from genai_operator.emulator.resources import GENAI_GROUP, Registry, ResourceSpec, default_resources
 from genai_operator.emulator.routing import RequestRecord, Target, parse_target, verb_of
@@ -61,6 +62,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     registry: Registry = attrs.field(init=False)
     store: Store = attrs.field(init=False)
     faults: FaultInjector = attrs.field(init=False, factory=FaultInjector)
+    kubelet_faults: KubeletFaults = attrs.field(init=False, factory=KubeletFaults)
     controller: WorkloadController | None = attrs.field(init=False, default=None)
     _http: HttpApi = attrs.field(init=False)
     _records: collections.deque[RequestRecord] = attrs.field(init=False)
@@ -83,7 +85,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     async def __aenter__(self) -> ClusterEmulator:
         await super().__aenter__()
         if self.simulate_workloads and self.controller is None:
-            self.controller = WorkloadController(self.store, ready_delay=self.ready_delay)
+            self.controller = WorkloadController(self.store, ready_delay=self.ready_delay,
+                                                 kubelet_faults=self.kubelet_faults)
             self.controller.start()
         return self
 
@@ -259,6 +262,25 @@ class ClusterEmulator(kmock.KubernetesEmulator):
                   namespace: str | None = None, name: str | None = None) -> FaultRule:
         """Answer the next `count` matching API requests with `status` and a Status body."""
         return self.faults.add(FaultRule(count, status, method, resource, namespace, name))
+
+    def fail_init_container(self, namespace: str | None, match: str = '', *, container: str = 'model-loader',
+                            exit_code: int = 1, reason: str = 'Error', message: str = '') -> InitRule:
+        """Matching pods, now and later, report init container `container` exiting with `exit_code` (then
+        CrashLoopBackOff). `match`: a pod-name prefix, or a label selector (`app=x`); '' matches all."""
+        return self.kubelet_faults.add(InitRule('fail', namespace, match, container, exit_code, reason, message))
+
+    def hold_init_containers(self, namespace: str | None, match: str = '', *,
+                             container: str | None = None) -> InitRule:
+        """Matching pods stay Pending with init container `container` (None: the first) running."""
+        return self.kubelet_faults.add(InitRule('hold', namespace, match, container))
+
+    def clear_init_failures(self) -> None:
+        """Drop every fail rule: the pods they held back run their init containers to completion."""
+        self.kubelet_faults.clear('fail')
+
+    def release_init_containers(self) -> None:
+        """Drop every hold rule (see :meth:`hold_init_containers`)."""
+        self.kubelet_faults.clear('hold')
 
     def drop_watches(self) -> None:
         """End every open watch stream; clients have to reconnect (and resume or relist)."""

@@ -98,6 +98,21 @@ def invalid(spec: ResourceSpec, name: str | None, why: str) -> ApiError:
     return ApiError(422, f'{spec.kind} "{name or ""}" is invalid: {why}', details=_details(spec, name))
 
 
+def forbidden_fields(spec: ResourceSpec, name: str, fields: list[tuple[str, str]]) -> ApiError:
+    """422 for fields an update may not change, worded and detailed as field.Forbidden errors are."""
+    messages = [f'{path}: Forbidden: {detail}' for path, detail in fields]
+    why = messages[0] if len(messages) == 1 else f'[{", ".join(messages)}]'
+    details = _details(spec, name)
+    details['causes'] = [{'reason': 'FieldValueForbidden', 'message': f'Forbidden: {detail}', 'field': path}
+                         for path, detail in fields]
+    return ApiError(422, f'{spec.kind} "{name}" is invalid: {why}', details=details)
+
+
+def forbidden(spec: ResourceSpec, name: str, why: str) -> ApiError:
+    """403 from an admission plugin: `<resource> "<name>" is forbidden: <why>`."""
+    return ApiError(403, f'{spec.group_resource} "{name}" is forbidden: {why}', details=_details(spec, name))
+
+
 def bad_request(message: str) -> ApiError:
     return ApiError(400, message)
 

@@ -11,7 +11,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from genai_operator.emulator import bookkeeping, errors, patching
+from genai_operator.emulator import bookkeeping, errors, patching, volumes
 from genai_operator.emulator.resources import ResourceSpec, ScaleSpec
 from genai_operator.emulator.selectors import selector_to_string
 from genai_operator.emulator.store import Body, StoreBase
@@ -45,7 +45,9 @@ class Store(StoreBase):
         self._stamp_new(spec, obj)
         if enforce and spec.status:
             obj.pop('status', None)  # status is written through /status only
-        return self._commit(spec, self._prepare(spec, obj, None), None)
+        prepared = self._prepare(spec, obj, None)
+        volumes.admit(self, spec, prepared, None)  # admission and validation of the kinds that have rules
+        return self._commit(spec, prepared, None)
 
     def replace(self, spec: ResourceSpec, namespace: str | None, name: str, body: Mapping[str, Any], *,
                 subresource: str | None = None, enforce: bool = True) -> Body:
@@ -160,7 +162,10 @@ class Store(StoreBase):
         meta['resourceVersion'] = old['metadata'].get('resourceVersion')
         obj['metadata'] = meta
         # A status-only write keeps the already defaulted rest: skip re-defaulting it (hot path).
-        return self._commit(spec, self._prepare(spec, obj, old, defaults=not status_only), old)
+        prepared = self._prepare(spec, obj, old, defaults=not status_only)
+        if not status_only:
+            volumes.admit(self, spec, prepared, old)
+        return self._commit(spec, prepared, old)
 
     def _existing(self, spec: ResourceSpec, namespace: str | None, name: str) -> Body:
         current = self.get(spec, namespace, name)

@@ -91,6 +91,7 @@ CORE_RESOURCES: tuple[ResourceSpec, ...] = (
     _ns('', 'v1', 'secrets', 'Secret'),
     _ns('', 'v1', 'serviceaccounts', 'ServiceAccount', shortnames=('sa',)),
     _ns('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', status=True, shortnames=('pvc',)),
+    _cluster('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', shortnames=('sc',)),
     _ns('apps', 'v1', 'deployments', 'Deployment', status=True, scale=_DEPLOYMENT_SCALE,
         shortnames=('deploy',), categories=('all',)),
     _ns('apps', 'v1', 'statefulsets', 'StatefulSet', status=True, scale=_DEPLOYMENT_SCALE,

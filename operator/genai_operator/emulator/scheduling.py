@@ -1,7 +1,7 @@
 """The kube-scheduler filters that decide GPU placement, as pure functions.
 
 Filters run in kube-scheduler's order (NodeUnschedulable, TaintToleration, NodeAffinity,
-NodeResourcesFit) and a node reports the reasons of its first failing filter, so the
+NodeResourcesFit, VolumeBinding) and a node reports the reasons of its first failing filter, so the
 `0/N nodes are available: ...` message reads like the real one.
 """
 
@@ -17,6 +17,7 @@ from genai_operator.emulator.selectors import Requirement
 
 _BLOCKING_EFFECTS = ('NoSchedule', 'NoExecute')
 _AFFINITY_REASON = "node(s) didn't match Pod's node affinity/selector"
+_VOLUME_REASON = 'node(s) had volume node affinity conflict'
 
 
 def pod_requests(pod: Mapping[str, Any]) -> Resources:
@@ -132,8 +133,12 @@ class NodeView:
         return cls(str(node['metadata']['name']), node, allocatable(node))
 
 
-def filter_node(pod: Mapping[str, Any], view: NodeView, usage: NodeUsage, requests: Resources) -> list[str]:
-    """The reasons the node cannot take `pod`; empty when it fits."""
+def filter_node(pod: Mapping[str, Any], view: NodeView, usage: NodeUsage, requests: Resources,
+                volume_nodes: frozenset[str] | None = None) -> list[str]:
+    """The reasons the node cannot take `pod`; empty when it fits.
+
+    volume_nodes: the nodes that the pod's bound node-local volumes allow (None: any node).
+    """
     node = view.node
     if (node.get('spec') or {}).get('unschedulable'):
         return ['node(s) were unschedulable']
@@ -151,6 +156,8 @@ def filter_node(pod: Mapping[str, Any], view: NodeView, usage: NodeUsage, reques
             continue
         if usage.requested.get(resource, 0) + amount > capacity.get(resource, 0):
             reasons.append(f'Insufficient {resource}')
+    if not reasons and volume_nodes is not None and view.name not in volume_nodes:
+        reasons.append(_VOLUME_REASON)
     return reasons
 
 
@@ -170,13 +177,13 @@ class Decision:
 
 
 def choose_node(pod: Mapping[str, Any], nodes: Sequence[NodeView], usage: Mapping[str, NodeUsage],
-                requests: Resources | None = None) -> Decision:
+                requests: Resources | None = None, *, volume_nodes: frozenset[str] | None = None) -> Decision:
     requests = pod_requests(pod) if requests is None else requests
     feasible: list[tuple[float, str]] = []
     reasons: Counter[str] = Counter()
     for view in nodes:
         node_usage = usage.get(view.name) or NodeUsage()
-        failures = filter_node(pod, view, node_usage, requests)
+        failures = filter_node(pod, view, node_usage, requests, volume_nodes)
         if failures:
             reasons.update(failures)
         else:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from genai_operator.emulator.cluster import EmulatedCluster
 from genai_operator.emulator.emulator import ClusterEmulator
 from genai_operator.emulator.faults import FaultRule
+from genai_operator.emulator.init_containers import InitRule
 from genai_operator.emulator.resources import GENAI_GROUP
 from genai_operator.emulator.routing import RequestRecord
 
@@ -136,6 +137,19 @@ class ThreadedCluster:
 
     def drop_watches(self) -> None:
         self.call(self.emulator.drop_watches)
+
+    def fail_init_container(self, namespace: str | None, match: str = '', **options: Any) -> InitRule:
+        return self.call(self.emulator.fail_init_container, namespace, match, **options)
+
+    def hold_init_containers(self, namespace: str | None, match: str = '', *,
+                             container: str | None = None) -> InitRule:
+        return self.call(self.emulator.hold_init_containers, namespace, match, container=container)
+
+    def clear_init_failures(self) -> None:
+        self.call(self.emulator.clear_init_failures)
+
+    def release_init_containers(self) -> None:
+        self.call(self.emulator.release_init_containers)
 
     def recorded_requests(self, **criteria: Any) -> builtins.list[RequestRecord]:
         return self.call(self.emulator.recorded_requests, **criteria)

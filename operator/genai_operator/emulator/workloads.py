@@ -45,8 +45,8 @@ def new_pod(deployment: Mapping[str, Any], pod_hash: str) -> dict[str, Any]:
     }
 
 
-def _condition(kind: str, status: str, when: str, reason: str | None = None,
-               message: str | None = None) -> dict[str, Any]:
+def condition(kind: str, status: str, when: str, reason: str | None = None,
+              message: str | None = None) -> dict[str, Any]:
     condition: dict[str, Any] = {'type': kind, 'status': status, 'lastProbeTime': None,
                                  'lastTransitionTime': when}
     if reason:
@@ -63,33 +63,38 @@ def unschedulable_status(pod: Mapping[str, Any], message: str) -> dict[str, Any]
     when = previous.get('lastTransitionTime') if previous.get('status') == 'False' else None
     status['phase'] = 'Pending'
     status['conditions'] = [
-        _condition('PodScheduled', 'False', when or now_rfc3339(), 'Unschedulable', message)]
+        condition('PodScheduled', 'False', when or now_rfc3339(), 'Unschedulable', message)]
     return status
 
 
 def scheduled_status(pod: Mapping[str, Any]) -> dict[str, Any]:
     status = dict(pod.get('status') or {})
     status['phase'] = 'Pending'
-    status['conditions'] = [_condition('PodScheduled', 'True', now_rfc3339())]
+    status['conditions'] = [condition('PodScheduled', 'True', now_rfc3339())]
     return status
 
 
-def running_status(pod: Mapping[str, Any], host_ip: str, pod_ip: str) -> dict[str, Any]:
-    now = now_rfc3339()
+def container_id(name: str, now: str, pod_ip: str) -> str:
+    return f'containerd://{template_hash({"c": name, "t": now, "ip": pod_ip})}'
+
+
+def running_status(pod: Mapping[str, Any], host_ip: str, pod_ip: str, *, now: str | None = None,
+                   start_time: str | None = None) -> dict[str, Any]:
+    now = now or now_rfc3339()
     containers = (pod.get('spec') or {}).get('containers') or []
     return {
         'phase': 'Running',
-        'conditions': [_condition(kind, 'True', now) for kind in
+        'conditions': [condition(kind, 'True', now) for kind in
                        ('PodScheduled', 'Initialized', 'ContainersReady', 'Ready')],
         'hostIP': host_ip,
         'podIP': pod_ip,
         'podIPs': [{'ip': pod_ip}],
-        'startTime': now,
+        'startTime': start_time or now,
         'qosClass': (pod.get('status') or {}).get('qosClass', 'BestEffort'),
         'containerStatuses': [{
             'name': c.get('name'), 'image': c.get('image'), 'imageID': '', 'ready': True,
             'started': True, 'restartCount': 0, 'state': {'running': {'startedAt': now}},
-            'containerID': f'containerd://{template_hash({"c": c.get("name"), "t": now, "ip": pod_ip})}',
+            'containerID': container_id(str(c.get('name')), now, pod_ip),
         } for c in containers],
     }
 

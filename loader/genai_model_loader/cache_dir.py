@@ -1,0 +1,123 @@
+"""The cache directory of one item: the completion marker that makes a later start a cache hit, the manifest of
+what was fetched, the lock that lets replicas sharing a ReadWriteMany volume fill it once, and pruning of
+directories that hold older revisions of the same source."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from genai_model_loader.plan import PlanItem
+
+log = logging.getLogger(__name__)
+MARKER = ".genai-complete"
+MANIFEST = ".genai-manifest.json"
+
+
+def lock_path(dest: Path) -> Path:
+    # Beside dest, not in it: pruning deletes dest whole, and the lock must outlive that.
+    return dest.with_name(dest.name + ".lock")
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Readers see the old file or the new one, never half of one (also after a crash: the rename is last)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temporary.open("w", encoding="utf-8") as out:
+        json.dump(data, out, indent=2, sort_keys=True)
+        out.write("\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+
+
+def marker_matches(dest: Path, item: PlanItem) -> dict[str, Any] | None:
+    """The marker, if dest is complete for exactly this uri and file selection."""
+    marker = read_json(dest / MARKER)
+    if marker and marker.get("uri") == item.uri and all(marker.get(k) == v for k, v in item.selection.items()):
+        return marker
+    return None
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@contextmanager
+def exclusive_lock(dest: Path, name: str, *, poll: float = 0.25, report_every: float = 30.0,
+                   clock: Callable[[], float] = time.monotonic) -> Iterator[None]:
+    """flock on `<dest>.lock`; works across pods on NFS-backed volumes, and the kernel drops it when the holder
+    dies, so a crashed replica never blocks the others. Polled, to say every `report_every` s that we wait."""
+    path = lock_path(dest)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o664)
+    try:
+        since: float | None = None
+        last_report = 0.0
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                now = clock()
+                if since is None or now - last_report >= report_every:
+                    waited = "" if since is None else f" ({now - since:.0f}s so far)"
+                    log.info("%s: waiting for another replica to fill the cache at %s%s", name, dest, waited)
+                    since = now if since is None else since
+                    last_report = now
+                time.sleep(poll)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def prune_old_revisions(dest: Path, keep: int, name: str) -> list[Path]:
+    """Delete sibling cache directories holding the same source at another revision, keeping the `keep` most
+    recently completed ones (dest included). Directories still locked (being filled or pruned) are left alone."""
+    manifest = read_json(dest / MANIFEST)
+    if not manifest:
+        return []
+    candidates = [(str(manifest.get("completedAt", "")), dest)]
+    for sibling in sorted(dest.parent.iterdir()):
+        other = read_json(sibling / MANIFEST) if sibling != dest and sibling.is_dir() else None
+        if (other and other.get("source") == manifest.get("source")
+                and other.get("revision") != manifest.get("revision") and (sibling / MARKER).is_file()):
+            candidates.append((str(other.get("completedAt", "")), sibling))
+    candidates.sort(key=lambda candidate: candidate[0], reverse=True)
+    pruned = []
+    for _, old in candidates[keep:]:
+        if old != dest and _remove_unless_locked(old):
+            log.info("%s: pruned %s (an older revision of %s)", name, old, manifest.get("source"))
+            pruned.append(old)
+    return pruned
+
+
+def _remove_unless_locked(directory: Path) -> bool:
+    descriptor = os.open(lock_path(directory), os.O_RDWR | os.O_CREAT, 0o664)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        # The marker goes first: a half-deleted directory must never look complete.
+        (directory / MARKER).unlink(missing_ok=True)
+        shutil.rmtree(directory, ignore_errors=True)
+        return True
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,181 @@
+"""One file over HTTP into `<file>.part`: resumed with Range after a dropped connection or an earlier run,
+retried with backoff, checked against the listed size and checksums, then renamed into place atomically."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import http.client
+import logging
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import Message
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from genai_model_loader.errors import LoaderError, Reason
+from genai_model_loader.file_checks import hash_file, verify_checksums
+from genai_model_loader.http_transport import HttpStatusError, RequestFactory, open_response
+from genai_model_loader.progress import FileProgress
+from genai_model_loader.remote_files import FetchedFile, RemoteFile
+from genai_model_loader.retry import RetryPolicy, TransientError, with_retries
+
+log = logging.getLogger(__name__)
+CHUNK = 1 << 20
+Explain = Callable[[HttpStatusError], LoaderError]
+Md5Applies = Callable[[Message | None], bool]
+
+
+@dataclass
+class _Digests:
+    """Hashes of the first `length` bytes of the .part file, kept across attempts so a resume hashes only the
+    new bytes (re-read from disk when they fall out of step, e.g. after a failed write)."""
+
+    length: int = 0
+    sha256: Any = field(default_factory=hashlib.sha256)
+    md5: Any = field(default_factory=hashlib.md5)
+
+    def sync(self, part: Path, offset: int) -> None:
+        if self.length != offset:
+            self.length, self.sha256, self.md5 = 0, hashlib.sha256(), hashlib.md5()
+            if offset:
+                with part.open("rb") as existing:
+                    while chunk := existing.read(CHUNK):
+                        self.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self.sha256.update(chunk)
+        self.md5.update(chunk)
+        self.length += len(chunk)
+
+
+def download(factory: RequestFactory, remote: RemoteFile, target: Path, progress: FileProgress,
+             policy: RetryPolicy, explain: Explain, hint: str,
+             md5_applies: Md5Applies = lambda headers: True) -> FetchedFile:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    reused = _reuse_complete(remote, target, progress)
+    if reused:
+        return reused
+    part = target.with_name(target.name + ".part")
+    digests = _Digests()
+    for fresh in (False, True):
+        resumed = part.exists() and part.stat().st_size > 0
+        headers = with_retries(partial(_attempt, factory, remote, part, digests, progress, policy, explain),
+                               policy, f"downloading {remote.path}", hint)
+        size = part.stat().st_size
+        digests.sync(part, size)
+        try:
+            verify_checksums(remote, size, digests.sha256.hexdigest(),
+                             digests.md5.hexdigest() if md5_applies(headers) else None, part)
+        except LoaderError as err:
+            part.unlink(missing_ok=True)
+            if err.reason is Reason.CHECKSUM_MISMATCH and resumed and not fresh:
+                # The earlier bytes may be the stale ones (a part left by other content): one clean try.
+                log.warning("%s; downloading it again from the start", err.detail)
+                digests = _Digests()
+                progress.rewind()
+                continue
+            raise
+        os.replace(part, target)
+        progress.finish()
+        return FetchedFile(remote.path, size, digests.sha256.hexdigest())
+    raise AssertionError("unreachable: the second pass returns or raises")
+
+
+def _reuse_complete(remote: RemoteFile, target: Path, progress: FileProgress) -> FetchedFile | None:
+    """A file an interrupted run already finished, kept if its size and checksums still match."""
+    if not target.is_file():
+        return None
+    size = target.stat().st_size
+    if remote.size is not None and size == remote.size:
+        sha256, md5 = hash_file(target)
+        try:
+            verify_checksums(remote, size, sha256, md5, target)
+        except LoaderError:
+            pass
+        else:
+            progress.start(size)
+            progress.finish()
+            return FetchedFile(remote.path, size, sha256)
+    target.unlink()
+    return None
+
+
+def _attempt(factory: RequestFactory, remote: RemoteFile, part: Path, digests: _Digests, progress: FileProgress,
+             policy: RetryPolicy, explain: Explain) -> Message | None:
+    """One request; returns the response headers (None when the .part was already whole)."""
+    offset = part.stat().st_size if part.exists() else 0
+    if remote.size is not None and offset > remote.size:
+        part.unlink()
+        offset = 0
+    if remote.size is not None and offset == remote.size:
+        part.touch()
+        progress.start(offset)
+        return None
+    try:
+        response = open_response(factory({"Range": f"bytes={offset}-"} if offset else {}), policy.timeout)
+    except HttpStatusError as err:
+        if err.status == 416 and offset:
+            part.unlink()
+            raise TransientError("the server refused to resume (416), starting over") from None
+        raise explain(err) from None
+    with response:
+        total = _total_size(response, offset, part)
+        if total is not None and remote.size is not None and total != remote.size:
+            part.unlink(missing_ok=True)
+            raise LoaderError(Reason.SIZE_MISMATCH, f"{remote.path}: the server sends {total} bytes but the "
+                              f"listing says {remote.size}; the source changed while fetching, run it again")
+        if response.status != 206:
+            offset = 0
+        digests.sync(part, offset)
+        progress.start(offset)
+        expected = response.length  # what this response announces; http.client does not check it on EOF
+        received = _copy(response, part, offset, remote, digests, progress)
+    if expected is not None and received < expected:
+        raise TransientError(f"connection closed after {received} of {expected} bytes")
+    if remote.size is not None and offset + received < remote.size:
+        raise TransientError(f"the response ended at {offset + received} of {remote.size} bytes")
+    return response.headers
+
+
+def _total_size(response: http.client.HTTPResponse, offset: int, part: Path) -> int | None:
+    if response.status == 206:
+        match = re.fullmatch(r"bytes (\d+)-\d+/(\d+|\*)", (response.headers.get("Content-Range") or "").strip())
+        if not match or int(match.group(1)) != offset:
+            part.unlink(missing_ok=True)
+            raise TransientError("the server resumed at another offset than asked, starting over")
+        return int(match.group(2)) if match.group(2) != "*" else None
+    return response.length
+
+
+def _copy(response: http.client.HTTPResponse, part: Path, offset: int, remote: RemoteFile, digests: _Digests,
+          progress: FileProgress) -> int:
+    received = 0
+    with part.open("ab" if offset else "wb") as out:
+        while True:
+            try:
+                chunk = response.read(CHUNK)
+            except (OSError, http.client.HTTPException) as err:
+                raise TransientError(f"the connection broke after {received} bytes: {err!r}") from None
+            if not chunk:
+                break
+            if remote.size is not None and offset + received + len(chunk) > remote.size:
+                part.unlink(missing_ok=True)
+                raise LoaderError(Reason.SIZE_MISMATCH, f"{remote.path}: the server sends more than the "
+                                  f"{remote.size} bytes the listing says")
+            try:
+                out.write(chunk)
+            except OSError as err:
+                if err.errno == errno.ENOSPC:
+                    raise LoaderError(Reason.NO_SPACE, f"the cache volume filled up while writing {remote.path}; "
+                                      "raise the pool's cache size") from None
+                raise
+            digests.update(chunk)
+            received += len(chunk)
+            progress.advance(len(chunk))
+        out.flush()
+        os.fsync(out.fileno())
+    return received

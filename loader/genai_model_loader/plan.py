@@ -1,0 +1,93 @@
+"""The plan the operator passes with --plan: a JSON list of items, read strictly enough to catch a rendering bug
+and leniently enough (unknown keys are only logged) that a newer operator field does not break an older loader."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from genai_model_loader.errors import PlanError
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["fetch", "verify"]
+KNOWN_KEYS = frozenset({"name", "uri", "dest", "file", "ggufType", "mode", "keep", "link"})
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One model or adapter to fetch into (or verify at) `dest`."""
+
+    name: str
+    uri: str
+    dest: str
+    mode: Mode = "fetch"
+    file: str | None = None
+    gguf_type: str | None = None
+    keep: int | None = None
+    link: str | None = None  # a name in dest to link to the (first part of the) fetched GGUF file
+
+    @property
+    def selection(self) -> dict[str, str | None]:
+        """What, besides the uri, decides which files land in dest (part of the cache key)."""
+        return {"file": self.file, "ggufType": self.gguf_type}
+
+
+def parse_plan(text: str) -> list[PlanItem]:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise PlanError(f"--plan is not JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
+    if not isinstance(raw, list) or not raw:
+        raise PlanError("--plan must be a non-empty JSON list of items")
+    items = [_item(index, entry) for index, entry in enumerate(raw)]
+    dests = [item.dest for item in items]
+    duplicates = sorted({dest for dest in dests if dests.count(dest) > 1})
+    if duplicates:
+        raise PlanError(f"--plan: two items share dest {duplicates[0]}")
+    return items
+
+
+def _item(index: int, entry: Any) -> PlanItem:
+    if not isinstance(entry, dict):
+        raise PlanError(f"--plan item {index} must be a JSON object, not {type(entry).__name__}")
+    where = f"--plan item {index}" + (f" ({entry['name']})" if isinstance(entry.get("name"), str) else "")
+    unknown = sorted(set(entry) - KNOWN_KEYS)
+    if unknown:
+        log.warning("%s: ignoring unknown keys %s", where, ", ".join(unknown))
+    name = _string(entry, "name", where, required=True)
+    if name != "model" and not (name.startswith("adapter:") and len(name) > len("adapter:")):
+        raise PlanError(f"{where}: name must be 'model' or 'adapter:<name>', not {name!r}")
+    dest = _string(entry, "dest", where, required=True)
+    if not dest.startswith("/"):
+        raise PlanError(f"{where}: dest must be an absolute path, not {dest!r}")
+    mode = entry.get("mode", "fetch")
+    if mode not in ("fetch", "verify"):
+        raise PlanError(f"{where}: mode must be 'fetch' or 'verify', not {mode!r}")
+    keep = entry.get("keep")
+    if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
+        raise PlanError(f"{where}: keep must be a positive integer, not {keep!r}")
+    link = _string(entry, "link", where, required=False) or None
+    if link is not None and ("/" in link or link in (".", "..")):
+        raise PlanError(f"{where}: link must be a file name inside dest, not {link!r}")
+    return PlanItem(
+        link=link,
+        name=name,
+        uri=_string(entry, "uri", where, required=True),
+        dest=dest.rstrip("/") or "/",
+        mode=mode,
+        file=_string(entry, "file", where, required=False) or None,
+        gguf_type=_string(entry, "ggufType", where, required=False) or None,
+        keep=keep,
+    )
+
+
+def _string(entry: dict[str, Any], key: str, where: str, *, required: bool) -> str:
+    value = entry.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value):
+        raise PlanError(f"{where}: {key} must be a non-empty string" + ("" if value is None else f", not {value!r}"))
+    return value
