@@ -1,5 +1,5 @@
 # Convenience targets; the README's two commands (scripts/demo.sh, scripts/test.sh) need none of them.
-.PHONY: test tools chart-sync chart-lint image image-push e2e
+.PHONY: test tools chart-sync chart-lint image image-push loader-image loader-image-push e2e
 
 test:            ## ruff, mypy, pytest and the demo (sets up .venv and the tools first)
 	bash scripts/test.sh
@@ -18,6 +18,12 @@ image:           ## build the operator image locally (IMAGE, TAG)
 
 image-push:      ## build for linux/amd64+arm64 and push with an SBOM and provenance (IMAGE, TAG)
 	images/build.sh --push
+
+loader-image:    ## build the model-loader init container image locally (IMAGE, TAG)
+	images/build.sh loader
+
+loader-image-push: ## build and push the model-loader image for linux/amd64+arm64 (IMAGE, TAG)
+	images/build.sh loader --push
 
 e2e:             ## kind cluster: build and load the image, install the chart, serve an example, delete it
 	bash tests/e2e/run.sh
