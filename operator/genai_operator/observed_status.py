@@ -111,12 +111,7 @@ def build_status(
             "RollingOut" if not (rollouts_done and is_ready) and total > 0 else "Stable",
             _progress_message(is_ready, rollouts_done, total, placement),
         ),
-        condition(
-            DEGRADED,
-            bool(pending_note),
-            "InsufficientCapacity" if pending_note else "AsExpected",
-            pending_note or "all replicas have room",
-        ),
+        condition(DEGRADED, *_degraded(pending_note, observed, decision, name, loaded)),
     ]
     if autoscaler_note is not None:
         ok, reason, message = autoscaler_note
@@ -129,6 +124,25 @@ def build_status(
     old_conditions = (md.status.conditions if md.status else None) or []
     status["conditions"] = merge_conditions([c.to_dict() for c in old_conditions], conditions, now, generation)
     return status
+
+
+def _degraded(pending_note: str, observed: Mapping[ChildKey, Mapping[str, Any]], decision: PlacementDecision,
+              md_name: str, loaded: tuple[bool | None, str, str] | None) -> tuple[bool, str, str]:
+    """Degraded: what keeps replicas from serving that the user or the platform team has to act on."""
+    if pending_note:
+        return True, "InsufficientCapacity", pending_note
+    for assignment in decision.assignments:
+        dep = observed.get(("Deployment", deployment_name(md_name, assignment.pool.name))) or {}
+        for cond in (dep.get("status") or {}).get("conditions") or []:
+            # Pods the API server refused (quota, admission, an unsupported volume such as oci:// image volumes
+            # on a cluster without the ImageVolume feature) or a rollout past its deadline.
+            if cond.get("type") == "ReplicaFailure" and cond.get("status") == "True":
+                return True, "ReplicaFailure", f"pool {assignment.pool.name}: {cond.get('message', '')}"
+            if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
+                return True, "ProgressDeadlineExceeded", f"pool {assignment.pool.name}: {cond.get('message', '')}"
+    if loaded is not None and loaded[0] is False and loaded[1] not in (LOADING, "Pending"):
+        return True, "ModelLoadFailed", loaded[2]
+    return False, "AsExpected", "all replicas have room"
 
 
 def cache_description(md_name: str, pool: Pool) -> str:

@@ -168,7 +168,7 @@ def transition_events(old: Mapping[str, Any] | None, new: Mapping[str, Any], cre
         events.append(Event("Warning", str(cond["reason"]), str(cond["message"])))
     if cond := flipped(READY, "True"):
         events.append(Event("Normal", "Ready", str(cond["message"])))
-    if cond := flipped(DEGRADED, "True"):
+    if (cond := flipped(DEGRADED, "True")) and cond.get("reason") != "ModelLoadFailed":  # ModelLoaded's own below
         events.append(Event("Warning", str(cond["reason"]), str(cond["message"])))
     loaded, loaded_before = after.get(MODEL_LOADED), before.get(MODEL_LOADED) or {}
     if loaded and loaded.get("status") == "False" and loaded.get("reason") != "Loading" and \

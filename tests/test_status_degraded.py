@@ -1,0 +1,50 @@
+"""Degraded from what the children report (observed_status.build_status): pods the API server refused
+(ReplicaFailure), a rollout past its progress deadline, a failing model loader; and no double Warning
+event for a loader failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genai_operator.observed_status import build_status
+from genai_operator.reconcile import transition_events
+from genai_operator.settings import Settings
+from test_render_support import assign, decision, manifest, pool
+
+
+def status_with(dep_conditions: list[dict[str, Any]], loaded: tuple[bool | None, str, str] | None = None
+                ) -> dict[str, Any]:
+    md = manifest(engine="VLLM", replicas=1)
+    placed = decision(assign(pool(), replicas=1))
+    observed = {("Deployment", "llama-cloud-l4"): {
+        "metadata": {"generation": 1}, "spec": {"replicas": 1},
+        "status": {"observedGeneration": 1, "replicas": 1, "readyReplicas": 0, "conditions": dep_conditions}}}
+    return build_status(md, placed, observed, generation=1, now="2026-11-28T00:00:00Z", settings=Settings(),
+                        loaded=loaded)
+
+
+def degraded(status: dict[str, Any]) -> dict[str, Any]:
+    return next(c for c in status["conditions"] if c["type"] == "Degraded")
+
+
+def test_refused_pods_are_degraded_with_the_api_servers_message() -> None:
+    refused = {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+               "message": 'pods "llama-cloud-l4-x" is forbidden: exceeded quota: gpu-quota'}
+    cond = degraded(status_with([refused]))
+    assert (cond["status"], cond["reason"]) == ("True", "ReplicaFailure")
+    assert cond["message"] == f"pool cloud-l4: {refused['message']}"
+
+
+def test_a_rollout_past_its_deadline_is_degraded() -> None:
+    late = {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+            "message": 'ReplicaSet "llama-cloud-l4-x" has timed out progressing.'}
+    assert degraded(status_with([late]))["reason"] == "ProgressDeadlineExceeded"
+
+
+def test_a_failing_loader_is_degraded_with_one_warning_event() -> None:
+    failing = status_with([], loaded=(False, "NotFound", "1 of 1 pod(s): model hf://x/y: not found"))
+    assert degraded(failing)["reason"] == "ModelLoadFailed"
+    loading = status_with([], loaded=(False, "Loading", "fetching"))
+    assert degraded(loading)["status"] == "False"
+    events = transition_events(loading, failing, 0)
+    assert [(e.type, e.reason) for e in events] == [("Warning", "NotFound")]
