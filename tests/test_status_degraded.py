@@ -48,3 +48,14 @@ def test_a_failing_loader_is_degraded_with_one_warning_event() -> None:
     assert degraded(loading)["status"] == "False"
     events = transition_events(loading, failing, 0)
     assert [(e.type, e.reason) for e in events] == [("Warning", "NotFound")]
+
+
+def test_an_oci_model_on_a_cluster_without_image_volumes_says_what_it_needs() -> None:
+    md = manifest(engine="VLLM", model={"uri": "oci://reg.example.com/llama:1", "parameters": "8B"})
+    placed = decision(assign(pool(), replicas=1))
+    refused = {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+               "message": "Pod is invalid: spec.volumes[4]: Required value: must specify a volume type"}
+    observed = {("Deployment", "llama-cloud-l4"): {"metadata": {"generation": 1}, "spec": {"replicas": 1},
+                                                   "status": {"conditions": [refused]}}}
+    status = build_status(md, placed, observed, generation=1, now="2026-11-28T00:00:00Z", settings=Settings())
+    assert "Kubernetes 1.35+" in degraded(status)["message"]

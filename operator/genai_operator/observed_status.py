@@ -111,7 +111,7 @@ def build_status(
             "RollingOut" if not (rollouts_done and is_ready) and total > 0 else "Stable",
             _progress_message(is_ready, rollouts_done, total, placement),
         ),
-        condition(DEGRADED, *_degraded(pending_note, observed, decision, name, loaded)),
+        condition(DEGRADED, *_degraded(pending_note, observed, decision, name, loaded, md.spec.model.uri)),
     ]
     if autoscaler_note is not None:
         ok, reason, message = autoscaler_note
@@ -126,8 +126,12 @@ def build_status(
     return status
 
 
+OCI_HINT = ("; oci:// models are mounted as image volumes, which need Kubernetes 1.35+ (or the ImageVolume "
+            "feature gate on 1.31-1.34) and a runtime that supports them; elsewhere use hf://, s3://, gs:// or pvc://")
+
+
 def _degraded(pending_note: str, observed: Mapping[ChildKey, Mapping[str, Any]], decision: PlacementDecision,
-              md_name: str, loaded: tuple[bool | None, str, str] | None) -> tuple[bool, str, str]:
+              md_name: str, loaded: tuple[bool | None, str, str] | None, md_uri: str) -> tuple[bool, str, str]:
     """Degraded: what keeps replicas from serving that the user or the platform team has to act on."""
     if pending_note:
         return True, "InsufficientCapacity", pending_note
@@ -137,7 +141,8 @@ def _degraded(pending_note: str, observed: Mapping[ChildKey, Mapping[str, Any]],
             # Pods the API server refused (quota, admission, an unsupported volume such as oci:// image volumes
             # on a cluster without the ImageVolume feature) or a rollout past its deadline.
             if cond.get("type") == "ReplicaFailure" and cond.get("status") == "True":
-                return True, "ReplicaFailure", f"pool {assignment.pool.name}: {cond.get('message', '')}"
+                hint = OCI_HINT if md_uri.startswith("oci://") else ""
+                return True, "ReplicaFailure", f"pool {assignment.pool.name}: {cond.get('message', '')}{hint}"
             if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
                 return True, "ProgressDeadlineExceeded", f"pool {assignment.pool.name}: {cond.get('message', '')}"
     if loaded is not None and loaded[0] is False and loaded[1] not in (LOADING, "Pending"):
