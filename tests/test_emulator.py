@@ -32,6 +32,7 @@ import kubernetes
 import pytest
 from kubernetes.client import ApiException
 
+from emulator_clients import wait_for
 from genai_operator.emulator import EmulatedCluster, ThreadedCluster, load_nodes
 
 NODES_YAML = Path(__file__).parent.parent / 'examples' / 'inventory' / 'nodes.yaml'
@@ -46,41 +47,6 @@ def cluster() -> Iterator[ThreadedCluster]:
     with EmulatedCluster.in_thread(nodes=INVENTORY) as running:
         yield running
 
-
-@pytest.fixture
-def api(cluster: ThreadedCluster) -> Iterator[kubernetes.client.ApiClient]:
-    # The client reads $KUBECONFIG only at import, so the path is always passed explicitly.
-    configuration = kubernetes.client.Configuration()
-    kubernetes.config.load_kube_config(config_file=str(cluster.kubeconfig_path),
-                                       client_configuration=configuration)
-    with kubernetes.client.ApiClient(configuration) as client:
-        yield client
-
-
-@pytest.fixture
-def core(api: kubernetes.client.ApiClient) -> kubernetes.client.CoreV1Api:
-    return kubernetes.client.CoreV1Api(api)
-
-
-@pytest.fixture
-def apps(api: kubernetes.client.ApiClient) -> kubernetes.client.AppsV1Api:
-    return kubernetes.client.AppsV1Api(api)
-
-
-@pytest.fixture
-def custom(api: kubernetes.client.ApiClient) -> kubernetes.client.CustomObjectsApi:
-    return kubernetes.client.CustomObjectsApi(api)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f'condition not met within {timeout}s')
-        time.sleep(0.02)
 
 
 def configmap(name: str, labels: dict[str, str] | None = None, **meta: Any) -> dict[str, Any]:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import kubernetes
 import pytest
 from kubernetes.client import ApiException
 
+from emulator_clients import wait_for
 from genai_operator.emulator import EmulatedCluster, ThreadedCluster
 from genai_operator.emulator.store import Change
 
@@ -42,40 +43,6 @@ def cluster() -> Iterator[ThreadedCluster]:
     with EmulatedCluster.in_thread(nodes=[node('node-1'), node('node-2')]) as running:
         yield running
 
-
-@pytest.fixture
-def api(cluster: ThreadedCluster) -> Iterator[kubernetes.client.ApiClient]:
-    configuration = kubernetes.client.Configuration()
-    kubernetes.config.load_kube_config(config_file=str(cluster.kubeconfig_path),
-                                       client_configuration=configuration)
-    with kubernetes.client.ApiClient(configuration) as client:
-        yield client
-
-
-@pytest.fixture
-def core(api: kubernetes.client.ApiClient) -> kubernetes.client.CoreV1Api:
-    return kubernetes.client.CoreV1Api(api)
-
-
-@pytest.fixture
-def apps(api: kubernetes.client.ApiClient) -> kubernetes.client.AppsV1Api:
-    return kubernetes.client.AppsV1Api(api)
-
-
-@pytest.fixture
-def storage(api: kubernetes.client.ApiClient) -> kubernetes.client.StorageV1Api:
-    return kubernetes.client.StorageV1Api(api)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f'condition not met within {timeout}s')
-        time.sleep(0.02)
 
 
 def pod_history(cluster: ThreadedCluster) -> list[tuple[str, str]]:
