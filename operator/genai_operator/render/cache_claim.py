@@ -21,6 +21,14 @@ from genai_operator.render.owner import object_meta
 from genai_operator.settings import Settings
 
 
+def claim_spec(ctx: EngineContext, access_mode: str) -> dict[str, Any]:
+    """The spec of a cache claim: the pool's storage class and size (or the size derived for the model)."""
+    spec: dict[str, Any] = {"accessModes": [access_mode], "resources": {"requests": {"storage": cache_claim_size(ctx)}}}
+    if ctx.pool.cache.storage_class_name:
+        spec["storageClassName"] = ctx.pool.cache.storage_class_name
+    return spec
+
+
 def needs_cache_claim(assignment: PoolAssignment) -> bool:
     cache = assignment.pool.cache
     return cache.mode == CacheMode.SHARED and not cache.existing_claim
@@ -30,18 +38,11 @@ def build_cache_claim(md: ModelDeployment, assignment: PoolAssignment, *, settin
                       owner_uid: str | None = None) -> dict[str, Any]:
     name = md.metadata.name
     ctx = EngineContext(name=name, spec=md.spec, assignment=assignment, settings=settings)
-    cache = assignment.pool.cache
-    spec: dict[str, Any] = {
-        "accessModes": ["ReadWriteMany"],
-        "resources": {"requests": {"storage": cache_claim_size(ctx)}},
-    }
-    if cache.storage_class_name:
-        spec["storageClassName"] = cache.storage_class_name
     labels = {**pool_selector(name, assignment.pool.name), MANAGED_BY: FIELD_MANAGER, COMPONENT: "model-cache"}
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
         "metadata": object_meta(cache_claim_name(name, assignment.pool.name), md.metadata.namespace or "default",
                                 labels, md_name=name, owner_uid=owner_uid),
-        "spec": spec,
+        "spec": claim_spec(ctx, "ReadWriteMany"),
     }

@@ -16,8 +16,9 @@ from typing import Any
 
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.engines.base import EngineContext
-from genai_operator.engines.fetch import CACHE_VOLUME, cache_claim_size
+from genai_operator.engines.fetch import CACHE_VOLUME
 from genai_operator.placement.types import PoolAssignment
+from genai_operator.render.cache_claim import claim_spec
 from genai_operator.render.deployment import REVISION_HISTORY, workload
 from genai_operator.render.names import service_name
 from genai_operator.render.owner import object_meta
@@ -28,13 +29,6 @@ def build_statefulset(md: ModelDeployment, assignment: PoolAssignment, *, settin
                       owner_uid: str | None = None) -> dict[str, Any]:
     parts = workload(md, assignment, settings)
     ctx = EngineContext(name=md.metadata.name, spec=md.spec, assignment=assignment, settings=settings)
-    cache = assignment.pool.cache
-    claim_spec: dict[str, Any] = {
-        "accessModes": ["ReadWriteOnce"],
-        "resources": {"requests": {"storage": cache_claim_size(ctx)}},
-    }
-    if cache.storage_class_name:
-        claim_spec["storageClassName"] = cache.storage_class_name
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
@@ -53,7 +47,7 @@ def build_statefulset(md: ModelDeployment, assignment: PoolAssignment, *, settin
                 "apiVersion": "v1",
                 "kind": "PersistentVolumeClaim",
                 "metadata": {"name": CACHE_VOLUME, "labels": dict(parts.selector)},
-                "spec": claim_spec,
+                "spec": claim_spec(ctx, "ReadWriteOnce"),
             }],
         },
     }
