@@ -43,7 +43,8 @@ def _settled(obj: dict[str, Any]) -> bool:
 
 
 def summary_table(objs: Sequence[dict[str, Any]]) -> str:
-    headers = ["MODELDEPLOYMENT", "ENGINE", "PRECISION", "POOLS (REPLICAS)", "GPUS", "READY", "ENDPOINT"]
+    headers = ["MODELDEPLOYMENT", "ENGINE", "PRECISION", "POOLS (REPLICAS)", "GPUS", "WEIGHTS (CACHE)", "READY",
+               "ENDPOINT"]
     rows = []
     for obj in objs:
         status = obj.get("status") or {}
@@ -61,6 +62,8 @@ def summary_table(objs: Sequence[dict[str, Any]]) -> str:
         )
         if _condition(obj, "SpecValid").get("status") == "False":
             ready_text = "SpecInvalid"
+        caches = sorted({str(p.get("cache", "None")).split(" ")[0] for p in placement})
+        weights = f"{_condition(obj, 'ModelLoaded').get('reason', '-')} ({'+'.join(caches) or '-'})"
         rows.append(
             [
                 f"{obj['metadata']['namespace']}/{obj['metadata']['name']}",
@@ -68,6 +71,7 @@ def summary_table(objs: Sequence[dict[str, Any]]) -> str:
                 sizing.get("precision", "-"),
                 pools,
                 gpu_desc,
+                weights,
                 ready_text,
                 status.get("endpoint", "-"),
             ]
