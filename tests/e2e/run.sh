@@ -3,9 +3,11 @@
 #  1. creates a kind cluster (KIND_CLUSTER, default genai-e2e; kept with KEEP_CLUSTER=1);
 #  2. fakes one NVIDIA L4 on the node: GPU Feature Discovery labels, and nvidia.com/gpu patched into the
 #     node status (capacity and allocatable), as the device plugin would advertise it;
-#  3. builds the operator image (images/operator/Dockerfile) and a stub engine image, loads both into kind;
+#  3. builds the operator image (images/operator/Dockerfile), the model-loader image (images/loader/Dockerfile)
+#     and a stub engine image, loads them into kind;
 #  4. installs the chart into a namespace that enforces Pod Security "restricted";
-#  5. applies tests/e2e/modeldeployment.yaml into a "restricted" namespace and waits for Ready;
+#  5. applies tests/e2e/modeldeployment.yaml into a "restricted" namespace and waits for ModelLoaded (the real
+#     loader fetches a tiny model from the Hugging Face Hub) and Ready;
 #  6. deletes it and checks that garbage collection removes every child;
 #  7. fails on any RBAC denial in the operator's log.
 set -euo pipefail
@@ -14,6 +16,7 @@ ROOT=$(pwd)
 CLUSTER=${KIND_CLUSTER:-genai-e2e}
 OPERATOR_IMAGE=genai-operator:e2e
 STUB_IMAGE=genai-engine-stub:e2e
+LOADER_IMAGE=genai-model-loader:e2e
 OPERATOR_NS=genai-system
 MODEL_NS=e2e
 MD=e2e-model
@@ -65,8 +68,9 @@ done
 
 log "images"
 IMAGE=genai-operator TAG=e2e images/build.sh
+IMAGE=genai-model-loader TAG=e2e images/build.sh loader
 docker build --tag "$STUB_IMAGE" tests/e2e/engine-stub
-kind load docker-image "$OPERATOR_IMAGE" "$STUB_IMAGE" --name "$CLUSTER"
+kind load docker-image "$OPERATOR_IMAGE" "$LOADER_IMAGE" "$STUB_IMAGE" --name "$CLUSTER"
 
 log "chart"
 for ns in "$OPERATOR_NS" "$MODEL_NS"; do
@@ -75,11 +79,12 @@ for ns in "$OPERATOR_NS" "$MODEL_NS"; do
 done
 helm upgrade --install genai charts/genai-operator --namespace "$OPERATOR_NS" \
   --set image.repository=genai-operator --set image.tag=e2e --set image.pullPolicy=Never \
-  --set keda.enabled=false --wait --timeout 180s
+  --set loaderImage="$LOADER_IMAGE" --set keda.enabled=false --wait --timeout 180s
 kubectl get crd modeldeployments.genaiops.dev placementpools.genaiops.dev
 
 log "ModelDeployment $MODEL_NS/$MD"
 kubectl apply -f tests/e2e/modeldeployment.yaml
+kubectl -n "$MODEL_NS" wait "modeldeployment/$MD" --for=condition=ModelLoaded --timeout=300s
 kubectl -n "$MODEL_NS" wait "modeldeployment/$MD" --for=condition=Ready --timeout=300s
 kubectl -n "$MODEL_NS" get modeldeployment "$MD" -o wide
 selector="genaiops.dev/model-deployment=$MD"
