@@ -39,9 +39,12 @@ def example(name: str) -> dict[str, Any]:
 
 class OperatorHarness:
     def __init__(self, *, with_keda: bool = False, with_prometheus_operator: bool = False,
-                 options: dict[str, Any] | None = None) -> None:
+                 options: dict[str, Any] | None = None, pool_caches: bool = False) -> None:
         self.cluster = EmulatedCluster(with_keda=with_keda, with_prometheus_operator=with_prometheus_operator)
         self.options = options or {}
+        # The sample pools' model caches (a claim per model on cloud-l4, StatefulSets on edge-orin) add
+        # children; scenarios about placement and write budgets leave them out unless they ask.
+        self.pool_caches = pool_caches
         self.thread: threading.Thread | None = None
         self.stop_flag: threading.Event | None = None
         self.client: KubeClient | None = None
@@ -51,6 +54,8 @@ class OperatorHarness:
         self.cluster.install_crds(list(all_crds().values()))
         self.cluster.add_nodes([doc for _, doc in read_documents(str(INVENTORY / "nodes.yaml"))])
         for _, doc in read_documents(str(INVENTORY / "pools.yaml")):
+            if not self.pool_caches:
+                doc["spec"].pop("cache", None)
             self.cluster.apply(doc)
         self.client = KubeClient(load_configuration(str(self.cluster.kubeconfig_path)))
         await self.start()

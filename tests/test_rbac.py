@@ -44,6 +44,7 @@ HPAS = "autoscaling/v2/horizontalpodautoscalers"
 SCALED = "keda.sh/v1alpha1/scaledobjects"
 MONITORS = "monitoring.coreos.com/v1/servicemonitors"
 POLICIES = "networking.k8s.io/v1/networkpolicies"
+STATEFULSETS = "apps/v1/statefulsets"
 # Discovery needs no grant: the built-in system:discovery role allows it to every authenticated user.
 DISCOVERY = re.compile(r"^/(version|api|apis)(/[^/]+(/[^/]+)?)?/?$")
 WILDCARD = "*"
@@ -53,7 +54,8 @@ class ChartModeHarness(OperatorHarness):
     """The harness, with the namespaces and flags the chart's Deployment gives `genai-operator run`."""
 
     def __init__(self, run_args: Sequence[str], *, with_keda: bool, with_prometheus_operator: bool) -> None:
-        super().__init__(with_keda=with_keda, options={"resync_seconds": 1.0})
+        # With the sample pools' caches: claims and StatefulSets are requests the chart must allow too.
+        super().__init__(with_keda=with_keda, options={"resync_seconds": 1.0}, pool_caches=True)
         self.cluster = EmulatedCluster(with_keda=with_keda, with_prometheus_operator=with_prometheus_operator)
         self.args = _parser().parse_args(list(run_args))
         assert self.args.command == "run"
@@ -135,7 +137,8 @@ async def scenarios(h: OperatorHarness, *, keda: bool, monitors: bool) -> None:
     await eventually(lambda: h.cluster.get(HPAS, "ml", "assistant"))
     await ready(h, "ml", "assistant")
     update_spec(h, "ml", "assistant", replicas=5)  # what the HPA does through /scale
-    await eventually(lambda: sum(d["spec"]["replicas"] for d in h.cluster.list(DEPLOYMENTS, "ml")
+    await eventually(lambda: sum(d["spec"]["replicas"] for d in [*h.cluster.list(DEPLOYMENTS, "ml"),
+                                                                 *h.cluster.list(STATEFULSETS, "ml")]
                                  if d["metadata"]["name"].startswith("assistant-")) == 5)
     if keda:  # the backend switch: the HPA is deleted, a ScaledObject created
         scaling = {**h.md("ml", "assistant")["spec"]["scaling"], "backend": "KEDA"}
