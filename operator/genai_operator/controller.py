@@ -21,6 +21,7 @@ from genai_operator.api.loading import describe_validation_error
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.placementpool import PlacementPool
 from genai_operator.autoscaling import choose_autoscaler
+from genai_operator.child_expectations import CreatedChildren
 from genai_operator.kube.actions import ApplyResult, apply_actions
 from genai_operator.kube.client import ApiError, KubeClient
 from genai_operator.kube.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS, PLACEMENT_POOLS
@@ -78,6 +79,7 @@ class Controller:
         self._gpu_totals: Counter[str] = Counter()
         self._tallied_gpus: dict[Key, dict[str, int]] = {}
         self._progress_due: dict[Key, float] = {}  # when a held loading-progress status write becomes due
+        self._expected = CreatedChildren()
 
     # -- inputs from the indexes ---------------------------------------------------------------------
     def _one(self, index: str, key: Any) -> Any | None:
@@ -253,13 +255,15 @@ class Controller:
             )
         except RENDER_SPEC_ERRORS as exc:
             return await self._invalid(key, body, generation, old_status, "InvalidSpec", str(exc))
-        observed = self._children(key, meta["uid"])
+        observed = self._expected.fill(key, self._children(key, meta["uid"]), time.monotonic())
         rollouts = choose_rollouts(md.metadata.name, desired, observed, decision)
         actions = diff_children(desired, observed)
         applied = ApplyResult()
         if actions:
             applied = await asyncio.to_thread(apply_actions, self.client, actions, observed)
             observed = applied.observed
+            self._expected.remember(key, ((k, observed[k]) for k in applied.created_keys), time.monotonic())
+            self._expected.drop(key, applied.deleted_keys)
         status = build_status(
             md, decision, observed, generation=generation, now=utc_now(), settings=self.settings, autoscaler_note=note,
             loaded=model_loaded(self._loader_states(key), decision.replicas), rollouts=rollouts,
@@ -321,6 +325,7 @@ class Controller:
         self._retally(key, {}, {})
         self._conditions_by_md.pop(key, None)
         self._progress_due.pop(key, None)
+        self._expected.forget(key)
         self._gpus_by_md.pop(key, None)
         self._tallied_gpus.pop(key, None)
 

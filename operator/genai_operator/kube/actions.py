@@ -20,8 +20,10 @@ log = logging.getLogger(__name__)
 class ApplyResult:
     observed: dict[ChildKey, dict[str, Any]] = field(default_factory=dict)
     created: int = 0
+    created_keys: list[ChildKey] = field(default_factory=list)
     replaced: int = 0
     deleted: int = 0
+    deleted_keys: list[ChildKey] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
 
 
@@ -47,6 +49,7 @@ def apply_actions(client: KubeClient, actions: list[Action], observed: dict[Chil
             try:
                 result.observed[key] = client.create(action.resource, action.obj)
                 result.created += 1
+                result.created_keys.append(key)
                 log.info("created %s %s/%s", action.resource.kind, meta.get("namespace"), meta["name"])
             except ApiError as exc:
                 if exc.status != 409:
@@ -61,6 +64,7 @@ def apply_actions(client: KubeClient, actions: list[Action], observed: dict[Chil
             client.delete(action.resource, meta.get("namespace"), meta["name"], uid=uid)
             result.observed.pop(key, None)
             result.deleted += 1
+            result.deleted_keys.append(key)
             log.info("deleted %s %s/%s (no longer desired)", action.resource.kind, meta.get("namespace"), meta["name"])
     return result
 
