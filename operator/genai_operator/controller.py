@@ -10,7 +10,6 @@ import asyncio
 import datetime
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
@@ -19,17 +18,15 @@ from pydantic import ValidationError
 
 from genai_operator.api.loading import describe_validation_error
 from genai_operator.api.modeldeployment import ModelDeployment
-from genai_operator.api.placementpool import PlacementPool
 from genai_operator.autoscaling import choose_autoscaler
+from genai_operator.capacity import ClusterCapacity
 from genai_operator.child_expectations import CreatedChildren
 from genai_operator.kube.actions import ApplyResult, apply_actions
 from genai_operator.kube.client import ApiError, KubeClient
 from genai_operator.kube.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS, PLACEMENT_POOLS
-from genai_operator.metrics import OperatorMetrics
+from genai_operator.metrics import ObjectTallies, OperatorMetrics
 from genai_operator.model_loading import LoaderState, model_loaded, only_loading_progress
 from genai_operator.observed_status import annotate_placement, build_status, invalid_status
-from genai_operator.placement.assemble import Layout, pool_layout, with_capacity
-from genai_operator.placement.inventory import NodeView
 from genai_operator.placement.stability import PoolHealth, Timings
 from genai_operator.placement.types import Pool
 from genai_operator.planning import SpecError
@@ -72,12 +69,8 @@ class Controller:
         self.monitors_available = False
         self.timings = timings or Timings()
         self.queue: WorkQueue[Key] = WorkQueue()
-        self._gpus_by_md: dict[Key, dict[str, int]] = {}
-        self._conditions_by_md: dict[Key, dict[str, str]] = {}
-        self._layout: tuple[Any, Layout, tuple[NodeView, ...]] | None = None
-        self._condition_totals: Counter[tuple[str, str]] = Counter()
-        self._gpu_totals: Counter[str] = Counter()
-        self._tallied_gpus: dict[Key, dict[str, int]] = {}
+        self._tallies = ObjectTallies(metrics)
+        self.capacity = ClusterCapacity()
         self._progress_due: dict[Key, float] = {}  # when a held loading-progress status write becomes due
         self._expected = CreatedChildren()
 
@@ -109,7 +102,7 @@ class Controller:
         now = time.time()
         counts: dict[str, list[float]] = {}
         health: dict[str, PoolHealth] = {}
-        for pool, scheduled, since, _ in self.indices["own_pods_index"].get(key) or ():
+        for pool, scheduled, since, _ in self.indices["pods_index"].get(key) or ():
             seen = health.get(pool, PoolHealth())
             if scheduled:
                 health[pool] = PoolHealth(seen.scheduled + 1, seen.unschedulable, seen.unschedulable_seconds)
@@ -119,37 +112,25 @@ class Controller:
         return health
 
     def _loader_states(self, key: Key) -> list[LoaderState | None]:
-        return [fact[3] for fact in self.indices["own_pods_index"].get(key) or ()]
+        return [fact[3] for fact in self.indices["pods_index"].get(key) or ()]
 
     def _pools(self, key: Key) -> list[Pool] | None:
-        nodes = tuple(self.indices["nodes_index"].get(None) or ())
-        raws = tuple(self.indices["pools_index"].get(None) or ())
-        # Index values are replaced, never mutated, on change: their identities (kept alive by the cache)
-        # and the pools' resourceVersions say whether the layout is still current.
-        signature = (tuple(map(id, nodes)), tuple((r.get("metadata") or {}).get("resourceVersion") for r in raws))
-        if self._layout is None or self._layout[0] != signature:
-            manifests = []
-            for raw in raws:
-                try:
-                    manifests.append(PlacementPool.model_validate(raw))
-                except ValidationError as exc:
-                    log.warning(
-                        "ignoring PlacementPool %s: %s",
-                        raw.get("metadata", {}).get("name"),
-                        "; ".join(describe_validation_error(exc)),
-                    )
-            try:
-                layout = pool_layout(manifests, list(nodes) or None)
-            except ValueError as exc:
-                log.warning("pool inventory problem: %s", exc)
-                layout = pool_layout([], list(nodes) or None)
-            self._layout = (signature, layout, nodes)
-        requested: dict[str, int] = {}
-        for node_name in self.indices["pods_index"]:
-            for owner, gpus in self.indices["pods_index"].get(node_name) or ():
-                if tuple(owner) != key:  # our own replicas must not crowd ourselves out
-                    requested[node_name] = requested.get(node_name, 0) + gpus
-        return with_capacity(self._layout[1], requested)
+        """The pools with their free capacity as this ModelDeployment must see them (its own pods' GPUs
+        given back)."""
+        pods = self.indices["pods_index"]
+        return self.capacity.pools(
+            key,
+            tuple(self.indices["nodes_index"].get(None) or ()),
+            tuple(self.indices["pools_index"].get(None) or ()),
+            # Node-name keys (str) hold GPU requests; (namespace, name) keys hold our pods' facts.
+            lambda: (k for k in pods if isinstance(k, str)),
+            lambda node: pods.get(node) or (),
+        )
+
+    def gpus_requested(self) -> dict[str, int]:
+        """GPUs requested by bound, live pods, per node (for capacity snapshots)."""
+        self._pools(POOLS_KEY)
+        return dict(self.capacity.usage.requested)
 
     # -- the loop ------------------------------------------------------------------------------------
     async def worker(self) -> None:
@@ -216,7 +197,9 @@ class Controller:
             return await self.publish_pools()
         body = self._one("md_index", key)
         if body is None or body.get("metadata", {}).get("deletionTimestamp"):
-            self._forget(key)
+            self._tallies.forget(key)
+            self._progress_due.pop(key, None)
+            self._expected.forget(key)
             return "gone"  # garbage collection removes the children
         meta = body["metadata"]
         generation = meta.get("generation")
@@ -274,8 +257,8 @@ class Controller:
         for conflict in applied.conflicts:
             log.warning("%s/%s: %s", *key, conflict)
         await self._write_status(key, body, old_status, status, created=applied.created)
-        self._gpus_by_md[key] = {a.pool.name: a.replicas * a.sizing.gpus_per_replica for a in decision.assignments}
-        self._track(key, status)
+        gpus = {a.pool.name: a.replicas * a.sizing.gpus_per_replica for a in decision.assignments}
+        self._tallies.track(key, status, gpus)
         return "changed" if actions else "unchanged"
 
     async def _invalid(
@@ -297,7 +280,7 @@ class Controller:
             previous=old_status,
         )
         await self._write_status(key, body, old_status, status, created=0)
-        self._track(key, status)
+        self._tallies.track(key, status)
         return "invalid"
 
     async def _write_status(
@@ -316,38 +299,6 @@ class Controller:
         )
         for event in transition_events(old, new, created):
             kopf.event(kopf.Body(cast(Any, dict(body))), type=event.type, reason=event.reason, message=event.message)
-
-    def _track(self, key: Key, status: Mapping[str, Any]) -> None:
-        self._retally(key, {c["type"]: c["status"] for c in status.get("conditions") or []},
-                      self._gpus_by_md.get(key, {}))
-
-    def _forget(self, key: Key) -> None:
-        self._retally(key, {}, {})
-        self._conditions_by_md.pop(key, None)
-        self._progress_due.pop(key, None)
-        self._expected.forget(key)
-        self._gpus_by_md.pop(key, None)
-        self._tallied_gpus.pop(key, None)
-
-    def _retally(self, key: Key, conditions: dict[str, str], gpus: dict[str, int]) -> None:
-        """Metrics totals moved by this object's change only: recounting all N objects on every pass was
-        O(N^2) over a burst of N new objects."""
-        before = self._conditions_by_md.get(key, {})
-        if conditions != before:
-            for cond, value in before.items():
-                self._condition_totals[(cond, value)] -= 1
-            for cond, value in conditions.items():
-                self._condition_totals[(cond, value)] += 1
-            self._conditions_by_md[key] = conditions
-            self.metrics.set_condition_counts({k: v for k, v in self._condition_totals.items() if v})
-        tallied = self._tallied_gpus.get(key, {})
-        if gpus != tallied:
-            for pool, count in tallied.items():
-                self._gpu_totals[pool] -= count
-            for pool, count in gpus.items():
-                self._gpu_totals[pool] += count
-            self._tallied_gpus[key] = dict(gpus)
-            self.metrics.set_gpus_by_pool({k: v for k, v in self._gpu_totals.items() if v})
 
 
 def _same_status(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

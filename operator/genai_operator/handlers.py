@@ -61,6 +61,30 @@ def pod_gpus(spec: Any) -> int:
     return total
 
 
+def _managed(labels: Mapping[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in MANAGED.items())
+
+
+def pod_entries(
+    namespace: str | None, labels: Mapping[str, str], spec: Any, status: Any
+) -> dict[Any, Any] | None:
+    """The pods index entries of one pod. Two kinds of key, told apart by type:
+    - a node name (str): ((namespace, owner), GPUs) for a bound, live pod requesting GPUs, anyone's;
+    - (namespace, ModelDeployment name): `own_pod(...)` for our live inference pods, bound or not."""
+    if status.get("phase") in ("Succeeded", "Failed"):
+        return None
+    entries: dict[Any, Any] = {}
+    owner = labels.get(MD_LABEL)
+    node = spec.get("nodeName")
+    if node:
+        gpus = pod_gpus(spec)
+        if gpus > 0:
+            entries[str(node)] = ((namespace, owner or ""), gpus)
+    if owner and _managed(labels):
+        entries[(namespace, owner)] = own_pod(labels, spec, status)
+    return entries or None
+
+
 def own_pod(labels: Mapping[str, str], spec: Any, status: Any) -> tuple[str, bool, str | None, LoaderState | None]:
     """(pool, scheduled, unschedulable since, model loader state) of one of our inference pods."""
     since = None
@@ -119,26 +143,12 @@ def build_registry(settings: Settings | None = None) -> kopf.OperatorRegistry:
     async def pools_index(body: Any, **_: Any) -> dict[Any, Any]:
         return {None: {k: plain(body.get(k)) for k in ("apiVersion", "kind", "metadata", "spec", "status")}}
 
-    @kopf.index(
-        "",
-        "v1",
-        "pods",
-        id="pods_index",
-        registry=registry,
-        when=lambda spec, status, **_: (
-            bool(spec.get("nodeName")) and status.get("phase") not in ("Succeeded", "Failed") and pod_gpus(spec) > 0
-        ),
-    )
-    async def pods_index(namespace: str | None, spec: Any, labels: Mapping[str, str], **_: Any) -> dict[Any, Any]:
-        return {spec["nodeName"]: ((namespace, labels.get(MD_LABEL, "")), pod_gpus(spec))}
-
-    @kopf.index("", "v1", "pods", id="own_pods_index", labels=MANAGED, registry=registry)
-    async def own_pods_index(namespace: str | None, labels: Mapping[str, str], spec: Any, status: Any,
-                             **_: Any) -> dict[Any, Any] | None:
-        owner = labels.get(MD_LABEL)
-        if not owner or status.get("phase") in ("Succeeded", "Failed"):
-            return None
-        return {(namespace, owner): own_pod(labels, spec, status)}
+    # One index and one event handler for all pods: Kopf's per-handler cost (kwargs, state, filters) is paid
+    # per watch event, and pods are the busiest stream (about 4 events per replica).
+    @kopf.index("", "v1", "pods", id="pods_index", registry=registry)
+    async def pods_index(namespace: str | None, labels: Mapping[str, str], spec: Any, status: Any,
+                         **_: Any) -> dict[Any, Any] | None:
+        return pod_entries(namespace, labels, spec, status)
 
     # -- triggers ----------------------------------------------------------------------------------------
     @kopf.on.event(API_GROUP, API_VERSION, "modeldeployments", registry=registry)
@@ -149,16 +159,20 @@ def build_registry(settings: Settings | None = None) -> kopf.OperatorRegistry:
         kopf.on.event(
             res.group, res.version, res.plural, labels=MANAGED, registry=registry, id=f"child_changed_{res.plural}"
         )(_child_changed)
-    # Our pods: readiness and schedulability feed status and spillover.
-    kopf.on.event("", "v1", "pods", labels=MANAGED, registry=registry, id="own_pod_changed")(_child_changed)
+
+    @kopf.on.event("", "v1", "pods", registry=registry)
+    async def pod_changed(namespace: str | None, labels: Mapping[str, str], spec: Any, memo: kopf.Memo,
+                          **_: Any) -> None:
+        runtime: OperatorRuntime = memo["runtime"]
+        owner = labels.get(MD_LABEL)
+        if owner and _managed(labels):  # our pods: readiness and schedulability feed status and spillover
+            runtime.child_changed((namespace or "", owner))
+        if pod_gpus(spec) > 0:  # GPUs taken or freed (on its node, once bound)
+            runtime.gpu_pod_changed(spec.get("nodeName"))
 
     @kopf.on.event("", "v1", "nodes", registry=registry)
     @kopf.on.event(API_GROUP, API_VERSION, "placementpools", registry=registry)
     async def capacity_changed(memo: kopf.Memo, **_: Any) -> None:
-        memo["runtime"].capacity_changed()
-
-    @kopf.on.event("", "v1", "pods", registry=registry, when=lambda spec, **_: pod_gpus(spec) > 0)
-    async def gpu_pod_changed(memo: kopf.Memo, **_: Any) -> None:
         memo["runtime"].capacity_changed()
 
     return registry

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter as CountOf
+from collections.abc import Hashable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -66,6 +68,49 @@ class OperatorMetrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class ObjectTallies:
+    """ModelDeployments per condition status and GPUs per pool, moved by one object's change at a time:
+    recounting all N objects on every pass was O(N^2) over a burst of N new objects."""
+
+    def __init__(self, metrics: OperatorMetrics) -> None:
+        self.metrics = metrics
+        self._conditions: dict[Hashable, dict[str, str]] = {}
+        self._gpus: dict[Hashable, dict[str, int]] = {}  # the last planned GPUs per pool, per object
+        self._tallied_gpus: dict[Hashable, dict[str, int]] = {}
+        self._condition_totals: CountOf[tuple[str, str]] = CountOf()
+        self._gpu_totals: CountOf[str] = CountOf()
+
+    def track(self, key: Hashable, status: Mapping[str, Any], gpus: dict[str, int] | None = None) -> None:
+        """After a pass: its status, and its planned GPUs per pool (None: as planned before)."""
+        if gpus is not None:
+            self._gpus[key] = gpus
+        self._retally(key, {c["type"]: c["status"] for c in status.get("conditions") or []}, self._gpus.get(key, {}))
+
+    def forget(self, key: Hashable) -> None:
+        self._retally(key, {}, {})
+        self._conditions.pop(key, None)
+        self._gpus.pop(key, None)
+        self._tallied_gpus.pop(key, None)
+
+    def _retally(self, key: Hashable, conditions: dict[str, str], gpus: dict[str, int]) -> None:
+        before = self._conditions.get(key, {})
+        if conditions != before:
+            for cond, value in before.items():
+                self._condition_totals[(cond, value)] -= 1
+            for cond, value in conditions.items():
+                self._condition_totals[(cond, value)] += 1
+            self._conditions[key] = conditions
+            self.metrics.set_condition_counts({k: v for k, v in self._condition_totals.items() if v})
+        tallied = self._tallied_gpus.get(key, {})
+        if gpus != tallied:
+            for pool, count in tallied.items():
+                self._gpu_totals[pool] -= count
+            for pool, count in gpus.items():
+                self._gpu_totals[pool] += count
+            self._tallied_gpus[key] = dict(gpus)
+            self.metrics.set_gpus_by_pool({k: v for k, v in self._gpu_totals.items() if v})
 
 
 class MetricsServer:

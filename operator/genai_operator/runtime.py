@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +96,7 @@ class OperatorRuntime:
             # The capacity baseline: every object listed at start-up is reconciled on its first event against
             # the indexes as they are now, so the first capacity look re-plans only on a change since then
             # (a second full pass at start-up cost as much as the first: +50% start-up time at N=500).
-            self._capacity_seen = capacity_snapshot(self.indices)
+            self._capacity_seen = capacity_snapshot(self.indices, self.controller.gpus_requested())
         for index in range(self.options.workers):
             self._tasks.append(asyncio.create_task(self.controller.worker(), name=f"reconcile-worker-{index}"))
         self._tasks.append(asyncio.create_task(self.controller.resync(self.options.resync_seconds), name="resync"))
@@ -174,6 +174,12 @@ class OperatorRuntime:
         window = self.options.child_event_window_seconds
         self._add(key, lambda k: self.controller.queue.add_soon(k, window))
 
+    def gpu_pod_changed(self, node: str | None) -> None:
+        # Called after Kopf updated the pods index for this event (indexes first, then handlers, no await
+        # in between), so the next pass re-reads this node's requests.
+        self.controller.capacity.usage.mark(node)
+        self.capacity_changed()
+
     def capacity_changed(self) -> None:
         """Node, pool and GPU-pod changes re-plan, at most once per debounce window: everything when capacity
         may have grown (nodes or pools changed, a GPU pod went away), else only ModelDeployments not Ready.
@@ -188,7 +194,8 @@ class OperatorRuntime:
 
         def fire() -> None:
             self._capacity_timer = None
-            seen, self._capacity_seen = self._capacity_seen, capacity_snapshot(self.indices)
+            seen = self._capacity_seen
+            self._capacity_seen = capacity_snapshot(self.indices, self.controller.gpus_requested())
             if self._tasks or self.indices["pools_index"].get(None):
                 if not self._tasks:
                     self._start_workers()
@@ -218,16 +225,13 @@ class CapacitySnapshot:
         return any(self.used.get(node, 0) < gpus for node, gpus in before.used.items())
 
 
-def capacity_snapshot(indices: Any) -> CapacitySnapshot:
+def capacity_snapshot(indices: Any, used: Mapping[str, int]) -> CapacitySnapshot:
     supply: set[Any] = set(indices["nodes_index"].get(None) or ())
     for pool in indices["pools_index"].get(None) or ():
         meta = pool.get("metadata") or {}
         # generation, not resourceVersion: our own status writes to the pool change no capacity.
         supply.add(("PlacementPool", meta.get("name"), meta.get("generation")))
-    used: dict[str, int] = {}
-    for node, store in indices["pods_index"].items():
-        used[node] = sum(gpus for _, gpus in store)
-    return CapacitySnapshot(frozenset(supply), used)
+    return CapacitySnapshot(frozenset(supply), dict(used))
 
 
 def _first(store: Any) -> Any | None:
