@@ -62,7 +62,7 @@ def test_matches_a_full_recount_as_pods_come_and_go() -> None:
             assert cached.excluding(usage.of_owner(key), usage.requested) == expected
 
 
-def test_unmarked_nodes_are_not_reread_until_mark_all() -> None:
+def test_unmarked_nodes_are_not_reread() -> None:
     pods: Pods = {"a": [(("ns", "x"), 2)]}
     usage = GpuUsage()
     assert refresh(usage, pods) == {"a"} and usage.requested == {"a": 2}
@@ -70,8 +70,8 @@ def test_unmarked_nodes_are_not_reread_until_mark_all() -> None:
     assert refresh(usage, pods) == set() and usage.requested == {"a": 2}  # nobody said b changed
     usage.mark("b")
     assert refresh(usage, pods) == {"b"} and usage.of_owner(("ns", "y")) == {"b": 1}
-    del pods["a"]
-    usage.mark_all()
+    del pods["a"]  # its last pod went away
+    usage.mark("a")
     assert refresh(usage, pods) == {"a"} and usage.requested == {"b": 1} and not usage.of_owner(("ns", "x"))
 
 

@@ -50,11 +50,8 @@ class GpuUsage:
         if node:
             self._dirty.add(node)
 
-    def mark_all(self) -> None:
-        self._all_dirty = True
-
     def refresh(self, node_names: Callable[[], Iterable[str]], node_pods: NodePods) -> set[str]:
-        """Re-read the marked nodes (every node after `mark_all`); returns those whose totals changed."""
+        """Re-read the marked nodes (every node the first time); returns those whose GPU requests changed."""
         if self._all_dirty:
             self._all_dirty = False
             self._dirty.clear()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, cast
+from concurrent.futures import Executor
+from typing import Any, TypeVar, cast
 
 import kopf
 from pydantic import ValidationError
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 Key = tuple[str, str]  # (namespace, name) of a ModelDeployment
 POOLS_KEY: Key = ("", "placementpools")  # the queue key of the PlacementPool status pass
 PROGRESS_HOLD_SECONDS = 2.0  # loading progress waits this long for readiness to share its status write
+T = TypeVar("T")
 IndexLookup = Callable[[str], Mapping[Any, Iterable[Any]]]
 
 
@@ -60,8 +63,10 @@ class Controller:
         indices: Mapping[str, Any],
         keda_available: bool = False,
         timings: Timings | None = None,
+        io: Executor | None = None,
     ) -> None:
         self.settings = settings
+        self.io = io  # threads for API calls (the client is synchronous); None: the loop's default pool
         self.client = client
         self.metrics = metrics
         self.indices = indices
@@ -132,6 +137,9 @@ class Controller:
         self._pools(POOLS_KEY)
         return dict(self.capacity.usage.requested)
 
+    async def _io(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.io, functools.partial(fn, *args))
+
     # -- the loop ------------------------------------------------------------------------------------
     async def worker(self) -> None:
         while True:
@@ -166,11 +174,9 @@ class Controller:
         """Optional APIs, found at run time: installing KEDA later switches Auto backends on the next resync."""
         try:
             if self.settings.keda_enabled:
-                self.keda_available = await asyncio.to_thread(self.client.exists_api, "keda.sh", "v1alpha1")
+                self.keda_available = await self._io(self.client.exists_api, "keda.sh", "v1alpha1")
             if self.settings.service_monitors:
-                self.monitors_available = await asyncio.to_thread(
-                    self.client.exists_api, "monitoring.coreos.com", "v1"
-                )
+                self.monitors_available = await self._io(self.client.exists_api, "monitoring.coreos.com", "v1")
         except ApiError as exc:
             log.info("API discovery failed (%s); keeping the previous answer", exc)
 
@@ -187,7 +193,7 @@ class Controller:
             if current == desired:
                 continue
             patch = {"status": merge_patch(current, desired)}
-            await asyncio.to_thread(self.client.patch, PLACEMENT_POOLS, None, name, patch, "status")
+            await self._io(self.client.patch, PLACEMENT_POOLS, None, name, patch, "status")
             changed += 1
         return "changed" if changed else "unchanged"
 
@@ -243,7 +249,7 @@ class Controller:
         actions = diff_children(desired, observed)
         applied = ApplyResult()
         if actions:
-            applied = await asyncio.to_thread(apply_actions, self.client, actions, observed)
+            applied = await self._io(apply_actions, self.client, actions, observed)
             observed = applied.observed
             self._expected.remember(key, ((k, observed[k]) for k in applied.created_keys), time.monotonic())
             self._expected.drop(key, applied.deleted_keys)
@@ -294,7 +300,7 @@ class Controller:
                 self.queue.add_after(key, due - time.monotonic())
                 return
         self._progress_due.pop(key, None)
-        await asyncio.to_thread(
+        await self._io(
             self.client.patch, MODEL_DEPLOYMENTS, key[0], key[1], {"status": merge_patch(old, new)}, "status"
         )
         for event in transition_events(old, new, created):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,8 @@ class RunOptions:
     metrics_port: int = 8080  # 0: no endpoint
     metrics_host: str = "0.0.0.0"
     # Concurrent reconciles. Passes are CPU-bound on the one event loop (writes go to threads); in bench/
-    # at N=500, 8 workers converged slower than 4 (more passes on not-yet-current input, more API load).
+    # at N=500, 8 or 16 workers converged no faster than 4 and made more passes on not-yet-current input
+    # (with 16, a third status write for about a fifth of new ModelDeployments).
     workers: int = 4
     resync_seconds: float = 300.0
     capacity_debounce_seconds: float = 2.0
@@ -43,6 +45,12 @@ class OperatorRuntime:
         self.indices = indices
         self.metrics = OperatorMetrics()
         self.configuration = load_configuration(options.kubeconfig)
+        # One thread and one pooled connection per concurrent reconcile: passes wait on API calls there
+        # (asyncio.to_thread's default pool has only CPUs + 4 threads).
+        self.io = ThreadPoolExecutor(max_workers=options.workers + 1, thread_name_prefix="kube-io")
+        self.configuration.connection_pool_maxsize = max(
+            self.configuration.connection_pool_maxsize or 0, options.workers + 1
+        )
         self.client = KubeClient(
             self.configuration,
             on_write=lambda verb, res: self.metrics.record_write(verb, res.kind),
@@ -54,6 +62,7 @@ class OperatorRuntime:
             metrics=self.metrics,
             indices=indices,
             timings=options.timings,
+            io=self.io,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._capacity_timer: asyncio.TimerHandle | None = None
@@ -114,6 +123,7 @@ class OperatorRuntime:
         self._deferred.clear()
         if self.metrics_server is not None:
             self.metrics_server.stop()
+        self.io.shutdown(wait=False, cancel_futures=True)
         self.client.close()
 
     def enqueue(self, key: Key) -> None:
@@ -170,7 +180,9 @@ class OperatorRuntime:
 
     def child_changed(self, key: Key) -> None:
         if not self._tasks:
-            self._start_workers()
+            # Kopf's handlers have not run yet: this is the start-up listing, still being indexed. Every
+            # ModelDeployment gets a pass once it is (`enqueue` starts the workers), so nothing is lost.
+            return
         window = self.options.child_event_window_seconds
         self._add(key, lambda k: self.controller.queue.add_soon(k, window))
 
@@ -178,7 +190,8 @@ class OperatorRuntime:
         # Called after Kopf updated the pods index for this event (indexes first, then handlers, no await
         # in between), so the next pass re-reads this node's requests.
         self.controller.capacity.usage.mark(node)
-        self.capacity_changed()
+        if self._tasks:  # else, as in child_changed: the start-up listing (the workers take a baseline)
+            self.capacity_changed()
 
     def capacity_changed(self) -> None:
         """Node, pool and GPU-pod changes re-plan, at most once per debounce window: everything when capacity
