@@ -193,6 +193,9 @@ def test_adapters_are_fetched_sized_and_served() -> None:
     assert modules[2] == "legal=/adapter-source/2/legal"  # pvc://adapters/legal: claim adapters, path legal
     init = dep["spec"]["template"]["spec"]["initContainers"][0]
     assert {"name": "adapter-2", "mountPath": "/adapter-source/2", "readOnly": True} in init["volumeMounts"]
+    # One Secret serves every fetched source: the hf token for the model, the S3 keys for the s3 adapter.
+    assert [e["name"] for e in init["env"] if "valueFrom" in e] == ["HF_TOKEN"]
+    assert init["envFrom"] == [{"secretRef": {"name": "hf-token", "optional": False}}]
 
 
 def test_adding_an_adapter_changes_only_the_workload() -> None:

@@ -123,11 +123,7 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
     if ctx.pool.cache.mode != CacheMode.NODE_LOCAL:
         volumes.insert(0, cache_volume(ctx, fetched_bytes(ctx, fetched=location.downloads)))
     engine_mounts.insert(0, {"name": CACHE_VOLUME, "mountPath": CACHE_MOUNT, "readOnly": True})
-    env, env_from = credentials_env(location, ctx.credentials)
-    if not env and not env_from and ctx.credentials and any(item["mode"] == "fetch" for item in items):
-        # An hf adapter on a pvc model (or the like) still needs the token.
-        env, env_from = credentials_env(parse_model_uri(next(i["uri"] for i in items if i["mode"] == "fetch")),
-                                        ctx.credentials)
+    env, env_from = _credentials(ctx.credentials, items)
     return ModelFiles(
         location=location,
         model_path=model_path,
@@ -138,6 +134,19 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
         fetched=location.downloads,
         image_pull_secrets=tuple(pull_secrets(location, ctx.credentials)),
     )
+
+
+def _credentials(secret: str | None, items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What every fetched source needs from the one Secret (an hf model with s3 adapters needs both kinds)."""
+    env: list[dict[str, Any]] = []
+    env_from: list[dict[str, Any]] = []
+    for item in items:
+        if item["mode"] != "fetch":
+            continue
+        more_env, more_from = credentials_env(parse_model_uri(item["uri"]), secret)
+        env += [e for e in more_env if e not in env]
+        env_from += [e for e in more_from if e not in env_from]
+    return env, env_from
 
 
 def _mounted_adapter(index: int, source: ModelLocation) -> tuple[str, dict[str, Any], dict[str, Any]]:

@@ -1,14 +1,14 @@
 """Where the weights come from: spec.model.uri parsed once, plus the volume and credentials each scheme needs.
 
-Schemes and how a pod reaches them:
-- hf://org/repo[/file.gguf][@revision]: the engine downloads from the Hugging Face Hub into the cache volume;
-  the token comes from the credentials Secret (key HF_TOKEN) by reference.
-- s3://, gs://: streamed by vLLM's Run:ai model streamer; credentials come from the Secret as environment
-  variables (envFrom: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, ...).
+Schemes and how a pod reaches them (engines/fetch.py turns this into the model-loader init container):
+- hf://org/repo[/file.gguf][@revision]: fetched from the Hugging Face Hub by the loader into the cache
+  volume; the token comes from the credentials Secret (key HF_TOKEN) by reference.
+- s3://, gs://: fetched by the loader; credentials come from the Secret as environment variables
+  (envFrom: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, ...; GCS HMAC keys for gs://).
 - pvc://claim/path: the claim mounted read-only at /model-source.
 - oci://image: a Kubernetes image volume (OCI artifact) mounted read-only at /model-source; the credentials
-  Secret, when given, becomes an imagePullSecret. Image volumes need the ImageVolume feature (beta since
-  Kubernetes 1.33, not enabled everywhere).
+  Secret, when given, becomes an imagePullSecret. Image volumes need Kubernetes 1.35+ (beta, on by default)
+  or the ImageVolume feature gate on 1.31-1.34, and a container runtime that supports them.
 - file:///path: a hostPath mounted read-only at the same path. hostPath volumes are forbidden by the
   'baseline' and 'restricted' Pod Security levels, so this scheme needs a privileged namespace.
 """
@@ -43,7 +43,7 @@ class ModelLocation:
 
     @property
     def downloads(self) -> bool:
-        """Whether the weights land in the pod's cache volume (and so need disk and download time)."""
+        """Whether the loader copies the weights into the cache volume (so they need disk and download time)."""
         return self.scheme in ("hf", "s3", "gs")
 
 
