@@ -189,12 +189,12 @@ class KubeClient:
         status = response.status
         if not 200 <= status <= 299:
             retry_after = response.getheader("Retry-After")  # type: ignore[no-untyped-call]
-            raise _error(status, data, retry_after)
+            raise error_from_response(status, data, retry_after)
         parsed: dict[str, Any] = json.loads(data) if data else {}
         return parsed
 
 
-def _error(status: int, data: bytes, retry_after: str | None) -> ApiError:
+def error_from_response(status: int, data: bytes, retry_after: str | None) -> ApiError:
     try:
         payload = json.loads(data)
     except ValueError:
