@@ -8,10 +8,8 @@ import asyncio
 import pytest
 from kopf._cogs.aiokits import aiotoggles
 
-from genai_operator.handlers import build_registry, indexed_router
-from genai_operator.runner import _RoutingIndexers, options_from_env, quiet_index_toggles
+from genai_operator.runner import options_from_env, quiet_index_toggles
 from genai_operator.runtime import CapacitySnapshot
-from genai_operator.settings import Settings
 
 
 def test_loop_settings_from_the_environment() -> None:
@@ -68,36 +66,3 @@ def test_capacity_grows_with_nodes_pools_or_freed_gpus_only() -> None:
     assert freed.may_have_grown_since(before)
     node_added = CapacitySnapshot(frozenset({"node-a", "node-b", "node-c"}), {"node-a": 2})
     assert node_added.may_have_grown_since(before)
-
-
-def test_children_and_pods_are_routed_from_indexing_or_have_event_handlers() -> None:
-    """Kopf's indexers are what tell the runtime about child and pod changes (no second handler per
-    event); should kopf's private indexer API change shape, on.event handlers take over."""
-    assert _RoutingIndexers.can_route()  # with the pinned kopf: the cheaper path is the one in use
-    routed = build_registry(Settings(), triggers_from_indexing=True)._watching.get_all_handlers()
-    unrouted = build_registry(Settings(), triggers_from_indexing=False)._watching.get_all_handlers()
-    watched = {h.id for h in unrouted} - {h.id for h in routed}
-    assert "pod_changed" in {w.rsplit(".", 1)[-1] for w in watched}
-    assert any("child_changed_deployments" in w for w in watched)
-
-
-def test_the_router_tells_the_runtime_about_our_children_and_gpu_pods() -> None:
-    calls: list[tuple[str, object]] = []
-
-    class Runtime:
-        def child_changed(self, key: object) -> None:
-            calls.append(("child", key))
-
-        def gpu_pod_changed(self, node: object) -> None:
-            calls.append(("gpu", node))
-
-    route = indexed_router(Settings(), Runtime())  # type: ignore[arg-type]
-    ours = {"app.kubernetes.io/managed-by": "genai-operator", "genaiops.dev/model-deployment": "m"}
-    gpu = {"containers": [{"resources": {"limits": {"nvidia.com/gpu": "1"}}}], "nodeName": "n1"}
-    route({"kind": "Deployment", "metadata": {"namespace": "ns", "labels": ours}})
-    route({"kind": "Deployment", "metadata": {"namespace": "ns", "labels": {"genaiops.dev/model-deployment": "m"}}})
-    route({"kind": "Pod", "metadata": {"namespace": "ns", "labels": ours}, "spec": gpu})
-    route({"kind": "Pod", "metadata": {"namespace": "other", "labels": {}}, "spec": gpu})
-    route({"kind": "Pod", "metadata": {"namespace": "other", "labels": {}}, "spec": {"containers": []}})
-    route({"kind": "ModelDeployment", "metadata": {"namespace": "ns", "name": "m", "labels": ours}})
-    assert calls == [("child", ("ns", "m")), ("child", ("ns", "m")), ("gpu", "n1"), ("gpu", "n1")]

@@ -1,7 +1,7 @@
 """The reconcile loop: take a key from the queue, converge its children, write status. The I/O side.
 
-State comes from Kopf indexes (kept current by watches), so a reconcile of an unchanged
-ModelDeployment makes no API call at all; only changes are written.
+State comes from indexes kept current by watches (Kopf's, and ours for children and pods), so a reconcile
+of an unchanged ModelDeployment makes no API call at all; only changes are written.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from typing import Any, TypeVar, cast
 
@@ -78,6 +78,8 @@ class Controller:
         self.capacity = ClusterCapacity()
         self._progress_due: dict[Key, float] = {}  # when a held loading-progress status write becomes due
         self._expected = CreatedChildren()
+        # Told which optional API groups discovery found (the runtime watches their kinds while they exist).
+        self.discovered: Callable[[Mapping[str, bool]], Awaitable[None]] | None = None
 
     # -- inputs from the indexes ---------------------------------------------------------------------
     def _one(self, index: str, key: Any) -> Any | None:
@@ -179,6 +181,13 @@ class Controller:
                 self.monitors_available = await self._io(self.client.exists_api, "monitoring.coreos.com", "v1")
         except ApiError as exc:
             log.info("API discovery failed (%s); keeping the previous answer", exc)
+        if self.discovered is not None:
+            groups = {}
+            if self.settings.keda_enabled:
+                groups["keda.sh"] = self.keda_available
+            if self.settings.service_monitors:
+                groups["monitoring.coreos.com"] = self.monitors_available
+            await self.discovered(groups)
 
     def enqueue_all(self) -> None:
         for key in list(self.indices["md_index"]):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import kopf
@@ -16,7 +15,7 @@ import kopf
 from kopf._core.engines.indexing import OperatorIndexers
 
 from genai_operator import API_GROUP
-from genai_operator.handlers import build_registry, indexed_router
+from genai_operator.handlers import build_registry
 from genai_operator.placement.stability import Timings
 from genai_operator.runtime import OperatorRuntime, RunOptions
 from genai_operator.settings import ENV_PREFIX, Settings
@@ -74,30 +73,6 @@ def quiet_index_toggles() -> None:
     cls._genai_quiet = True
 
 
-class _RoutingIndexers(OperatorIndexers):
-    """Kopf's indexers, passing each object on once an event has been indexed (`replace`) or a deletion
-    dropped (`discard`): kopf 1.x calls these from `index_resource` for every watch event of an indexed
-    resource, before any handler and with no await in between. Private API, hence `can_route()`."""
-
-    route: Callable[[Any], None] | None = None
-
-    def replace(self, body: Any, outcomes: Any) -> None:
-        super().replace(body=body, outcomes=outcomes)
-        if self.route is not None:
-            self.route(body)
-
-    def discard(self, body: Any) -> None:
-        super().discard(body=body)
-        if self.route is not None:
-            self.route(body)
-
-    @staticmethod
-    def can_route() -> bool:
-        params = {name: list(inspect.signature(getattr(OperatorIndexers, name, None) or (lambda: None)).parameters)
-                  for name in ("replace", "discard")}
-        return params == {"replace": ["self", "body", "outcomes"], "discard": ["self", "body"]}
-
-
 def kopf_settings(standalone: bool, *, changing_handlers: bool = True) -> kopf.OperatorSettings:
     settings = kopf.OperatorSettings()
     # Our own storage prefix, never Kopf's default: changing storage later would re-run create handlers.
@@ -136,12 +111,11 @@ async def operator_main(
 ) -> None:
     """The `genai-operator run` code path, as a coroutine (the CLI, the demo and the tests all use it)."""
     quiet_index_toggles()
-    indexers = _RoutingIndexers()
-    runtime = OperatorRuntime(options, indexers.indices)
-    routed = _RoutingIndexers.can_route()
-    if routed:
-        indexers.route = indexed_router(options.settings, runtime)
-    registry = build_registry(options.settings, triggers_from_indexing=routed)
+    indexers = OperatorIndexers()
+    # Children and pods are watched by the runtime itself, in the same scope as Kopf's watches (Kopf serves
+    # the whole cluster when given no namespace).
+    runtime = OperatorRuntime(options, indexers.indices, namespaces=namespaces)
+    registry = build_registry()
     # Private but stable in kopf 1.x: on.create/update/delete/resume handlers, which need the diff base.
     changing = bool(registry._changing.get_all_handlers())
     await kopf.operator(

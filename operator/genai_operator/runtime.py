@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 import kopf
 
 from genai_operator.controller import POOLS_KEY, Controller, Key
+from genai_operator.informer_indexes import Indices, WatchedIndexes
 from genai_operator.kube.client import KubeClient, load_configuration
 from genai_operator.kube.resources import MODEL_DEPLOYMENTS
 from genai_operator.metrics import MetricsServer, OperatorMetrics
@@ -40,11 +41,14 @@ class RunOptions:
 
 
 class OperatorRuntime:
-    def __init__(self, options: RunOptions, indices: Any) -> None:
+    def __init__(self, options: RunOptions, kopf_indices: Any, *, namespaces: Sequence[str] = ()) -> None:
+        """`kopf_indices`: Kopf's indexes (ModelDeployments, nodes, PlacementPools); `namespaces`: where to
+        watch children and pods (none: the whole cluster), as Kopf is told for the rest."""
         self.options = options
-        self.indices = indices
         self.metrics = OperatorMetrics()
         self.configuration = load_configuration(options.kubeconfig)
+        self.watches = WatchedIndexes(self.configuration, options.settings, self, namespaces=namespaces)
+        self.indices = Indices(self.watches.indices, kopf_indices)
         # One thread and one pooled connection per concurrent reconcile: passes wait on API calls there
         # (asyncio.to_thread's default pool has only CPUs + 4 threads).
         self.io = ThreadPoolExecutor(max_workers=options.workers + 1, thread_name_prefix="kube-io")
@@ -60,10 +64,11 @@ class OperatorRuntime:
             settings=options.settings,
             client=self.client,
             metrics=self.metrics,
-            indices=indices,
+            indices=self.indices,
             timings=options.timings,
             io=self.io,
         )
+        self.controller.discovered = self.watches.enable
         self._tasks: list[asyncio.Task[None]] = []
         self._capacity_timer: asyncio.TimerHandle | None = None
         self._capacity_seen: CapacitySnapshot | None = None
@@ -91,7 +96,12 @@ class OperatorRuntime:
         )
 
     async def start(self) -> None:
-        await self.controller.refresh_discovery()
+        """Kopf runs this before it watches anything, and no reconcile starts before Kopf has indexed what it
+        watches; waiting here for our watches' first lists extends that guarantee to children and pods (a
+        pass on an empty children index would create them again)."""
+        self.watches.start()
+        await self.controller.refresh_discovery()  # also starts the watches of optional kinds found
+        await self.watches.synced()
         if self.options.metrics_port:
             self.metrics_server = MetricsServer(self.metrics, self.options.metrics_port, self.options.metrics_host)
             self.metrics_server.start()
@@ -100,7 +110,7 @@ class OperatorRuntime:
     def _start_workers(self) -> None:
         """Started from the first watch event, not at startup: tasks inherit the context they are created
         in, and only Kopf's per-object processing context carries its event poster (for `kopf.event`).
-        That first event also comes after Kopf has filled every index."""
+        That first event also comes after Kopf has filled every index, and ours are filled before Kopf starts."""
         if self._capacity_seen is None:
             # The capacity baseline: every object listed at start-up is reconciled on its first event against
             # the indexes as they are now, so the first capacity look re-plans only on a change since then
@@ -125,6 +135,7 @@ class OperatorRuntime:
             self.metrics_server.stop()
         self.io.shutdown(wait=False, cancel_futures=True)
         self.client.close()
+        await self.watches.stop()
 
     def enqueue(self, key: Key) -> None:
         if not self._tasks:
@@ -180,15 +191,15 @@ class OperatorRuntime:
 
     def child_changed(self, key: Key) -> None:
         if not self._tasks:
-            # Kopf's handlers have not run yet: this is the start-up listing, still being indexed. Every
-            # ModelDeployment gets a pass once it is (`enqueue` starts the workers), so nothing is lost.
+            # Kopf's handlers have not run yet: this is the start-up listing. Every ModelDeployment gets a pass
+            # once Kopf has indexed them all (`enqueue` starts the workers), so nothing is lost.
             return
         window = self.options.child_event_window_seconds
         self._add(key, lambda k: self.controller.queue.add_soon(k, window))
 
     def gpu_pod_changed(self, node: str | None) -> None:
-        # Called after Kopf updated the pods index for this event (indexes first, then handlers, no await
-        # in between), so the next pass re-reads this node's requests.
+        # Called after the pods index was updated for this event (no await in between), so the next pass
+        # re-reads this node's requests.
         self.controller.capacity.usage.mark(node)
         if self._tasks:  # else, as in child_changed: the start-up listing (the workers take a baseline)
             self.capacity_changed()
