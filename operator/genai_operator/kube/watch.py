@@ -135,19 +135,21 @@ class Watcher:
         self.synced = asyncio.Event()  # set once the first list is delivered
         self.relists = 0  # lists after the first (for tests and logs)
         self._known: dict[ObjectKey, str | None] = {}  # resourceVersion delivered, per object
+        # Where to resume: the last version seen, even in a stream that then failed (None: relist).
+        self._version: str | None = None
 
     def __repr__(self) -> str:
         return f"<Watcher {self.resource.plural} in {self.namespace or 'all namespaces'}>"
 
     async def run(self) -> None:
-        version: str | None = None
+        self._version = None
         while True:
             try:
-                if version is None:
-                    version = await self._relist()
+                if self._version is None:
+                    self._version = await self._relist()
                     self.synced.set()
                 started = asyncio.get_running_loop().time()
-                version, delivered = await self._watch(version)
+                delivered = await self._watch(self._version)
                 if delivered or asyncio.get_running_loop().time() - started > 1.0:
                     self.backoff.reset()
                     continue
@@ -155,7 +157,7 @@ class Watcher:
             except ApiError as exc:
                 if exc.status == 410:
                     log.info("%r: resourceVersion expired; relisting", self)
-                    version = None
+                    self._version = None
                     continue
                 delay = max(self.backoff.next(), exc.retry_after or 0.0)
                 log.warning("%r: %s; retrying in %.1fs", self, exc, delay)
@@ -190,8 +192,8 @@ class Watcher:
         # Without one (not seen from a real server), the watch starts with the current state instead.
         return str((data.get("metadata") or {}).get("resourceVersion") or "")
 
-    async def _watch(self, version: str) -> tuple[str | None, bool]:
-        """One watch stream; the version to resume from (None: relist) and whether it delivered anything."""
+    async def _watch(self, version: str) -> bool:
+        """One watch stream from `version`; whether it delivered anything."""
         params = {
             **self._params(),
             "watch": "true",
@@ -209,11 +211,11 @@ class Watcher:
                     if obj.get("code") == 410:
                         raise ApiError(410, str(obj.get("reason") or "Expired"), str(obj.get("message") or ""))
                     raise ApiError(int(obj.get("code") or 0), str(obj.get("reason")), str(obj.get("message")))
-                version = (obj.get("metadata") or {}).get("resourceVersion") or version
+                self._version = (obj.get("metadata") or {}).get("resourceVersion") or self._version
                 if kind != "BOOKMARK":
                     self._deliver(kind, obj)
                     delivered = True
-        return version, delivered
+        return delivered
 
     def _deliver(self, kind: str, obj: dict[str, Any]) -> ObjectKey:
         meta = obj.get("metadata") or {}
