@@ -80,6 +80,8 @@ class Controller:
         self._expected = CreatedChildren()
         # Told which optional API groups discovery found (the runtime watches their kinds while they exist).
         self.discovered: Callable[[Mapping[str, bool]], Awaitable[None]] | None = None
+        # Asked before each pass; False holds the key (the runtime queues it again when its input is current).
+        self.may_reconcile: Callable[[Key], bool] = lambda key: True
 
     # -- inputs from the indexes ---------------------------------------------------------------------
     def _one(self, index: str, key: Any) -> Any | None:
@@ -147,6 +149,9 @@ class Controller:
         while True:
             key = await self.queue.get()
             self.metrics.queue_depth.set(len(self.queue))
+            if not self.may_reconcile(key):
+                self.queue.done(key)
+                continue
             started = time.perf_counter()
             result = "error"
             try:

@@ -69,11 +69,13 @@ class OperatorRuntime:
             io=self.io,
         )
         self.controller.discovered = self.watches.enable
+        self.controller.may_reconcile = self.may_reconcile
         self._tasks: list[asyncio.Task[None]] = []
         self._capacity_timer: asyncio.TimerHandle | None = None
         self._capacity_seen: CapacitySnapshot | None = None
         self._echoed: dict[Key, str] = {}  # the last status write of ours seen back on the watch, per key
-        self._deferred: dict[Key, asyncio.TimerHandle] = {}  # keys waiting for that echo, with a timeout
+        # Keys waiting for that echo, with a timeout, and whether their pass is a follow-up (workqueue.py).
+        self._deferred: dict[Key, tuple[asyncio.TimerHandle, bool]] = {}
         self.metrics_server: MetricsServer | None = None
 
     def connection_info(self) -> kopf.ConnectionInfo:
@@ -128,7 +130,7 @@ class OperatorRuntime:
         self.controller.queue.close()
         if self._capacity_timer is not None:
             self._capacity_timer.cancel()
-        for timeout in self._deferred.values():
+        for timeout, _ in self._deferred.values():
             timeout.cancel()
         self._deferred.clear()
         if self.metrics_server is not None:
@@ -141,10 +143,10 @@ class OperatorRuntime:
         if not self._tasks:
             self._start_workers()
         if self._own_echo(key):
-            timeout = self._deferred.pop(key, None)
-            if timeout is not None:  # what waited for this echo can run now, on fresh input
-                timeout.cancel()
-                self.controller.queue.add(key)
+            deferred = self._deferred.pop(key, None)
+            if deferred is not None:  # what waited for this echo can run now, on fresh input
+                deferred[0].cancel()
+                self.controller.queue.add(key, follow_up=deferred[1])
             return
         self._add(key, self.controller.queue.add)
 
@@ -163,31 +165,42 @@ class OperatorRuntime:
         self._echoed[key] = written
         return True
 
-    def _add(self, key: Key, add: Callable[[Key], None]) -> None:
-        """Defer a pass while our last status write has not come back through the watch (the "expectations"
+    def _add(self, key: Key, add: Callable[[Key], None], *, follow_up: bool = False) -> None:
+        if not self._awaiting_echo(key, follow_up):
+            add(key)
+
+    def may_reconcile(self, key: Key) -> bool:
+        """The workers ask this before each pass: a key queued by a timer (a child-event window, a retry, a
+        recheck) or re-run after a dirty pass was never checked against a status write made since."""
+        return not self._awaiting_echo(key, follow_up=True)
+
+    def _awaiting_echo(self, key: Key, follow_up: bool) -> bool:
+        """Hold a pass while our last status write has not come back through the watch (the "expectations"
         of Kubernetes' own controllers): the index still holds the older object, so a pass now would build
         status on stale input (conditions' lastTransitionTime reset, fields flapping) and write it twice.
         Under load the watch lags by more than the child-event window; this was a third status write for
-        about a quarter of new ModelDeployments at N=100 in bench/. A timeout covers an echo never seen
-        (a relist after a dropped watch shows only the latest version)."""
+        about a quarter of new ModelDeployments at N=100 in bench/. The echo queues the key again; a timeout
+        covers an echo never seen (a relist after a dropped watch shows only the latest version)."""
         written = self.client.written_version(MODEL_DEPLOYMENTS, *key)
-        if written is not None and self._echoed.get(key) != written:
-            body = _first(self.indices["md_index"].get(key))
-            if body is not None and (body.get("metadata") or {}).get("resourceVersion") == written:
-                self._echoed[key] = written  # a no-op write sends no event, and the index already has it
-                add(key)
-                return
-            if key not in self._deferred:  # one timeout per wait: later events must not push it back
+        if written is None or self._echoed.get(key) == written:
+            return False
+        body = _first(self.indices["md_index"].get(key))
+        if body is not None and (body.get("metadata") or {}).get("resourceVersion") == written:
+            self._echoed[key] = written  # a no-op write sends no event, and the index already has it
+            return False
+        if key in self._deferred:  # one timeout per wait: later events must not push it back
+            timer, was_follow_up = self._deferred[key]
+            self._deferred[key] = (timer, was_follow_up or follow_up)
+            return True
 
-                def give_up() -> None:
-                    self._deferred.pop(key, None)
-                    self._echoed[key] = written  # wait no more for this write
-                    self.controller.queue.add(key)
+        def give_up() -> None:
+            entry = self._deferred.pop(key, None)
+            self._echoed[key] = written  # wait no more for this write
+            self.controller.queue.add(key, follow_up=entry is not None and entry[1])
 
-                loop = asyncio.get_running_loop()
-                self._deferred[key] = loop.call_later(self.options.echo_timeout_seconds, give_up)
-            return
-        add(key)
+        loop = asyncio.get_running_loop()
+        self._deferred[key] = (loop.call_later(self.options.echo_timeout_seconds, give_up), follow_up)
+        return True
 
     def child_changed(self, key: Key) -> None:
         if not self._tasks:
@@ -195,7 +208,7 @@ class OperatorRuntime:
             # once Kopf has indexed them all (`enqueue` starts the workers), so nothing is lost.
             return
         window = self.options.child_event_window_seconds
-        self._add(key, lambda k: self.controller.queue.add_soon(k, window))
+        self._add(key, lambda k: self.controller.queue.add_soon(k, window), follow_up=True)
 
     def gpu_pod_changed(self, node: str | None) -> None:
         # Called after the pods index was updated for this event (no await in between), so the next pass

@@ -2,12 +2,20 @@
 
 Kopf delivers every watch event; the queue turns an event storm for one ModelDeployment (its four
 children changing status, its own status write echoing back) into one reconcile of the latest state.
+
+Two lanes. Follow-ups (a pass after children reported progress: the pass that usually writes Ready)
+take turns with new work (new objects, spec changes, resyncs) instead of queueing behind it. With one
+FIFO, a burst of 500 new ModelDeployments left every Ready pass waiting until the last object's first
+pass was done: in bench/ at N=500 their Deployments were all ready after 7.9 s but the ModelDeployments
+only turned Ready in the 3.6 s after that, while the operator had CPU to spare during the burst.
+Alternating (rather than strict priority) keeps new objects moving when pods churn without end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+from collections import deque
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
@@ -16,7 +24,10 @@ K = TypeVar("K", bound=Hashable)
 
 class WorkQueue(Generic[K]):
     def __init__(self, base_delay: float = 0.5, max_delay: float = 120.0) -> None:
-        self._queue: asyncio.Queue[K] = asyncio.Queue()
+        self._new: deque[K] = deque()
+        self._follow_ups: deque[K] = deque()
+        self._items = asyncio.Semaphore(0)  # one release per key in a lane
+        self._follow_up_next = True  # whose turn it is when both lanes hold keys
         self._queued: set[K] = set()
         self._processing: set[K] = set()
         self._dirty: set[K] = set()
@@ -28,13 +39,15 @@ class WorkQueue(Generic[K]):
     def __len__(self) -> int:
         return len(self._queued)
 
-    def add(self, key: K) -> None:
+    def add(self, key: K, *, follow_up: bool = False) -> None:
+        """Queue `key` once. `follow_up`: a pass that finishes work already under way (see the module doc)."""
         if key in self._processing:
             self._dirty.add(key)  # re-run after the current pass: it may have read stale state
             return
         if key not in self._queued:
             self._queued.add(key)
-            self._queue.put_nowait(key)
+            (self._follow_ups if follow_up else self._new).append(key)
+            self._items.release()
 
     def add_after(self, key: K, delay: float) -> None:
         if delay <= 0:
@@ -43,21 +56,22 @@ class WorkQueue(Generic[K]):
         old = self._timers.pop(key, None)
         if old is not None:
             old.cancel()
-        self._timers[key] = asyncio.get_running_loop().call_later(delay, self._fire, key)
+        self._timers[key] = asyncio.get_running_loop().call_later(delay, self._fire, key, False)
 
     def add_soon(self, key: K, window: float) -> None:
-        """Add within `window` seconds, absorbing further calls meanwhile (a throttle, never a starving debounce).
+        """Add as a follow-up within `window` seconds, absorbing further calls meanwhile (a throttle, never a
+        starving debounce).
 
         Children report progress in bursts (one status update per pod); one pass after the burst
         sees the same end state as one pass per update, for one status write instead of several.
         """
         if key in self._queued or key in self._timers:
             return
-        self._timers[key] = asyncio.get_running_loop().call_later(window, self._fire, key)
+        self._timers[key] = asyncio.get_running_loop().call_later(window, self._fire, key, True)
 
-    def _fire(self, key: K) -> None:
+    def _fire(self, key: K, follow_up: bool) -> None:
         self._timers.pop(key, None)
-        self.add(key)
+        self.add(key, follow_up=follow_up)
 
     def retry(self, key: K, at_least: float = 0.0) -> float:
         """Requeue after an exponential, jittered backoff (the API server asked for `at_least`)."""
@@ -72,7 +86,13 @@ class WorkQueue(Generic[K]):
         self._failures.pop(key, None)
 
     async def get(self) -> K:
-        key = await self._queue.get()
+        await self._items.acquire()
+        if self._follow_ups and (self._follow_up_next or not self._new):
+            key = self._follow_ups.popleft()
+            self._follow_up_next = False
+        else:
+            key = self._new.popleft()
+            self._follow_up_next = True
         self._queued.discard(key)
         self._processing.add(key)
         return key
@@ -81,7 +101,7 @@ class WorkQueue(Generic[K]):
         self._processing.discard(key)
         if key in self._dirty:
             self._dirty.discard(key)
-            self.add(key)
+            self.add(key, follow_up=True)  # its pass is already under way: finish it
 
     def close(self) -> None:
         for timer in self._timers.values():
