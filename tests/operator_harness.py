@@ -22,8 +22,9 @@ import yaml
 from genai_operator.api.crdgen import all_crds
 from genai_operator.api.loading import read_documents
 from genai_operator.emulator import EmulatedCluster
-from genai_operator.kube.client import KubeClient, load_configuration
+from genai_operator.kube.client import KubeClient
 from genai_operator.kube.resources import MODEL_DEPLOYMENTS
+from genai_operator.kube.session import load_configuration
 from genai_operator.runner import operator_main
 from genai_operator.runtime import RunOptions
 
@@ -64,7 +65,7 @@ class OperatorHarness:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
         if self.client is not None:
-            self.client.close()
+            await self.client.close()
         await self.cluster.__aexit__(None, None, None)
 
     async def start(self) -> None:
@@ -91,11 +92,11 @@ class OperatorHarness:
     # -- user actions over HTTP -------------------------------------------------------------------
     async def create(self, manifest: dict[str, Any]) -> dict[str, Any]:
         assert self.client is not None
-        return await asyncio.to_thread(self.client.create, MODEL_DEPLOYMENTS, manifest)
+        return await self.client.create(MODEL_DEPLOYMENTS, manifest)
 
     async def patch_spec(self, namespace: str, name: str, spec_patch: dict[str, Any]) -> dict[str, Any]:
         assert self.client is not None
-        return await asyncio.to_thread(self.client.patch, MODEL_DEPLOYMENTS, namespace, name, {"spec": spec_patch})
+        return await self.client.patch(MODEL_DEPLOYMENTS, namespace, name, {"spec": spec_patch})
 
     # -- observation ------------------------------------------------------------------------------
     def md(self, namespace: str, name: str) -> dict[str, Any]:

@@ -20,8 +20,7 @@ SERVICE_MONITORS = "monitoring.coreos.com/v1/servicemonitors"
 async def scale(harness: OperatorHarness, namespace: str, name: str, replicas: int) -> None:
     """What KEDA's HPA does: write spec.replicas through the /scale subresource."""
     assert harness.client is not None
-    await asyncio.to_thread(harness.client.patch, MODEL_DEPLOYMENTS, namespace, name,
-                            {"spec": {"replicas": replicas}}, "scale")
+    await harness.client.patch(MODEL_DEPLOYMENTS, namespace, name, {"spec": {"replicas": replicas}}, "scale")
 
 
 async def test_scale_to_zero_and_back_without_reverting_the_autoscaler() -> None:

@@ -22,9 +22,9 @@ from genai_operator.informer_indexes import (
     route_child,
     route_pod,
 )
-from genai_operator.kube.client import load_configuration
 from genai_operator.kube.resources import SERVICES
-from genai_operator.kube.watch import ApiSession, Backoff, Watcher
+from genai_operator.kube.session import ApiSession, load_configuration
+from genai_operator.kube.watch import Backoff, Watcher
 from genai_operator.settings import Settings
 
 SVC = "v1/services"
@@ -158,7 +158,8 @@ async def test_an_expired_version_in_the_stream_relists() -> None:
 
 async def test_optional_kinds_are_watched_only_while_their_api_exists(cluster: EmulatedCluster) -> None:
     router = Router()
-    watches = WatchedIndexes(load_configuration(str(cluster.kubeconfig_path)), Settings(), router, namespaces=["ml"])
+    session = ApiSession(load_configuration(str(cluster.kubeconfig_path)))
+    watches = WatchedIndexes(session, Settings(), router, namespaces=["ml"])
     watches.start()
     await asyncio.wait_for(watches.enable({"keda.sh": False, "monitoring.coreos.com": False}), 5)
     assert not cluster.recorded_requests(resource="scaledobjects")
@@ -168,6 +169,7 @@ async def test_optional_kinds_are_watched_only_while_their_api_exists(cluster: E
     assert indices["md_index"] == "kopf's" and indices[PODS_INDEX] is watches.indices[PODS_INDEX]
     assert "children_scaledobjects" in indices and set(indices) >= {"md_index", "children_deployments"}
     await asyncio.wait_for(watches.stop(), 5)
+    await session.close()
     tasks = [t for t in asyncio.all_tasks() if (t.get_name() or "").startswith("watch-")]
     assert not tasks
 

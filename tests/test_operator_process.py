@@ -66,14 +66,13 @@ async def test_scale_subresource_sets_replicas_that_are_split_across_pools() -> 
         from genai_operator.kube.resources import MODEL_DEPLOYMENTS
 
         # What `kubectl scale mdep assistant --replicas=4` and an HPA do.
-        scale = await asyncio.to_thread(harness.client.get, MODEL_DEPLOYMENTS, "ml", "assistant", "scale")
+        scale = await harness.client.get(MODEL_DEPLOYMENTS, "ml", "assistant", "scale")
         assert scale is not None and scale["kind"] == "Scale"
-        await asyncio.to_thread(harness.client.patch, MODEL_DEPLOYMENTS, "ml", "assistant",
-                                {"spec": {"replicas": 4}}, "scale")
+        await harness.client.patch(MODEL_DEPLOYMENTS, "ml", "assistant", {"spec": {"replicas": 4}}, "scale")
         md = await eventually(lambda: (o := harness.md("ml", "assistant")) and o["status"]["replicas"] == 4
                               and is_ready(o) and o)
         assert {p["pool"]: p["replicas"] for p in md["status"]["placement"]} == {"edge-orin": 2, "cloud-l4": 2}
-        scale = await asyncio.to_thread(harness.client.get, MODEL_DEPLOYMENTS, "ml", "assistant", "scale")
+        scale = await harness.client.get(MODEL_DEPLOYMENTS, "ml", "assistant", "scale")
         assert scale["status"]["replicas"] == 4
         assert scale["status"]["selector"] == "genaiops.dev/model-deployment=assistant"
         events = harness.cluster.list("v1/events", "ml")

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from concurrent.futures import Executor
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import kopf
 from pydantic import ValidationError
@@ -24,8 +22,9 @@ from genai_operator.autoscaling import choose_autoscaler
 from genai_operator.capacity import ClusterCapacity
 from genai_operator.child_expectations import CreatedChildren
 from genai_operator.kube.actions import ApplyResult, apply_actions
-from genai_operator.kube.client import ApiError, KubeClient
+from genai_operator.kube.client import KubeClient
 from genai_operator.kube.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS, PLACEMENT_POOLS
+from genai_operator.kube.session import ApiError
 from genai_operator.metrics import ObjectTallies, OperatorMetrics
 from genai_operator.model_loading import LoaderState, model_loaded, only_loading_progress
 from genai_operator.observed_status import annotate_placement, build_status, invalid_status
@@ -45,7 +44,6 @@ log = logging.getLogger(__name__)
 Key = tuple[str, str]  # (namespace, name) of a ModelDeployment
 POOLS_KEY: Key = ("", "placementpools")  # the queue key of the PlacementPool status pass
 PROGRESS_HOLD_SECONDS = 2.0  # loading progress waits this long for readiness to share its status write
-T = TypeVar("T")
 IndexLookup = Callable[[str], Mapping[Any, Iterable[Any]]]
 
 
@@ -63,10 +61,8 @@ class Controller:
         indices: Mapping[str, Any],
         keda_available: bool = False,
         timings: Timings | None = None,
-        io: Executor | None = None,
     ) -> None:
         self.settings = settings
-        self.io = io  # threads for API calls (the client is synchronous); None: the loop's default pool
         self.client = client
         self.metrics = metrics
         self.indices = indices
@@ -141,9 +137,6 @@ class Controller:
         self._pools(POOLS_KEY)
         return dict(self.capacity.usage.requested)
 
-    async def _io(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.io, functools.partial(fn, *args))
-
     # -- the loop ------------------------------------------------------------------------------------
     async def worker(self) -> None:
         while True:
@@ -181,9 +174,9 @@ class Controller:
         """Optional APIs, found at run time: installing KEDA later switches Auto backends on the next resync."""
         try:
             if self.settings.keda_enabled:
-                self.keda_available = await self._io(self.client.exists_api, "keda.sh", "v1alpha1")
+                self.keda_available = await self.client.exists_api("keda.sh", "v1alpha1")
             if self.settings.service_monitors:
-                self.monitors_available = await self._io(self.client.exists_api, "monitoring.coreos.com", "v1")
+                self.monitors_available = await self.client.exists_api("monitoring.coreos.com", "v1")
         except ApiError as exc:
             log.info("API discovery failed (%s); keeping the previous answer", exc)
         if self.discovered is not None:
@@ -207,7 +200,7 @@ class Controller:
             if current == desired:
                 continue
             patch = {"status": merge_patch(current, desired)}
-            await self._io(self.client.patch, PLACEMENT_POOLS, None, name, patch, "status")
+            await self.client.patch(PLACEMENT_POOLS, None, name, patch, "status")
             changed += 1
         return "changed" if changed else "unchanged"
 
@@ -263,7 +256,7 @@ class Controller:
         actions = diff_children(desired, observed)
         applied = ApplyResult()
         if actions:
-            applied = await self._io(apply_actions, self.client, actions, observed)
+            applied = await apply_actions(self.client, actions, observed)
             observed = applied.observed
             self._expected.remember(key, ((k, observed[k]) for k in applied.created_keys), time.monotonic())
             self._expected.drop(key, applied.deleted_keys)
@@ -314,9 +307,7 @@ class Controller:
                 self.queue.add_after(key, due - time.monotonic())
                 return
         self._progress_due.pop(key, None)
-        await self._io(
-            self.client.patch, MODEL_DEPLOYMENTS, key[0], key[1], {"status": merge_patch(old, new)}, "status"
-        )
+        await self.client.patch(MODEL_DEPLOYMENTS, key[0], key[1], {"status": merge_patch(old, new)}, "status")
         for event in transition_events(old, new, created):
             kopf.event(kopf.Body(cast(Any, dict(body))), type=event.type, reason=event.reason, message=event.message)
 

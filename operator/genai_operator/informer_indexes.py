@@ -18,8 +18,6 @@ import logging
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
-from kubernetes import client as k8s_client
-
 from genai_operator.kube.resources import (
     CHILD_RESOURCES,
     POD_MONITORS,
@@ -28,7 +26,8 @@ from genai_operator.kube.resources import (
     SERVICE_MONITORS,
     Resource,
 )
-from genai_operator.kube.watch import ApiSession, ObjectKey, Watcher
+from genai_operator.kube.session import ApiSession
+from genai_operator.kube.watch import ObjectKey, Watcher
 from genai_operator.model_loading import LoaderState, loader_state
 from genai_operator.settings import Settings
 
@@ -216,11 +215,12 @@ class _Feed:
 class WatchedIndexes:
     """The watches behind our indexes, their tasks, and the wait for their first lists."""
 
-    def __init__(self, configuration: k8s_client.Configuration, settings: Settings, router: Router, *,
+    def __init__(self, session: ApiSession, settings: Settings, router: Router, *,
                  namespaces: Sequence[str] = ()) -> None:
+        """`session`: the operator's connection (the caller closes it)."""
         if any(c in ns for ns in namespaces for c in "*?[!"):
             raise ValueError(f"namespace patterns are not supported, only names: {list(namespaces)}")
-        self.session = ApiSession(configuration)
+        self.session = session
         self.namespaces: tuple[str | None, ...] = tuple(namespaces) or (None,)  # None: cluster-wide
         self.indices: dict[str, Index] = {}
         self._watchers: dict[Resource, list[Watcher]] = {}
@@ -269,7 +269,6 @@ class WatchedIndexes:
         tasks = [t for ts in self._tasks.values() for t in ts]
         self._tasks.clear()
         await _cancel(tasks)
-        await self.session.close()
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

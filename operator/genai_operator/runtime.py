@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +12,9 @@ import kopf
 
 from genai_operator.controller import POOLS_KEY, Controller, Key
 from genai_operator.informer_indexes import Indices, WatchedIndexes
-from genai_operator.kube.client import KubeClient, load_configuration
+from genai_operator.kube.client import KubeClient
 from genai_operator.kube.resources import MODEL_DEPLOYMENTS
+from genai_operator.kube.session import ApiSession, load_configuration
 from genai_operator.metrics import MetricsServer, OperatorMetrics
 from genai_operator.placement.stability import Timings
 from genai_operator.settings import Settings
@@ -27,7 +27,7 @@ class RunOptions:
     kubeconfig: str | None = None
     metrics_port: int = 8080  # 0: no endpoint
     metrics_host: str = "0.0.0.0"
-    # Concurrent reconciles. Passes are CPU-bound on the one event loop (writes go to threads); in bench/
+    # Concurrent reconciles. Passes are CPU-bound on the one event loop; in bench/
     # at N=500, 8 or 16 workers converged no faster than 4 and made more passes on not-yet-current input
     # (with 16, a third status write for about a fifth of new ModelDeployments).
     workers: int = 4
@@ -47,16 +47,12 @@ class OperatorRuntime:
         self.options = options
         self.metrics = OperatorMetrics()
         self.configuration = load_configuration(options.kubeconfig)
-        self.watches = WatchedIndexes(self.configuration, options.settings, self, namespaces=namespaces)
+        # One connection pool for everything: watches, reads and writes, all on the event loop.
+        self.session = ApiSession(self.configuration)
+        self.watches = WatchedIndexes(self.session, options.settings, self, namespaces=namespaces)
         self.indices = Indices(self.watches.indices, kopf_indices)
-        # One thread and one pooled connection per concurrent reconcile: passes wait on API calls there
-        # (asyncio.to_thread's default pool has only CPUs + 4 threads).
-        self.io = ThreadPoolExecutor(max_workers=options.workers + 1, thread_name_prefix="kube-io")
-        self.configuration.connection_pool_maxsize = max(
-            self.configuration.connection_pool_maxsize or 0, options.workers + 1
-        )
         self.client = KubeClient(
-            self.configuration,
+            self.session,
             on_write=lambda verb, res: self.metrics.record_write(verb, res.kind),
             remember_versions=frozenset({MODEL_DEPLOYMENTS.plural}),
         )
@@ -66,7 +62,6 @@ class OperatorRuntime:
             metrics=self.metrics,
             indices=self.indices,
             timings=options.timings,
-            io=self.io,
         )
         self.controller.discovered = self.watches.enable
         self.controller.may_reconcile = self.may_reconcile
@@ -135,9 +130,8 @@ class OperatorRuntime:
         self._deferred.clear()
         if self.metrics_server is not None:
             self.metrics_server.stop()
-        self.io.shutdown(wait=False, cancel_futures=True)
-        self.client.close()
         await self.watches.stop()
+        await self.session.close()
 
     def enqueue(self, key: Key) -> None:
         if not self._tasks:

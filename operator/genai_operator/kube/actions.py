@@ -10,7 +10,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from genai_operator.kube.client import ApiError, KubeClient
+from genai_operator.kube.client import KubeClient
+from genai_operator.kube.session import ApiError
 from genai_operator.reconcile import Action, ChildKey, child_key, diff_children
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,9 @@ def _owner_uid(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def apply_actions(client: KubeClient, actions: list[Action], observed: dict[ChildKey, dict[str, Any]]) -> ApplyResult:
+async def apply_actions(
+    client: KubeClient, actions: list[Action], observed: dict[ChildKey, dict[str, Any]]
+) -> ApplyResult:
     """Run actions in order; transient API errors propagate (the caller requeues with backoff)."""
     result = ApplyResult(observed=dict(observed))
     for action in actions:
@@ -47,21 +50,21 @@ def apply_actions(client: KubeClient, actions: list[Action], observed: dict[Chil
         meta = action.obj["metadata"]
         if action.verb == "create":
             try:
-                result.observed[key] = client.create(action.resource, action.obj)
+                result.observed[key] = await client.create(action.resource, action.obj)
                 result.created += 1
                 result.created_keys.append(key)
                 log.info("created %s %s/%s", action.resource.kind, meta.get("namespace"), meta["name"])
             except ApiError as exc:
                 if exc.status != 409:
                     raise
-                _adopt_existing(client, action, result)
+                await _adopt_existing(client, action, result)
         elif action.verb == "replace":
-            result.observed[key] = client.replace(action.resource, action.obj)
+            result.observed[key] = await client.replace(action.resource, action.obj)
             result.replaced += 1
             log.info("restored drifted %s %s/%s", action.resource.kind, meta.get("namespace"), meta["name"])
         else:
             uid = meta.get("uid")
-            client.delete(action.resource, meta.get("namespace"), meta["name"], uid=uid)
+            await client.delete(action.resource, meta.get("namespace"), meta["name"], uid=uid)
             result.observed.pop(key, None)
             result.deleted += 1
             result.deleted_keys.append(key)
@@ -69,9 +72,9 @@ def apply_actions(client: KubeClient, actions: list[Action], observed: dict[Chil
     return result
 
 
-def _adopt_existing(client: KubeClient, action: Action, result: ApplyResult) -> None:
+async def _adopt_existing(client: KubeClient, action: Action, result: ApplyResult) -> None:
     meta = action.obj["metadata"]
-    current = client.get(action.resource, meta.get("namespace"), meta["name"])
+    current = await client.get(action.resource, meta.get("namespace"), meta["name"])
     if current is None:
         raise ApiError(409, "Conflict", f"{action.resource.kind} {meta['name']} exists but cannot be read")
     wanted_uid = _owner_uid(action.obj)
@@ -84,6 +87,6 @@ def _adopt_existing(client: KubeClient, action: Action, result: ApplyResult) -> 
     key = child_key(action.obj)
     for follow_up in diff_children([action.obj], {key: current}):
         if follow_up.verb == "replace":
-            current = client.replace(follow_up.resource, follow_up.obj)
+            current = await client.replace(follow_up.resource, follow_up.obj)
             result.replaced += 1
     result.observed[key] = current

@@ -6,26 +6,22 @@ client-go's reflector does and no more: list (with a label selector), deliver ev
 the list's resourceVersion with bookmarks and a server-side timeout, resume from the last version seen
 when the stream ends, relist on 410 Gone (dropping what vanished meanwhile), back off on errors.
 
-The connection comes from the `kubernetes` Configuration the rest of the operator uses (server, TLS,
-bearer token re-read through its refresh hook, basic auth, proxy).
+The connection is the operator's one ApiSession (session.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
-import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import aiohttp
-from kubernetes import client as k8s_client
 
-from genai_operator.kube.client import ApiError, error_from_response
 from genai_operator.kube.resources import Resource
+from genai_operator.kube.session import ApiError, ApiSession
 
 log = logging.getLogger(__name__)
 
@@ -38,63 +34,6 @@ class WatchSink(Protocol):
 
     def vanished(self, key: ObjectKey) -> None:
         """An object delivered before is gone, seen by a relist (its deletion event was missed)."""
-
-
-class ApiSession:
-    """An aiohttp session configured like the `kubernetes` client; opened lazily in the running loop."""
-
-    def __init__(self, configuration: k8s_client.Configuration, *, connect_timeout: float = 30.0) -> None:
-        self.configuration = configuration
-        self.connect_timeout = connect_timeout
-        self._session: aiohttp.ClientSession | None = None
-
-    def _ssl(self) -> ssl.SSLContext | bool:
-        cfg = self.configuration
-        if not cfg.host.startswith("https"):
-            return False
-        context = ssl.create_default_context(cafile=cfg.ssl_ca_cert) if cfg.verify_ssl else ssl.create_default_context()
-        if not cfg.verify_ssl:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        if cfg.cert_file:
-            context.load_cert_chain(cfg.cert_file, cfg.key_file)
-        return context
-
-    def _headers(self) -> dict[str, str]:
-        cfg = self.configuration
-        headers = {"Accept": "application/json"}
-        # Through the refresh hook each time: in-cluster service account tokens rotate.
-        token = cfg.get_api_key_with_prefix("authorization")
-        basic = cfg.get_basic_auth_token() if cfg.username else None
-        if token:
-            headers["Authorization"] = token if " " in token else f"Bearer {token}"
-        elif basic:
-            headers["Authorization"] = basic
-        return headers
-
-    @contextlib.asynccontextmanager
-    async def get(
-        self, path: str, params: Mapping[str, str], read_timeout: float | None
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """A GET whose non-2xx answers raise ApiError; the response is streamed by the caller."""
-        if self._session is None:
-            # No connection limit: every watch stream holds one for its lifetime.
-            connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl())
-            self._session = aiohttp.ClientSession(connector=connector)
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout, sock_read=read_timeout)
-        url = self.configuration.host.rstrip("/") + path
-        proxy = self.configuration.proxy or None
-        async with self._session.get(
-            url, params=dict(params), headers=self._headers(), timeout=timeout, proxy=proxy
-        ) as response:
-            if not 200 <= response.status <= 299:
-                raise error_from_response(response.status, await response.read(), response.headers.get("Retry-After"))
-            yield response
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
 
 class Backoff:
