@@ -52,22 +52,33 @@ class OperatorMetrics:
             "genai_operator_workqueue_depth", "Keys waiting for a reconcile.", registry=self.registry
         )
         self.healthy = True
+        # The label values last exported by the two tallied gauges (see _set_series).
+        self._conditions_set: dict[tuple[str, ...], int] = {}
+        self._gpus_set: dict[tuple[str, ...], int] = {}
 
     def record_write(self, verb: str, kind: str) -> None:
         self.api_writes.labels(kind=kind, verb=verb).inc()
 
     def set_condition_counts(self, counts: dict[tuple[str, str], int]) -> None:
-        self.deployments_by_condition.clear()
-        for (cond, status), value in counts.items():
-            self.deployments_by_condition.labels(condition=cond, status=status).set(value)
+        _set_series(self.deployments_by_condition, self._conditions_set, {(c, s): v for (c, s), v in counts.items()})
 
     def set_gpus_by_pool(self, gpus: dict[str, int]) -> None:
-        self.gpus_requested.clear()
-        for pool, value in gpus.items():
-            self.gpus_requested.labels(pool=pool).set(value)
+        _set_series(self.gpus_requested, self._gpus_set, {(pool,): value for pool, value in gpus.items()})
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _set_series(gauge: Gauge, exported: dict[tuple[str, ...], int], wanted: dict[tuple[str, ...], int]) -> None:
+    """Move only the series that changed (most passes change one or none), and drop the ones now zero:
+    no clear-and-refill, which cost a label lookup per series per pass and let a scrape see them missing."""
+    for labels in [k for k in exported if k not in wanted]:
+        gauge.remove(*labels)
+        del exported[labels]
+    for labels, value in wanted.items():
+        if exported.get(labels) != value:
+            gauge.labels(*labels).set(value)
+            exported[labels] = value
 
 
 class ObjectTallies:

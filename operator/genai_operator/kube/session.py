@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import ssl
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,9 @@ from kubernetes import config as k8s_config
 TRANSIENT_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0  # for one request's answer; watch streams set their own
+# How long the Authorization header is reused. The refresh hook behind it re-applies the whole kubeconfig to the
+# Configuration on every call (a tenth of a request's CPU); tokens it would refresh live minutes, not a second.
+HEADERS_TTL_SECONDS = 1.0
 
 
 @dataclass
@@ -73,11 +77,15 @@ class ApiSession:
     def __init__(self, configuration: k8s_client.Configuration, *, connect_timeout: float = CONNECT_TIMEOUT) -> None:
         self.configuration = configuration
         self.connect_timeout = connect_timeout
+        # Read once: Configuration.host scans the environment for proxy settings on every read.
+        self._base_url = str(configuration.host).rstrip("/")
+        self._proxy = configuration.proxy or None
         self._session: aiohttp.ClientSession | None = None
+        self._headers_cache: tuple[float, dict[str, str]] | None = None
 
     def _ssl(self) -> ssl.SSLContext | bool:
         cfg = self.configuration
-        if not cfg.host.startswith("https"):
+        if not self._base_url.startswith("https"):
             return False
         context = ssl.create_default_context(cafile=cfg.ssl_ca_cert) if cfg.verify_ssl else ssl.create_default_context()
         if not cfg.verify_ssl:
@@ -88,6 +96,13 @@ class ApiSession:
         return context
 
     def _headers(self) -> dict[str, str]:
+        """A fresh dict each call (callers add to it)."""
+        now = time.monotonic()
+        if self._headers_cache is None or now - self._headers_cache[0] > HEADERS_TTL_SECONDS:
+            self._headers_cache = (now, self._auth_headers())
+        return dict(self._headers_cache[1])
+
+    def _auth_headers(self) -> dict[str, str]:
         cfg = self.configuration
         headers = {"Accept": "application/json"}
         # Through the refresh hook each time: in-cluster service account tokens rotate.
@@ -108,7 +123,7 @@ class ApiSession:
         return self._session
 
     def _url(self, path: str) -> str:
-        return str(self.configuration.host).rstrip("/") + path
+        return self._base_url + path
 
     @contextlib.asynccontextmanager
     async def get(
@@ -116,9 +131,8 @@ class ApiSession:
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """A GET whose non-2xx answers raise ApiError; the response is streamed by the caller."""
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout, sock_read=read_timeout)
-        proxy = self.configuration.proxy or None
         async with self._client().get(
-            self._url(path), params=dict(params), headers=self._headers(), timeout=timeout, proxy=proxy
+            self._url(path), params=dict(params), headers=self._headers(), timeout=timeout, proxy=self._proxy
         ) as response:
             if not 200 <= response.status <= 299:
                 raise error_from_response(response.status, await response.read(), response.headers.get("Retry-After"))
@@ -143,7 +157,7 @@ class ApiSession:
         try:
             async with self._client().request(
                 method, self._url(path), params=dict(params or {}), data=data, headers=headers, timeout=timeout,
-                proxy=self.configuration.proxy or None,
+                proxy=self._proxy,
             ) as response:
                 payload = await response.read()
                 if not 200 <= response.status <= 299:
