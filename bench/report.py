@@ -1,4 +1,6 @@
-"""The benchmark's table, its targets, and the bounds that fail a run (API writes only, never timing)."""
+"""The benchmark's table, the per-trial ratios, its targets, and the bounds that fail a run (API writes only,
+never timing). The figures are already combined over the trials (bench/trials.py): medians of the times,
+the worst trial's writes and memory, so a bound exceeded in any trial fails the run."""
 
 from __future__ import annotations
 
@@ -44,8 +46,17 @@ def table(results: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def trial_ratios(results: Sequence[dict[str, Any]]) -> list[str]:
+    """One line per size: the ratio of each trial (operator trial i over floor trial i) and their median."""
+    lines = []
+    for r in results:
+        ratios = " ".join(f"{x:.2f}" for x in r.get("ratios", [r["ratio"]]))
+        lines.append(f"N={r['n']} ratios: {ratios} (median {r['ratio']:.2f})")
+    return lines
+
+
 def bound_failures(results: Sequence[dict[str, Any]]) -> list[str]:
-    """What fails the run: more than children + 2 writes per new object, or any write on resync."""
+    """What fails the run: more than children + 2 writes per new object (in the worst trial), or any write on resync."""
     failures = []
     for r in results:
         limit = r["childrenPerObject"] + EXTRA_CREATE_WRITES

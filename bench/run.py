@@ -4,10 +4,14 @@ For each size N: the time from creating N ModelDeployments to all Ready, against
 the same writes through the same client (the floor, run with the same concurrency as the operator's
 workers); API writes per ModelDeployment on creation and writes on a steady resync; the operator's
 peak RSS and RSS per ModelDeployment; the time to start up over N existing ModelDeployments and
-re-sync them all. Prints a table, writes JSON (one object per size), and exits 1 only when a write
-bound is exceeded (more than children + 2 writes per new ModelDeployment, or any write on resync).
+re-sync them all. Each size runs --repeat K trials (default 3), floor and operator interleaved; the
+times are the medians of the trials and the ratio the median of the per-trial ratios, while writes and
+memory are the worst trial's (bench/trials.py); start-up and resync are measured once, after the first
+operator trial. Prints a table and the per-trial ratios, writes JSON (one object per size), and exits 1
+only when a write bound is exceeded in any trial (more than children + 2 writes per new ModelDeployment,
+or any write on resync).
 
-    python bench/run.py --sizes 10,100,500 --json results.json
+    python bench/run.py --sizes 10,100,500 --repeat 3 --json results.json
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="write the results here as a JSON list, one object per size")
     parser.add_argument("--workers", type=int, default=RunOptions().workers,
                         help="the operator's reconcile workers, also the floor's threads (default: %(default)s)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="trials per size, floor and operator interleaved; times are the medians "
+                             "(default: %(default)s)")
     parser.add_argument("--log-dir", type=Path, default=None, help="directory for the operator and floor logs")
     return parser
 
@@ -66,12 +73,16 @@ def machine() -> dict[str, Any]:
             "cpus": os.cpu_count()}
 
 
-async def _run(sizes: list[int], workers: int, log_dir: Path) -> list[dict[str, Any]]:
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+async def _run(sizes: list[int], workers: int, repeat: int, log_dir: Path) -> list[dict[str, Any]]:
     results = []
     for n in sizes:
         started = time.perf_counter()
         with (log_dir / f"n{n}.log").open("w") as log:
-            result = await scenario.run_size(n, workers, log)
+            result = await scenario.run_size(n, workers, log, repeat, _progress)
         data = result.to_json()
         data["benchSeconds"] = round(time.perf_counter() - started, 1)
         results.append(data)
@@ -84,15 +95,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         print("bench/run.py: --workers must be at least 1", file=sys.stderr)
         return 2
+    if args.repeat < 1:
+        print("bench/run.py: --repeat must be at least 1", file=sys.stderr)
+        return 2
     log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="genai-bench-"))
     log_dir.mkdir(parents=True, exist_ok=True)
     print(f"logs in {log_dir}", file=sys.stderr)
-    results = asyncio.run(_run(args.sizes, args.workers, log_dir))
+    results = asyncio.run(_run(args.sizes, args.workers, args.repeat, log_dir))
     host = machine()
     for result in results:
         result["machine"] = host
     print(report.table(results))
     print(f"\n{host['cpus']} CPU(s) {host['cpu']}, Python {host['python']}, workers {args.workers}")
+    print(f"trials: {args.repeat} per size, interleaved (times: medians; ratio: median of the trials' ratios; "
+          "writes, memory: worst trial)")
+    for line in report.trial_ratios(results):
+        print(line)
     for line in report.marginal_rss(results):
         print(f"memory: {line}")
     for note in report.target_notes(results):

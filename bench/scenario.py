@@ -1,8 +1,12 @@
-"""One benchmark size: the floor, then the operator creating N ModelDeployments, then a restart and a resync.
+"""One benchmark size: K trials of the floor and the operator creating N ModelDeployments, then one restart.
 
-Each phase gets a fresh emulated cluster (same nodes, pools and manifests), served from this process's
-event loop; the floor script and the operator are separate processes, so neither shares a GIL with the
-emulator. Clocks start just before the ModelDeployments are created (in-process, in one burst).
+The trials are interleaved (floor, operator, floor, operator, ...) so that a slow period of the machine
+hits both sides; the restart and resync (start-up over N existing ModelDeployments, one periodic resync)
+follow the first operator trial only. bench/trials.py combines the trials (medians of the times, the
+worst trial for writes and memory). Each phase gets a fresh emulated cluster (same nodes, pools and
+manifests), served from this process's event loop; the floor script and the operator are separate
+processes, so neither shares a GIL with the emulator. Clocks start just before the ModelDeployments are
+created (in-process, in one burst).
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ import asyncio
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 import cluster_view as view
+import trials
 import workload
 from operator_process import OperatorProcess, cpu_seconds
 
@@ -23,26 +28,6 @@ from genai_operator.emulator import EmulatedCluster
 
 BENCH = Path(__file__).resolve().parent
 RESYNC_SECONDS = 5.0  # the restarted operator's resync interval, so one steady resync fits the window
-
-
-@dataclass
-class Result:
-    n: int
-    childrenPerObject: float  # noqa: N815 (the JSON field names)
-    convergeSeconds: float  # noqa: N815
-    floorSeconds: float  # noqa: N815
-    ratio: float
-    createWritesPerObject: float  # noqa: N815
-    resyncWrites: int  # noqa: N815
-    peakRssBytes: int  # noqa: N815
-    rssBytesPerObject: float  # noqa: N815
-    startupSeconds: float  # noqa: N815
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.update(data.pop("extra"))
-        return data
 
 
 def _timeout(n: int) -> float:
@@ -95,7 +80,8 @@ async def run_floor(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
                     proc.kill()
 
 
-async def run_operator(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
+async def run_operator(n: int, workers: int, log: IO[str], *, restart: bool = True) -> dict[str, Any]:
+    """Converge N new ModelDeployments; with `restart`, then start a new operator over them (`_restart`)."""
     manifests = workload.model_deployments(n)
     env = {"GENAI_OPERATOR_WORKERS": str(workers)}
     out: dict[str, Any] = {}
@@ -141,7 +127,8 @@ async def run_operator(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
             code = await asyncio.to_thread(operator.stop)
         if code != 0:
             raise RuntimeError(f"the operator exited with {code}; see the log")
-        out.update(await _restart(cluster, n, log, env))
+        if restart:
+            out.update(await _restart(cluster, n, log, env))
     return out
 
 
@@ -206,23 +193,22 @@ async def _until_async(check: Any, timeout: float, what: str) -> None:
         await asyncio.sleep(0.2)
 
 
-async def run_size(n: int, workers: int, log: IO[str]) -> Result:
-    floor = await run_floor(n, workers, log)
-    op = await run_operator(n, workers, log)
-    peak = max(op["createPeakRssBytes"], op["startupPeakRssBytes"])
-    return Result(
-        n=n,
-        childrenPerObject=floor["children"],
-        convergeSeconds=round(op["convergeSeconds"], 3),
-        floorSeconds=round(floor["seconds"], 3),
-        ratio=round(op["convergeSeconds"] / floor["seconds"], 3),
-        createWritesPerObject=round(op["createWrites"] / n, 3),
-        resyncWrites=op["startupWrites"] + op["periodicResyncWrites"],
-        peakRssBytes=peak,
-        rssBytesPerObject=round((op["createPeakRssBytes"] - op["baselineRssBytes"]) / n, 1),
-        startupSeconds=round(op["startupSeconds"], 3),
-        extra={"workers": workers, "floorWritesPerObject": floor["writesPerObject"],
-               "floorCpuSeconds": floor["cpuSeconds"], "floorEmulatorCpuSeconds": floor["emulatorCpuSeconds"],
-               "createEventsPerObject": round(op["createEvents"] / n, 3),
-               **{k: v for k, v in op.items() if k not in ("convergeSeconds", "startupSeconds")}},
-    )
+async def run_size(n: int, workers: int, log: IO[str], repeat: int = 1,
+                   progress: Callable[[str], None] | None = None) -> trials.Result:
+    """`repeat` trials, interleaved; the restart after the first operator trial only. See bench/trials.py."""
+    if repeat < 1:
+        raise ValueError(f"repeat must be at least 1, not {repeat}")
+    floors: list[dict[str, Any]] = []
+    ops: list[dict[str, Any]] = []
+    for trial in range(1, repeat + 1):
+        log.write(f"\n=== N={n} trial {trial}/{repeat}: floor\n")
+        log.flush()
+        floors.append(await run_floor(n, workers, log))
+        log.write(f"\n=== N={n} trial {trial}/{repeat}: operator{' and restart' if trial == 1 else ''}\n")
+        log.flush()
+        ops.append(await run_operator(n, workers, log, restart=trial == 1))
+        if progress is not None:
+            ratio = ops[-1]["convergeSeconds"] / floors[-1]["seconds"]
+            progress(f"N={n} trial {trial}/{repeat}: floor {floors[-1]['seconds']:.2f}s, "
+                     f"operator {ops[-1]['convergeSeconds']:.2f}s, ratio {ratio:.2f}")
+    return trials.combine(n, workers, floors, ops)
