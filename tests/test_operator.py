@@ -125,7 +125,11 @@ async def test_invalid_spec_reports_spec_valid_false_without_a_retry_storm(harne
     assert harness.cluster.list(DEPLOYMENTS, "ml") == []
     assert await quiet(harness, 2.0) == []  # resyncs find nothing to write: no storm
     events = harness.cluster.list("v1/events", "ml")
-    assert any(e.get("reason") == "InvalidSpec" and e.get("type") == "Warning" for e in events)
+    invalid = [e for e in events if e.get("reason") == "InvalidSpec" and e.get("type") == "Warning"]
+    assert invalid
+    # Reported by this operator (`kubectl describe` shows the source), not by Kopf's defaults.
+    assert invalid[0]["source"]["component"] == invalid[0]["reportingComponent"] == "genai-operator"
+    assert invalid[0]["metadata"]["name"].startswith("genai-operator-")
     await harness.patch_spec("ml", "llama-8b", {"model": {"uri": "hf://acme/unknown-model", "parameters": "8B"}})
     await eventually(lambda: is_ready(harness.md("ml", "llama-8b")))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -82,6 +83,10 @@ def kopf_settings(standalone: bool, *, changing_handlers: bool = True) -> kopf.O
     settings.persistence.finalizer = f"{API_GROUP}/kopf-finalizer"
     # Only warnings become Kubernetes Events; transitions are posted explicitly, once each.
     settings.posting.level = logging.WARNING
+    # `kubectl describe` shows who said it: this operator and its pod (the hostname), not Kopf's "kopf"/"dev".
+    settings.posting.reporting_component = "genai-operator"
+    settings.posting.reporting_instance = socket.gethostname()
+    settings.posting.event_name_prefix = "genai-operator-"
     # Watches are re-established by the server every ~10 min; the client gives up a bit later.
     settings.watching.server_timeout = 600
     settings.watching.client_timeout = 660
