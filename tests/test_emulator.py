@@ -624,3 +624,15 @@ async def test_kopf_operator_sees_and_patches_a_created_object() -> None:
             await asyncio.wait_for(operator, 10)
         patches = cluster.recorded_requests(verb='patch', resource=MD_PLURAL)
         assert any(r.subresource == 'status' for r in patches)
+
+
+def test_kmock_reactions_win_over_the_store_and_can_be_added_late(core: kubernetes.client.CoreV1Api,
+                                                                    cluster: ThreadedCluster) -> None:
+    core.create_namespaced_config_map('default', configmap('x'))
+    assert core.read_namespaced_config_map('x', 'default').metadata.name == 'x'  # served by the store
+    # A reaction declared after requests were served (reactions' priorities are cached per reaction).
+    cluster.emulator['get /api/v1/namespaces/default/configmaps/x'] << 418
+    with pytest.raises(ApiException) as teapot:
+        core.read_namespaced_config_map('x', 'default')
+    assert teapot.value.status == 418
+    assert core.list_namespaced_config_map('default').items  # other requests still reach the store
