@@ -108,11 +108,14 @@ class WatchStream:
             except ExpiredError as exc:
                 await self._send(response, 'ERROR', errors.ApiError(410, str(exc), reason='Expired').status())
                 return
+            lines = []
             for event in pending:
                 cursor = event.resource_version
                 seen = query.translate(event)
                 if seen is not None:
-                    await self._send(response, seen[0], seen[1])
+                    lines.append(self._line(seen[0], seen[1]))
+            if lines:  # one write per burst, not per event: a client reads them in one go either way
+                await response.write(b''.join(lines))
             if events.epoch != epoch:
                 return  # drop_watches(): end the stream, the client must reconnect
             waiter = events.waiter(self._resource)
@@ -125,5 +128,7 @@ class WatchStream:
                 return
 
     async def _send(self, response: aiohttp.web.StreamResponse, kind: str, obj: Mapping[str, Any]) -> None:
-        line = json.dumps({'type': kind, 'object': self._query.render(obj)})
-        await response.write(line.encode() + b'\n')
+        await response.write(self._line(kind, obj))
+
+    def _line(self, kind: str, obj: Mapping[str, Any]) -> bytes:
+        return json.dumps({'type': kind, 'object': self._query.render(obj)}).encode() + b'\n'
