@@ -25,9 +25,11 @@ import workload
 from operator_process import OperatorProcess, cpu_seconds
 
 from genai_operator.emulator import EmulatedCluster
+from genai_operator.runtime import RunOptions
 
 BENCH = Path(__file__).resolve().parent
 RESYNC_SECONDS = 5.0  # the restarted operator's resync interval, so one steady resync fits the window
+SETTLE_SECONDS = RunOptions().capacity_debounce_seconds + 1.0
 
 
 def _timeout(n: int) -> float:
@@ -109,7 +111,10 @@ async def run_operator(n: int, workers: int, log: IO[str], *, restart: bool = Tr
             out["convergeSeconds"] = ready_at - started
             out["convergeCpuSeconds"] = round(operator.cpu() - cpu_before, 2)
             out["convergeEmulatorCpuSeconds"] = round(time.process_time() - emulator_before, 2)
-            await view.settle(cluster)
+            # Quiet for longer than the operator's capacity debounce: PlacementPool status follows the last pod
+            # changes that long after them, and a status left unwritten here would be written after the restart
+            # (counted as a resync write).
+            await view.settle(cluster, quiet=SETTLE_SECONDS)
             passes = (await asyncio.to_thread(operator.counters) or (0.0, 0.0))[0] - passes_before
             out["createReconcilesPerObject"] = round(passes / n, 2)
             writes = view.writes(cluster)
