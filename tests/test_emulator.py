@@ -4,7 +4,8 @@ Covers: metadata bookkeeping (uid, resourceVersion, creationTimestamp, generatio
 409 on duplicate create, PUT conflicts, merge / strategic-merge / JSON patch, status and
 scale subresources, label and field selectors on list and watch, owner-reference garbage
 collection and finalizers, CRD installation with pruning and defaulting, the simulated
-scheduler and deployment controller (GPU fit, Pending/Unschedulable, scale down, template
+scheduler and deployment controller (GPU fit, Pending/Unschedulable, node usage kept across deletion,
+terminal pods, node loss and a restart, scale down, template
 changes, GC of pods), built-in defaulting, fault injection, request recording, watches that
 resume from a list's resourceVersion, reconnect after a drop or get 410 Expired, the sample
 node inventory, the thread runner, and a Kopf operator running on top of the emulator.
@@ -34,6 +35,8 @@ from kubernetes.client import ApiException
 
 from emulator_clients import wait_for
 from genai_operator.emulator import EmulatedCluster, ThreadedCluster, load_nodes
+from genai_operator.emulator.controller import WorkloadController
+from genai_operator.emulator.scheduling import NodeUsage, pod_requests
 
 NODES_YAML = Path(__file__).parent.parent / 'examples' / 'inventory' / 'nodes.yaml'
 MD_GROUP, MD_VERSION, MD_PLURAL = 'genaiops.dev', 'v1alpha1', 'modeldeployments'
@@ -442,6 +445,115 @@ def test_scheduler_leaves_pods_pending_when_gpus_do_not_suffice(apps: kubernetes
         "5 node(s) didn't match Pod's node affinity/selector.")
     status = wait_for(lambda: apps.read_namespaced_deployment_status('big', 'ml').status.conditions)
     assert {c.type: c.status for c in status} == {'Available': 'False', 'Progressing': 'True'}
+
+
+def gpu_node(name: str) -> dict[str, Any]:
+    resources = {'cpu': '8', 'memory': '32Gi', 'pods': '110', 'nvidia.com/gpu': '1'}
+    return {'metadata': {'name': name}, 'status': {'capacity': resources, 'allocatable': resources}}
+
+
+def gpu_pod(name: str, gpus: int = 1, finalizers: tuple[str, ...] = (), **spec: Any) -> dict[str, Any]:
+    container = {'name': 'main', 'image': 'busybox', 'resources': {'limits': {'nvidia.com/gpu': str(gpus)}}}
+    return {'apiVersion': 'v1', 'kind': 'Pod',
+            'metadata': {'name': name, 'namespace': 'default', 'finalizers': list(finalizers)},
+            'spec': {'containers': [container], **spec}}
+
+
+def pod_of(cluster: ThreadedCluster, name: str) -> dict[str, Any]:
+    return cluster.get('pods', 'default', name) or {}
+
+
+def node_of(cluster: ThreadedCluster, name: str) -> str | None:
+    return (pod_of(cluster, name).get('spec') or {}).get('nodeName')
+
+
+def phase_of(cluster: ThreadedCluster, name: str) -> str | None:
+    return (pod_of(cluster, name).get('status') or {}).get('phase')
+
+
+def unschedulable(cluster: ThreadedCluster, name: str) -> str | None:
+    conditions = (pod_of(cluster, name).get('status') or {}).get('conditions') or []
+    return next((c.get('message') for c in conditions if c.get('reason') == 'Unschedulable'), None)
+
+
+def assert_usage_recounted(cluster: ThreadedCluster) -> None:
+    """The usage the scheduler keeps from pod changes equals a recount of the store."""
+    def compare() -> None:
+        recount: dict[str, NodeUsage] = {}
+        for obj in cluster.emulator.store.items(cluster.emulator.registry.resolve('v1/pods')):
+            node = obj['spec'].get('nodeName')
+            if node and (obj.get('status') or {}).get('phase') not in ('Succeeded', 'Failed'):
+                recount.setdefault(node, NodeUsage()).add(pod_requests(obj))
+        assert cluster.emulator.controller is not None
+        kept = cluster.emulator.controller.scheduler_cache.usage
+        assert {n: (u.pods, {k: v for k, v in u.requested.items() if v}) for n, u in kept.items()} \
+            == {n: (u.pods, {k: v for k, v in u.requested.items() if v}) for n, u in recount.items()}
+    cluster.call(compare)
+
+
+def test_scheduler_cache_frees_capacity_on_removal_terminal_phase_and_node_loss() -> None:
+    with EmulatedCluster.in_thread(nodes=[gpu_node('gpu-a')]) as cluster:
+        cluster.apply(gpu_pod('first', finalizers=('example.com/hold',)))
+        wait_for(lambda: phase_of(cluster, 'first') == 'Running')
+        cluster.apply(gpu_pod('second'))
+        full = '0/1 nodes are available: 1 Insufficient nvidia.com/gpu.'
+        wait_for(lambda: unschedulable(cluster, 'second') == full)
+
+        # A pod being deleted holds its GPU until it is gone: a pass (binding `probe`) leaves `second` pending.
+        cluster.delete('pods', 'default', 'first')
+        assert pod_of(cluster, 'first')['metadata'].get('deletionTimestamp')
+        cluster.apply(gpu_pod('probe', gpus=0))
+        wait_for(lambda: node_of(cluster, 'probe') == 'gpu-a')
+        assert node_of(cluster, 'second') is None and unschedulable(cluster, 'second') == full
+        assert_usage_recounted(cluster)
+        first = pod_of(cluster, 'first')
+        cluster.apply({**first, 'metadata': {**first['metadata'], 'finalizers': []}})
+        wait_for(lambda: phase_of(cluster, 'second') == 'Running' and node_of(cluster, 'second') == 'gpu-a')
+        assert not pod_of(cluster, 'first')
+
+        # A Succeeded pod frees its GPU.
+        second = pod_of(cluster, 'second')
+        cluster.apply({**second, 'status': {**second['status'], 'phase': 'Succeeded'}})
+        cluster.apply(gpu_pod('third'))
+        wait_for(lambda: phase_of(cluster, 'third') == 'Running' and node_of(cluster, 'third') == 'gpu-a')
+        assert_usage_recounted(cluster)
+
+        # The pod GC deletes the live pods of a deleted node (a terminal one stays); no node is left.
+        cluster.delete('nodes', None, 'gpu-a')
+        wait_for(lambda: not pod_of(cluster, 'third') and not pod_of(cluster, 'probe'))
+        assert phase_of(cluster, 'second') == 'Succeeded'
+        cluster.apply(gpu_pod('fourth'))
+        wait_for(lambda: unschedulable(cluster, 'fourth') == 'no nodes available to schedule pods')
+        assert_usage_recounted(cluster)
+
+        # A pod bound by someone else to a node that does not exist yet starts once it does, and takes its GPU.
+        cluster.apply(gpu_pod('preset', nodeName='gpu-b'))
+        cluster.add_nodes([gpu_node('gpu-b'), gpu_node('gpu-a')])
+        wait_for(lambda: phase_of(cluster, 'preset') == 'Running' and phase_of(cluster, 'fourth') == 'Running')
+        assert (node_of(cluster, 'preset'), node_of(cluster, 'fourth')) == ('gpu-b', 'gpu-a')
+        assert_usage_recounted(cluster)
+
+
+def test_a_restarted_scheduler_finds_bound_unstarted_and_pending_pods() -> None:
+    with EmulatedCluster.in_thread(nodes=[gpu_node('gpu-a')], ready_delay=1000.0) as cluster:
+        cluster.apply(gpu_pod('bound'))
+        cluster.apply(gpu_pod('waiting'))
+        wait_for(lambda: node_of(cluster, 'bound') == 'gpu-a' and unschedulable(cluster, 'waiting'))
+        assert phase_of(cluster, 'bound') == 'Pending'  # bound, not started yet (ready_delay)
+
+        async def restart() -> None:
+            emulator = cluster.emulator
+            assert emulator.controller is not None
+            await emulator.controller.stop()
+            emulator.controller = WorkloadController(emulator.store)  # no ready_delay now
+            emulator.controller.start()
+
+        cluster.run(restart())
+        wait_for(lambda: phase_of(cluster, 'bound') == 'Running')
+        assert node_of(cluster, 'waiting') is None  # `bound` still holds the GPU
+        assert_usage_recounted(cluster)
+        cluster.delete('pods', 'default', 'bound')
+        wait_for(lambda: phase_of(cluster, 'waiting') == 'Running')
 
 
 def test_deployment_scaling_template_changes_and_gc(apps: kubernetes.client.AppsV1Api,

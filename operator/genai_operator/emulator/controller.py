@@ -3,6 +3,7 @@
 Event-driven and coalescing: store changes mark Deployments, StatefulSets and claims dirty and
 wake one task, which waits a few milliseconds for a burst to settle and then reconciles only what
 changed. An idle cluster costs nothing; 500 Deployments converge in a handful of passes.
+The scheduler, likewise, keeps node usage and pending pods from those changes (scheduler_cache.py).
 """
 
 from __future__ import annotations
@@ -17,16 +18,13 @@ from genai_operator.emulator import volumes, workloads
 from genai_operator.emulator.init_containers import KubeletFaults
 from genai_operator.emulator.kubelet import Kubelet
 from genai_operator.emulator.operations import Store
-from genai_operator.emulator.quantities import Resources
 from genai_operator.emulator.resources import ResourceSpec
-from genai_operator.emulator.scheduling import NodeUsage, NodeView, choose_node, pod_requests
+from genai_operator.emulator.scheduler_cache import TERMINAL, Key, SchedulerCache
+from genai_operator.emulator.scheduling import NodeView, choose_node
 from genai_operator.emulator.statefulsets import StatefulSetController
 from genai_operator.emulator.store import Change
 
 logger = logging.getLogger(__name__)
-
-_TERMINAL = ('Succeeded', 'Failed')
-Key = tuple[str | None, str]
 
 
 class WorkloadController:
@@ -51,10 +49,12 @@ class WorkloadController:
         self._starting: dict[Key, float] = {}  # pods bound to a node, ready at loop time
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        # Per-pass caches: a pod's requests never change (its spec is immutable), a node's only with its
-        # resourceVersion; re-parsing them on every pass made scheduling O(pods x passes).
-        self._requests: dict[str, tuple[Any, Resources]] = {}
+        # A node's parsed view changes only with its resourceVersion; the sorted list with any node change.
         self._views: dict[str, tuple[str, NodeView]] = {}
+        self._node_list: list[NodeView] | None = None
+        self.scheduler_cache = SchedulerCache()
+        for pod in store.items(self._pods):  # a restarted emulator finds pods bound, pending or unstarted
+            self.scheduler_cache.update(pod)
         self._unsubscribe = store.subscribe(self._on_change)
         self.passes = 0  # for tests and benchmarks: how much work the controller did
 
@@ -69,6 +69,7 @@ class WorkloadController:
             self._dirty.add(_key(deployment))
         self._dirty_sets.update(_key(sts) for sts in self.store.items(self._sets.spec))
         self._dirty_claims.update(_key(claim) for claim in self.store.items(self._claims))
+        self._wake.set()  # a first pass for what the store already holds (a restarted emulator)
         self._task = asyncio.create_task(self._run(), name='emulator-workload-controller')
 
     async def stop(self) -> None:
@@ -101,13 +102,14 @@ class WorkloadController:
                     self._dirty.add(owner)
                 elif ref.get('apiVersion') == 'apps/v1' and ref.get('kind') == 'StatefulSet':
                     self._dirty_sets.add(owner)
+            self.scheduler_cache.update(obj, deleted=change.type == 'DELETED')
             if change.type != 'MODIFIED' or _node(obj) != _node(old) or _phase(obj) != _phase(old):
                 self._schedule_needed = True  # a new pending pod, or capacity freed/taken
             if change.type == 'DELETED':
                 self._starting.pop(_key(obj), None)
-                self._requests.pop(str(obj['metadata'].get('uid')), None)
         elif spec == self._nodes:
             self._schedule_needed = True
+            self._node_list = None
             if change.type == 'DELETED':
                 self._gone_nodes.add(str(obj['metadata']['name']))
                 self._views.pop(str(obj['metadata']['name']), None)
@@ -190,7 +192,7 @@ class WorkloadController:
             if spec == self._pods:
                 pod = self.store.get(spec, namespace, name)
                 if pod is not None and not pod['metadata'].get('deletionTimestamp') \
-                        and _phase(pod) not in _TERMINAL:
+                        and _phase(pod) not in TERMINAL:
                     pods.append(pod)
         return pods
 
@@ -202,30 +204,28 @@ class WorkloadController:
     # -- the scheduler and the kubelet --------------------------------------------------------
 
     def _schedule(self) -> None:
-        nodes = sorted((self._view(n) for n in self.store.items(self._nodes)), key=lambda v: v.name)
+        nodes = self._nodes_sorted()
         node_names = {view.name for view in nodes}
-        usage: dict[str, NodeUsage] = {}
-        pending: list[dict[str, Any]] = []
-        for pod in list(self.store.items(self._pods)):
-            node = _node(pod)
-            if _phase(pod) in _TERMINAL:
-                continue
-            if node and node in self._gone_nodes and node not in node_names:
-                self._delete_pod(pod)  # the pod GC removes pods of deleted nodes
-            elif node:
-                usage.setdefault(node, NodeUsage()).add(self._pod_requests(pod))
-                # startTime: the kubelet has seen it (a pod held in its init containers is still Pending).
-                unstarted = _phase(pod) in (None, 'Pending') and not (pod.get('status') or {}).get('startTime') \
-                    and _key(pod) not in self._starting
-                if unstarted and node in node_names:
-                    self._starting[_key(pod)] = asyncio.get_running_loop().time() + self.ready_delay
-            elif not pod['metadata'].get('deletionTimestamp'):
-                pending.append(pod)
+        for name in sorted(self._gone_nodes - node_names):
+            for key in self.scheduler_cache.pods_on(name):  # the pod GC removes pods of deleted nodes
+                pod = self.store.get(self._pods, *key)
+                if pod is not None:
+                    self._delete_pod(pod)
         self._gone_nodes.clear()  # their pods are deleted (or finalizing) by now
+        due = asyncio.get_running_loop().time() + self.ready_delay
+        # Bound elsewhere (preset nodeName, a restart) or waiting for their node to appear.
+        for key in sorted(self.scheduler_cache.unstarted, key=_order):
+            if key in self._starting:
+                self.scheduler_cache.unstarted.discard(key)
+            elif _node(self.store.get(self._pods, *key)) in node_names:
+                self._starting[key] = due
+                self.scheduler_cache.unstarted.discard(key)
+        pending = [pod for key in self.scheduler_cache.pending if (pod := self.store.get(self._pods, *key)) is not None]
         pending.sort(key=lambda p: (p['metadata'].get('creationTimestamp', ''),
                                     p['metadata'].get('namespace') or '', p['metadata']['name']))
+        usage = self.scheduler_cache.usage  # binding a pod updates it (the store tells the cache synchronously)
         for pod in pending:
-            requests = self._pod_requests(pod)
+            requests = self.scheduler_cache.requests(pod)
             claims = volumes.check_pod(self.store, self._claims, pod)
             if claims.problem is not None:  # a PreFilter failure: no node is even looked at
                 message = f'0/{len(nodes)} nodes are available: {claims.problem}.'
@@ -237,20 +237,18 @@ class WorkloadController:
                 self.store.write_status(self._pods, pod, status)
                 continue
             volumes.bind_waiting(self.store, self._claims, pod, claims, decision.node)
-            usage.setdefault(decision.node, NodeUsage()).add(requests)
             bound = {**pod, 'spec': {**(pod.get('spec') or {}), 'nodeName': decision.node},
                      'status': workloads.scheduled_status(pod)}
             self.store.replace(self._pods, pod['metadata'].get('namespace'), pod['metadata']['name'],
                                bound, enforce=False)
             self._starting[_key(pod)] = asyncio.get_running_loop().time() + self.ready_delay
+            self.scheduler_cache.unstarted.discard(_key(pod))
 
-    def _pod_requests(self, pod: Mapping[str, Any]) -> Resources:
-        """Cached per pod while its spec is the same object (status writes and binding share it)."""
-        uid, spec = str(pod['metadata'].get('uid')), pod.get('spec')
-        cached = self._requests.get(uid)
-        if cached is None or cached[0] is not spec:
-            cached = self._requests[uid] = (spec, pod_requests(pod))
-        return cached[1]
+    def _nodes_sorted(self) -> list[NodeView]:
+        if self._node_list is None:
+            views = (self._view(node) for node in self.store.items(self._nodes))
+            self._node_list = sorted(views, key=lambda view: view.name)
+        return self._node_list
 
     def _view(self, node: Mapping[str, Any]) -> NodeView:
         name, version = str(node['metadata']['name']), str(node['metadata'].get('resourceVersion'))

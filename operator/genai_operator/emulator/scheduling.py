@@ -53,6 +53,16 @@ class NodeUsage:
         add_resources(self.requested, requests)
         self.pods += 1
 
+    def remove(self, requests: Resources) -> None:
+        """Undo `add` (exact: quantities are ints and Fractions); a resource back at 0 is dropped."""
+        for key, value in requests.items():
+            left = self.requested.get(key, 0) - value
+            if left:
+                self.requested[key] = left
+            else:
+                self.requested.pop(key, None)
+        self.pods -= 1
+
 
 def tolerates(tolerations: Sequence[Mapping[str, Any]], taint: Mapping[str, Any]) -> bool:
     for toleration in tolerations:
