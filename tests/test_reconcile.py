@@ -101,7 +101,8 @@ def test_events_only_on_transitions() -> None:
     ready = {"conditions": [condition("Ready", True, "R", "2/2")], "placement": [{"replicas": 2}]}
     scaled = {"conditions": [condition("Ready", True, "R", "3/3")], "placement": [{"replicas": 3}]}
     invalid = {"conditions": [condition("SpecValid", False, "InvalidSpec", "spec.x: bad")]}
-    assert transition_events(None, not_ready, created=3) == [Event("Normal", "Created", "created 3 object(s)")]
+    assert transition_events(None, not_ready, created=3) == []  # a new object's first children are no news
+    assert transition_events(ready, ready, created=1) == [Event("Normal", "Created", "created 1 object(s)")]
     assert [e.reason for e in transition_events(not_ready, ready, 0)] == ["Ready"]
     assert transition_events(ready, ready, 0) == []
     assert [e.reason for e in transition_events(ready, scaled, 0)] == ["Scaled"]

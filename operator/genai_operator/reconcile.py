@@ -149,10 +149,15 @@ class Event:
 
 
 def transition_events(old: Mapping[str, Any] | None, new: Mapping[str, Any], created: int) -> list[Event]:
-    """Events for transitions a human cares about; a steady state posts nothing."""
+    """Events for transitions a human cares about; a steady state posts nothing.
+
+    A new ModelDeployment's first children are what applying it means, not news: its first event is Ready
+    (or why not). Children created later are news: a restored deletion, a new pool after a spec change.
+    This halves the Events of a burst of new objects (they were a third of all requests in bench/).
+    """
     old = old or {}
     events: list[Event] = []
-    if created:
+    if created and old.get("placement") is not None:
         events.append(Event("Normal", "Created", f"created {created} object(s)"))
     before = {c.get("type"): c for c in old.get("conditions") or []}
     after = {c.get("type"): c for c in new.get("conditions") or []}
