@@ -45,30 +45,37 @@ async def apply_actions(
 ) -> ApplyResult:
     """Run actions in order; transient API errors propagate (the caller requeues with backoff)."""
     result = ApplyResult(observed=dict(observed))
-    for action in actions:
-        key = child_key(action.obj)
-        meta = action.obj["metadata"]
-        if action.verb == "create":
-            try:
-                result.observed[key] = await client.create(action.resource, action.obj)
-                result.created += 1
-                result.created_keys.append(key)
-                log.info("created %s %s/%s", action.resource.kind, meta.get("namespace"), meta["name"])
-            except ApiError as exc:
-                if exc.status != 409:
-                    raise
-                await _adopt_existing(client, action, result)
-        elif action.verb == "replace":
-            result.observed[key] = await client.replace(action.resource, action.obj)
-            result.replaced += 1
-            log.info("restored drifted %s %s/%s", action.resource.kind, meta.get("namespace"), meta["name"])
-        else:
-            uid = meta.get("uid")
-            await client.delete(action.resource, meta.get("namespace"), meta["name"], uid=uid)
-            result.observed.pop(key, None)
-            result.deleted += 1
-            result.deleted_keys.append(key)
-            log.info("deleted %s %s/%s (no longer desired)", action.resource.kind, meta.get("namespace"), meta["name"])
+    done: list[str] = []  # one log line per pass, not per object: a burst of 500 new objects logged 1,000 lines
+    try:
+        for action in actions:
+            key = child_key(action.obj)
+            meta = action.obj["metadata"]
+            if action.verb == "create":
+                try:
+                    result.observed[key] = await client.create(action.resource, action.obj)
+                    result.created += 1
+                    result.created_keys.append(key)
+                    done.append(f"created {action.resource.kind} {meta['name']}")
+                except ApiError as exc:
+                    if exc.status != 409:
+                        raise
+                    await _adopt_existing(client, action, result)
+            elif action.verb == "replace":
+                result.observed[key] = await client.replace(action.resource, action.obj)
+                result.replaced += 1
+                done.append(f"restored drifted {action.resource.kind} {meta['name']}")
+            else:
+                uid = meta.get("uid")
+                await client.delete(action.resource, meta.get("namespace"), meta["name"], uid=uid)
+                result.observed.pop(key, None)
+                result.deleted += 1
+                result.deleted_keys.append(key)
+                done.append(f"deleted {action.resource.kind} {meta['name']} (no longer desired)")
+    finally:
+        if done:
+            meta = actions[0].obj["metadata"]
+            owner = (meta.get("labels") or {}).get("app.kubernetes.io/instance", "")
+            log.info("%s/%s: %s", meta.get("namespace"), owner, "; ".join(done))
     return result
 
 
