@@ -12,6 +12,7 @@ import aiohttp.web
 import yaml
 
 from genai_operator.emulator import errors, patching
+from genai_operator.emulator.encoding import ENCODED
 from genai_operator.emulator.operations import Store
 from genai_operator.emulator.resources import ResourceSpec
 from genai_operator.emulator.routing import Target
@@ -37,6 +38,14 @@ _RETURNS_DELETED_OBJECT = frozenset({('', 'pods'), ('', 'services'), ('', 'servi
 def json_answer(body: Mapping[str, Any], status: int = 200,
                 headers: Mapping[str, str] | None = None) -> aiohttp.web.Response:
     return aiohttp.web.json_response(body, status=status, headers=headers)
+
+
+def object_answer(spec: ResourceSpec, obj: Mapping[str, Any], status: int = 200) -> aiohttp.web.Response:
+    """One stored object, as json_answer would send it, with its JSON shared with the watch streams."""
+    if obj.get('apiVersion') != spec.api_version:
+        return json_answer({**obj, 'apiVersion': spec.api_version}, status)
+    return aiohttp.web.Response(body=ENCODED.encode(obj), status=status, content_type='application/json',
+                                charset='utf-8')
 
 
 def error_answer(error: errors.ApiError) -> aiohttp.web.Response:
@@ -71,7 +80,7 @@ class HttpApi:
                 if spec.namespaced and namespace is None:
                     raise errors.ApiError(405, f'{spec.group_resource} is namespaced: POST to a namespace')
                 created = self.store.create(spec, namespace, self._object(raw, body))
-                return json_answer(self._render(spec, created), 201)
+                return object_answer(spec, created, 201)
             if method == 'DELETE':
                 return json_answer(self._delete_collection(spec, namespace, params, raw, body))
             raise errors.ApiError(405, f'{method} is not allowed on a collection')
@@ -81,15 +90,15 @@ class HttpApi:
             if method == 'GET' and params.get('watch') in ('true', '1'):
                 return await self._watch(raw, spec, namespace, name, params)
             if method == 'GET':
-                return json_answer(self._render(spec, self._get(spec, namespace, name)))
+                return object_answer(spec, self._get(spec, namespace, name))
             if method == 'PUT':
                 replaced = self.store.replace(spec, namespace, name, self._object(raw, body))
-                return json_answer(self._render(spec, replaced))
+                return object_answer(spec, replaced)
             if method == 'PATCH':
                 existed = self.store.get(spec, namespace, name) is not None  # apply patches may create
                 patched = self.store.patch(spec, namespace, name, raw.content_type,
                                            self._body(raw, body, yaml_ok=True))
-                return json_answer(self._render(spec, patched), 200 if existed else 201)
+                return object_answer(spec, patched, 200 if existed else 201)
             if method == 'DELETE':
                 return json_answer(self._delete(spec, namespace, name, params, raw, body))
             raise errors.ApiError(405, f'{method} is not allowed on an object')
@@ -108,7 +117,7 @@ class HttpApi:
             raise errors.ApiError(405, f'{method} is not allowed on {sub}')
         if sub == 'scale':
             return json_answer(self.store.scale_of(spec, result))
-        return json_answer(self._render(spec, result))
+        return object_answer(spec, result)
 
     # -- verbs with more than a line ----------------------------------------------------------
 

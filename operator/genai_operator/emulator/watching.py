@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp.web
 
 from genai_operator.emulator import errors
+from genai_operator.emulator.encoding import ENCODED
 from genai_operator.emulator.events import ExpiredError, WatchEvent
 from genai_operator.emulator.operations import Store
 from genai_operator.emulator.resources import ResourceSpec
@@ -131,4 +132,7 @@ class WatchStream:
         await response.write(self._line(kind, obj))
 
     def _line(self, kind: str, obj: Mapping[str, Any]) -> bytes:
-        return json.dumps({'type': kind, 'object': self._query.render(obj)}).encode() + b'\n'
+        rendered = self._query.render(obj)
+        # The same bytes as json.dumps({'type': kind, 'object': rendered}), with the object encoded once.
+        encoded = ENCODED.encode(rendered) if rendered is obj else json.dumps(rendered).encode()
+        return b'{"type": ' + json.dumps(kind).encode() + b', "object": ' + encoded + b'}\n'
