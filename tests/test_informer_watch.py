@@ -34,9 +34,11 @@ OURS = {"app.kubernetes.io/managed-by": "genai-operator", "genaiops.dev/model-de
 class Router:
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
+        self.rolled_out: list[bool] = []
 
-    def child_changed(self, key: tuple[str, str]) -> None:
+    def child_changed(self, key: tuple[str, str], *, rolled_out: bool = False) -> None:
         self.calls.append(("child", key))
+        self.rolled_out.append(rolled_out)
 
     def gpu_pod_changed(self, node: str | None) -> None:
         self.calls.append(("gpu", node))
@@ -199,3 +201,17 @@ def test_routing_tells_the_runtime_about_our_children_and_gpu_pods() -> None:
     route_pod(router, {"kind": "Pod", "metadata": {"namespace": "other", "labels": {}}, "spec": gpu})
     route_pod(router, {"kind": "Pod", "metadata": {"namespace": "other", "labels": {}}, "spec": {"containers": []}})
     assert router.calls == [("child", ("ns", "m")), ("child", ("ns", "m")), ("gpu", "n1"), ("gpu", "n1")]
+
+
+def test_a_workload_with_every_replica_ready_is_routed_as_rolled_out() -> None:
+    router = Router()
+    meta = {"namespace": "ns", "labels": OURS, "generation": 2}
+    spec = {"replicas": 2}
+    for status in ({"observedGeneration": 2, "readyReplicas": 2, "updatedReplicas": 2},
+                   {"observedGeneration": 2, "readyReplicas": 1, "updatedReplicas": 2},
+                   {"observedGeneration": 1, "readyReplicas": 2, "updatedReplicas": 2}):  # the controller lags
+        route_child(router, {"kind": "Deployment", "metadata": meta, "spec": spec, "status": status})
+    route_child(router, {"kind": "StatefulSet", "metadata": meta, "spec": spec,
+                         "status": {"observedGeneration": 2, "readyReplicas": 2, "updatedReplicas": 2}})
+    route_child(router, {"kind": "Service", "metadata": meta, "spec": {}})
+    assert router.rolled_out == [True, False, False, True, False]

@@ -1,6 +1,6 @@
 """The operator on the emulated cluster: create -> children + Ready, status contract, spec update, drift and
-deletion of children restored, garbage collection, restart without duplicates, invalid specs, and API write
-counts (children + 2 on create, zero on resync).
+deletion of children restored, garbage collection, restart without duplicates, invalid specs, API write
+counts (children + 2 on create, zero on resync), and Ready following the rollout without the child-event window.
 """
 
 from __future__ import annotations
@@ -239,3 +239,15 @@ async def test_metrics_and_liveness_endpoints() -> None:
         assert 'genai_operator_api_writes_total{kind="Deployment",verb="POST"} 1.0' in text
         assert 'genai_operator_modeldeployments{condition="Ready",status="True"} 1.0' in text
         assert 'genai_operator_gpus_requested{pool="cloud-l4"} 2.0' in text
+
+
+async def test_ready_does_not_wait_out_the_child_event_window() -> None:
+    # A window (and a capacity re-plan delay) far longer than the whole scenario: Ready must come from the
+    # rollout event itself.
+    async with OperatorHarness(options={"child_event_window_seconds": 30.0,
+                                        "capacity_debounce_seconds": 30.0}) as harness:
+        harness.clear_requests()
+        await harness.create(example("llama-8b-bf16-l4.yaml"))
+        await eventually(lambda: is_ready(harness.md("ml", "llama-8b")), timeout=10)
+        status_writes = [r for r in harness.writes() if r.subresource == "status" and r.resource == "modeldeployments"]
+        assert len(status_writes) == 2  # planned, then Ready

@@ -1,4 +1,5 @@
-"""The reconcile work queue: deduplication, re-run after a dirty pass, backoff and forget."""
+"""The reconcile work queue: deduplication, re-run after a dirty pass, backoff and forget, follow-ups taking
+turns with new work, and `hurry` ending a throttle wait."""
 
 from __future__ import annotations
 
@@ -38,3 +39,25 @@ async def test_retry_backs_off_exponentially_and_forget_resets() -> None:
     await asyncio.sleep(0.1)
     assert {await queue.get(), await queue.get()} == {"a", "b"}
     queue.close()
+
+
+async def test_follow_ups_take_turns_with_new_work() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    for key in ("new-1", "new-2", "new-3"):
+        queue.add(key)
+    queue.add("ready-1", follow_up=True)
+    queue.add("ready-2", follow_up=True)
+    order = [await queue.get() for _ in range(5)]
+    # Not behind every new key, and not starving them either.
+    assert order == ["ready-1", "new-1", "ready-2", "new-2", "new-3"]
+
+
+async def test_hurry_ends_a_throttle_wait_with_one_pass() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    queue.add_soon("a", 0.05)
+    assert len(queue) == 0
+    queue.hurry("a")
+    assert len(queue) == 1 and await queue.get() == "a"
+    queue.done("a")
+    await asyncio.sleep(0.1)
+    assert len(queue) == 0  # the throttle's timer was cancelled: no second pass

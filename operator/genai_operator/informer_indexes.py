@@ -44,7 +44,7 @@ OPTIONAL = {SCALED_OBJECTS: "keda.sh", SERVICE_MONITORS: "monitoring.coreos.com"
 
 
 class Router(Protocol):
-    def child_changed(self, key: tuple[str, str]) -> None: ...
+    def child_changed(self, key: tuple[str, str], *, rolled_out: bool = False) -> None: ...
 
     def gpu_pod_changed(self, node: str | None) -> None: ...
 
@@ -133,7 +133,21 @@ def route_child(router: Router, obj: Mapping[str, Any]) -> None:
     meta = obj.get("metadata") or {}
     labels = meta.get("labels") or {}
     if labels.get(MD_LABEL) and _managed(labels):
-        router.child_changed((meta.get("namespace") or "", labels[MD_LABEL]))
+        router.child_changed((meta.get("namespace") or "", labels[MD_LABEL]), rolled_out=rolled_out(obj))
+
+
+def rolled_out(obj: Mapping[str, Any]) -> bool:
+    """A Deployment or StatefulSet whose controller reports every replica updated and ready: the change a
+    ModelDeployment's Ready waits for."""
+    if obj.get("kind") not in ("Deployment", "StatefulSet"):
+        return False
+    status = obj.get("status") or {}
+    wanted = int((obj.get("spec") or {}).get("replicas", 1))
+    return (
+        status.get("observedGeneration") == (obj.get("metadata") or {}).get("generation")
+        and int(status.get("readyReplicas") or 0) >= wanted
+        and int(status.get("updatedReplicas") or 0) >= wanted
+    )
 
 
 # -- the index -------------------------------------------------------------------------------------------

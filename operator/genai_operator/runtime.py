@@ -198,13 +198,23 @@ class OperatorRuntime:
         self._deferred[key] = (loop.call_later(self.options.echo_timeout_seconds, give_up), follow_up)
         return True
 
-    def child_changed(self, key: Key) -> None:
+    def child_changed(self, key: Key, *, rolled_out: bool = False) -> None:
+        """Children's progress comes in bursts (one event per pod step), so a pass waits out a short window to
+        see the end of it; a workload that reports every replica ready ends the wait at once, since that is
+        what the ModelDeployment's Ready waits for (the window was most of a small burst's time to Ready)."""
         if not self._tasks:
             # Kopf's handlers have not run yet: this is the start-up listing. Every ModelDeployment gets a pass
             # once Kopf has indexed them all (`enqueue` starts the workers), so nothing is lost.
             return
+        queue = self.controller.queue
+        if rolled_out and not self._is_ready(key):
+            self._add(key, queue.hurry, follow_up=True)
+            return
         window = self.options.child_event_window_seconds
-        self._add(key, lambda k: self.controller.queue.add_soon(k, window), follow_up=True)
+        self._add(key, lambda k: queue.add_soon(k, window), follow_up=True)
+
+    def _is_ready(self, key: Key) -> bool:
+        return _is_ready(_first(self.indices["md_index"].get(key)))
 
     def gpu_pod_changed(self, node: str | None) -> None:
         # Called after the pods index was updated for this event (no await in between), so the next pass

@@ -69,6 +69,13 @@ class WorkQueue(Generic[K]):
             return
         self._timers[key] = asyncio.get_running_loop().call_later(window, self._fire, key, True)
 
+    def hurry(self, key: K) -> None:
+        """Add as a follow-up now, ending an `add_soon` wait for it (one pass, not one now and one later)."""
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        self.add(key, follow_up=True)
+
     def _fire(self, key: K, follow_up: bool) -> None:
         self._timers.pop(key, None)
         self.add(key, follow_up=follow_up)
