@@ -66,3 +66,7 @@ def test_capacity_grows_with_nodes_pools_or_freed_gpus_only() -> None:
     assert freed.may_have_grown_since(before)
     node_added = CapacitySnapshot(frozenset({"node-a", "node-b", "node-c"}), {"node-a": 2})
     assert node_added.may_have_grown_since(before)
+    # Taken and freed again between the two looks: the snapshots agree, the peak in between does not.
+    same = CapacitySnapshot(frozenset({"node-a", "node-b"}), {"node-a": 2})
+    assert not same.may_have_grown_since(before, {"node-a": 2})
+    assert same.may_have_grown_since(before, {"node-a": 2, "node-b": 1})

@@ -1,6 +1,6 @@
 """The operator's incremental pool capacity (capacity.py) agrees with recounting everything: random GPU
 requests, over-requested, unready and cordoned nodes, a pass's own pods given back, nodes re-read only
-when marked, pods finishing and going away."""
+when marked, pods finishing and going away, and the peak GPUs in use between two looks."""
 
 from __future__ import annotations
 
@@ -80,3 +80,19 @@ def test_no_inventory_means_no_pools() -> None:
     empty: Iterable[str] = ()
     usage.refresh(lambda: empty, lambda node: ())
     assert PoolsWithCapacity(None, usage).excluding({}, {}) is None
+
+
+def test_peak_remembers_gpus_taken_and_freed_between_two_looks() -> None:
+    usage = GpuUsage()
+    pods: Pods = {"n1": [(("ns", "a"), 1)]}
+    refresh(usage, pods)
+    assert usage.take_peak() == {"n1": 1}
+    pods["n2"] = [(("vision", ""), 1)]  # someone's pod lands (a plan reads it) ...
+    usage.mark("n2")
+    refresh(usage, pods)
+    del pods["n2"]  # ... and goes away before the next look
+    usage.mark("n2")
+    refresh(usage, pods)
+    assert usage.requested == {"n1": 1}
+    assert usage.take_peak() == {"n1": 1, "n2": 1}  # the look still learns n2 had a GPU taken since
+    assert usage.take_peak() == {"n1": 1}  # and starts over

@@ -44,6 +44,8 @@ class GpuUsage:
         self._by_owner: dict[Owner, dict[str, int]] = {}
         self._dirty: set[str] = set()
         self._all_dirty = True  # nothing read yet
+        # The most GPUs read as requested per node since `take_peak`: what any plan since then may have seen.
+        self._peak: dict[str, int] = {}
 
     def mark(self, node: str | None) -> None:
         """A pod bound to `node` changed (created, bound, finished, deleted)."""
@@ -74,8 +76,17 @@ class GpuUsage:
             changed.add(node)
         return changed
 
+    def take_peak(self) -> dict[str, int]:
+        """The most GPUs requested per node since the last call (read so far), starting over from now."""
+        peak, self._peak = self._peak, dict(self.requested)
+        for node, gpus in self.requested.items():
+            peak[node] = max(peak.get(node, 0), gpus)
+        return peak
+
     def _add(self, owner: Owner, node: str, gpus: int) -> None:
         total = self.requested.get(node, 0) + gpus
+        if total > self._peak.get(node, 0):
+            self._peak[node] = total
         if total:
             self.requested[node] = total
         else:

@@ -115,6 +115,7 @@ class OperatorRuntime:
             # the indexes as they are now, so the first capacity look re-plans only on a change since then
             # (a second full pass at start-up cost as much as the first: +50% start-up time at N=500).
             self._capacity_seen = capacity_snapshot(self.indices, self.controller.gpus_requested())
+            self.controller.capacity.usage.take_peak()
         for index in range(self.options.workers):
             self._tasks.append(asyncio.create_task(self.controller.worker(), name=f"reconcile-worker-{index}"))
         self._tasks.append(asyncio.create_task(self.controller.resync(self.options.resync_seconds), name="resync"))
@@ -239,6 +240,9 @@ class OperatorRuntime:
             self._capacity_timer = None
             seen = self._capacity_seen
             self._capacity_seen = capacity_snapshot(self.indices, self.controller.gpus_requested())
+            # GPUs taken and freed again between two looks change nothing in the snapshots, yet a plan made in
+            # between saw them taken (a pod deleted right after a ModelDeployment turned Ready around it).
+            peak = self.controller.capacity.usage.take_peak()
             if self._tasks or self.indices["pools_index"].get(None):
                 if not self._tasks:
                     self._start_workers()
@@ -247,7 +251,7 @@ class OperatorRuntime:
                 return  # nothing to re-plan yet, but the snapshot is the baseline for the next change
             # Without a baseline (workers started here, by this very look), what changed before is unknown:
             # re-plan everything once.
-            if seen is None or self._capacity_seen.may_have_grown_since(seen):
+            if seen is None or self._capacity_seen.may_have_grown_since(seen, peak):
                 self.controller.enqueue_all()
             else:  # capacity only taken
                 for key, store in list(self.indices["md_index"].items()):
@@ -262,10 +266,14 @@ class CapacitySnapshot:
     supply: frozenset[Any]  # nodes (placement's NodeViews) and PlacementPools (name, resourceVersion)
     used: dict[str, int]  # GPUs requested by bound, live pods, per node
 
-    def may_have_grown_since(self, before: CapacitySnapshot) -> bool:
+    def may_have_grown_since(self, before: CapacitySnapshot, peak: Mapping[str, int] | None = None) -> bool:
+        """Nodes or pools changed, or a node has fewer GPUs in use than `before` or than at its `peak` since."""
         if self.supply != before.supply:
             return True
-        return any(self.used.get(node, 0) < gpus for node, gpus in before.used.items())
+        for used in (before.used, peak or {}):
+            if any(self.used.get(node, 0) < gpus for node, gpus in used.items()):
+                return True
+        return False
 
 
 def capacity_snapshot(indices: Any, used: Mapping[str, int]) -> CapacitySnapshot:
