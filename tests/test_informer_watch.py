@@ -167,9 +167,9 @@ async def test_optional_kinds_are_watched_only_while_their_api_exists(cluster: E
     assert not cluster.recorded_requests(resource="scaledobjects")
     assert not cluster.recorded_requests(resource="servicemonitors")
     assert {r.namespace for r in cluster.recorded_requests(resource="pods")} == {"ml"}
-    indices = Indices(watches.indices, {"md_index": "kopf's"})
-    assert indices["md_index"] == "kopf's" and indices[PODS_INDEX] is watches.indices[PODS_INDEX]
-    assert "children_scaledobjects" in indices and set(indices) >= {"md_index", "children_deployments"}
+    indices = Indices(watches.indices, {"nodes_index": "kopf's"})
+    assert indices["nodes_index"] == "kopf's" and indices[PODS_INDEX] is watches.indices[PODS_INDEX]
+    assert "children_scaledobjects" in indices and set(indices) >= {"nodes_index", "children_deployments"}
     await asyncio.wait_for(watches.stop(), 5)
     await session.close()
     tasks = [t for t in asyncio.all_tasks() if (t.get_name() or "").startswith("watch-")]

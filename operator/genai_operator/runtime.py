@@ -11,7 +11,7 @@ from typing import Any
 import kopf
 
 from genai_operator.controller import POOLS_KEY, Controller, Key
-from genai_operator.informer_indexes import Indices, WatchedIndexes
+from genai_operator.informer_indexes import Index, Indices, WatchedIndexes
 from genai_operator.kube.client import KubeClient
 from genai_operator.kube.resources import MODEL_DEPLOYMENTS
 from genai_operator.kube.session import ApiSession, load_configuration
@@ -44,7 +44,7 @@ class RunOptions:
 
 class OperatorRuntime:
     def __init__(self, options: RunOptions, kopf_indices: Any, *, namespaces: Sequence[str] = ()) -> None:
-        """`kopf_indices`: Kopf's indexes (ModelDeployments, nodes, PlacementPools); `namespaces`: where to
+        """`kopf_indices`: Kopf's indexes (nodes, PlacementPools); `namespaces`: where to
         watch children and pods (none: the whole cluster), as Kopf is told for the rest."""
         self.options = options
         self.metrics = OperatorMetrics()
@@ -52,7 +52,9 @@ class OperatorRuntime:
         # One connection pool for everything: watches, reads and writes, all on the event loop.
         self.session = ApiSession(self.configuration)
         self.watches = WatchedIndexes(self.session, options.settings, self, namespaces=namespaces)
-        self.indices = Indices(self.watches.indices, kopf_indices)
+        # ModelDeployments by (namespace, name), filed from Kopf's event handler (handlers.py says why).
+        self.model_deployments = Index()
+        self.indices = Indices({**self.watches.indices, "md_index": self.model_deployments}, kopf_indices)
         self.client = KubeClient(
             self.session,
             on_write=lambda verb, res: self.metrics.record_write(verb, res.kind),
@@ -135,6 +137,11 @@ class OperatorRuntime:
             self.metrics_server.stop()
         await self.watches.stop()
         await self.session.close()
+
+    def model_deployment_changed(self, key: Key, body: dict[str, Any] | None) -> None:
+        """Kopf saw a ModelDeployment event (None: deleted): file its latest body, then queue a pass."""
+        self.model_deployments.file(key, {key: body} if body is not None else None)
+        self.enqueue(key)
 
     def enqueue(self, key: Key) -> None:
         if not self._tasks:
