@@ -5,6 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from genai_operator.reconcile import (
     Event,
     condition,
@@ -52,6 +55,36 @@ def test_changed_field_or_list_length_is_drift() -> None:
 def test_subset_treats_bools_and_ints_strictly() -> None:
     assert not is_subset(True, 1)
     assert is_subset({"a": [1, {"b": 2}]}, {"a": [1, {"b": 2, "c": 3}], "d": 4})
+    assert not is_subset("1", 1) and not is_subset({"a": "x"}, {"a": None}) and not is_subset({"a": "x"}, ["a"])
+
+
+def reference_subset(desired: Any, observed: Any) -> bool:
+    """The plain definition the fast `is_subset` must agree with."""
+    if isinstance(desired, dict):
+        return isinstance(observed, dict) and all(
+            k in observed and reference_subset(v, observed[k]) for k, v in desired.items())
+    if isinstance(desired, list):
+        return isinstance(observed, list) and len(desired) == len(observed) and all(
+            reference_subset(d, o) for d, o in zip(desired, observed, strict=True))
+    if isinstance(desired, bool) or isinstance(observed, bool):
+        return type(desired) is type(observed) and desired == observed
+    return bool(desired == observed)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-2, 2) | st.sampled_from([0.0, 1.0, 1.5]) | st.sampled_from(["", "a", "1"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("abc"), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON, JSON, JSON)
+def test_subset_agrees_with_its_plain_definition(desired: Any, other: Any, extra: Any) -> None:
+    assert is_subset(desired, other) == reference_subset(desired, other)
+    assert is_subset(desired, copy.deepcopy(desired))
+    if isinstance(desired, dict):  # what a server adds (defaults, status) is never drift
+        assert is_subset(desired, {**{"zz": extra}, **copy.deepcopy(desired)})
 
 
 def test_diff_creates_replaces_and_deletes() -> None:

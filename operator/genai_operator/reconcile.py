@@ -36,17 +36,32 @@ def child_key(obj: Mapping[str, Any]) -> ChildKey:
 
 
 def is_subset(desired: Any, observed: Any) -> bool:
-    """Every value in `desired` is present and equal in `observed` (dicts recursively, lists item by item)."""
-    if isinstance(desired, Mapping):
-        if not isinstance(observed, Mapping):
+    """Every value in `desired` is present and equal in `observed` (dicts recursively, lists item by item).
+
+    Exact type checks come first and strings are compared in place: this walks every desired child on every
+    pass (a pod template is hundreds of values), and ABC isinstance checks and generators were most of it."""
+    kind = type(desired)
+    if kind is str:
+        return type(observed) is str and desired == observed
+    if kind is dict or (kind is not list and isinstance(desired, Mapping)):
+        if type(observed) is not dict and not isinstance(observed, Mapping):
             return False
-        return all(k in observed and is_subset(v, observed[k]) for k, v in desired.items())
-    if isinstance(desired, list):
-        if not isinstance(observed, list) or len(desired) != len(observed):
+        for key, value in desired.items():
+            if key not in observed:
+                return False
+            other = observed[key]
+            if type(value) is str:
+                if type(other) is not str or value != other:
+                    return False
+            elif not is_subset(value, other):
+                return False
+        return True
+    if kind is list:
+        if type(observed) is not list or len(desired) != len(observed):
             return False
-        return all(is_subset(d, o) for d, o in zip(desired, observed, strict=True))
-    if isinstance(desired, bool) or isinstance(observed, bool):
-        return type(desired) is type(observed) and desired == observed
+        return all(map(is_subset, desired, observed))  # lengths are equal: map stops at neither's end early
+    if kind is bool or type(observed) is bool:
+        return kind is type(observed) and desired == observed
     return bool(desired == observed)
 
 
