@@ -87,16 +87,3 @@ def test_lora_memory_follows_the_model_shape() -> None:
     assert lora_bytes(llama, llama.parameters, adapters=20, rank=16) == 8 * one  # GPU slots are capped
     assert lora_bytes(llama, llama.parameters, adapters=1, rank=64) == 4 * one
     assert lora_bytes(llama, llama.parameters, adapters=0, rank=16) == 0
-
-
-def test_only_loading_progress_is_held_for_readiness() -> None:
-    from genai_operator.model_loading import only_loading_progress
-
-    ready = {"type": "Ready", "status": "False", "reason": "ReplicasNotReady", "message": "0/1"}
-    base = {"replicas": 1, "conditions": [ready, condition("Unknown", "Pending")]}
-    loading = {"replicas": 1, "conditions": [ready, condition("False", "Loading")]}
-    failed = {"replicas": 1, "conditions": [ready, condition("False", "NotFound")]}
-    now_ready = {"replicas": 1, "conditions": [{**ready, "status": "True"}, condition("True", "Loaded")]}
-    assert only_loading_progress(base, loading)
-    assert not only_loading_progress(loading, failed)  # failures are written at once
-    assert not only_loading_progress(loading, now_ready)  # readiness is written at once, with the progress

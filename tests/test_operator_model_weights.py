@@ -1,7 +1,8 @@
 """The operator on the emulated cluster with model weights (issue 8): a failing model-loader init container
 surfaces as ModelLoaded=False with the loader's reason and a Warning event, and recovers; adding a LoRA
 adapter replaces the Deployment only (no other child is written or re-created); a Shared cache pool gets
-its ReadWriteMany claim mounted by every replica; a NodeLocal pool runs a StatefulSet with a claim per
+its ReadWriteMany claim mounted by every replica, and the claim's phase arrives with Ready (two status
+writes); a NodeLocal pool runs a StatefulSet with a claim per
 replica bound on its node; a revision change on a full pool rolls out one replica at a time and says so."""
 
 from __future__ import annotations
@@ -100,8 +101,12 @@ async def test_adding_an_adapter_replaces_only_the_deployment(harness: OperatorH
 
 async def test_shared_cache_claim_is_created_bound_and_mounted_by_every_replica(harness: OperatorHarness) -> None:
     pool("l4-shared", "cloud-l4", {"mode": "Shared", "storageClassName": "nfs-rwx", "keepRevisions": 2}, harness)
+    harness.clear_requests()
     await harness.create(on_pool(example("llama-8b-bf16-l4.yaml"), "l4-shared"))
     md = await eventually(lambda: (o := harness.md("ml", "llama-8b")) and is_ready(o) and o)
+    # The claim bound between the two status writes: its phase came with Ready, not in a write of its own.
+    status_writes = [r for r in harness.writes() if r.subresource == "status" and r.resource == "modeldeployments"]
+    assert len(status_writes) == 2
     claim = harness.cluster.get(PVCS, "ml", "llama-8b-l4-shared-cache")
     assert claim is not None and claim["status"]["phase"] == "Bound"
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
@@ -111,8 +116,29 @@ async def test_shared_cache_claim_is_created_bound_and_mounted_by_every_replica(
     for pod in pods:
         volume = next(v for v in pod["spec"]["volumes"] if v["name"] == "model-cache")
         assert volume["persistentVolumeClaim"]["claimName"] == "llama-8b-l4-shared-cache"
-    assert md["status"]["placement"][0]["cache"] == "Shared (claim llama-8b-l4-shared-cache)"
+    assert md["status"]["placement"][0]["cache"] == "Shared (claim llama-8b-l4-shared-cache, Bound)"
     assert await _quiet(harness) == []  # converged: the claim is not rewritten on resync
+
+
+async def test_claim_binding_while_loading_waits_for_the_ready_write(
+        harness: OperatorHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Readiness is held back (the loaders wait) while the claim binds: that news must ride on the Ready write.
+    # The hold is long here so a slow machine cannot turn it into a write of its own.
+    monkeypatch.setattr("genai_operator.controller.PROGRESS_HOLD_SECONDS", 30.0)
+    pool("l4-shared", "cloud-l4", {"mode": "Shared", "storageClassName": "nfs-rwx"}, harness)
+    harness.cluster.hold_init_containers("ml", "llama-8b-")
+    harness.clear_requests()
+    await harness.create(on_pool(example("llama-8b-bf16-l4.yaml"), "l4-shared"))
+    await eventually(lambda: (harness.cluster.get(PVCS, "ml", "llama-8b-l4-shared-cache") or {})
+                     .get("status", {}).get("phase") == "Bound")
+    await asyncio.sleep(1.0)  # several child-event windows: the bound claim has been seen
+    md = harness.md("ml", "llama-8b")
+    assert md["status"]["placement"][0]["cache"] == "Shared (claim llama-8b-l4-shared-cache, Pending)"
+    harness.cluster.release_init_containers()
+    md = await eventually(lambda: (o := harness.md("ml", "llama-8b")) and is_ready(o) and o)
+    assert md["status"]["placement"][0]["cache"] == "Shared (claim llama-8b-l4-shared-cache, Bound)"
+    status_writes = [r for r in harness.writes() if r.subresource == "status" and r.resource == "modeldeployments"]
+    assert len(status_writes) == 2
 
 
 async def test_node_local_cache_runs_a_statefulset_with_a_claim_per_replica(harness: OperatorHarness) -> None:

@@ -26,7 +26,7 @@ from genai_operator.kube.client import KubeClient
 from genai_operator.kube.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS, PLACEMENT_POOLS
 from genai_operator.kube.session import ApiError
 from genai_operator.metrics import ObjectTallies, OperatorMetrics
-from genai_operator.model_loading import LoaderState, model_loaded, only_loading_progress
+from genai_operator.model_loading import LoaderState, model_loaded
 from genai_operator.observed_status import annotate_placement, build_status, invalid_status
 from genai_operator.placement.stability import PoolHealth, Timings
 from genai_operator.placement.types import Pool
@@ -37,13 +37,14 @@ from genai_operator.render.bundle import RENDER_SPEC_ERRORS, render_children
 from genai_operator.rollout import choose_rollouts
 from genai_operator.settings import Settings
 from genai_operator.stable_planning import plan_over_time, to_epoch
+from genai_operator.status_progress import only_progress
 from genai_operator.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (namespace, name) of a ModelDeployment
 POOLS_KEY: Key = ("", "placementpools")  # the queue key of the PlacementPool status pass
-PROGRESS_HOLD_SECONDS = 2.0  # loading progress waits this long for readiness to share its status write
+PROGRESS_HOLD_SECONDS = 2.0  # progress (status_progress.py) waits this long for readiness to share its write
 IndexLookup = Callable[[str], Mapping[Any, Iterable[Any]]]
 
 
@@ -301,7 +302,7 @@ class Controller:
     ) -> None:
         if _same_status(old, new):
             return
-        if only_loading_progress(old, new):
+        if only_progress(old, new):
             due = self._progress_due.setdefault(key, time.monotonic() + PROGRESS_HOLD_SECONDS)
             if time.monotonic() < due:
                 self.queue.add_after(key, due - time.monotonic())

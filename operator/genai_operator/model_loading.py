@@ -82,15 +82,13 @@ def model_loaded(states: Iterable[LoaderState | None], replicas: int) -> tuple[b
     return None, "Pending", "waiting for pods to start"
 
 
-def only_loading_progress(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    """Whether `new` differs from `old` only in a ModelLoaded that moved without failing (Pending, Loading,
-    Loaded). Such news is not urgent, and in the common case readiness follows within moments, so the
-    controller holds it briefly to land both in one status write instead of two."""
-    def rest(status: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
-        conditions = [c for c in status.get("conditions") or [] if c.get("type") != "ModelLoaded"]
-        loaded = next((c for c in status.get("conditions") or [] if c.get("type") == "ModelLoaded"), None)
-        return {**status, "conditions": conditions}, loaded
+def without_model_loaded(status: Mapping[str, Any]) -> tuple[dict[str, Any], Mapping[str, Any] | None]:
+    """The status without its ModelLoaded condition, and that condition (None when there is none)."""
+    conditions = status.get("conditions") or []
+    rest = [c for c in conditions if c.get("type") != "ModelLoaded"]
+    loaded = next((c for c in conditions if c.get("type") == "ModelLoaded"), None)
+    return {**status, "conditions": rest}, loaded
 
-    old_rest, _ = rest(old)
-    new_rest, loaded = rest(new)
-    return old_rest == new_rest and loaded is not None and loaded.get("reason") in (LOADING, LOADED, "Pending")
+
+def is_loading_progress(loaded: Mapping[str, Any]) -> bool:
+    return loaded.get("reason") in (LOADING, LOADED, "Pending")

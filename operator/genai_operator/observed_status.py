@@ -66,7 +66,7 @@ def build_status(
                 "gpuType": sizing.gpu.key if sizing.gpu else "cpu",
                 "gpusPerReplica": sizing.gpus_per_replica,
                 "reason": assignment.reason,
-                "cache": cache_description(name, assignment.pool),
+                "cache": cache_description(name, assignment.pool, observed),
         }
         if rollouts and assignment.pool.name in rollouts:
             entry["rollout"] = rollouts[assignment.pool.name]
@@ -136,6 +136,13 @@ def _degraded(pending_note: str, observed: Mapping[ChildKey, Mapping[str, Any]],
     if pending_note:
         return True, "InsufficientCapacity", pending_note
     for assignment in decision.assignments:
+        cache = assignment.pool.cache
+        claim = cache_claim_name(md_name, assignment.pool.name)
+        if cache.mode == CacheMode.SHARED and not cache.existing_claim and claim_phase(observed, claim) == "Lost":
+            return True, "CacheClaimLost", (
+                f"pool {assignment.pool.name}: claim {claim} lost its volume; delete the claim and the operator "
+                "creates it again (replicas download the model again)")
+    for assignment in decision.assignments:
         dep = observed.get(("Deployment", deployment_name(md_name, assignment.pool.name))) or {}
         for cond in (dep.get("status") or {}).get("conditions") or []:
             # Pods the API server refused (quota, admission, an unsupported volume such as oci:// image volumes
@@ -150,13 +157,21 @@ def _degraded(pending_note: str, observed: Mapping[ChildKey, Mapping[str, Any]],
     return False, "AsExpected", "all replicas have room"
 
 
-def cache_description(md_name: str, pool: Pool) -> str:
+def cache_description(md_name: str, pool: Pool, observed: Mapping[ChildKey, Mapping[str, Any]]) -> str:
     cache = pool.cache
     if cache.mode == CacheMode.SHARED:
-        return f"Shared (claim {cache.existing_claim or cache_claim_name(md_name, pool.name)})"
+        if cache.existing_claim:  # the platform team's claim: not ours to watch
+            return f"Shared (claim {cache.existing_claim})"
+        claim = cache_claim_name(md_name, pool.name)
+        return f"Shared (claim {claim}, {claim_phase(observed, claim)})"
     if cache.mode == CacheMode.NODE_LOCAL:
         return "NodeLocal (a claim per replica)"
     return "None (emptyDir: every start downloads)"
+
+
+def claim_phase(observed: Mapping[ChildKey, Mapping[str, Any]], claim: str) -> str:
+    """Pending until the claim is seen bound (a claim just created has no status yet)."""
+    return str(((observed.get(("PersistentVolumeClaim", claim)) or {}).get("status") or {}).get("phase") or "Pending")
 
 
 def _progress_message(is_ready: bool, rollouts_done: bool, total: int, placement: list[dict[str, Any]]) -> str:

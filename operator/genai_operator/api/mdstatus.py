@@ -37,7 +37,8 @@ class PoolPlacementStatus(ApiModel):
     )
     cache: str | None = Field(
         default=None,
-        description="Model cache of the pool: None, Shared (with its claim and phase) or NodeLocal.",
+        description="Model cache of the pool: None, Shared (its claim, with the phase when the operator owns it: "
+        "Pending, Bound or Lost) or NodeLocal.",
     )
     rollout: str | None = Field(
         default=None,
