@@ -81,6 +81,7 @@ class Request:
     resource: str
     subresource: str | None
     namespace: str | None
+    name: str | None = None  # rules with resourceNames allow only these (never a create, list or watch)
 
     def __str__(self) -> str:
         res = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
@@ -91,7 +92,8 @@ class Request:
 def _rule_allows(rule: dict[str, Any], request: Request) -> bool:
     resource = f"{request.resource}/{request.subresource}" if request.subresource else request.resource
     return (request.verb in rule.get("verbs", []) and request.group in rule.get("apiGroups", [])
-            and resource in rule.get("resources", []) and not rule.get("resourceNames"))
+            and resource in rule.get("resources", [])
+            and (not rule.get("resourceNames") or request.name in rule["resourceNames"]))
 
 
 class Authorizer:

@@ -74,7 +74,7 @@ class OperatorHarness:
         flag = self.stop_flag
 
         def run() -> None:
-            asyncio.run(operator_main(options, standalone=True, stop_flag=flag))
+            asyncio.run(operator_main(options, stop_flag=flag))
 
         self.thread = threading.Thread(target=run, name="operator", daemon=True)
         self.thread.start()

@@ -109,7 +109,7 @@ def test_chart_crds_validate_strictly() -> None:
 def test_expected_objects_per_render() -> None:
     kinds = sorted(o["kind"] for o in helm_template())
     assert kinds == ["ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "Deployment",
-                     "NetworkPolicy", "Service", "ServiceAccount"]
+                     "NetworkPolicy", "Role", "RoleBinding", "Service", "ServiceAccount"]
     production = helm_template(*PRODUCTION)
     assert len(of_kind(production, "ServiceMonitor")) == 1
     pools = of_kind(production, "PlacementPool")
@@ -176,7 +176,8 @@ def _with(path: str, value: Any) -> dict[str, Any]:
 
 
 BAD_VALUES = {
-    "replicas above one (standalone operator)": ("replicas", 2),
+    "replicas as a string": ("replicas", "2"),
+    "more than five replicas": ("replicas", 6),
     "negative replicas": ("replicas", -1),
     "digest without sha256": ("image.digest", "abc"),
     "tag with a slash": ("image.tag", "a/b"),
@@ -217,7 +218,7 @@ def test_schema_ties_namespaces_to_all_namespaces() -> None:
 
 
 HELM_REJECTS = {
-    "replicas=2": "/replicas",
+    "replicas=6": "/replicas",
     "image.digest=sha256:abc": "/image/digest",
     "watch.allNamespaces=false": "/watch/namespaces",
     "keda.enabled=maybe": "/keda/enabled",
@@ -242,7 +243,9 @@ def test_duplicate_pool_names_fail_the_render() -> None:
 @pytest.mark.parametrize("render", list(RENDERS))
 def test_operator_pod_meets_pod_security_restricted(render: str) -> None:
     deployment = _deployment(*RENDERS[render])
-    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {"type": "Recreate"}
+    # The new pod first: it stands by until the old one releases the leader lease.
+    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -275,7 +278,8 @@ def test_image_reference_prefers_the_digest() -> None:
 
 
 def _env(container: dict[str, Any]) -> dict[str, str]:
-    return {e["name"]: e["value"] for e in container.get("env", [])}
+    """Literal values (the lease namespace comes from the downward API: see the leader lease test)."""
+    return {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
 
 
 def test_values_reach_the_operator_as_arguments_and_settings() -> None:
@@ -298,7 +302,7 @@ def test_values_reach_the_operator_as_arguments_and_settings() -> None:
                                      Engine.LLAMA_CPP: "registry.local/llama.cpp:server"}
     assert settings.default_gpu_types == ("nvidia-l4", "nvidia-h100-80gb")
     args = _parser().parse_args(container["args"])
-    assert args.command == "run" and args.standalone and args.all_namespaces and args.verbose
+    assert args.command == "run" and not args.standalone and args.all_namespaces and args.verbose
     assert args.metrics_port == 9090 == container["ports"][0]["containerPort"]
     # Defaults: the operator's own defaults, nothing surprising.
     defaults = Settings.from_env(_env(_container()))
@@ -310,9 +314,10 @@ def test_values_reach_the_operator_as_arguments_and_settings() -> None:
 
 def test_namespaced_mode_grants_per_namespace_roles_only() -> None:
     objects = helm_template(*NAMESPACED_VALUES)
-    roles = of_kind(objects, "Role")
+    roles = [r for r in of_kind(objects, "Role") if not r["metadata"]["name"].endswith("-leader-election")]
     assert sorted(r["metadata"]["namespace"] for r in roles) == ["ml", "stores"]
-    assert sorted(b["metadata"]["namespace"] for b in of_kind(objects, "RoleBinding")) == ["ml", "stores"]
+    bindings = [b for b in of_kind(objects, "RoleBinding") if not b["metadata"]["name"].endswith("-leader-election")]
+    assert sorted(b["metadata"]["namespace"] for b in bindings) == ["ml", "stores"]
     (cluster_role,) = [r for r in of_kind(objects, "ClusterRole") if r["metadata"]["name"].endswith("-cluster")]
     cluster_resources = {res for rule in cluster_role["rules"] for res in rule["resources"]}
     assert cluster_resources == {"nodes", "placementpools", "placementpools/status", "customresourcedefinitions",
@@ -387,3 +392,22 @@ def test_checkov_passes_production_renders_and_only_the_documented_skips_fail_by
     failed = _checkov([files["default"]])
     assert {check for check, _ in failed} == documented, (
         f"checkov on the default values failed {sorted(failed)}; documented skips: {sorted(documented)}")
+
+
+@pytest.mark.parametrize("values", [(), NAMESPACED_VALUES], ids=["cluster-wide", "namespaced"])
+def test_the_leader_lease_is_the_operators_own_in_its_own_namespace(values: tuple[str, ...]) -> None:
+    objects = helm_template(*values)
+    container = _container(*values)
+    env = {e["name"]: e for e in container["env"]}
+    assert env["GENAI_OPERATOR_LEASE_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+    lease = env["GENAI_OPERATOR_LEASE_NAME"]["value"]
+    (role,) = [r for r in of_kind(objects, "Role") if r["metadata"]["name"].endswith("-leader-election")]
+    assert role["metadata"]["namespace"] == RELEASE_NAMESPACE
+    assert role["rules"] == [
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": [lease],
+         "verbs": ["get", "update"]},
+    ]
+    (binding,) = [b for b in of_kind(objects, "RoleBinding") if b["metadata"]["name"] == role["metadata"]["name"]]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert "--standalone" not in container["args"]

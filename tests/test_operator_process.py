@@ -1,11 +1,13 @@
 """`genai-operator run` as a real process (console script, kubeconfig flag, Kopf login, metrics port, SIGTERM)
-against the emulated cluster over HTTP; and `/scale` driving the replica split."""
+against the emulated cluster over HTTP, standalone and with the leader lease (taken, then released on
+SIGTERM); and `/scale` driving the replica split."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -22,6 +24,7 @@ from test_operator import _free_port
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
 MD = "genaiops.dev/v1alpha1/modeldeployments"
+LEASE = "coordination.k8s.io/v1/leases"
 
 
 async def test_run_command_serves_a_model_deployment_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -52,6 +55,40 @@ async def test_run_command_serves_a_model_deployment_and_stops_on_sigterm(tmp_pa
         output = (tmp_path / "operator.log").read_text()
         assert code == 0, output
         assert "Traceback" not in output, output
+
+
+async def test_run_without_standalone_holds_the_leader_lease_and_releases_it_on_sigterm(tmp_path: Path) -> None:
+    async with EmulatedCluster() as cluster:
+        cluster.install_crds(list(all_crds().values()))
+        cluster.add_nodes([d for _, d in read_documents(str(ROOT / "examples/inventory/nodes.yaml"))])
+        port = _free_port()
+        log = (tmp_path / "operator.log").open("w")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "GENAI_OPERATOR_LEASE_NAMESPACE": "ops",
+               "GENAI_OPERATOR_LEASE_NAME": "genai"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "genai_operator", "run", "--kubeconfig", str(cluster.kubeconfig_path),
+             "--all-namespaces", "--metrics-port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            lease = await eventually(lambda: cluster.get(LEASE, "ops", "genai"), timeout=30)
+            assert lease["spec"]["holderIdentity"].startswith(f"{socket.gethostname()}_")
+            assert lease["spec"]["leaseDurationSeconds"] == 15
+            cluster.apply(example("llama-8b-bf16-l4.yaml"))
+            await eventually(lambda: is_ready(cluster.get(MD, "ml", "llama-8b") or {"metadata": {}}), timeout=30)
+
+            def metrics() -> str:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+                    return str(response.read().decode())
+
+            assert "genai_operator_leader 1.0" in await asyncio.to_thread(metrics)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = await asyncio.to_thread(proc.wait, 20)
+            log.close()
+        output = (tmp_path / "operator.log").read_text()
+        assert code == 0, output
+        assert "Traceback" not in output, output
+        released = cluster.get(LEASE, "ops", "genai")
+        assert released is not None and "holderIdentity" not in released["spec"], output
 
 
 async def test_scale_subresource_sets_replicas_that_are_split_across_pools() -> None:

@@ -24,6 +24,7 @@ import pytest
 from chart_support import (
     EXAMPLE_NAMESPACES,
     NAMESPACED_VALUES,
+    RELEASE_NAMESPACE,
     Authorizer,
     Request,
     authorizer,
@@ -32,6 +33,7 @@ from chart_support import (
 )
 from genai_operator.cli import _parser
 from genai_operator.emulator import EmulatedCluster, RequestRecord
+from genai_operator.kube.leader_election import LeaseConfig
 from genai_operator.kube.resources import CHILD_RESOURCES, SCALED_OBJECTS
 from genai_operator.runner import operator_main
 from genai_operator.runtime import RunOptions
@@ -53,32 +55,47 @@ WILDCARD = "*"
 class ChartModeHarness(OperatorHarness):
     """The harness, with the namespaces and flags the chart's Deployment gives `genai-operator run`."""
 
-    def __init__(self, run_args: Sequence[str], *, with_keda: bool, with_prometheus_operator: bool) -> None:
+    def __init__(self, run_args: Sequence[str], *, lease_name: str, with_keda: bool,
+                 with_prometheus_operator: bool) -> None:
         # With the sample pools' caches: claims and StatefulSets are requests the chart must allow too.
         super().__init__(with_keda=with_keda, options={"resync_seconds": 1.0}, pool_caches=True)
         self.cluster = EmulatedCluster(with_keda=with_keda, with_prometheus_operator=with_prometheus_operator)
         self.args = _parser().parse_args(list(run_args))
         assert self.args.command == "run"
+        self.lease_name = lease_name
 
     async def start(self) -> None:
         self.stop_flag = threading.Event()
         options = RunOptions(**{"kubeconfig": str(self.cluster.kubeconfig_path), "metrics_port": 0, **self.options})
         flag, args = self.stop_flag, self.args
 
+        # The chart runs with the leader lease, in the release namespace (GENAI_OPERATOR_LEASE_NAMESPACE).
+        election = None if args.standalone else LeaseConfig(namespace=RELEASE_NAMESPACE, identity="rbac-test",
+                                                            name=self.lease_name)
+
         def run() -> None:
             asyncio.run(operator_main(options, namespaces=args.namespace,
                                       clusterwide=args.all_namespaces or not args.namespace,
-                                      standalone=args.standalone, stop_flag=flag))
+                                      election=election, stop_flag=flag))
 
         self.thread = threading.Thread(target=run, name="operator", daemon=True)
         self.thread.start()
         await asyncio.sleep(0.3)
 
 
-def operator_args(objects: Sequence[dict[str, Any]]) -> list[str]:
+def operator_container(objects: Sequence[dict[str, Any]]) -> dict[str, Any]:
     (deployment,) = of_kind(objects, "Deployment")
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
-    return [str(a) for a in container["args"]]
+    container: dict[str, Any] = deployment["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def operator_args(objects: Sequence[dict[str, Any]]) -> list[str]:
+    return [str(a) for a in operator_container(objects)["args"]]
+
+
+def lease_name(objects: Sequence[dict[str, Any]]) -> str:
+    env = {e["name"]: e.get("value") for e in operator_container(objects)["env"]}
+    return str(env["GENAI_OPERATOR_LEASE_NAME"])
 
 
 # -- user actions, in-process (never recorded as API requests) -----------------------------------------
@@ -156,7 +173,8 @@ async def scenarios(h: OperatorHarness, *, keda: bool, monitors: bool) -> None:
 
 def as_request(record: RequestRecord) -> Request:
     assert record.resource is not None
-    return Request(record.verb, record.group or "", record.resource, record.subresource, record.namespace)
+    return Request(record.verb, record.group or "", record.resource, record.subresource, record.namespace,
+                   record.name)
 
 
 def denied(records: Sequence[RequestRecord], rbac: Authorizer) -> list[str]:
@@ -184,8 +202,10 @@ MODES = {
 async def test_every_request_of_the_operator_is_allowed_by_the_chart(mode: str) -> None:
     values, keda, monitors = MODES[mode]
     rbac = authorizer(*values)
-    args = operator_args(helm_template(*values))
-    async with ChartModeHarness(args, with_keda=keda, with_prometheus_operator=monitors) as h:
+    objects = helm_template(*values)
+    args = operator_args(objects)
+    async with ChartModeHarness(args, lease_name=lease_name(objects), with_keda=keda,
+                                with_prometheus_operator=monitors) as h:
         h.clear_requests()
         await h.stop()
         await h.start()  # recorded from the very first request of a fresh operator
@@ -193,6 +213,9 @@ async def test_every_request_of_the_operator_is_allowed_by_the_chart(mode: str) 
         await h.stop()
         records = h.cluster.emulator.recorded_requests()
     assert len(records) > 50
+    # The chart runs the operator with the leader lease: taken, renewed and released under these rules too.
+    lease_verbs = {r.verb for r in records if r.resource == "leases"}
+    assert {"get", "update"} <= lease_verbs, lease_verbs
     seen = {(r.verb, r.resource, r.subresource) for r in records if r.resource}
     # The scenarios did exercise every verb the rules grant on children, and status writes.
     for needed in [("create", "deployments", None), ("update", "deployments", None), ("delete", "deployments", None),

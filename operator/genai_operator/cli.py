@@ -54,7 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--all-namespaces", "-A", action="store_true", help="watch every namespace (default)")
     run.add_argument("--metrics-port", type=int, default=8080, help="port of /metrics and /healthz (0: off)")
-    run.add_argument("--standalone", action="store_true", help="no peering with other operator instances")
+    run.add_argument(
+        "--standalone",
+        action="store_true",
+        help="run alone, without the leader lease (default: reconcile only while holding Lease genai-operator "
+        "in the operator's namespace; other instances stand by)",
+    )
     run.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: in-cluster, then ~/.kube)")
     run.add_argument("--verbose", "-v", action="store_true", help="debug logging")
 

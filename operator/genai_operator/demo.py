@@ -94,7 +94,7 @@ async def _demo(examples: Path, nodes: Path, pools: Path, timeout: float, show_o
             cluster.apply(pool)
         stop = asyncio.Event()
         options = RunOptions(kubeconfig=str(cluster.kubeconfig_path), metrics_port=0, resync_seconds=60)
-        operator = asyncio.create_task(operator_main(options, standalone=True, stop_flag=stop))
+        operator = asyncio.create_task(operator_main(options, stop_flag=stop))
         started = time.monotonic()
         for doc in deployments:
             cluster.apply(doc)

@@ -51,6 +51,11 @@ class OperatorMetrics:
         self.queue_depth = Gauge(
             "genai_operator_workqueue_depth", "Keys waiting for a reconcile.", registry=self.registry
         )
+        self.leader = Gauge(
+            "genai_operator_leader", "1 while this instance holds the leader lease (or runs standalone).",
+            registry=self.registry,
+        )
+        self.leader.set(1)
         self.healthy = True
         # The label values last exported by the two tallied gauges (see _set_series).
         self._conditions_set: dict[tuple[str, ...], int] = {}

@@ -7,7 +7,9 @@ import logging
 import os
 import socket
 import threading
+import uuid
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import kopf
@@ -17,11 +19,14 @@ from kopf._core.engines.indexing import OperatorIndexers
 
 from genai_operator import API_GROUP
 from genai_operator.handlers import build_registry
+from genai_operator.kube.leader_election import LeaseConfig
+from genai_operator.leadership import LeadershipLostError, run_as_leader
 from genai_operator.placement.stability import Timings
 from genai_operator.runtime import OperatorRuntime, RunOptions
 from genai_operator.settings import ENV_PREFIX, Settings
 
 log = logging.getLogger(__name__)
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 
 class _NoEssenceDiffBaseStorage(kopf.AnnotationsDiffBaseStorage):
@@ -74,7 +79,7 @@ def quiet_index_toggles() -> None:
     cls._genai_quiet = True
 
 
-def kopf_settings(standalone: bool, *, changing_handlers: bool = True) -> kopf.OperatorSettings:
+def kopf_settings(*, changing_handlers: bool = True) -> kopf.OperatorSettings:
     settings = kopf.OperatorSettings()
     # Our own storage prefix, never Kopf's default: changing storage later would re-run create handlers.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=API_GROUP)
@@ -99,9 +104,9 @@ def kopf_settings(standalone: bool, *, changing_handlers: bool = True) -> kopf.O
     # Lists in one request (the default): paging (chunk_size) did not lower the start-up peak in bench/,
     # since every listed object waits in its worker queue until all are indexed anyway.
     settings.watching.chunk_size = None
-    settings.peering.standalone = standalone
-    settings.peering.name = "genai-operator"
-    settings.peering.mandatory = not standalone
+    # No Kopf peering: it pauses Kopf's handlers only, not our runtime's watches and workers, and needs the
+    # kopf.dev peering CRDs. One instance at a time is the leader lease's job (leadership.py).
+    settings.peering.standalone = True
     return settings
 
 
@@ -110,11 +115,12 @@ async def operator_main(
     *,
     namespaces: Sequence[str] = (),
     clusterwide: bool = True,
-    standalone: bool = True,
-    stop_flag: asyncio.Event | None = None,
+    election: LeaseConfig | None = None,
+    stop_flag: asyncio.Event | threading.Event | None = None,
     ready_flag: asyncio.Event | threading.Event | None = None,
 ) -> None:
-    """The `genai-operator run` code path, as a coroutine (the CLI, the demo and the tests all use it)."""
+    """The `genai-operator run` code path, as a coroutine (the CLI, the demo and the tests all use it).
+    With `election`, it stands by until it holds the leader lease, and raises LeadershipLostError if it loses it."""
     quiet_index_toggles()
     indexers = OperatorIndexers()
     # Children and pods are watched by the runtime itself, in the same scope as Kopf's watches (Kopf serves
@@ -123,17 +129,42 @@ async def operator_main(
     registry = build_registry()
     # Private but stable in kopf 1.x: on.create/update/delete/resume handlers, which need the diff base.
     changing = bool(registry._changing.get_all_handlers())
-    await kopf.operator(
-        registry=registry,
-        settings=kopf_settings(standalone, changing_handlers=changing),
-        indexers=indexers,
-        memo=kopf.Memo(runtime=runtime),
-        standalone=standalone,
-        clusterwide=clusterwide and not namespaces,
-        namespaces=list(namespaces),
-        stop_flag=stop_flag,
-        ready_flag=ready_flag,
-    )
+
+    async def operate(flag: asyncio.Event | threading.Event | None) -> None:
+        await kopf.operator(
+            registry=registry,
+            settings=kopf_settings(changing_handlers=changing),
+            indexers=indexers,
+            memo=kopf.Memo(runtime=runtime),
+            standalone=True,
+            clusterwide=clusterwide and not namespaces,
+            namespaces=list(namespaces),
+            stop_flag=flag,
+            ready_flag=ready_flag,
+        )
+
+    if election is None:
+        await operate(stop_flag)
+    else:
+        await run_as_leader(runtime, election, stop_flag, operate)
+
+
+def election_from_env(env: Mapping[str, str] | None = None) -> LeaseConfig:
+    """The leader lease of `genai-operator run` without --standalone: GENAI_OPERATOR_LEASE_NAMESPACE (the
+    chart sets the operator's namespace), else the pod's service-account namespace, else "default";
+    GENAI_OPERATOR_LEASE_NAME (default genai-operator). The identity is the pod name plus a random suffix,
+    so a restarted container never mistakes its predecessor's lease for its own."""
+    env = os.environ if env is None else env
+    namespace = env.get(f"{ENV_PREFIX}LEASE_NAMESPACE") or _service_account_namespace() or "default"
+    name = env.get(f"{ENV_PREFIX}LEASE_NAME") or "genai-operator"
+    return LeaseConfig(namespace=namespace, name=name, identity=f"{socket.gethostname()}_{uuid.uuid4().hex[:10]}")
+
+
+def _service_account_namespace() -> str | None:
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or None
+    except OSError:
+        return None
 
 
 def options_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -181,8 +212,12 @@ def run_operator(
     options = RunOptions(
         kubeconfig=kubeconfig, metrics_port=metrics_port, settings=Settings.from_env(), **options_from_env()
     )
+    election = None if standalone else election_from_env()
     try:
-        asyncio.run(operator_main(options, namespaces=namespaces, clusterwide=all_namespaces, standalone=standalone))
+        asyncio.run(operator_main(options, namespaces=namespaces, clusterwide=all_namespaces, election=election))
     except KeyboardInterrupt:
         return 0
+    except LeadershipLostError as exc:
+        log.error("%s: exiting, to come back as a stand-by", exc)
+        return 1
     return 0

@@ -103,7 +103,11 @@ class OperatorRuntime:
         self.watches.start()
         await self.controller.refresh_discovery()  # also starts the watches of optional kinds found
         await self.watches.synced()
-        if self.options.metrics_port:
+        self.serve_metrics()
+
+    def serve_metrics(self) -> None:
+        """/metrics and /healthz (once): also while standing by for the leader lease, so probes pass."""
+        if self.options.metrics_port and self.metrics_server is None:
             self.metrics_server = MetricsServer(self.metrics, self.options.metrics_port, self.options.metrics_host)
             self.metrics_server.start()
             log.info("metrics on :%d/metrics, liveness on /healthz", self.metrics_server.port)

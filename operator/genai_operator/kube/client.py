@@ -14,7 +14,7 @@ from typing import Any
 from kubernetes import client as k8s_client
 
 from genai_operator import FIELD_MANAGER
-from genai_operator.kube.resources import Resource
+from genai_operator.kube.resources import LEASES, Resource
 from genai_operator.kube.session import ApiError, ApiSession
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,12 @@ class KubeClient:
         # that echoes it back carries nothing new, so the caller can skip a reconcile (see runtime.py).
         self.remember_versions = remember_versions
         self._written: dict[tuple[str, str | None, str], str] = {}
+        self._fenced: str | None = None  # why writes are refused (leadership lost), if they are
+
+    def fence(self, reason: str) -> None:
+        """Refuse every further write except to Leases: this instance is no longer the leader, and a
+        reconcile still in flight must not write over the new leader's work."""
+        self._fenced = reason
 
     def written_version(self, res: Resource, namespace: str | None, name: str) -> str | None:
         return self._written.get((res.plural, namespace, name))
@@ -110,6 +116,8 @@ class KubeClient:
     async def _write(
         self, method: str, res: Resource, path: str, body: dict[str, Any], content_type: str = "application/json"
     ) -> dict[str, Any]:
+        if self._fenced is not None and res is not LEASES:
+            raise ApiError(0, "NotLeader", self._fenced)
         if self.on_write is not None:
             self.on_write(method, res)
         params = _FIELD_MANAGED if method in ("POST", "PUT", "PATCH") else None

@@ -43,6 +43,7 @@ POD_MONITORS = Resource("monitoring.coreos.com", "v1", "podmonitors", "PodMonito
 NETWORK_POLICIES = Resource("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy")
 NODES = Resource("", "v1", "nodes", "Node", namespaced=False)
 PODS = Resource("", "v1", "pods", "Pod")
+LEASES = Resource("coordination.k8s.io", "v1", "leases", "Lease")
 
 # Every kind the operator may create as a child of a ModelDeployment, in creation order.
 CHILD_RESOURCES: tuple[Resource, ...] = (
