@@ -5,12 +5,14 @@ SIGTERM); and `/scale` driving the replica split."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -27,68 +29,62 @@ MD = "genaiops.dev/v1alpha1/modeldeployments"
 LEASE = "coordination.k8s.io/v1/leases"
 
 
+@contextlib.asynccontextmanager
+async def operator_process(cluster: EmulatedCluster, tmp_path: Path, *args: str,
+                           env: dict[str, str] | None = None) -> AsyncIterator[int]:
+    """`genai-operator run` on the cluster with `args`; yields its metrics port. On the way out: SIGTERM, which
+    must end it with exit code 0 and no traceback."""
+    port = _free_port()
+    log = (tmp_path / "operator.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genai_operator", "run", "--kubeconfig", str(cluster.kubeconfig_path),
+         "--all-namespaces", "--metrics-port", str(port), *args],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    try:
+        yield port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(proc.wait, 20)
+        log.close()
+    output = (tmp_path / "operator.log").read_text()
+    assert code == 0, output
+    assert "Traceback" not in output, output
+
+
+def http_get(port: int, path: str) -> tuple[int, str]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+        return int(response.status), str(response.read().decode())
+
+
+def gpu_cluster(cluster: EmulatedCluster) -> None:
+    cluster.install_crds(list(all_crds().values()))
+    cluster.add_nodes([d for _, d in read_documents(str(ROOT / "examples/inventory/nodes.yaml"))])
+
+
 async def test_run_command_serves_a_model_deployment_and_stops_on_sigterm(tmp_path: Path) -> None:
     async with EmulatedCluster() as cluster:
-        cluster.install_crds(list(all_crds().values()))
-        cluster.add_nodes([d for _, d in read_documents(str(ROOT / "examples/inventory/nodes.yaml"))])
-        port = _free_port()
-        log = (tmp_path / "operator.log").open("w")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "genai_operator", "run", "--kubeconfig", str(cluster.kubeconfig_path),
-             "--standalone", "--all-namespaces", "--metrics-port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        try:
+        gpu_cluster(cluster)
+        async with operator_process(cluster, tmp_path, "--standalone") as port:
             cluster.apply(example("llama-8b-bf16-l4.yaml"))
             await eventually(lambda: is_ready(cluster.get(MD, "ml", "llama-8b") or {"metadata": {}}), timeout=30)
             pools = {p["pool"] for p in cluster.get(MD, "ml", "llama-8b")["status"]["placement"]}
             assert pools == {"cloud-nvidia-l4"}  # no PlacementPools: discovered from GPU Feature Discovery labels
-
-            def health() -> int:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-                    return int(response.status)
-
-            assert await asyncio.to_thread(health) == 200
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            code = await asyncio.to_thread(proc.wait, 20)
-            log.close()
-        output = (tmp_path / "operator.log").read_text()
-        assert code == 0, output
-        assert "Traceback" not in output, output
+            assert (await asyncio.to_thread(http_get, port, "/healthz"))[0] == 200
 
 
 async def test_run_without_standalone_holds_the_leader_lease_and_releases_it_on_sigterm(tmp_path: Path) -> None:
     async with EmulatedCluster() as cluster:
-        cluster.install_crds(list(all_crds().values()))
-        cluster.add_nodes([d for _, d in read_documents(str(ROOT / "examples/inventory/nodes.yaml"))])
-        port = _free_port()
-        log = (tmp_path / "operator.log").open("w")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "GENAI_OPERATOR_LEASE_NAMESPACE": "ops",
-               "GENAI_OPERATOR_LEASE_NAME": "genai"}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "genai_operator", "run", "--kubeconfig", str(cluster.kubeconfig_path),
-             "--all-namespaces", "--metrics-port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
+        gpu_cluster(cluster)
+        lease_env = {"GENAI_OPERATOR_LEASE_NAMESPACE": "ops", "GENAI_OPERATOR_LEASE_NAME": "genai"}
+        async with operator_process(cluster, tmp_path, env=lease_env) as port:
             lease = await eventually(lambda: cluster.get(LEASE, "ops", "genai"), timeout=30)
             assert lease["spec"]["holderIdentity"].startswith(f"{socket.gethostname()}_")
             assert lease["spec"]["leaseDurationSeconds"] == 15
             cluster.apply(example("llama-8b-bf16-l4.yaml"))
             await eventually(lambda: is_ready(cluster.get(MD, "ml", "llama-8b") or {"metadata": {}}), timeout=30)
-
-            def metrics() -> str:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-                    return str(response.read().decode())
-
-            assert "genai_operator_leader 1.0" in await asyncio.to_thread(metrics)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            code = await asyncio.to_thread(proc.wait, 20)
-            log.close()
-        output = (tmp_path / "operator.log").read_text()
-        assert code == 0, output
-        assert "Traceback" not in output, output
+            assert "genai_operator_leader 1.0" in (await asyncio.to_thread(http_get, port, "/metrics"))[1]
         released = cluster.get(LEASE, "ops", "genai")
-        assert released is not None and "holderIdentity" not in released["spec"], output
+        assert released is not None and "holderIdentity" not in released["spec"]
 
 
 async def test_scale_subresource_sets_replicas_that_are_split_across_pools() -> None:
