@@ -196,6 +196,7 @@ BAD_VALUES = {
     "pool with a bad name": ("pools", [{"name": "Edge_Pool", "spec": {"tier": "Edge"}}]),
     "resources with an unknown key": ("resources", {"requests": {"cpu": "1"}, "limit": {}}),
     "engine image with spaces": ("engineImages.vllm", "vllm openai"),
+    "unknown oci mode": ("ociModels", "Mount"),
     "service monitor interval": ("serviceMonitor.interval", "30 seconds"),
 }
 
@@ -292,9 +293,10 @@ def test_values_reach_the_operator_as_arguments_and_settings() -> None:
         "--set", "engineImages.vllm=registry.local/vllm-openai:v0.9.0",
         "--set", "engineImages.llamaCpp=registry.local/llama.cpp:server",
         "--set", "defaultGpuTypes={nvidia-l4,nvidia-h100-80gb}",
-        "--set", "metrics.port=9090", "--set", "verbose=true")
+        "--set", "metrics.port=9090", "--set", "verbose=true", "--set", "ociModels=ImageVolume")
     settings = Settings.from_env(_env(container))
     assert settings.prometheus_address == "http://prom.obs.svc:9090"
+    assert settings.oci_models == "ImageVolume"
     assert dict(settings.metric_queries) == queries
     assert settings.service_monitors is False
     assert settings.wake_query == 'sum(rate(gateway_requests{service="{service}"}[2m]))'
@@ -308,6 +310,7 @@ def test_values_reach_the_operator_as_arguments_and_settings() -> None:
     defaults = Settings.from_env(_env(_container()))
     assert defaults.prometheus_address == VALUES["prometheus"]["address"] == Settings().prometheus_address
     assert defaults.images == {} and defaults.metric_queries == {} and defaults.service_monitors is True
+    assert defaults.oci_models == "Pull" == Settings().oci_models
     namespaced = _parser().parse_args(_container(*NAMESPACED_VALUES)["args"])
     assert namespaced.namespace == ["ml", "stores"] and not namespaced.all_namespaces
 

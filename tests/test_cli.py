@@ -143,6 +143,21 @@ def test_bad_nodes_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 2 and "kubectl get nodes -o yaml" in err
 
 
+@pytest.mark.parametrize(("variable", "value", "words"), [
+    ("GENAI_OPERATOR_OCI_MODELS", "Mount", "GENAI_OPERATOR_OCI_MODELS must be Pull or ImageVolume"),
+    ("GENAI_OPERATOR_WORKERS", "0", "GENAI_OPERATOR_WORKERS must be positive"),
+])
+def test_a_bad_setting_in_the_environment_exits_2_naming_it(
+        variable: str, value: str, words: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv(variable, value)
+    code, _, err = run(["run", "--kubeconfig", "/nonexistent/kubeconfig"], capsys)  # never gets to connect
+    assert code == 2 and words in err, err
+    if variable.endswith("OCI_MODELS"):
+        code, _, err = run(["render", "-f", str(EXAMPLES)], capsys)
+        assert code == 2 and words in err, err
+
+
 def test_crd_prints_the_checked_in_files(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["crd"], capsys)
     assert code == 0

@@ -4,6 +4,7 @@ their overrides, probes scaled with model size, resources, metric names and mode
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -207,10 +208,20 @@ def test_llamacpp_image_follows_the_hardware(target: object, image: str, arch: s
 
 
 @pytest.mark.parametrize("uri", ["oci://reg/model:1", "pvc://models/qwen"])
-def test_llamacpp_rejects_sources_it_cannot_load(uri: str) -> None:
+def test_llamacpp_rejects_mounted_sources_that_are_not_a_gguf_file(uri: str) -> None:
     md = manifest(model={"uri": uri}, engine="LlamaCpp")
     with pytest.raises(UnsupportedModelSourceError, match=r"llama\.cpp"):
-        plan_for(md, assign(pool(cpu_only=True), engine=Engine.LLAMA_CPP, decided=sizing(None)))
+        plan_for(md, assign(pool(cpu_only=True), engine=Engine.LLAMA_CPP, decided=sizing(None)),
+                 Settings(oci_models="ImageVolume"))
+
+
+def test_llamacpp_loads_the_gguf_file_of_a_pulled_oci_artifact() -> None:
+    md = manifest(model={"uri": "oci://reg.example.com/models/qwen-gguf:q4"}, engine="LlamaCpp")
+    plan = plan_for(md, assign(pool(cpu_only=True), engine=Engine.LLAMA_CPP, decided=sizing(None)))
+    init = plan.init_containers[0]
+    (item,) = json.loads(init["args"][1])
+    assert item["mode"] == "fetch" and item["link"] == "model.gguf" and item["uri"] == md.spec.model.uri
+    assert flag(plan.args, "--model") == f"{item['dest']}/model.gguf"
 
 
 def test_llamacpp_threads_follow_the_cpu_request() -> None:
@@ -395,8 +406,8 @@ def test_registry_refuses_auto() -> None:
     ("s3://bucket/path", "s3://bucket/path", "s3://bucket/path", None, None, True),
     ("pvc://claim/dir/model", "claim", "/model-source/dir/model", None, None, False),
     ("pvc://claim", "claim", "/model-source", None, None, False),
-    ("oci://registry.example/models/llama:1", "registry.example/models/llama:1", "/model-source", None, None,
-     False),
+    ("oci://registry.example/models/llama:1", "registry.example/models/llama:1",
+     "oci://registry.example/models/llama:1", None, None, True),
     ("file:///srv/models/x", "/srv/models/x", "/srv/models/x", None, None, False),
 ])
 def test_parse_model_uri(uri: str, repo: str, path: str, revision: str | None, file: str | None,
@@ -408,13 +419,26 @@ def test_parse_model_uri(uri: str, repo: str, path: str, revision: str | None, f
         assert mount["readOnly"] is True
 
 
-def test_oci_source_uses_an_image_volume_and_pull_secret() -> None:
+def test_oci_source_as_an_image_volume_uses_the_secret_as_a_pull_secret() -> None:
     md = manifest(model={"uri": "oci://registry.example/llama:1", "credentialsSecret": "pull"}, engine="VLLM")
-    plan = plan_for(md, assign(pool()))
+    plan = plan_for(md, assign(pool()), Settings(oci_models="ImageVolume"))
     assert {"name": "model-source", "image": {"reference": "registry.example/llama:1",
                                              "pullPolicy": "IfNotPresent"}} in plan.volumes
     assert plan.image_pull_secrets == ({"name": "pull"},)
     assert "ephemeral-storage" in plan.resources["requests"]
+
+
+def test_oci_source_pulled_by_the_loader_gets_the_secret_as_an_auth_file_only() -> None:
+    md = manifest(model={"uri": "oci://registry.example/llama:1", "credentialsSecret": "pull"}, engine="VLLM")
+    plan = plan_for(md, assign(pool()))
+    assert not plan.image_pull_secrets and not any("image" in v for v in plan.volumes)
+    auth = next(v for v in plan.volumes if v["name"] == "registry-auth")
+    assert auth["secret"] == {"secretName": "pull", "optional": False,
+                              "items": [{"key": ".dockerconfigjson", "path": "config.json"}]}
+    init = plan.init_containers[0]
+    assert {"name": "REGISTRY_AUTH_FILE", "value": "/var/run/secrets/genaiops.dev/registry/config.json"} in init["env"]
+    assert any(m["name"] == "registry-auth" and m["readOnly"] for m in init["volumeMounts"])
+    assert "registry-auth" not in [m["name"] for m in plan.mounts]  # the engine never sees the credentials
 
 
 @pytest.mark.parametrize(("text", "value"), [

@@ -1,4 +1,5 @@
-"""Rendered pods for every model source (hf, hf GGUF pick and file, s3, gs, oci, pvc, file), every pool
+"""Rendered pods for every model source (hf, hf GGUF pick and file, s3, gs, oci pulled or as an image volume,
+pvc, file), every pool
 cache mode (None, Shared, Shared with an existing claim, NodeLocal) and an adapter set: golden files in
 tests/golden/sources/ (UPDATE_GOLDEN=1 regenerates them), strict schema validation of every object, and
 the properties the goldens alone would not make obvious (loader first and restricted, secrets only by
@@ -20,6 +21,7 @@ from genai_operator.placement.assemble import build_pools
 from genai_operator.planning import plan_model_deployment
 from genai_operator.quantity import parse_quantity
 from genai_operator.render import render_children
+from genai_operator.settings import Settings
 from test_render_support import by_kind, manifest, only, validate_all
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "sources"
@@ -50,6 +52,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                           "credentialsSecret": "gcs-hmac"}, "engine": "TGI"}, GPU_POOL),
     "oci": ({"model": {"uri": "oci://registry.example.com/models/llama-3.1-8b:v1", "parameters": "8B",
                        "credentialsSecret": "registry"}, "engine": "VLLM"}, GPU_POOL),
+    "oci-image-volume": ({"model": {"uri": "oci://registry.example.com/models/llama-3.1-8b:v1", "parameters": "8B",
+                                    "credentialsSecret": "registry"}, "engine": "VLLM"}, GPU_POOL),
     "pvc": ({"model": {"uri": "pvc://weights/llama-3.1-8b", "parameters": "8B"}, "engine": "VLLM"}, GPU_POOL),
     "file-edge": ({"model": {"uri": "file:///opt/models/qwen2.5-1.5b-q4_k_m.gguf", "parameters": "1.5B"},
                    "engine": "LlamaCpp"}, CPU_POOL),
@@ -62,13 +66,19 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 }
 
 
-def render_case(spec: dict[str, Any], pool_spec: dict[str, Any], name: str = "model") -> list[dict[str, Any]]:
+# Operator settings other than the defaults, per case.
+CASE_SETTINGS = {"oci-image-volume": Settings(oci_models="ImageVolume")}
+
+
+def render_case(spec: dict[str, Any], pool_spec: dict[str, Any], name: str = "model",
+                settings: Settings | None = None) -> list[dict[str, Any]]:
     md = manifest(name=name, **{**spec, "placement": {"pools": ["pool"]}})
     pools = build_pools([PlacementPool.model_validate({"apiVersion": "genaiops.dev/v1alpha1", "kind": "PlacementPool",
                                                        "metadata": {"name": "pool"}, "spec": pool_spec})], None)
     decision = plan_model_deployment(md, pools)
     assert decision.fits, decision.reasons
-    objects = render_children(md, decision, owner_uid="00000000-0000-0000-0000-000000000001")
+    objects = render_children(md, decision, owner_uid="00000000-0000-0000-0000-000000000001",
+                              settings=settings or Settings())
     validate_all(objects)
     return objects
 
@@ -86,7 +96,7 @@ def loader_items(obj: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_rendered_source_matches_golden(case: str) -> None:
-    rendered = yaml.safe_dump_all(render_case(*CASES[case]), sort_keys=False)
+    rendered = yaml.safe_dump_all(render_case(*CASES[case], settings=CASE_SETTINGS.get(case)), sort_keys=False)
     golden = GOLDEN / f"{case}.yaml"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +111,7 @@ def test_no_stale_golden_files() -> None:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_loader_runs_first_restricted_and_credentials_stay_references(case: str) -> None:
-    objects = render_case(*CASES[case])
+    objects = render_case(*CASES[case], settings=CASE_SETTINGS.get(case))
     pod = workload(objects)["spec"]["template"]["spec"]
     init = pod["initContainers"][0]
     assert init["name"] == "model-loader" and len(pod["initContainers"]) == 1
@@ -123,8 +133,8 @@ def test_loader_runs_first_restricted_and_credentials_stay_references(case: str)
 
 def test_mounted_sources_are_verified_not_copied() -> None:
     for case, path in (("pvc", "/model-source/llama-3.1-8b"), ("file-edge", "/opt/models/qwen2.5-1.5b-q4_k_m.gguf"),
-                       ("oci", "/model-source")):
-        objects = render_case(*CASES[case])
+                       ("oci-image-volume", "/model-source")):
+        objects = render_case(*CASES[case], settings=CASE_SETTINGS.get(case))
         assert loader_items(workload(objects))[0] == {"name": "model", "uri": CASES[case][0]["model"]["uri"],
                                                       "dest": path, "mode": "verify"}
 

@@ -57,5 +57,8 @@ def test_an_oci_model_on_a_cluster_without_image_volumes_says_what_it_needs() ->
                "message": "Pod is invalid: spec.volumes[4]: Required value: must specify a volume type"}
     observed = {("Deployment", "llama-cloud-l4"): {"metadata": {"generation": 1}, "spec": {"replicas": 1},
                                                    "status": {"conditions": [refused]}}}
-    status = build_status(md, placed, observed, generation=1, now="2026-11-28T00:00:00Z", settings=Settings())
-    assert "Kubernetes 1.35+" in degraded(status)["message"]
+    mounted = Settings(oci_models="ImageVolume")
+    status = build_status(md, placed, observed, generation=1, now="2026-11-28T00:00:00Z", settings=mounted)
+    assert "Kubernetes 1.35+" in degraded(status)["message"] and "ociModels: Pull" in degraded(status)["message"]
+    pulled = build_status(md, placed, observed, generation=1, now="2026-11-28T00:00:00Z", settings=Settings())
+    assert "image volume" not in degraded(pulled)["message"]  # pulled by the loader: no image volume to blame

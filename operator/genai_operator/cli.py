@@ -144,7 +144,7 @@ def _deployments(path: str) -> tuple[list[ModelDeployment], list[PlacementPool]]
 def cmd_render(args: argparse.Namespace) -> int:
     from genai_operator.render.bundle import RENDER_SPEC_ERRORS, render_children
 
-    settings = Settings.from_env()
+    settings = _settings()
     deployments, inline_pools = _deployments(args.filename)
     pools = _inventory(args.nodes, args.pools, inline_pools)
     objects: list[dict[str, Any]] = []
@@ -178,7 +178,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     deployments, inline_pools = _deployments(args.filename)
     pools = _inventory(args.nodes, args.pools, inline_pools)
     try:
-        result = plan_all(deployments, pools, Settings.from_env())
+        result = plan_all(deployments, pools, _settings())
     except SpecError as exc:
         raise UsageError(str(exc)) from None
     if args.output == "json":
@@ -201,9 +201,22 @@ def cmd_crd(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from genai_operator.runner import run_operator
+def _settings() -> Settings:
+    """The operator settings from GENAI_OPERATOR_* variables; a bad value exits 2, naming the variable."""
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from genai_operator.runner import options_from_env, run_operator
+
+    _settings()  # checked before anything connects
+    try:
+        options_from_env()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     return run_operator(
         namespaces=args.namespace,
         all_namespaces=args.all_namespaces or not args.namespace,

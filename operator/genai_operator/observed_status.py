@@ -111,7 +111,9 @@ def build_status(
             "RollingOut" if not (rollouts_done and is_ready) and total > 0 else "Stable",
             _progress_message(is_ready, rollouts_done, total, placement),
         ),
-        condition(DEGRADED, *_degraded(pending_note, observed, decision, name, loaded, md.spec.model.uri)),
+        condition(DEGRADED, *_degraded(pending_note, observed, decision, name, loaded,
+                                       image_volume=md.spec.model.uri.startswith("oci://")
+                                       and settings.oci_models == "ImageVolume")),
     ]
     if autoscaler_note is not None:
         ok, reason, message = autoscaler_note
@@ -126,12 +128,14 @@ def build_status(
     return status
 
 
-OCI_HINT = ("; oci:// models are mounted as image volumes, which need Kubernetes 1.35+ (or the ImageVolume "
-            "feature gate on 1.31-1.34) and a runtime that supports them; elsewhere use hf://, s3://, gs:// or pvc://")
+OCI_HINT = ("; oci:// models are mounted as image volumes here (GENAI_OPERATOR_OCI_MODELS=ImageVolume), which need "
+            "Kubernetes 1.35+ (or the ImageVolume feature gate on 1.31-1.34) and a runtime that supports them; "
+            "elsewhere set it to Pull (chart value ociModels: Pull) so the model loader pulls the artifact")
 
 
 def _degraded(pending_note: str, observed: Mapping[ChildKey, Mapping[str, Any]], decision: PlacementDecision,
-              md_name: str, loaded: tuple[bool | None, str, str] | None, md_uri: str) -> tuple[bool, str, str]:
+              md_name: str, loaded: tuple[bool | None, str, str] | None, *, image_volume: bool
+              ) -> tuple[bool, str, str]:
     """Degraded: what keeps replicas from serving that the user or the platform team has to act on."""
     if pending_note:
         return True, "InsufficientCapacity", pending_note
@@ -148,7 +152,7 @@ def _degraded(pending_note: str, observed: Mapping[ChildKey, Mapping[str, Any]],
             # Pods the API server refused (quota, admission, an unsupported volume such as oci:// image volumes
             # on a cluster without the ImageVolume feature) or a rollout past its deadline.
             if cond.get("type") == "ReplicaFailure" and cond.get("status") == "True":
-                hint = OCI_HINT if md_uri.startswith("oci://") else ""
+                hint = OCI_HINT if image_volume else ""
                 return True, "ReplicaFailure", f"pool {assignment.pool.name}: {cond.get('message', '')}{hint}"
             if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
                 return True, "ProgressDeadlineExceeded", f"pool {assignment.pool.name}: {cond.get('message', '')}"

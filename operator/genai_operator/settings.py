@@ -40,6 +40,9 @@ class Settings:
     keda_enabled: bool = True
     # Cluster domain for the endpoint URL in status.
     cluster_domain: str = "svc"
+    # How oci:// models reach pods: "Pull" (the loader pulls the artifact into the pool's cache, on any
+    # cluster) or "ImageVolume" (the kubelet mounts it; Kubernetes 1.35+, or the ImageVolume gate on 1.31+).
+    oci_models: str = "Pull"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -63,7 +66,17 @@ class Settings:
             default_gpu_types=tuple(t.strip() for t in gpu_types.split(",") if t.strip())
             if gpu_types
             else defaults.default_gpu_types,
+            oci_models=_oci_models(env.get(f"{ENV_PREFIX}OCI_MODELS") or defaults.oci_models),
         )
+
+
+OCI_MODES = ("Pull", "ImageVolume")
+
+
+def _oci_models(value: str) -> str:
+    if value not in OCI_MODES:
+        raise ValueError(f"{ENV_PREFIX}OCI_MODELS must be Pull or ImageVolume, got {value!r}")
+    return value
 
 
 def _queries(text: str) -> dict[str, str]:

@@ -5,7 +5,9 @@ where fetching, retries, checksums and credentials live:
 - hf://, s3://, gs:// are fetched by our loader (images/loader) into /model-cache/<key>, on the pool's cache
   volume (an emptyDir, a shared ReadWriteMany claim or a per-replica node-local claim). The key hashes the
   URI with its revision, so a new revision is a new directory and a cached one is never fetched again;
-- pvc://, oci:// and file:// are mounted read-only where they are; the loader only verifies that model
+- oci:// is pulled from its registry by the loader the same way (or, with settings.oci_models
+  "ImageVolume", mounted by the kubelet as an image volume and only verified);
+- pvc:// and file:// are mounted read-only where they are; the loader only verifies that model
   files are there, so a wrong path fails in the init container with a clear message instead of an engine
   stack trace.
 A failing loader writes `<Reason>: <message>` to its termination log; the operator turns it into the
@@ -33,6 +35,7 @@ from genai_operator.engines.source import (
     credentials_env,
     parse_model_uri,
     pull_secrets,
+    registry_auth_volume,
 )
 
 LOADER_CONTAINER = "model-loader"
@@ -76,7 +79,7 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
 
     gguf: the engine loads one .gguf file (llama.cpp); otherwise a checkpoint directory.
     """
-    location = parse_model_uri(ctx.spec.model.uri)
+    location = parse_model_uri(ctx.spec.model.uri, oci_image_volume=ctx.settings.oci_models == "ImageVolume")
     items: list[dict[str, Any]] = []
     volumes: list[dict[str, Any]] = []
     engine_mounts: list[dict[str, Any]] = []
@@ -123,6 +126,10 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
     if ctx.pool.cache.mode != CacheMode.NODE_LOCAL:
         volumes.insert(0, cache_volume(ctx, fetched_bytes(ctx, fetched=location.downloads)))
     engine_mounts.insert(0, {"name": CACHE_VOLUME, "mountPath": CACHE_MOUNT, "readOnly": True})
+    auth = registry_auth_volume(location, ctx.credentials)
+    if auth is not None:  # only the loader mounts the registry credentials
+        volumes.append(auth[0])
+        loader_mounts.append(auth[1])
     env, env_from = _credentials(ctx.credentials, items)
     return ModelFiles(
         location=location,

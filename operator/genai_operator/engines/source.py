@@ -6,9 +6,13 @@ Schemes and how a pod reaches them (engines/fetch.py turns this into the model-l
 - s3://, gs://: fetched by the loader; credentials come from the Secret as environment variables
   (envFrom: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, ...; GCS HMAC keys for gs://).
 - pvc://claim/path: the claim mounted read-only at /model-source.
-- oci://image: a Kubernetes image volume (OCI artifact) mounted read-only at /model-source; the credentials
-  Secret, when given, becomes an imagePullSecret. Image volumes need Kubernetes 1.35+ (beta, on by default)
-  or the ImageVolume feature gate on 1.31-1.34, and a container runtime that supports them.
+- oci://registry/repo:tag (or @sha256:...): an OCI artifact (titled files, as ORAS pushes them) or an image
+  whose layers hold the files. By default (settings.oci_models "Pull") the loader pulls it into the cache
+  volume like any remote source, on any cluster; the credentials Secret, a kubernetes.io/dockerconfigjson,
+  is mounted into the loader as a registry auth file. With "ImageVolume" the kubelet mounts it read-only at
+  /model-source instead and the Secret becomes an imagePullSecret: no copy on the cache, but it needs
+  Kubernetes 1.35+ (beta, on by default) or the ImageVolume feature gate on 1.31-1.34, and a runtime that
+  supports it.
 - file:///path: a hostPath mounted read-only at the same path. hostPath volumes are forbidden by the
   'baseline' and 'restricted' Pod Security levels, so this scheme needs a privileged namespace.
 """
@@ -21,6 +25,9 @@ from typing import Any
 
 MOUNT = "/model-source"
 VOLUME = "model-source"
+AUTH_VOLUME = "registry-auth"
+AUTH_DIR = "/var/run/secrets/genaiops.dev/registry"
+AUTH_FILE = "config.json"
 SCHEMES = ("hf", "s3", "gs", "oci", "pvc", "file")
 
 
@@ -44,10 +51,10 @@ class ModelLocation:
     @property
     def downloads(self) -> bool:
         """Whether the loader copies the weights into the cache volume (so they need disk and download time)."""
-        return self.scheme in ("hf", "s3", "gs")
+        return self.scheme in ("hf", "s3", "gs") or (self.scheme == "oci" and not self.volumes)
 
 
-def parse_model_uri(uri: str) -> ModelLocation:
+def parse_model_uri(uri: str, *, oci_image_volume: bool = False) -> ModelLocation:
     scheme, sep, rest = uri.partition("://")
     if not sep or scheme not in SCHEMES or not rest:
         schemes = ", ".join(s + "://" for s in SCHEMES)
@@ -68,6 +75,8 @@ def parse_model_uri(uri: str) -> ModelLocation:
         path = posixpath.join(MOUNT, sub) if sub else MOUNT
         return ModelLocation(uri, scheme, claim, path.rstrip("/"), volumes=(volume,), mounts=(_mount(MOUNT),))
     if scheme == "oci":
+        if not oci_image_volume:
+            return ModelLocation(uri, scheme, rest, uri)
         volume = {"name": VOLUME, "image": {"reference": rest, "pullPolicy": "IfNotPresent"}}
         return ModelLocation(uri, scheme, rest, MOUNT, volumes=(volume,), mounts=(_mount(MOUNT),))
     host_path = posixpath.normpath("/" + rest.lstrip("/"))
@@ -89,12 +98,23 @@ def credentials_env(location: ModelLocation,
         return [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": ref}}], []
     if location.scheme in ("s3", "gs"):
         return [], [{"secretRef": {"name": secret, "optional": False}}]
+    if location.scheme == "oci" and location.downloads:
+        return [{"name": "REGISTRY_AUTH_FILE", "value": f"{AUTH_DIR}/{AUTH_FILE}"}], []
     return [], []
 
 
+def registry_auth_volume(location: ModelLocation, secret: str | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(volume, loader mount) of the dockerconfigjson Secret the loader pulls a private OCI model with."""
+    if secret is None or location.scheme != "oci" or not location.downloads:
+        return None
+    volume = {"name": AUTH_VOLUME, "secret": {"secretName": secret, "optional": False,
+                                              "items": [{"key": ".dockerconfigjson", "path": AUTH_FILE}]}}
+    return volume, {"name": AUTH_VOLUME, "mountPath": AUTH_DIR, "readOnly": True}
+
+
 def pull_secrets(location: ModelLocation, secret: str | None) -> list[dict[str, str]]:
-    """imagePullSecrets for a private OCI model artifact."""
-    return [{"name": secret}] if secret and location.scheme == "oci" else []
+    """imagePullSecrets for a private OCI model artifact the kubelet mounts as an image volume."""
+    return [{"name": secret}] if secret and location.scheme == "oci" and not location.downloads else []
 
 
 def _mount(path: str) -> dict[str, Any]:
