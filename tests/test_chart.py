@@ -61,7 +61,7 @@ def _pools_values() -> Path:
     return POOLS_VALUES
 
 
-PRODUCTION = ("--set", f"image.digest={DIGEST}", "--set", "serviceMonitor.enabled=true",
+PRODUCTION = ("--set", f"image.digest={DIGEST}", "--set", "serviceMonitor.enabled=true", "--set", "replicas=2",
               "--values", str(_pools_values()))
 RENDERS = {"default": (), "production": PRODUCTION,
            "namespaced": (*NAMESPACED_VALUES, "--set", f"image.digest={DIGEST}")}
@@ -245,8 +245,9 @@ def test_duplicate_pool_names_fail_the_render() -> None:
 def test_operator_pod_meets_pod_security_restricted(render: str) -> None:
     deployment = _deployment(*RENDERS[render])
     # The new pod first: it stands by until the old one releases the leader lease.
-    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {
-        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    assert deployment["spec"]["replicas"] == (2 if render == "production" else 1)
+    assert deployment["spec"]["strategy"] == {"type": "RollingUpdate",
+                                              "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -414,3 +415,19 @@ def test_the_leader_lease_is_the_operators_own_in_its_own_namespace(values: tupl
     (binding,) = [b for b in of_kind(objects, "RoleBinding") if b["metadata"]["name"] == role["metadata"]["name"]]
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
     assert "--standalone" not in container["args"]
+
+
+def test_stand_bys_get_a_disruption_budget_and_spread_over_nodes() -> None:
+    objects = helm_template(*PRODUCTION)
+    (budget,) = of_kind(objects, "PodDisruptionBudget")
+    (deployment,) = of_kind(objects, "Deployment")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert budget["spec"]["maxUnavailable"] == 1
+    assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    (term,) = deployment["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"][
+        "preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert term["podAffinityTerm"]["labelSelector"]["matchLabels"].items() <= pod_labels.items()
+    single = helm_template()  # one replica: no budget (it would block every drain), no spreading rule
+    assert not of_kind(single, "PodDisruptionBudget")
+    assert "affinity" not in of_kind(single, "Deployment")[0]["spec"]["template"]["spec"]
