@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from itertools import chain, repeat
 from typing import Any
 
@@ -235,3 +235,27 @@ def _layout(nodes: tuple[NodeView, ...], raw_pools: tuple[Mapping[str, Any], ...
     except ValueError as exc:
         log.warning("pool inventory problem: %s", exc)
         return pool_layout([], list(nodes) or None)
+
+
+@dataclass(frozen=True)
+class CapacitySnapshot:
+    supply: frozenset[Any]  # nodes (placement's NodeViews) and PlacementPools (name, resourceVersion)
+    used: dict[str, int]  # GPUs requested by bound, live pods, per node
+
+    def may_have_grown_since(self, before: CapacitySnapshot, peak: Mapping[str, int] | None = None) -> bool:
+        """Nodes or pools changed, or a node has fewer GPUs in use than `before` or than at its `peak` since."""
+        if self.supply != before.supply:
+            return True
+        for used in (before.used, peak or {}):
+            if any(self.used.get(node, 0) < gpus for node, gpus in used.items()):
+                return True
+        return False
+
+
+def capacity_snapshot(indices: Any, used: Mapping[str, int]) -> CapacitySnapshot:
+    supply: set[Any] = set(indices["nodes_index"].get(None) or ())
+    for pool in indices["pools_index"].get(None) or ():
+        meta = pool.get("metadata") or {}
+        # generation, not resourceVersion: our own status writes to the pool change no capacity.
+        supply.add(("PlacementPool", meta.get("name"), meta.get("generation")))
+    return CapacitySnapshot(frozenset(supply), dict(used))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import kopf
 
+from genai_operator.capacity import CapacitySnapshot, capacity_snapshot
 from genai_operator.controller import POOLS_KEY, Controller, Key
 from genai_operator.informer_indexes import Index, Indices, WatchedIndexes
 from genai_operator.kube.client import KubeClient
@@ -270,30 +271,6 @@ class OperatorRuntime:
                         self._add(key, self.controller.queue.add)
 
         self._capacity_timer = loop.call_later(self.options.capacity_debounce_seconds, fire)
-
-
-@dataclass(frozen=True)
-class CapacitySnapshot:
-    supply: frozenset[Any]  # nodes (placement's NodeViews) and PlacementPools (name, resourceVersion)
-    used: dict[str, int]  # GPUs requested by bound, live pods, per node
-
-    def may_have_grown_since(self, before: CapacitySnapshot, peak: Mapping[str, int] | None = None) -> bool:
-        """Nodes or pools changed, or a node has fewer GPUs in use than `before` or than at its `peak` since."""
-        if self.supply != before.supply:
-            return True
-        for used in (before.used, peak or {}):
-            if any(self.used.get(node, 0) < gpus for node, gpus in used.items()):
-                return True
-        return False
-
-
-def capacity_snapshot(indices: Any, used: Mapping[str, int]) -> CapacitySnapshot:
-    supply: set[Any] = set(indices["nodes_index"].get(None) or ())
-    for pool in indices["pools_index"].get(None) or ():
-        meta = pool.get("metadata") or {}
-        # generation, not resourceVersion: our own status writes to the pool change no capacity.
-        supply.add(("PlacementPool", meta.get("name"), meta.get("generation")))
-    return CapacitySnapshot(frozenset(supply), dict(used))
 
 
 def _first(store: Any) -> Any | None:
