@@ -46,15 +46,14 @@ async def run_as_leader(
         runtime.metrics.leader.set(1)
         kopf_stop = asyncio.Event()
         keeper = asyncio.create_task(elector.keep(stopping), name="lease-renewal")
+        # Renewal ends when we are asked to stop or when the lease is lost: either way Kopf stops.
         keeper.add_done_callback(lambda _: kopf_stop.set())
-        relay = asyncio.create_task(_relay(stopping, kopf_stop), name="stop-relay")
         try:
             await operate(kopf_stop)
         finally:
             lost = not elector.leading
             stopping.set()
             await asyncio.gather(keeper, return_exceptions=True)
-            relay.cancel()
             await elector.release()  # after Kopf's cleanup stopped the runtime: no write can follow it
             runtime.metrics.leader.set(0)
         if lost:
@@ -62,11 +61,6 @@ async def run_as_leader(
     finally:
         mirror.cancel()
         await lease_client.close()
-
-
-async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
-    await source.wait()
-    target.set()
 
 
 async def _mirror(flag: StopFlag | None, stopping: asyncio.Event) -> None:
