@@ -1,7 +1,8 @@
 """Test support for the model loader tests (no tests of its own): a local HTTP server that serves files and
-emulates the Hugging Face Hub and S3 APIs as far as the loader uses them, records every request, verifies SigV4
-signatures with its own implementation, and misbehaves on demand (cut connections, wrong bytes, wrong sizes,
-error statuses); plus a helper that runs the loader's CLI in-process against it.
+emulates the Hugging Face Hub, S3 and an OCI registry (distribution spec v2 with its token service) as far as the
+loader uses them, records every request, verifies SigV4 signatures with its own implementation, and misbehaves on
+demand (cut connections, wrong bytes, wrong sizes, error statuses); plus a helper that runs the loader's CLI
+in-process against it.
 """
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ class FakeRemote:
         self.list_page_size = 1000
         self.body_delay = 0.0
         self.s3_keys: dict[str, str] = {}  # access key -> secret; empty: anonymous access
+        # The registry: /v2/<repo>/manifests|blobs/<reference>, tokens from /token, blobs redirected to /registry-cdn/.
+        self.blobs: dict[str, bytes] = {}  # digest -> content
+        self.manifests: dict[tuple[str, str], tuple[str, bytes]] = {}  # (repository, tag or digest) -> (type, body)
+        self.registry_auth: str | None = None  # None: anyone pulls; "bearer": tokens from /token; "basic"
+        self.registry_users: dict[str, str] = {}  # user -> password
+        self.public_repos: set[str] = set()  # what an anonymous token may pull
+        self.tokens: dict[str, tuple[str | None, str]] = {}  # issued token -> (user, scope)
+        self.token_key = "token"  # the field the token service answers with ("access_token" is the OAuth2 name)
+        self.blob_redirect = False
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
@@ -90,6 +100,25 @@ class FakeRemote:
 
     def add_bucket(self, bucket: str, objects: dict[str, bytes]) -> None:
         self.buckets[bucket] = objects
+
+    def add_blob(self, content: bytes) -> str:
+        digest = f"sha256:{hashlib.sha256(content).hexdigest()}"
+        self.blobs[digest] = content
+        return digest
+
+    def add_manifest(self, repository: str, manifest: dict[str, Any], *tags: str) -> str:
+        """Served by its digest and by each tag, with its mediaType as Content-Type; returns the digest."""
+        body = json.dumps(manifest, indent=1).encode()
+        digest = f"sha256:{hashlib.sha256(body).hexdigest()}"
+        media = str(manifest.get("mediaType", "application/vnd.oci.image.manifest.v1+json"))
+        for reference in (digest, *tags):
+            self.manifests[(repository, reference)] = (media, body)
+        return digest
+
+    def revoke_tokens(self) -> None:
+        """As tokens expiring mid-fetch: the next request is challenged again."""
+        with self.lock:
+            self.tokens.clear()
 
     def respond(self, match: str, status: int, times: int = 1, headers: dict[str, str] | None = None,
                 body: bytes = b"") -> None:
@@ -165,6 +194,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._hub_api(seen, segments[2:])
         elif len(segments) >= 4 and segments[2] == "resolve":
             self._hub_resolve(seen, "/".join(segments[:2]), segments[3], "/".join(segments[4:]))
+        elif segments[0] == "v2":
+            self._registry(seen, segments[1:])
+        elif seen.path == "/token":
+            self._token(seen)
+        elif segments[0] == "registry-cdn" and segments[-1] in self.fake.blobs:
+            self._serve(seen, segments[-1], self.fake.blobs[segments[-1]])
         elif segments[0] == "cdn":
             files = self.fake.repo_files("/".join(segments[1:3]), segments[3]) or {}
             path = "/".join(segments[4:])
@@ -249,6 +284,65 @@ class _Handler(BaseHTTPRequestHandler):
                 f"<MaxKeys>{self.fake.list_page_size}</MaxKeys><IsTruncated>{str(more).lower()}</IsTruncated>"
                 f"{contents}{following}</ListBucketResult>")
 
+    # -- an OCI registry -----------------------------------------------------------------------------------
+    def _registry(self, seen: Seen, rest: list[str]) -> None:
+        if len(rest) < 3 or rest[-2] not in ("manifests", "blobs"):
+            self._send(404, registry_error("NAME_UNKNOWN"))
+            return
+        repository, kind, reference = "/".join(rest[:-2]), rest[-2], rest[-1]
+        if not self._registry_allows(seen, repository):
+            return
+        if kind == "blobs":
+            if reference not in self.fake.blobs:
+                self._send(404, registry_error("BLOB_UNKNOWN"))
+            elif self.fake.blob_redirect:
+                # Another host (localhost, not 127.0.0.1), as a registry's storage: Authorization must not follow.
+                port = self.server.server_address[1]
+                self._send(307, b"", {"Location": f"http://localhost:{port}/registry-cdn/{reference}"})
+            else:
+                self._serve(seen, reference, self.fake.blobs[reference])
+            return
+        found = self.fake.manifests.get((repository, reference))
+        if found is None:
+            known = any(name == repository for name, _ in self.fake.manifests)
+            self._send(404, registry_error("MANIFEST_UNKNOWN" if known else "NAME_UNKNOWN"))
+            return
+        media, body = found
+        self._send(200, body, {"Content-Type": media,
+                               "Docker-Content-Digest": f"sha256:{hashlib.sha256(body).hexdigest()}"})
+
+    def _registry_allows(self, seen: Seen, repository: str) -> bool:
+        """True when the request may pull `repository`; else a 401 with the challenge has been sent."""
+        header = seen.headers.get("authorization", "")
+        if self.fake.registry_auth is None:
+            return True
+        if self.fake.registry_auth == "basic":
+            if basic_user(header, self.fake.registry_users):
+                return True
+            challenge = 'Basic realm="fake-registry"'
+        else:
+            with self.fake.lock:
+                user, scope = self.fake.tokens.get(header.removeprefix("Bearer "), (None, ""))
+            if scope == f"repository:{repository}:pull" and (user or repository in self.fake.public_repos):
+                return True
+            challenge = (f'Bearer realm="{self.fake.url}/token",service="fake-registry",'
+                         f'scope="repository:{repository}:pull"')
+        self._send(401, registry_error("UNAUTHORIZED"), {"WWW-Authenticate": challenge})
+        return False
+
+    def _token(self, seen: Seen) -> None:
+        """Docker Hub's way: a token for anyone, which lets an anonymous caller pull public repositories only."""
+        header = seen.headers.get("authorization")
+        user = basic_user(header, self.fake.registry_users) if header else None
+        if header and not user:
+            self._send(401, b'{"details": "incorrect username or password"}')
+            return
+        with self.fake.lock:
+            token = f"token-{len(self.fake.tokens)}-{user or 'anonymous'}"
+            self.fake.tokens[token] = (user, seen.query.get("scope", ""))
+        self._send(200, json.dumps({self.fake.token_key: token, "expires_in": 300}).encode(),
+                   {"Content-Type": "application/json"})
+
     # -- bodies --------------------------------------------------------------------------------------------
     def _serve(self, seen: Seen, path: str, content: bytes, extra: dict[str, str] | None = None) -> None:
         if path in self.fake.corrupt:
@@ -282,6 +376,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
+
+
+def registry_error(code: str) -> bytes:
+    return json.dumps({"errors": [{"code": code, "message": code.lower().replace("_", " ")}]}).encode()
+
+
+def basic_user(header: str, users: dict[str, str]) -> str | None:
+    """The user a `Basic` Authorization header names, if its password is right."""
+    if not header.startswith("Basic "):
+        return None
+    user, _, password = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")
+    return user if users.get(user) == password and user else None
 
 
 def etag(key: str, content: bytes, multipart: set[str]) -> str:

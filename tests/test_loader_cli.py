@@ -67,8 +67,8 @@ def test_every_uri_is_read_before_anything_is_fetched(tmp_path: Path) -> None:
     assert outcome.code == 1
     assert outcome.termination == (
         "InvalidSource: adapter:sql hf:/org/typo: cannot read the uri: it has no scheme; write "
-        "hf://org/repo[@revision], hf://org/repo/path/file.gguf[@revision], s3://bucket/prefix, gs://bucket/prefix "
-        "or file:///path\n")
+        "hf://org/repo[@revision], hf://org/repo/path/file.gguf[@revision], s3://bucket/prefix, gs://bucket/prefix, "
+        "oci://[registry/]repo[:tag][@sha256:<digest>] or file:///path\n")
 
 
 def test_pvc_uris_in_fetch_mode_say_how_the_operator_passes_them(tmp_path: Path) -> None:

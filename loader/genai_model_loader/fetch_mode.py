@@ -1,6 +1,7 @@
-"""mode fetch: one item into its cache directory. A complete directory for the same uri is a cache hit with no
-request at all; otherwise, under the directory's lock, list, select, check the space, download (resuming what an
-earlier run left), then write the manifest and, last, the completion marker."""
+"""mode fetch: one item into its cache directory, from the Hub, a bucket, an OCI registry or a mounted directory.
+A complete directory for the same uri is a cache hit with no request at all; otherwise, under the directory's
+lock, list, select, check the space, download (resuming what an earlier run left; an image layer is unpacked),
+then write the manifest and, last, the completion marker."""
 
 from __future__ import annotations
 
@@ -27,11 +28,12 @@ from genai_model_loader.errors import LoaderError, Reason
 from genai_model_loader.file_selection import select_files
 from genai_model_loader.huggingface import HubSource
 from genai_model_loader.local_files import LocalSource
+from genai_model_loader.oci_registry import OciSource
 from genai_model_loader.plan import PlanItem
 from genai_model_loader.progress import ItemProgress, format_bytes
-from genai_model_loader.remote_files import RemoteFile, Source
+from genai_model_loader.remote_files import FetchedFile, RemoteFile, Source
 from genai_model_loader.retry import RetryPolicy
-from genai_model_loader.source_uris import BucketRef, HubRef, parse_source, revision_of, without_revision
+from genai_model_loader.source_uris import BucketRef, HubRef, OciRef, parse_source, revision_of, without_revision
 
 log = logging.getLogger(__name__)
 # What dest is being filled with, written before the first byte: a later run for other content must not resume
@@ -45,6 +47,8 @@ def open_source(item: PlanItem, env: Mapping[str, str], policy: RetryPolicy) -> 
         return HubSource(ref, item.name, env, policy)
     if isinstance(ref, BucketRef):
         return BucketSource(ref, item.name, env, policy)
+    if isinstance(ref, OciRef):
+        return OciSource(ref, item.name, env, policy)
     return LocalSource(ref)
 
 
@@ -81,7 +85,8 @@ def _fill(item: PlanItem, dest: Path, source: Source) -> int:
     log.info("%s: fetching %d files, %s, from %s into %s", item.name, len(selected), format_bytes(total),
              item.uri, dest)
     progress = ItemProgress(item.name, total)
-    fetched = [source.fetch(f, dest / f.path, progress.file(f.path)) for f in selected]
+    fetched = _in_dest([source.fetch(f, dest / f.path, progress.file(f.path)) for f in selected])
+    stored = sum(f.size for f in fetched)  # what dest holds: more than was listed when a layer was unpacked
     completed = now_iso()
     write_json_atomic(dest / MANIFEST, {
         **record,
@@ -89,15 +94,24 @@ def _fill(item: PlanItem, dest: Path, source: Source) -> int:
         "revision": revision_of(item.uri),
         "sha": listing.resolved_sha,
         "completedAt": completed,
-        "bytes": total,
+        "bytes": stored,
         "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in fetched],
     })
     if item.link:
         _link_gguf(dest, item.link, [f.path for f in fetched])
-    write_json_atomic(dest / MARKER, {**record, "completedAt": completed, "bytes": total, "files": len(fetched)})
+    write_json_atomic(dest / MARKER, {**record, "completedAt": completed, "bytes": stored, "files": len(fetched)})
     (dest / FILLING).unlink(missing_ok=True)
     log.info("%s", progress.summary(len(fetched), "cache miss", time.monotonic() - started))
-    return total
+    return stored
+
+
+def _in_dest(fetched: list[FetchedFile]) -> list[FetchedFile]:
+    """The files dest holds: an unpacked archive stands for its files, a later layer's copy of a path wins."""
+    by_path: dict[str, FetchedFile] = {}
+    for f in fetched:
+        for kept in f.unpacked if f.unpacked is not None else (f,):
+            by_path[kept.path] = kept
+    return list(by_path.values())
 
 
 def _link_gguf(dest: Path, link: str, paths: list[str]) -> None:

@@ -33,11 +33,13 @@ class FetchedFile:
     path: str
     size: int
     sha256: str
+    # An archive unpacked into dest (an OCI image layer): the files it left there, the archive itself gone.
+    unpacked: tuple[FetchedFile, ...] | None = None
 
 
 class Source(Protocol):
     """A place models come from. `default_filter` says whether the Hub's file selection applies (a repository
-    holds many formats; a bucket prefix or a directory is taken whole)."""
+    holds many formats; a bucket prefix, a directory or an OCI artifact is taken whole)."""
 
     default_filter: bool
 

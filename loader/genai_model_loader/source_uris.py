@@ -1,5 +1,6 @@
-"""Model URIs parsed into what each source needs; anything else is an InvalidSource error naming the forms
-that work. No network, no environment: the whole plan is parsed before the first byte is fetched."""
+"""Model URIs parsed into what each source needs (hf://, s3://, gs://, oci:// fetched from a registry, file://);
+anything else is an InvalidSource error naming the forms that work. No network, no environment: the whole plan is
+parsed before the first byte is fetched."""
 
 from __future__ import annotations
 
@@ -11,9 +12,18 @@ from urllib.parse import unquote, urlsplit
 from genai_model_loader.errors import LoaderError, Reason
 
 SUPPORTED = "hf://org/repo[@revision], hf://org/repo/path/file.gguf[@revision], s3://bucket/prefix, " \
-    "gs://bucket/prefix or file:///path"
+    "gs://bucket/prefix, oci://[registry/]repo[:tag][@sha256:<digest>] or file:///path"
+OCI_FORM = "oci://[registry[:port]/]repo[:tag][@sha256:<64 hex>], as in oci://ghcr.io/org/model:v1"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
+# The distribution spec's grammar: path components, tags, digests; hosts as DNS names or [IPv6], with a port.
+_OCI_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_OCI_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+_OCI_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_OCI_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+                       r"|\[[0-9A-Fa-f:]+\])(?::[0-9]{1,5})?")
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,25 @@ class LocalRef:
     path: str
 
 
-SourceRef = HubRef | BucketRef | LocalRef
+@dataclass(frozen=True)
+class OciRef:
+    """An image or artifact in an OCI registry; `reference` is the digest when the uri has one, else the tag."""
+
+    registry: str  # the host, lowercased (docker.io for Docker Hub and its aliases): what credentials are filed under
+    repository: str
+    reference: str
+
+    @property
+    def is_digest(self) -> bool:
+        return self.reference.startswith("sha256:")
+
+    @property
+    def name(self) -> str:
+        """registry/repo:tag or registry/repo@digest, for messages."""
+        return f"{self.registry}/{self.repository}{'@' if self.is_digest else ':'}{self.reference}"
+
+
+SourceRef = HubRef | BucketRef | LocalRef | OciRef
 
 
 def parse_source(uri: str) -> SourceRef:
@@ -64,8 +92,7 @@ def parse_source(uri: str) -> SourceRef:
         raise LoaderError(Reason.INVALID_SOURCE, "pvc:// sources are mounted by the operator, not fetched: "
                           "the plan must use mode verify, or fetch from file:///model-source/<path>")
     if scheme == "oci":
-        raise LoaderError(Reason.INVALID_SOURCE, "oci:// models are mounted as image volumes, not fetched by the "
-                          "loader: the plan must use mode verify for them")
+        return _oci(rest)
     raise _invalid(uri, f"the scheme {scheme}:// is not supported")
 
 
@@ -84,18 +111,54 @@ def _hub(uri: str, rest: str) -> HubRef:
     return HubRef(repo, path, revision or None)
 
 
+def _oci(rest: str) -> OciRef:
+    body, at, digest = rest.partition("@")
+    if at and not _OCI_DIGEST.fullmatch(digest):
+        raise _invalid_oci(f"{digest!r} after @ is not a sha256 digest")
+    first, slash, remainder = body.partition("/")
+    # As docker reads a name: the first component is a registry only if it looks like a host.
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        if not _OCI_HOST.fullmatch(first):
+            raise _invalid_oci(f"{first!r} is not a registry host[:port]")
+        registry, path = first.lower(), remainder
+    else:
+        registry, path = DOCKER_HUB, body
+    repository, colon, tag = path.partition(":")
+    if colon and not _OCI_TAG.fullmatch(tag):
+        raise _invalid_oci(f"{tag!r} is not a tag (letters, digits, _ . -, at most 128)")
+    components = repository.split("/")
+    if not all(_OCI_COMPONENT.fullmatch(c) for c in components):
+        raise _invalid_oci(f"{repository!r} is not a repository (lowercase components of letters and digits "
+                           "separated by . _ __ or -, joined by /)")
+    if registry in DOCKER_HUB_ALIASES:
+        registry = DOCKER_HUB
+        if len(components) == 1:  # Docker Hub's official images live under library/
+            repository = f"library/{repository}"
+    return OciRef(registry, repository, digest or tag or "latest")
+
+
 def without_revision(uri: str) -> str:
     """The source a cache directory holds, whatever its revision: what pruning groups by."""
     if uri.startswith("hf://"):
         return uri.partition("@")[0]
+    if uri.startswith("oci://"):
+        ref = parse_source(uri)
+        return f"oci://{ref.registry}/{ref.repository}" if isinstance(ref, OciRef) else uri
     return uri
 
 
 def revision_of(uri: str) -> str | None:
     if uri.startswith("hf://"):
         return uri.partition("@")[2] or None
+    if uri.startswith("oci://"):
+        ref = parse_source(uri)
+        return ref.reference if isinstance(ref, OciRef) else None
     return None
 
 
 def _invalid(uri: str, why: str) -> LoaderError:
     return LoaderError(Reason.INVALID_SOURCE, f"cannot read the uri: {why}; write {SUPPORTED}")
+
+
+def _invalid_oci(why: str) -> LoaderError:
+    return LoaderError(Reason.INVALID_SOURCE, f"cannot read the oci uri: {why}; write {OCI_FORM}")

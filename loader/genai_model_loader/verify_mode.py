@@ -1,5 +1,6 @@
-"""mode verify: a model that is mounted rather than copied (pvc://, file://, oci:// volumes) is only checked,
-so that a wrong path fails in the init container with the path and what was expected, not later in the engine."""
+"""mode verify: a model that is mounted rather than copied (pvc://, file://, and oci:// when the operator mounts
+the image as a volume instead of having it fetched) is only checked, so that a wrong path fails in the init
+container with the path and what was expected, not later in the engine. The uri is not read here at all."""
 
 from __future__ import annotations
 

@@ -1,0 +1,105 @@
+"""Image layers unpacked into the cache directory: the regular files and directories of a tar (gzip-compressed or
+not), each written beside its final name and renamed into place with its sha256. A hostile layer cannot write
+outside dest: absolute paths and `..` are refused, and links, devices and whiteouts (`.wh.` entries, deletions
+an image's lower layers would need) are skipped, so no entry can be a way out for a later one."""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import hashlib
+import logging
+import os
+import tarfile
+import zlib
+from pathlib import Path, PurePosixPath
+
+from genai_model_loader.errors import LoaderError, Reason
+from genai_model_loader.remote_files import FetchedFile, checked_relative
+
+log = logging.getLogger(__name__)
+CHUNK = 1 << 20
+TAR_SUFFIXES = ("tar", "tar+gzip", "tar.gzip")  # OCI .tar and .tar+gzip, Docker's rootfs.diff.tar.gzip
+
+
+def is_tar(media_type: str) -> bool:
+    return media_type.endswith(TAR_SUFFIXES)
+
+
+def unpack_layer(blob: Path, dest: Path, label: str, prefix: str | None = None) -> list[FetchedFile]:
+    """The files of the tar at `blob`, written under dest. With `prefix` (an ORAS directory, packed under its
+    own name) every entry must lie in that directory."""
+    root = dest.resolve()
+    files: dict[str, FetchedFile] = {}
+    skipped = 0
+    try:
+        with tarfile.open(blob, "r:*") as archive:
+            for member in archive:
+                path = _entry_path(member.name, label)
+                if path is None:
+                    continue
+                if prefix and path != prefix and not path.startswith(prefix + "/"):
+                    raise LoaderError(Reason.INVALID_SOURCE, f"{label} holds {path!r}, outside the directory "
+                                      f"{prefix} it is titled with")
+                if PurePosixPath(path).name.startswith(".wh.") or not (member.isdir() or member.isreg()):
+                    skipped += 1
+                    continue
+                target = dest / path
+                _check_inside(root, target.parent, path, label)
+                if member.isdir():
+                    target.mkdir(parents=True, exist_ok=True)
+                else:
+                    files[path] = _write(archive, member, target, path)
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise LoaderError(Reason.INVALID_SOURCE, f"{label} is not a readable tar archive ({err}); check the "
+                          "layer's media type") from None
+    if skipped:
+        log.info("%s: skipped %d links, devices or whiteouts", label, skipped)
+    return list(files.values())
+
+
+def _entry_path(name: str, label: str) -> str | None:
+    """The entry's path under dest, None for the layer's root itself; refused if it could leave dest."""
+    cleaned = name
+    while cleaned.startswith("./"):
+        cleaned = cleaned[2:]
+    cleaned = cleaned.rstrip("/")
+    if cleaned in ("", "."):
+        return None
+    try:
+        return checked_relative(cleaned)
+    except LoaderError:
+        raise LoaderError(Reason.INVALID_SOURCE, f"{label} holds the unsafe path {name!r}; nothing of it is written "
+                          "outside the cache directory, and the layer is refused") from None
+
+
+def _check_inside(root: Path, directory: Path, path: str, label: str) -> None:
+    # Only reachable through a symlink dest already holds: the layer itself never creates one.
+    resolved = directory.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise LoaderError(Reason.INVALID_SOURCE, f"{label}: {path!r} would be written outside the cache directory")
+
+
+def _write(archive: tarfile.TarFile, member: tarfile.TarInfo, target: Path, path: str) -> FetchedFile:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.genai-unpack")
+    source = archive.extractfile(member)
+    if source is None:  # a regular file always has a reader; guard the Optional anyway
+        raise LoaderError(Reason.INVALID_SOURCE, f"the layer entry {path!r} has no content")
+    digest, size = hashlib.sha256(), 0
+    try:
+        with source, temporary.open("wb") as out:
+            while chunk := source.read(CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as err:
+        temporary.unlink(missing_ok=True)
+        if err.errno == errno.ENOSPC:
+            raise LoaderError(Reason.NO_SPACE, f"the cache volume filled up while unpacking {path}; raise the "
+                              "pool's cache size") from None
+        raise
+    os.replace(temporary, target)
+    return FetchedFile(path, size, digest.hexdigest())
