@@ -6,7 +6,8 @@ Basic challenges; anonymous pulls; ORAS artifacts whose titled layers become fil
 recorded; image layers (tar, tar+gzip, Docker's) unpacked safely and hostile entries refused; an index resolved to
 linux on this machine's architecture; blobs checked against their digest, resumed after a cut, renewed tokens
 after a mid-fetch 401, and redirects to storage without Authorization; the 401/403/404 answers explained with the
-fix; cache hits, pruning and verify mode without a request; and `python -m genai_model_loader` end to end.
+fix; cache hits, pruning and verify mode without a request; `python -m genai_model_loader` end to end; and the
+operator's rendered init container for an oci:// model (plan, env, auth-file mount) run as the loader runs it.
 """
 
 from __future__ import annotations
@@ -560,3 +561,33 @@ def test_python_m_genai_model_loader_fetches_from_a_registry(registry: FakeRemot
     assert "model: fetched 2 files, 195.3 KiB in " in result.stderr
     assert (tmp_path / "termination").read_text().startswith("Fetched: model downloaded; model in place (195.3 KiB)")
     assert files_under(dest)["model.safetensors"] == WEIGHTS
+
+
+def test_the_plan_the_operator_renders_for_an_oci_model_is_what_the_loader_pulls(
+        registry: FakeRemote, tmp_path: Path) -> None:
+    # The contract between the two sides: the operator's rendered init container (plan, env, the auth file's
+    # mount) run by the loader, with only the pod's paths moved under tmp_path.
+    from genai_operator.settings import Settings
+    from test_render_support import assign, manifest, plan_for, pool
+
+    registry.registry_auth, registry.registry_users = "bearer", {"bot": "pw"}
+    artifact(registry, "org/llm", MODEL, "v1")
+    md = manifest(model={"uri": f"oci://{host(registry)}/org/llm:v1", "parameters": "8B",
+                         "credentialsSecret": "registry"}, engine="VLLM")
+    plan = plan_for(md, assign(pool()), Settings())
+    init = plan.init_containers[0]
+    items = json.loads(init["args"][1])
+    env = {e["name"]: e["value"] for e in init["env"]}
+    auth_mount = next(m["mountPath"] for m in init["volumeMounts"] if m["name"] == "registry-auth")
+    secret_file = next(v for v in plan.volumes if v["name"] == "registry-auth")["secret"]["items"][0]["path"]
+    assert env["REGISTRY_AUTH_FILE"] == f"{auth_mount}/{secret_file}"
+    # What the kubelet mounts from the dockerconfigjson Secret's .dockerconfigjson key.
+    mounted = tmp_path / auth_mount.lstrip("/") / secret_file
+    mounted.parent.mkdir(parents=True)
+    mounted.write_text(json.dumps({"auths": {host(registry): {"auth": b64("bot:pw")}}}))
+    moved = [{**i, "dest": str(tmp_path / i["dest"].lstrip("/"))} for i in items]
+    outcome = run_loader(moved, tmp_path, {**env, "REGISTRY_AUTH_FILE": str(mounted), **env_for(registry)})
+    assert outcome.code == 0, outcome.stderr
+    (model,) = moved
+    assert sorted(model_files(Path(model["dest"]))) == ["config.json", "model.safetensors"]
+    assert items[0]["dest"] in plan.args  # the engine loads the directory the loader filled
