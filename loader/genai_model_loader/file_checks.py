@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from genai_model_loader.errors import LoaderError, Reason
 from genai_model_loader.remote_files import RemoteFile
 
 CHUNK = 1 << 20
+
+
+def copy_hashed(reader: IO[bytes], path: Path, what: str,
+                advance: Callable[[int], None] | None = None) -> tuple[str, int]:
+    """Stream `reader` into `path` (synced to disk): (sha256 hex, size). A full disk is NoSpace naming `what`;
+    other errors are the caller's to explain. `path` is removed on any failure."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        with path.open("wb") as writer:
+            while chunk := reader.read(CHUNK):
+                writer.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+                if advance is not None:
+                    advance(len(chunk))
+            writer.flush()
+            os.fsync(writer.fileno())
+    except OSError as err:
+        path.unlink(missing_ok=True)
+        if err.errno == errno.ENOSPC:
+            raise LoaderError(Reason.NO_SPACE, f"the cache volume filled up while writing {what}; raise the "
+                              "pool's cache size") from None
+        raise
+    return digest.hexdigest(), size
 
 
 def hash_file(path: Path) -> tuple[str, str]:

@@ -3,18 +3,14 @@
 
 from __future__ import annotations
 
-import errno
-import hashlib
 import os
 from pathlib import Path
 
 from genai_model_loader.errors import LoaderError, Reason
-from genai_model_loader.file_checks import verify_checksums
+from genai_model_loader.file_checks import copy_hashed, verify_checksums
 from genai_model_loader.progress import FileProgress
 from genai_model_loader.remote_files import FetchedFile, Listing, RemoteFile
 from genai_model_loader.source_uris import LocalRef
-
-CHUNK = 1 << 20
 
 
 class LocalSource:
@@ -46,28 +42,18 @@ class LocalSource:
         source = self.paths[file.path]
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(target.name + ".part")
-        digest = hashlib.sha256()
         progress.start(0)
         try:
-            with source.open("rb") as reader, part.open("wb") as writer:
-                while chunk := reader.read(CHUNK):
-                    writer.write(chunk)
-                    digest.update(chunk)
-                    progress.advance(len(chunk))
-                writer.flush()
-                os.fsync(writer.fileno())
+            with source.open("rb") as reader:
+                sha256, size = copy_hashed(reader, part, file.path, progress.advance)
         except OSError as err:
             part.unlink(missing_ok=True)
-            if err.errno == errno.ENOSPC:
-                raise LoaderError(Reason.NO_SPACE, f"the cache volume filled up while copying {file.path}; "
-                                  "raise the pool's cache size") from None
             raise LoaderError(Reason.NOT_FOUND, f"reading {source} failed: {err.strerror or err}") from None
-        size = part.stat().st_size
         try:
-            verify_checksums(file, size, digest.hexdigest(), None, part)
+            verify_checksums(file, size, sha256, None, part)
         except LoaderError:
             part.unlink(missing_ok=True)
             raise
         os.replace(part, target)
         progress.finish()
-        return FetchedFile(file.path, size, digest.hexdigest())
+        return FetchedFile(file.path, size, sha256)

@@ -5,9 +5,7 @@ an image's lower layers would need) are skipped, so no entry can be a way out fo
 
 from __future__ import annotations
 
-import errno
 import gzip
-import hashlib
 import logging
 import os
 import tarfile
@@ -15,10 +13,10 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from genai_model_loader.errors import LoaderError, Reason
+from genai_model_loader.file_checks import copy_hashed
 from genai_model_loader.remote_files import FetchedFile, checked_relative
 
 log = logging.getLogger(__name__)
-CHUNK = 1 << 20
 TAR_SUFFIXES = ("tar", "tar+gzip", "tar.gzip")  # OCI .tar and .tar+gzip, Docker's rootfs.diff.tar.gzip
 
 
@@ -86,20 +84,7 @@ def _write(archive: tarfile.TarFile, member: tarfile.TarInfo, target: Path, path
     source = archive.extractfile(member)
     if source is None:  # a regular file always has a reader; guard the Optional anyway
         raise LoaderError(Reason.INVALID_SOURCE, f"the layer entry {path!r} has no content")
-    digest, size = hashlib.sha256(), 0
-    try:
-        with source, temporary.open("wb") as out:
-            while chunk := source.read(CHUNK):
-                out.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-    except OSError as err:
-        temporary.unlink(missing_ok=True)
-        if err.errno == errno.ENOSPC:
-            raise LoaderError(Reason.NO_SPACE, f"the cache volume filled up while unpacking {path}; raise the "
-                              "pool's cache size") from None
-        raise
+    with source:
+        sha256, size = copy_hashed(source, temporary, path)
     os.replace(temporary, target)
-    return FetchedFile(path, size, digest.hexdigest())
+    return FetchedFile(path, size, sha256)
