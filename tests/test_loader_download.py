@@ -3,12 +3,15 @@ resume with Range after a connection cut midway and from a .part an earlier run 
 ignores Range, sha256 (LFS), git blob id (small files) and size verification (ChecksumMismatch / SizeMismatch in
 the termination log, exit 1, bad file deleted), completed files of an interrupted run kept, retries on 5xx and 429
 honouring Retry-After, NetworkError after five attempts, the token sent to the Hub but never to the CDN it
-redirects to nor into the log, and the progress line format.
+redirects to nor into the log, and the progress line format. Also the local stream-to-file that copies and
+unpacking share (file_checks.copy_hashed): its digest and size, and a full disk as NoSpace with nothing left.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -16,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from genai_model_loader.errors import LoaderError, Reason
+from genai_model_loader.file_checks import copy_hashed
 from genai_model_loader.progress import ItemProgress, format_bytes, format_duration
 from loader_support import FakeRemote, files_under, model_files, run_loader
 
@@ -213,3 +218,24 @@ def test_git_blob_ids_are_what_git_computes(tmp_path: Path) -> None:
     (tmp_path / "hello").write_bytes(b"hello\n")
     assert git_blob_sha1(tmp_path / "empty") == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
     assert git_blob_sha1(tmp_path / "hello") == "ce013625030ba8dba906f756967f9e9ca394464a"
+
+
+def test_copy_hashed_streams_with_its_digest_and_a_full_disk_is_no_space(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+    target = tmp_path / "model.safetensors.part"
+    assert copy_hashed(io.BytesIO(WEIGHTS), target, "model.safetensors", seen.append) == (
+        hashlib.sha256(WEIGHTS).hexdigest(), len(WEIGHTS))
+    assert target.read_bytes() == WEIGHTS and sum(seen) == len(WEIGHTS)
+
+    class FullDisk(io.BytesIO):
+        def write(self, data: object) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    full = tmp_path / "full.part"
+    real_open = Path.open
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: FullDisk() if self == full else real_open(self, *a, **k))
+    with pytest.raises(LoaderError) as failure:
+        copy_hashed(io.BytesIO(WEIGHTS), full, "weights/model.safetensors")
+    assert failure.value.reason == Reason.NO_SPACE and "while writing weights/model.safetensors" in str(failure.value)
+    assert not full.exists()
