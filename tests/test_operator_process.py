@@ -87,6 +87,18 @@ async def test_run_without_standalone_holds_the_leader_lease_and_releases_it_on_
         assert released is not None and "holderIdentity" not in released["spec"]
 
 
+async def test_without_the_crds_it_says_so_then_serves_them_once_installed(tmp_path: Path) -> None:
+    async with EmulatedCluster(emulator_options={"genai_served": False}) as cluster:
+        cluster.add_nodes([d for _, d in read_documents(str(ROOT / "examples/inventory/nodes.yaml"))])
+        async with operator_process(cluster, tmp_path, "--standalone"):
+            log = tmp_path / "operator.log"
+            await eventually(lambda: "the genaiops.dev/v1alpha1 API is not served" in log.read_text(), timeout=30)
+            assert "kubectl apply -f crds/" in log.read_text()
+            cluster.install_crds(list(all_crds().values()))  # what `helm install` or the fix does
+            cluster.apply(example("llama-8b-bf16-l4.yaml"))
+            await eventually(lambda: is_ready(cluster.get(MD, "ml", "llama-8b") or {"metadata": {}}), timeout=30)
+
+
 async def test_scale_subresource_sets_replicas_that_are_split_across_pools() -> None:
     async with OperatorHarness() as harness:
         manifest = example("llama-3b-autoscaled-hybrid.yaml")

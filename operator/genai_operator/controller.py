@@ -16,6 +16,7 @@ from typing import Any, cast
 import kopf
 from pydantic import ValidationError
 
+from genai_operator import API_GROUP, API_VERSION
 from genai_operator.api.loading import describe_validation_error
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.autoscaling import choose_autoscaler
@@ -174,6 +175,11 @@ class Controller:
     async def refresh_discovery(self) -> None:
         """Optional APIs, found at run time: installing KEDA later switches Auto backends on the next resync."""
         try:
+            if not await self.client.exists_api(API_GROUP, API_VERSION):
+                # Kopf waits quietly for a resource that is not served; say why nothing happens, and the fix.
+                log.warning("the %s/%s API is not served: the ModelDeployment and PlacementPool CRDs are not "
+                            "installed (helm installs them from the chart's crds/, or kubectl apply -f crds/); "
+                            "waiting for them", API_GROUP, API_VERSION)
             if self.settings.keda_enabled:
                 self.keda_available = await self.client.exists_api("keda.sh", "v1alpha1")
             if self.settings.service_monitors:

@@ -44,14 +44,16 @@ _ACTIONS = {'list': kmock.action.LIST, 'watch': kmock.action.WATCH, 'get': kmock
 class ClusterEmulator(kmock.KubernetesEmulator):
     """The handler behind :class:`EmulatedCluster`; usable directly with any aiohttp server.
 
-    Options: `with_keda` / `with_prometheus_operator` serve those CRD groups; `strict_namespaces`
-    answers 404 for writes into a missing namespace (by default it is created on the fly);
+    Options: `with_keda` / `with_prometheus_operator` serve those CRD groups; `genai_served` serves
+    genaiops.dev before its CRDs are installed (False: only once they are, as a real API server does);
+    `strict_namespaces` answers 404 for writes into a missing namespace (by default it is created on the fly);
     `simulate_workloads` runs the deployment controller and scheduler, whose pods turn Ready
     `ready_delay` seconds after binding. Must be entered (`async with`) on the serving loop.
     """
 
     with_keda: bool = False
     with_prometheus_operator: bool = False
+    genai_served: bool = True
     strict_namespaces: bool = False
     simulate_workloads: bool = True
     ready_delay: float = 0.0
@@ -74,7 +76,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self.registry = Registry(default_resources(
-            with_keda=self.with_keda, with_prometheus_operator=self.with_prometheus_operator))
+            with_keda=self.with_keda, with_prometheus_operator=self.with_prometheus_operator,
+            with_genai=self.genai_served))
         self.store = Store(self.registry, self.objects, history_limit=self.history_limit,
                            event_capacity=self.event_capacity, strict_namespaces=self.strict_namespaces)
         self.store.on_registry_change = self._declare_resources

@@ -125,9 +125,9 @@ PROMETHEUS_OPERATOR_RESOURCES: tuple[ResourceSpec, ...] = (
 )
 
 
-def default_resources(*, with_keda: bool = False,
-                      with_prometheus_operator: bool = False) -> list[ResourceSpec]:
-    specs = [*CORE_RESOURCES, *GENAI_RESOURCES]
+def default_resources(*, with_keda: bool = False, with_prometheus_operator: bool = False,
+                      with_genai: bool = True) -> list[ResourceSpec]:
+    specs = [*CORE_RESOURCES, *(GENAI_RESOURCES if with_genai else ())]
     if with_keda:
         specs += KEDA_RESOURCES
     if with_prometheus_operator:
