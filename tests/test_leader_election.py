@@ -9,6 +9,7 @@ LeadershipLostError (the CLI exits 1 and the pod comes back as a stand-by)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -86,14 +87,17 @@ async def test_a_silent_holder_is_replaced_only_after_the_lease_duration(
 
 
 async def test_a_holder_that_cannot_renew_stops_and_fences_writes(
-        cluster: EmulatedCluster, clients: tuple[KubeClient, KubeClient]) -> None:
+        cluster: EmulatedCluster, clients: tuple[KubeClient, KubeClient], caplog: pytest.LogCaptureFixture) -> None:
     lease_client, reconciling = clients
     elector = LeaderElector(lease_client, config("a", lease_seconds=3.0), on_lost=reconciling.fence)
     stopping = asyncio.Event()
     assert await elector.acquire(stopping)
     cluster.fail_next(1000, 503, resource="leases")  # the API server is unreachable for the lease
     started = time.monotonic()
-    await asyncio.wait_for(elector.keep(stopping), 3.0)
+    with caplog.at_level(logging.WARNING, logger="genai_operator.kube.leader_election"):
+        await asyncio.wait_for(elector.keep(stopping), 3.0)
+    renewal_warnings = [r for r in caplog.records if "503" in r.getMessage()]
+    assert len(renewal_warnings) == 1  # said once, not at every retry
     stopped = time.monotonic() - started
     # Not before the renew deadline (1 s), and well before the lease (3 s) would let a stand-by in.
     assert not elector.leading and 1.0 <= stopped < 2.0, stopped

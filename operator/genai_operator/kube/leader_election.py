@@ -71,6 +71,7 @@ class LeaderElector:
         self._seen: tuple[Any, ...] | None = None  # the record as last seen, and when it changed
         self._seen_at = 0.0
         self._lease: dict[str, Any] | None = None  # the lease as we last wrote it
+        self._last_error: str | None = None
 
     async def acquire(self, stopping: asyncio.Event) -> bool:
         """Wait until this instance holds the lease (True) or `stopping` is set (False)."""
@@ -141,6 +142,7 @@ class LeaderElector:
                 body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                         "metadata": {"name": cfg.name, "namespace": cfg.namespace}, "spec": fresh}
                 self._see(await self.client.create(LEASES, body))
+                self._last_error = None
                 return True
             self._see(lease)
             spec: dict[str, Any] = dict(lease.get("spec") or {})
@@ -152,10 +154,13 @@ class LeaderElector:
             spec.update(holderIdentity=cfg.identity, leaseDurationSeconds=duration, renewTime=now)
             # The resourceVersion we read: if another instance wrote meanwhile, this is a 409 and we lose.
             self._see(await self.client.replace(LEASES, {**lease, "spec": spec}))
+            self._last_error = None
             return True
         except ApiError as exc:
-            if exc.status != 409:
+            # Once per distinct error, not every retry period while the API server is away.
+            if exc.status != 409 and str(exc) != self._last_error:
                 log.warning("lease %s/%s: %s", cfg.namespace, cfg.name, exc)
+            self._last_error = str(exc)
             return False
 
     def _see(self, lease: dict[str, Any]) -> None:
