@@ -441,6 +441,20 @@ def test_oci_source_pulled_by_the_loader_gets_the_secret_as_an_auth_file_only() 
     assert "registry-auth" not in [m["name"] for m in plan.mounts]  # the engine never sees the credentials
 
 
+def test_a_pulled_oci_model_gets_room_to_unpack_an_image_layer() -> None:
+    def empty_dir_gib(uri: str, settings: Settings | None = None) -> int:
+        md = manifest(model={"uri": uri, "parameters": "8B"}, engine="VLLM")
+        plan = plan_for(md, assign(pool()), settings)
+        cache = next(v for v in plan.volumes if v["name"] == "model-cache")
+        return int(cache["emptyDir"]["sizeLimit"].removesuffix("Gi"))
+
+    s3 = empty_dir_gib("s3://models/llama-3.1-8b")
+    pulled = empty_dir_gib("oci://registry.example/models/llama-3.1-8b:v1")
+    mounted = empty_dir_gib("oci://registry.example/models/llama-3.1-8b:v1", Settings(oci_models="ImageVolume"))
+    assert pulled >= 2 * s3 - 2  # the weights, and the layer they come in while it is unpacked
+    assert mounted == 1  # nothing fetched: the kubelet mounts the image
+
+
 @pytest.mark.parametrize(("text", "value"), [
     ("4", Decimal(4)), ("500m", Decimal("0.5")), ("16Gi", Decimal(16 * 1024**3)), ("2.5", Decimal("2.5")),
     ("1k", Decimal(1000)),

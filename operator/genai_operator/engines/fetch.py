@@ -74,12 +74,17 @@ def cache_key(uri: str, *, file: str | None = None, gguf_type: str | None = None
     return f"{slug or 'model'}-{digest}"
 
 
+def model_location(ctx: EngineContext) -> ModelLocation:
+    """spec.model.uri as this operator serves it (oci:// pulled or mounted, by settings.oci_models)."""
+    return parse_model_uri(ctx.spec.model.uri, oci_image_volume=ctx.settings.oci_models == "ImageVolume")
+
+
 def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
     """The loader plan, volumes and paths for the spec's model and adapters on this pool.
 
     gguf: the engine loads one .gguf file (llama.cpp); otherwise a checkpoint directory.
     """
-    location = parse_model_uri(ctx.spec.model.uri, oci_image_volume=ctx.settings.oci_models == "ImageVolume")
+    location = model_location(ctx)
     items: list[dict[str, Any]] = []
     volumes: list[dict[str, Any]] = []
     engine_mounts: list[dict[str, Any]] = []
@@ -124,7 +129,8 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
             items.append({"name": f"adapter:{adapter.name}", "uri": source.uri, "dest": dest, "mode": "verify"})
         adapters.append((adapter.name, dest))
     if ctx.pool.cache.mode != CacheMode.NODE_LOCAL:
-        volumes.insert(0, cache_volume(ctx, fetched_bytes(ctx, fetched=location.downloads)))
+        disk = fetched_bytes(ctx, fetched=location.downloads) + scratch_bytes(ctx, fetched=location.downloads)
+        volumes.insert(0, cache_volume(ctx, disk))
     engine_mounts.insert(0, {"name": CACHE_VOLUME, "mountPath": CACHE_MOUNT, "readOnly": True})
     auth = registry_auth_volume(location, ctx.credentials)
     if auth is not None:  # only the loader mounts the registry credentials
@@ -177,17 +183,29 @@ def fetched_bytes(ctx: EngineContext, *, fetched: bool) -> int:
     return weights + adapter_disk_bytes(ctx)
 
 
+def scratch_bytes(ctx: EngineContext, *, fetched: bool) -> int:
+    """Room the loader needs beside what it keeps: an OCI image layer (a "modelcar" image) is on disk whole
+    while it is unpacked, so a pulled oci:// model may briefly take its weights twice."""
+    if not fetched or not ctx.spec.model.uri.startswith("oci://"):
+        return 0
+    return checkpoint_bytes(ctx, quantizes_at_load=ctx.assignment.engine != Engine.LLAMA_CPP)
+
+
 def node_disk_bytes(ctx: EngineContext, files: ModelFiles) -> int:
     """Bytes the pod writes to the node's disk: the download, when the cache is the pod's own emptyDir."""
-    return fetched_bytes(ctx, fetched=files.fetched) if ctx.pool.cache.mode == CacheMode.NONE else 0
+    if ctx.pool.cache.mode != CacheMode.NONE:
+        return 0
+    return fetched_bytes(ctx, fetched=files.fetched) + scratch_bytes(ctx, fetched=files.fetched)
 
 
 def cache_claim_size(ctx: EngineContext) -> str:
-    """The cache claim: the pool's size, or keepRevisions checkpoints plus 10% and 2 GiB of slack."""
+    """The cache claim: the pool's size, or keepRevisions checkpoints plus 10%, room to unpack an OCI image
+    layer, and 2 GiB of slack."""
     if ctx.pool.cache.size:
         return ctx.pool.cache.size
     per_revision = fetched_bytes(ctx, fetched=True)
-    return gib(int(per_revision * ctx.pool.cache.keep_revisions * 1.1) + 2 * GIB)
+    scratch = scratch_bytes(ctx, fetched=model_location(ctx).downloads)
+    return gib(int(per_revision * ctx.pool.cache.keep_revisions * 1.1) + scratch + 2 * GIB)
 
 
 def cache_volume(ctx: EngineContext, bytes_needed: int) -> dict[str, Any]:
