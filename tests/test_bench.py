@@ -1,6 +1,7 @@
 """The scale benchmark as a smoke test: `bench/run.py` at a small N with two trials, checked on its write bounds
 only; its command line (a bad --sizes or --repeat exits 2); and how the trials of a size are combined
-(bench/trials.py: medians of the times, the worst trial's writes and memory), on made-up trials.
+(bench/trials.py: medians of the times, the worst trial's writes and memory), on made-up trials; and the
+comparison of two results files (bench/compare.py: a write bound that rose fails it, timing never does).
 
 Timing and memory are never asserted (the machine decides them as much as the code); the run fails on
 more than children + 2 API writes per new ModelDeployment in any trial, or on any write during a resync.
@@ -19,7 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-import trials  # noqa: E402 (bench/ is not a package)
+import compare  # noqa: E402 (bench/ is not a package)
+import trials  # noqa: E402
 
 FIELDS = {"n", "childrenPerObject", "convergeSeconds", "floorSeconds", "ratio", "createWritesPerObject",
           "resyncWrites", "peakRssBytes", "rssBytesPerObject", "startupSeconds"}
@@ -92,3 +94,38 @@ def test_trials_combine_medians_of_times_and_the_worst_trial_of_writes_and_memor
     assert result["startupSeconds"] == 1.5 and result["resyncWrites"] == 0  # the first trial's restart
     with pytest.raises(ValueError, match="as many floor trials"):
         trials.combine(10, 4, floors, ops[:2])
+
+
+def _result(n: int, **overrides: float) -> dict[str, Any]:
+    base = {"n": n, "convergeSeconds": 4.0, "floorSeconds": 3.0, "ratio": 1.33, "createWritesPerObject": 4.0,
+            "resyncWrites": 0, "peakRssBytes": 110 * 1024 * 1024, "rssBytesPerObject": 70 * 1024,
+            "startupSeconds": 1.7}
+    return {**base, **overrides}
+
+
+def test_compare_calls_out_write_regressions_and_only_large_timing_changes() -> None:
+    before = [_result(100), _result(500)]
+    noisy = [_result(100, convergeSeconds=4.4), _result(500, ratio=1.2)]  # within 25%
+    lines, notes, worse = compare.compare(before, noisy, 0.25)
+    assert not worse and notes == [] and len(lines) == 1 + 2 * len(compare.METRICS)
+    slower = [_result(100, convergeSeconds=6.0), _result(500)]
+    _, notes, worse = compare.compare(before, slower, 0.25)
+    assert not worse and notes == ["N=100: converge s worse by 50%"]
+    chattier = [_result(100), _result(500, createWritesPerObject=5.0, resyncWrites=3)]
+    _, notes, worse = compare.compare(before, chattier, 0.25)
+    assert worse and notes == ["N=500: writes/obj rose from 4 to 5 (a bound, not noise)",
+                               "N=500: resync writes rose from 0 to 3 (a bound, not noise)"]
+
+
+def test_compare_command_exit_codes(tmp_path: Path) -> None:
+    before, after, broken = tmp_path / "before.json", tmp_path / "after.json", tmp_path / "broken.json"
+    before.write_text(json.dumps([_result(10)]))
+    after.write_text(json.dumps([_result(10, resyncWrites=1)]))
+    broken.write_text("{")
+    run = [sys.executable, str(ROOT / "bench" / "compare.py")]
+    same = subprocess.run([*run, str(before), str(before)], capture_output=True, text=True, timeout=60)
+    assert same.returncode == 0 and "writes/obj" in same.stdout
+    regressed = subprocess.run([*run, str(before), str(after)], capture_output=True, text=True, timeout=60)
+    assert regressed.returncode == 1 and "resync writes rose from 0 to 1" in regressed.stdout
+    unreadable = subprocess.run([*run, str(before), str(broken)], capture_output=True, text=True, timeout=60)
+    assert unreadable.returncode == 2 and "error:" in unreadable.stderr
