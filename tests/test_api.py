@@ -219,7 +219,7 @@ def test_defaults_from_the_crd_match_the_models() -> None:
 ADAPTER_AND_CACHE_INVALID: list[tuple[str, dict[str, Any], str]] = [
     ("adapters on TGI", manifest(engine="TGI", adapters=[{"name": "a", "uri": "hf://acme/a"}]), "vLLM"),
     ("adapters on llama.cpp", manifest(engine="LlamaCpp", adapters=[{"name": "a", "uri": "hf://acme/a"}]), "vLLM"),
-    ("adapter from an image", manifest(adapters=[{"name": "a", "uri": "oci://reg/a:1"}]), "uri"),
+    ("adapter from an unknown scheme", manifest(adapters=[{"name": "a", "uri": "ftp://reg/a"}]), "uri"),
     ("adapter name not DNS", manifest(adapters=[{"name": "My_Adapter", "uri": "hf://acme/a"}]), "name"),
     ("LoRA rank 7", manifest(serving={"maxLoraRank": 7}), "maxLoraRank"),
 ]

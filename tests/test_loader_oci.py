@@ -154,17 +154,22 @@ def test_without_credentials_the_reason_is_kept_for_the_message(tmp_path: Path) 
         None, f"{path} has no entry for ghcr.io (it has acr.io, quay.io)")
     none, why = load_credentials({"REGISTRY_AUTH_FILE": path}, "acr.io")
     assert none is None and "only an identitytoken, which the loader does not support" in why
+    absent = str(tmp_path / "absent" / "config.json")  # an optional Secret key that is not there
+    assert load_credentials({"REGISTRY_AUTH_FILE": absent}, "ghcr.io") == (
+        None, f"no credentials were given: {absent} does not exist (the Secret has no .dockerconfigjson key)")
 
 
 @pytest.mark.parametrize(("content", "problem"), [
     ("not json", "is not JSON"), ('{"credsStore": "desktop"}', "has no auths object"),
     ('{"auths": {"ghcr.io": {"auth": "bm8tY29sb24="}}}', "has an auth for ghcr.io that is not base64 of user:password"),
-    (None, "cannot be read (No such file or directory)"),
+    (None, "cannot be read (Is a directory)"),
 ])
 def test_an_unusable_credentials_file_is_unauthorized(tmp_path: Path, content: str | None, problem: str) -> None:
     path = tmp_path / "config.json"
     if content is not None:
         path.write_text(content)
+    else:
+        path.mkdir()  # there, but not a file to read
     with pytest.raises(LoaderError) as caught:
         load_credentials({"REGISTRY_AUTH_FILE": str(path)}, "ghcr.io")
     assert caught.value.reason is Reason.UNAUTHORIZED

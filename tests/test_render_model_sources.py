@@ -61,7 +61,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                   "serving": {"maxContextLength": 4096, "maxConcurrentSequences": 4, "maxLoraRank": 32},
                   "adapters": [{"name": "sql", "uri": "hf://acme/llama-sql-lora@v2"},
                                {"name": "support", "uri": "s3://acme-adapters/support"},
-                               {"name": "legal", "uri": "pvc://adapters/legal"}]},
+                               {"name": "legal", "uri": "pvc://adapters/legal"},
+                               {"name": "vision", "uri": "oci://ghcr.io/acme/vision-lora:v1"}]},
                  {**GPU_POOL, "cache": {"mode": "Shared"}}),
 }
 
@@ -193,18 +194,20 @@ def test_adapters_are_fetched_sized_and_served() -> None:
     objects = render_case(*CASES["adapters"])
     dep = workload(objects)
     items = loader_items(dep)
-    assert [i["name"] for i in items] == ["model", "adapter:sql", "adapter:support", "adapter:legal"]
-    assert [i["mode"] for i in items] == ["fetch", "fetch", "fetch", "verify"]
+    assert [i["name"] for i in items] == ["model", "adapter:sql", "adapter:support", "adapter:legal", "adapter:vision"]
+    assert [i["mode"] for i in items] == ["fetch", "fetch", "fetch", "verify", "fetch"]
     args = dep["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "--enable-lora" in args and args[args.index("--max-lora-rank") + 1] == "32"
-    assert args[args.index("--max-loras") + 1] == "3"
+    assert args[args.index("--max-loras") + 1] == "4"
     modules = args[args.index("--lora-modules") + 1:]
-    assert [m.split("=")[0] for m in modules[:3]] == ["sql", "support", "legal"]
+    assert [m.split("=")[0] for m in modules[:4]] == ["sql", "support", "legal", "vision"]
     assert modules[2] == "legal=/adapter-source/2/legal"  # pvc://adapters/legal: claim adapters, path legal
     init = dep["spec"]["template"]["spec"]["initContainers"][0]
     assert {"name": "adapter-2", "mountPath": "/adapter-source/2", "readOnly": True} in init["volumeMounts"]
-    # One Secret serves every fetched source: the hf token for the model, the S3 keys for the s3 adapter.
+    # One Secret serves every fetched source: the hf token for the model, the S3 keys for the s3 adapter, the
+    # registry auth file (if it has the key) for the oci adapter.
     assert [e["name"] for e in init["env"] if "valueFrom" in e] == ["HF_TOKEN"]
+    assert {"name": "REGISTRY_AUTH_FILE", "value": "/var/run/secrets/genaiops.dev/registry/config.json"} in init["env"]
     assert init["envFrom"] == [{"secretRef": {"name": "hf-token", "optional": False}}]
 
 
@@ -216,3 +219,18 @@ def test_adding_an_adapter_changes_only_the_workload() -> None:
     changed = {o["kind"] for o, p in zip(before, after, strict=True) if o != p}
     assert changed <= {"Deployment", "PersistentVolumeClaim"}
     assert "Deployment" in changed
+
+
+def test_registry_credentials_are_required_for_an_oci_model_and_optional_for_oci_adapters() -> None:
+    def auth_volume(case: str) -> dict[str, Any]:
+        pod = workload(render_case(*CASES[case], settings=CASE_SETTINGS.get(case)))["spec"]["template"]["spec"]
+        return next((v for v in pod["volumes"] if v["name"] == "registry-auth"), {})
+
+    assert auth_volume("oci")["secret"]["optional"] is False  # a Secret without the key stops the pod, clearly
+    # The model's Secret is a Hub token here; the adapter may well be public: pulled anonymously then.
+    assert auth_volume("adapters")["secret"] == {"secretName": "hf-token", "optional": True,
+                                                 "items": [{"key": ".dockerconfigjson", "path": "config.json"}]}
+    assert auth_volume("oci-image-volume") == {} and auth_volume("hf-emptydir") == {}
+    items = loader_items(workload(render_case(*CASES["adapters"])))
+    vision = next(i for i in items if i["name"] == "adapter:vision")
+    assert vision["mode"] == "fetch" and vision["uri"] == "oci://ghcr.io/acme/vision-lora:v1"

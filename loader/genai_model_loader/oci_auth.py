@@ -49,6 +49,10 @@ def load_credentials(env: Mapping[str, str], registry: str) -> tuple[Credentials
     path = env.get("REGISTRY_AUTH_FILE")
     if not path:
         return None, "no credentials were given: REGISTRY_AUTH_FILE is not set"
+    if not Path(path).exists():
+        # The operator mounts the key optionally where only adapters come from a registry (the model's Secret
+        # may be a Hub token): no file is no credentials, and the pull is anonymous.
+        return None, f"no credentials were given: {path} does not exist (the Secret has no .dockerconfigjson key)"
     try:
         data: Any = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as err:

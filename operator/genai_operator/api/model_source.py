@@ -8,7 +8,7 @@ from genai_operator.api.base import NAME_MAX, NAME_PATTERN, URI_MAX, ApiModel
 
 PARAMETERS_PATTERN = r"^[0-9]+(\.[0-9]+)?[KMBTkmbt]$"
 URI_PATTERN = r"^(hf|s3|gs|oci|pvc|file)://[^\s]+$"
-ADAPTER_URI_PATTERN = r"^(hf|s3|gs|pvc|file)://[^\s]+$"  # no oci: an adapter is files, not an image
+ADAPTER_URI_PATTERN = URI_PATTERN  # every scheme; oci:// adapters are always pulled by the model loader
 SECRET_NAME_PATTERN = NAME_PATTERN.replace("([-a-z0-9]*", "([-.a-z0-9]*")
 ADAPTERS_MAX = 16
 # vLLM accepts these LoRA ranks (--max-lora-rank); the rank sizes the adapter memory it reserves.
@@ -44,8 +44,9 @@ class ModelSource(ApiModel):
         max_length=URI_MAX,
         pattern=URI_PATTERN,
         description="Model location: hf://org/model[@revision] (hf://org/repo/file.gguf picks one GGUF "
-        "file), s3://bucket/prefix, gs://bucket/prefix, oci://registry/repo:tag (an OCI artifact mounted as an "
-        "image volume), pvc://claim/path or file:///path already on the nodes. The revision is part of the "
+        "file), s3://bucket/prefix, gs://bucket/prefix, oci://registry/repo:tag or @sha256:digest (an OCI "
+        "artifact or image, pulled by the model loader, or mounted as an image volume where the operator is set "
+        "so), pvc://claim/path or file:///path already on the nodes. The revision is part of the "
         "cache key: pin a commit for reproducible rollouts.",
     )
     parameters: str | None = Field(
@@ -61,8 +62,9 @@ class ModelSource(ApiModel):
         default=None,
         max_length=253,
         pattern=SECRET_NAME_PATTERN,
-        description="Name of a Secret in the same namespace holding the download token (HF_TOKEN, AWS "
-        "keys...); referenced by name, never read by the operator.",
+        description="Name of a Secret in the same namespace holding the download credentials (key HF_TOKEN "
+        "for hf://, AWS_* keys for s3:// and gs://, .dockerconfigjson for oci://); referenced by name, never read "
+        "by the operator.",
     )
 
 
@@ -78,5 +80,5 @@ class LoraAdapter(ApiModel):
         max_length=URI_MAX,
         pattern=ADAPTER_URI_PATTERN,
         description="Adapter location, with the same schemes as spec.model.uri (hf://org/adapter[@revision], "
-        "s3://, gs://, pvc://, file://); fetched with the model's credentialsSecret.",
+        "s3://, gs://, oci:// (always pulled), pvc://, file://); fetched with the model's credentialsSecret.",
     )

@@ -132,7 +132,8 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
         disk = fetched_bytes(ctx, fetched=location.downloads) + scratch_bytes(ctx, fetched=location.downloads)
         volumes.insert(0, cache_volume(ctx, disk))
     engine_mounts.insert(0, {"name": CACHE_VOLUME, "mountPath": CACHE_MOUNT, "readOnly": True})
-    auth = registry_auth_volume(location, ctx.credentials)
+    pulled = [location, *(parse_model_uri(a.uri) for a in ctx.spec.adapters)]
+    auth = registry_auth_volume(pulled, ctx.credentials, location)
     if auth is not None:  # only the loader mounts the registry credentials
         volumes.append(auth[0])
         loader_mounts.append(auth[1])
