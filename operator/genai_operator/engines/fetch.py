@@ -116,8 +116,8 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
         items.append({"name": "model", "uri": location.uri, "dest": location.path, "mode": "verify"})
         model_path = location.path
     adapters = []
-    for index, adapter in enumerate(ctx.spec.adapters):
-        source = parse_model_uri(adapter.uri)
+    sources = [parse_model_uri(adapter.uri) for adapter in ctx.spec.adapters]
+    for index, (adapter, source) in enumerate(zip(ctx.spec.adapters, sources, strict=True)):
         if source.downloads:
             dest = posixpath.join(CACHE_MOUNT, cache_key(source.uri))
             items.append({"name": f"adapter:{adapter.name}", "uri": source.uri, "dest": dest, "mode": "fetch"})
@@ -132,8 +132,7 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
         disk = fetched_bytes(ctx, fetched=location.downloads) + scratch_bytes(ctx, fetched=location.downloads)
         volumes.insert(0, cache_volume(ctx, disk))
     engine_mounts.insert(0, {"name": CACHE_VOLUME, "mountPath": CACHE_MOUNT, "readOnly": True})
-    pulled = [location, *(parse_model_uri(a.uri) for a in ctx.spec.adapters)]
-    auth = registry_auth_volume(pulled, ctx.credentials, location)
+    auth = registry_auth_volume(location, sources, ctx.credentials)
     if auth is not None:  # only the loader mounts the registry credentials
         volumes.append(auth[0])
         loader_mounts.append(auth[1])

@@ -103,16 +103,16 @@ def credentials_env(location: ModelLocation,
     return [], []
 
 
-def registry_auth_volume(pulled: list[ModelLocation], secret: str | None,
-                         model: ModelLocation) -> tuple[dict[str, Any], dict[str, Any]] | None:
+def registry_auth_volume(model: ModelLocation, adapters: list[ModelLocation],
+                         secret: str | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(volume, loader mount) of the dockerconfigjson Secret the loader pulls private OCI sources with.
 
     Required when the model itself is pulled from a registry (a Secret without the key then stops the pod
     with a clear event); optional when only adapters are, since the model's Secret may be a Hub token and
     the adapters public (the loader pulls anonymously when the file is absent)."""
-    if secret is None or not any(p.scheme == "oci" and p.downloads for p in pulled):
-        return None
     required = model.scheme == "oci" and model.downloads
+    if secret is None or not (required or any(a.scheme == "oci" and a.downloads for a in adapters)):
+        return None
     volume = {"name": AUTH_VOLUME, "secret": {"secretName": secret, "optional": not required,
                                               "items": [{"key": ".dockerconfigjson", "path": AUTH_FILE}]}}
     return volume, {"name": AUTH_VOLUME, "mountPath": AUTH_DIR, "readOnly": True}
