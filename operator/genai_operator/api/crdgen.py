@@ -77,7 +77,9 @@ def _clean(node: Schema, name: str) -> Schema:
 
 
 def _with_object_defaults(schema: Schema, model: type[BaseModel]) -> Schema:
-    """Sub-objects built by `default_factory` get `default: {}` so the API server fills their defaults."""
+    """Sub-objects built by `default_factory` get a default so the API server fills them in. The default is the
+    object with its own fields' defaults already in it: kube-apiserver checks a default against the CEL rules of
+    its object without defaulting inside it, so `{}` fails a rule that reads `self.method`."""
     props = schema.get("properties", {})
     for field_name, info in model.model_fields.items():
         alias = info.alias or field_name
@@ -86,9 +88,11 @@ def _with_object_defaults(schema: Schema, model: type[BaseModel]) -> Schema:
             continue
         annotation = info.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            if info.default_factory is not None and "default" not in sub:
-                sub["default"] = {}
             _with_object_defaults(sub, annotation)
+            if info.default_factory is not None and "default" not in sub:
+                sub["default"] = {
+                    name: prop["default"] for name, prop in sub.get("properties", {}).items() if "default" in prop
+                }
     return schema
 
 
