@@ -106,8 +106,9 @@ class ApiSession:
     def _auth_headers(self) -> dict[str, str]:
         cfg = self.configuration
         headers = {"Accept": "application/json"}
-        # Through the refresh hook each time: in-cluster service account tokens rotate.
-        token = cfg.get_api_key_with_prefix("authorization")
+        # Through the refresh hook each time: in-cluster service account tokens rotate. The `kubernetes` package
+        # keeps the token under "BearerToken" since v31 (under "authorization" before); read either.
+        token = cfg.get_api_key_with_prefix("BearerToken") or cfg.get_api_key_with_prefix("authorization")
         basic = cfg.get_basic_auth_token() if cfg.username else None
         if token:
             headers["Authorization"] = token if " " in token else f"Bearer {token}"
