@@ -62,7 +62,8 @@ def node_view(node: Mapping[str, Any]) -> NodeView:
     labels = meta.get("labels") or {}
     conditions = status.get("conditions") or []
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions) or not conditions
-    arch = (status.get("nodeInfo") or {}).get("architecture") or labels.get("kubernetes.io/arch", "amd64")
+    # The label first: pods are pinned with a nodeSelector on it, which the scheduler matches against labels.
+    arch = labels.get("kubernetes.io/arch") or (status.get("nodeInfo") or {}).get("architecture") or "amd64"
     gpus = _gpu_resources(allocatable)
     return NodeView(
         name=str(meta.get("name", "")),
