@@ -21,7 +21,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "charts" / "genai-operator"
-SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"
+UPSTREAM_CRDS = ROOT / "tests" / "upstream_crds"
 RELEASE = "genai"
 RELEASE_NAMESPACE = "genai-system"
 KUBE_VERSION = "1.33.0"
