@@ -1,4 +1,5 @@
-"""Benchmark of the operator at scale: N ModelDeployments on the emulated cluster, against a floor.
+"""Benchmark of the operator at scale: N ModelDeployments on the emulated cluster (or, with --cluster real, on a
+real control plane: etcd, kube-apiserver, controller-manager, scheduler and kwok), against a floor.
 
 For each size N: the time from creating N ModelDeployments to all Ready, against a plain script doing
 the same writes through the same client (the floor, run with the same concurrency as the operator's
@@ -12,6 +13,10 @@ only when a write bound is exceeded in any trial (more than children + 2 writes 
 or any write on resync).
 
     python bench/run.py --sizes 10,100,500 --repeat 3 --json results.json
+    python bench/run.py --cluster real --sizes 100,500,1000 --repeat 1 --json real.json
+
+On the real control plane, requests are counted from the apiserver's audit log, and the CPU of the apiserver,
+etcd and the other components is reported next to the operator's (convergeBackendCpu, floorBackendCpu).
 """
 
 from __future__ import annotations
@@ -27,9 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cluster_view
 import report
 import scenario
-
 from genai_operator.runtime import RunOptions
 
 
@@ -57,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="trials per size, floor and operator interleaved; times are the medians "
                              "(default: %(default)s)")
     parser.add_argument("--log-dir", type=Path, default=None, help="directory for the operator and floor logs")
+    parser.add_argument("--cluster", choices=["emulated", "real"], default="emulated",
+                        help="the in-process emulator (default) or a real control plane built from Go modules "
+                             "(scripts/control-plane/build.sh)")
     return parser
 
 
@@ -77,13 +85,24 @@ def _progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-async def _run(sizes: list[int], workers: int, repeat: int, log_dir: Path) -> list[dict[str, Any]]:
+def _backend(kind: str, log_dir: Path) -> scenario.Backend:
+    if kind == "emulated":
+        return cluster_view.EmulatedBenchCluster
+    import real_cluster  # the sandbox and its binaries only when asked for
+
+    counter = iter(range(1_000_000))
+    return lambda: real_cluster.RealBenchCluster(log_dir / f"cluster-{next(counter)}")
+
+
+async def _run(sizes: list[int], workers: int, repeat: int, log_dir: Path, kind: str) -> list[dict[str, Any]]:
     results = []
+    backend = _backend(kind, log_dir)
     for n in sizes:
         started = time.perf_counter()
         with (log_dir / f"n{n}.log").open("w") as log:
-            result = await scenario.run_size(n, workers, log, repeat, _progress)
+            result = await scenario.run_size(n, workers, log, repeat, _progress, backend)
         data = result.to_json()
+        data["cluster"] = kind
         data["benchSeconds"] = round(time.perf_counter() - started, 1)
         results.append(data)
         print(f"N={n}: done in {data['benchSeconds']}s", file=sys.stderr, flush=True)
@@ -101,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="genai-bench-"))
     log_dir.mkdir(parents=True, exist_ok=True)
     print(f"logs in {log_dir}", file=sys.stderr)
-    results = asyncio.run(_run(args.sizes, args.workers, args.repeat, log_dir))
+    results = asyncio.run(_run(args.sizes, args.workers, args.repeat, log_dir, args.cluster))
     host = machine()
     for result in results:
         result["machine"] = host

@@ -22,10 +22,8 @@ from typing import IO, Any
 import cluster_view as view
 import trials
 import workload
-from operator_process import OperatorProcess, cpu_seconds
-
-from genai_operator.emulator import EmulatedCluster
 from genai_operator.runtime import RunOptions
+from operator_process import OperatorProcess, cpu_seconds
 
 BENCH = Path(__file__).resolve().parent
 RESYNC_SECONDS = 5.0  # the restarted operator's resync interval, so one steady resync fits the window
@@ -43,12 +41,20 @@ def _timeout(n: int) -> float:
     return 60.0 + 1.0 * n
 
 
-async def run_floor(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
+Backend = Callable[[], view.BenchCluster]
+
+
+def _cpu(cluster: view.BenchCluster, before: dict[str, float]) -> dict[str, float]:
+    return {name: round(seconds - before.get(name, 0.0), 2) for name, seconds in cluster.backend_cpu().items()}
+
+
+async def run_floor(n: int, workers: int, log: IO[str], backend: Backend) -> dict[str, Any]:
     manifests = workload.model_deployments(n)
-    async with EmulatedCluster() as cluster:
-        view.install(cluster, workload.nodes_for(n), workload.pools())
+    async with backend() as cluster:
+        cluster.install(workload.nodes_for(n), workload.pools())
+        cluster.prepare(manifests)
         proc = subprocess.Popen(
-            [sys.executable, str(BENCH / "floor.py"), "--kubeconfig", str(cluster.kubeconfig_path),
+            [sys.executable, str(BENCH / "floor.py"), "--kubeconfig", str(cluster.floor_kubeconfig_path),
              "--workers", str(workers)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
         )
@@ -56,10 +62,10 @@ async def run_floor(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
         try:
             if (await asyncio.to_thread(proc.stdout.readline)).strip() != "ready":
                 raise RuntimeError("the floor script did not start; see the log")
-            cluster.emulator.clear_recorded_requests()
-            cpu_before = time.process_time()
+            cluster.clear_requests()
+            cpu_before = cluster.backend_cpu()
             started = time.perf_counter()
-            view.create_all(cluster, manifests)
+            cluster.create_all(manifests)
             proc.stdin.write("go\n")
             proc.stdin.flush()
             stdout = proc.stdout
@@ -69,11 +75,11 @@ async def run_floor(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
                 return line, time.perf_counter()
 
             done = asyncio.create_task(read_done())
-            ready_at = await view.until(lambda: view.ready_deployments(cluster) >= n, _timeout(n), "floor ready",
+            ready_at = await view.until(lambda: cluster.ready_deployments() >= n, _timeout(n), "floor ready",
                                         interval=poll_interval(n))
             line, done_at = await done
             floor_cpu = cpu_seconds(proc.pid)
-            emulator_cpu = time.process_time() - cpu_before
+            backend_cpu = _cpu(cluster, cpu_before)
             if not line.startswith("done"):
                 raise RuntimeError(f"the floor script failed: {line!r}; see the log")
             finished = max(ready_at, done_at)  # the last Deployment ready and the last status written
@@ -81,7 +87,7 @@ async def run_floor(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
             status_writes = sum(1 for r in writes if r.subresource == "status")
             return {"seconds": finished - started, "children": (len(writes) - status_writes) / n,
                     "writesPerObject": len(writes) / n, "cpuSeconds": round(floor_cpu, 2),
-                    "emulatorCpuSeconds": round(emulator_cpu, 2)}
+                    "emulatorCpuSeconds": round(sum(backend_cpu.values()), 2), "backendCpu": backend_cpu}
         finally:
             try:
                 await asyncio.to_thread(proc.wait, 30)
@@ -90,35 +96,39 @@ async def run_floor(n: int, workers: int, log: IO[str]) -> dict[str, Any]:
                     proc.kill()
 
 
-async def run_operator(n: int, workers: int, log: IO[str], *, restart: bool = True) -> dict[str, Any]:
+async def run_operator(n: int, workers: int, log: IO[str], backend: Backend, *,
+                       restart: bool = True) -> dict[str, Any]:
     """Converge N new ModelDeployments; with `restart`, then start a new operator over them (`_restart`)."""
     manifests = workload.model_deployments(n)
     env = {"GENAI_OPERATOR_WORKERS": str(workers)}
     out: dict[str, Any] = {}
-    async with EmulatedCluster() as cluster:
-        view.install(cluster, workload.nodes_for(n), workload.pools())
+    async with backend() as cluster:
+        cluster.install(workload.nodes_for(n), workload.pools())
+        cluster.prepare([workload.warm_up(), *manifests])
         operator = OperatorProcess(cluster.kubeconfig_path, log, env=env)
         try:
             await view.until(lambda: view.watching(cluster) or _dead(operator), 60, "operator watching")
             _dead(operator, fail=True)
             # One ModelDeployment first, so one-time costs (lazy imports, the first plan, thread pools,
             # connection pools) count in the baseline rather than "per object".
-            view.create_all(cluster, [workload.warm_up()])
-            await view.until(lambda: view.ready_model_deployments(cluster) >= 1 or _dead(operator), 60, "warm-up")
+            cluster.create_all([workload.warm_up()])
+            await view.until(lambda: cluster.ready_model_deployments() >= 1 or _dead(operator), 60, "warm-up")
             _dead(operator, fail=True)
             await view.settle(cluster)
             baseline, cpu_before = operator.rss(), operator.cpu()
             passes_before = (await asyncio.to_thread(operator.counters) or (0.0, 0.0))[0]
-            cluster.emulator.clear_recorded_requests()
-            emulator_before = time.process_time()
+            cluster.clear_requests()
+            backend_before = cluster.backend_cpu()
             started = time.perf_counter()
-            view.create_all(cluster, manifests)
-            ready_at = await view.until(lambda: view.ready_model_deployments(cluster) > n or _dead(operator),
+            cluster.create_all(manifests)
+            ready_at = await view.until(lambda: cluster.ready_model_deployments() > n or _dead(operator),
                                         _timeout(n), "operator: all Ready", interval=poll_interval(n))
             _dead(operator, fail=True)
             out["convergeSeconds"] = ready_at - started
             out["convergeCpuSeconds"] = round(operator.cpu() - cpu_before, 2)
-            out["convergeEmulatorCpuSeconds"] = round(time.process_time() - emulator_before, 2)
+            backend_cpu = _cpu(cluster, backend_before)
+            out["convergeEmulatorCpuSeconds"] = round(sum(backend_cpu.values()), 2)
+            out["convergeBackendCpu"] = backend_cpu
             # Quiet for longer than the operator's capacity debounce: PlacementPool status follows the last pod
             # changes that long after them, and a status left unwritten here would be written after the restart
             # (counted as a resync write).
@@ -132,7 +142,7 @@ async def run_operator(n: int, workers: int, log: IO[str], *, restart: bool = Tr
             out["createWritesByVerb"] = dict(view.by_verb(writes))
             out["createClusterWrites"] = sum(1 for r in writes if not r.namespace)
             out["createEvents"] = view.events_posted(cluster)
-            out["createRequestsByVerb"] = dict(view.by_verb(cluster.emulator.recorded_requests()))
+            out["createRequestsByVerb"] = dict(view.by_verb(cluster.requests()))
             out["baselineRssBytes"] = baseline
             out["createPeakRssBytes"] = operator.high_water_mark()
             out["settledRssBytes"] = operator.rss()
@@ -153,10 +163,10 @@ def _dead(operator: OperatorProcess, *, fail: bool = False) -> bool:
     return True
 
 
-async def _restart(cluster: EmulatedCluster, n: int, log: IO[str], env: dict[str, str]) -> dict[str, Any]:
+async def _restart(cluster: view.BenchCluster, n: int, log: IO[str], env: dict[str, str]) -> dict[str, Any]:
     """A new operator process over N converged ModelDeployments: start-up, then one periodic resync."""
     out: dict[str, Any] = {}
-    cluster.emulator.clear_recorded_requests()
+    cluster.clear_requests()
     operator = OperatorProcess(cluster.kubeconfig_path, log,
                                env={**env, "GENAI_OPERATOR_RESYNC_SECONDS": str(RESYNC_SECONDS)})
     try:
@@ -174,9 +184,9 @@ async def _restart(cluster: EmulatedCluster, n: int, log: IO[str], env: dict[str
         out["startupWrites"] = len(view.writes(cluster))
         out["startupWritesByVerb"] = dict(view.by_verb(view.writes(cluster)))
         out["startupEvents"] = view.events_posted(cluster)
-        out["startupRequestsByVerb"] = dict(view.by_verb(cluster.emulator.recorded_requests()))
+        out["startupRequestsByVerb"] = dict(view.by_verb(cluster.requests()))
         # A steady resync: a window of two resync intervals, then until the queue is drained.
-        cluster.emulator.clear_recorded_requests()
+        cluster.clear_requests()
         before = counters["now"][0] if counters["now"] else 0.0
         await asyncio.sleep(2 * RESYNC_SECONDS)
 
@@ -189,7 +199,7 @@ async def _restart(cluster: EmulatedCluster, n: int, log: IO[str], env: dict[str
         out["periodicResyncPasses"] = int((after[0] if after else before) - before)
         out["periodicResyncWrites"] = len(view.writes(cluster))
         out["periodicResyncWritesByVerb"] = dict(view.by_verb(view.writes(cluster)))
-        out["periodicResyncRequestsByVerb"] = dict(view.by_verb(cluster.emulator.recorded_requests()))
+        out["periodicResyncRequestsByVerb"] = dict(view.by_verb(cluster.requests()))
         out["startupPeakRssBytes"] = operator.high_water_mark()
     finally:
         code = await asyncio.to_thread(operator.stop)
@@ -207,7 +217,8 @@ async def _until_async(check: Any, timeout: float, what: str) -> None:
 
 
 async def run_size(n: int, workers: int, log: IO[str], repeat: int = 1,
-                   progress: Callable[[str], None] | None = None) -> trials.Result:
+                   progress: Callable[[str], None] | None = None,
+                   backend: Backend = view.EmulatedBenchCluster) -> trials.Result:
     """`repeat` trials, interleaved; the restart after the first operator trial only. See bench/trials.py."""
     if repeat < 1:
         raise ValueError(f"repeat must be at least 1, not {repeat}")
@@ -216,10 +227,10 @@ async def run_size(n: int, workers: int, log: IO[str], repeat: int = 1,
     for trial in range(1, repeat + 1):
         log.write(f"\n=== N={n} trial {trial}/{repeat}: floor\n")
         log.flush()
-        floors.append(await run_floor(n, workers, log))
+        floors.append(await run_floor(n, workers, log, backend))
         log.write(f"\n=== N={n} trial {trial}/{repeat}: operator{' and restart' if trial == 1 else ''}\n")
         log.flush()
-        ops.append(await run_operator(n, workers, log, restart=trial == 1))
+        ops.append(await run_operator(n, workers, log, backend, restart=trial == 1))
         if progress is not None:
             ratio = ops[-1]["convergeSeconds"] / floors[-1]["seconds"]
             progress(f"N={n} trial {trial}/{repeat}: floor {floors[-1]['seconds']:.2f}s, "

@@ -74,6 +74,7 @@ def combine(n: int, workers: int, floors: Sequence[dict[str, Any]], ops: Sequenc
         "floorWritesPerObject": max(f["writesPerObject"] for f in floors),
         "floorCpuSeconds": _median(floors, "cpuSeconds", 2),
         "floorEmulatorCpuSeconds": _median(floors, "emulatorCpuSeconds", 2),
+        "floorBackendCpu": floors[0].get("backendCpu", {}),
         "createEventsPerObject": round(max(o["createEvents"] for o in ops) / n, 3),
         "createEvents": max(o["createEvents"] for o in ops),
     }
