@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from genai_model_loader.download import download
 from genai_model_loader.errors import LoaderError, Reason
 from genai_model_loader.http_transport import HttpStatusError, build_request, read_body
+from genai_model_loader.limits import from_env
 from genai_model_loader.oci_auth import ChallengeError, RegistryAuth, load_credentials
 from genai_model_loader.oci_layers import is_tar, unpack_layer
 from genai_model_loader.oci_manifests import (
@@ -60,6 +61,7 @@ class OciSource:
         self.ref = ref
         self.item_name = item_name
         self.policy = policy
+        self.limits = from_env(env)
         host = DOCKER_HUB_HOST if ref.registry == DOCKER_HUB else ref.registry
         plain = frozenset(h.strip().lower() for h in env.get("OCI_PLAIN_HTTP_REGISTRIES", "").split(",") if h.strip())
         scheme = "http" if host in plain or ref.registry in plain else "https"
@@ -68,7 +70,7 @@ class OciSource:
             "; a registry served over plain HTTP must be listed in OCI_PLAIN_HTTP_REGISTRIES" if scheme == "https"
             else "")
         credentials, self.why_anonymous = load_credentials(env, ref.registry)
-        self.auth = RegistryAuth(ref, credentials, plain, policy, item_name)
+        self.auth = RegistryAuth(ref, credentials, plain, policy, item_name, self.limits.max_metadata_bytes)
         self.architecture = architecture()
         self.blobs: dict[str, _Blob] = {}  # path under dest -> its blob, filled by list_files
 
@@ -135,7 +137,7 @@ class OciSource:
         def get() -> tuple[bytes, str | None]:
             try:
                 body, headers, _ = read_body(partial(self._request, url, accept=", ".join(MANIFESTS + INDEXES)),
-                                             self.policy, what, self.hint)
+                                             self.policy, what, self.hint, self.limits.max_metadata_bytes)
             except HttpStatusError as err:
                 raise self._explain(err) from None
             return body, headers.get("Docker-Content-Digest")
