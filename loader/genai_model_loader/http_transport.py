@@ -111,7 +111,7 @@ def read_body(factory: RequestFactory, policy: RetryPolicy, what: str, hint: str
     def attempt() -> tuple[bytes, Message, str]:
         request = factory({})
         response = open_response(request, policy.timeout)
-        host = urlsplit(response.geturl()).netloc
+        host = origin(response.geturl())  # without user info: the message ends up in a status condition
         with response:
             if response.length is not None and response.length > max_bytes:
                 raise _too_large(what, host, max_bytes)
