@@ -97,7 +97,7 @@ def test_plan_table_lists_every_model(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_plan_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(GOOD))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(GOOD.encode())))
     code, out, _ = run(["plan", "-f", "-", "-o", "json"], capsys)
     assert code == 0 and json.loads(out)[0]["precision"] == "BF16"
 

@@ -15,7 +15,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from genai_model_loader.download import download
 from genai_model_loader.errors import LoaderError, Reason, credentials_field
-from genai_model_loader.http_transport import HttpStatusError, build_request, read_body
+from genai_model_loader.http_transport import HttpStatusError, Pages, build_request, read_body
+from genai_model_loader.limits import from_env
 from genai_model_loader.progress import FileProgress
 from genai_model_loader.remote_files import FetchedFile, Listing, RemoteFile, checked_relative
 from genai_model_loader.retry import RetryPolicy
@@ -34,6 +35,7 @@ class BucketSource:
         self.ref = ref
         self.item_name = item_name
         self.policy = policy
+        self.limits = from_env(env)
         self.clock = clock
         if ref.scheme == "gs":
             self.service, self.region = "GCS", "auto"
@@ -75,14 +77,16 @@ class BucketSource:
 
     def _objects(self) -> Iterator[tuple[str, int, str]]:
         token: str | None = None
+        what = f"listing {self.ref.scheme}://{self.ref.bucket}"
+        pages = Pages(self.base, what, self.limits.max_list_pages)
         while True:
             params = {"list-type": "2", "prefix": self.ref.prefix}
             if token:
                 params["continuation-token"] = token
             url = f"{self.base}/?{urlencode(params, quote_via=lambda v, *_: quote(v, safe='-_.~'))}"
             try:
-                body, _, _ = read_body(partial(self._request, url), self.policy,
-                                       f"listing {self.ref.scheme}://{self.ref.bucket}", self.hint)
+                body, _, _ = read_body(partial(self._request, url), self.policy, what, self.hint,
+                                       self.limits.max_metadata_bytes)
             except HttpStatusError as err:
                 raise self._explain(err) from None
             try:
@@ -97,6 +101,7 @@ class BucketSource:
             token = _text(root, "NextContinuationToken")
             if _text(root, "IsTruncated").lower() != "true" or not token:
                 return
+            pages.follow(token)  # a store repeating a token (or never done) would be listed forever
 
     def _relative(self, key: str) -> str | None:
         """The path under dest: keys below the prefix as a directory, or the one key the prefix names."""

@@ -1,6 +1,11 @@
 """The cache directory of one item: the completion marker that makes a later start a cache hit, the manifest of
 what was fetched, the lock that lets replicas sharing a ReadWriteMany volume fill it once, and pruning of
-directories that hold older revisions of the same source."""
+directories that hold older revisions of the same source.
+
+A shared cache serves several ModelDeployments, each pruning by its own `keep`: an owner (the plan's `owner`)
+leaves a reference in `<dest>.refs/` on every run, and a directory still referenced by another owner is never
+pruned (the pruning owner only drops its own reference). An init container cannot renew a lease for as long as
+its pod runs, so references do not expire: a deleted owner's reference is removed by hand (README)."""
 
 from __future__ import annotations
 
@@ -15,17 +20,39 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from genai_model_loader.plan import PlanItem
+from genai_model_loader.remote_files import RESERVED_PREFIX
 
 log = logging.getLogger(__name__)
-MARKER = ".genai-complete"
-MANIFEST = ".genai-manifest.json"
+MARKER = f"{RESERVED_PREFIX}complete"
+MANIFEST = f"{RESERVED_PREFIX}manifest.json"
 
 
 def lock_path(dest: Path) -> Path:
     # Beside dest, not in it: pruning deletes dest whole, and the lock must outlive that.
     return dest.with_name(dest.name + ".lock")
+
+
+def refs_path(dest: Path) -> Path:
+    # Beside dest like the lock: out of every source's reach, and kept while dest is refilled.
+    return dest.with_name(dest.name + ".refs")
+
+
+def add_reference(dest: Path, owner: str | None) -> None:
+    """Record that `owner` uses dest; without an owner (an older operator) nothing is recorded."""
+    if owner:
+        refs = refs_path(dest)
+        refs.mkdir(parents=True, exist_ok=True)
+        (refs / quote(owner, safe="")).touch()
+
+
+def references(directory: Path) -> set[str]:
+    try:
+        return {unquote(path.name) for path in refs_path(directory).iterdir()}
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -87,9 +114,10 @@ def exclusive_lock(dest: Path, name: str, *, poll: float = 0.25, report_every: f
         os.close(descriptor)  # releases the lock
 
 
-def prune_old_revisions(dest: Path, keep: int, name: str) -> list[Path]:
+def prune_old_revisions(dest: Path, keep: int, name: str, owner: str | None = None) -> list[Path]:
     """Delete sibling cache directories holding the same source at another revision, keeping the `keep` most
-    recently completed ones (dest included). Directories still locked (being filled or pruned) are left alone."""
+    recently completed ones (dest included). Directories still locked (being filled or pruned) are left alone,
+    and so are those another owner references (this owner's own reference to them is dropped)."""
     manifest = read_json(dest / MANIFEST)
     if not manifest:
         return []
@@ -102,13 +130,24 @@ def prune_old_revisions(dest: Path, keep: int, name: str) -> list[Path]:
     candidates.sort(key=lambda candidate: candidate[0], reverse=True)
     pruned = []
     for _, old in candidates[keep:]:
-        if old != dest and _remove_unless_locked(old):
+        if old == dest:
+            continue
+        if owner:
+            (refs_path(old) / quote(owner, safe="")).unlink(missing_ok=True)
+        users = references(old)
+        if users:
+            log.info("%s: kept %s (an older revision of %s) for %s, which use it", name, old, manifest.get("source"),
+                     ", ".join(sorted(users)))
+        elif _remove_unless_used(old):
             log.info("%s: pruned %s (an older revision of %s)", name, old, manifest.get("source"))
             pruned.append(old)
     return pruned
 
 
-def _remove_unless_locked(directory: Path) -> bool:
+def _remove_unless_used(directory: Path) -> bool:
+    """Delete directory unless it is locked or an owner references it. A loader references dest before it
+    looks for the marker, and the marker goes before the references are read: so either this sees the
+    reference and puts the marker back, or that loader finds no marker and refills dest once this is done."""
     descriptor = os.open(lock_path(directory), os.O_RDWR | os.O_CREAT, 0o664)
     try:
         try:
@@ -116,8 +155,14 @@ def _remove_unless_locked(directory: Path) -> bool:
         except BlockingIOError:
             return False
         # The marker goes first: a half-deleted directory must never look complete.
+        marker = read_json(directory / MARKER)
         (directory / MARKER).unlink(missing_ok=True)
+        if references(directory):
+            if marker is not None:
+                write_json_atomic(directory / MARKER, marker)
+            return False
         shutil.rmtree(directory, ignore_errors=True)
+        shutil.rmtree(refs_path(directory), ignore_errors=True)
         return True
     finally:
         os.close(descriptor)

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from genai_model_loader import __version__
+from genai_model_loader import __version__, limits
 from genai_model_loader.errors import LoaderError, PlanError, Reason
 from genai_model_loader.fetch_mode import fetch
 from genai_model_loader.plan import PlanItem, parse_plan
@@ -52,12 +52,13 @@ def main(argv: Sequence[str] | None = None, *, retry: RetryPolicy | None = None,
     except SystemExit as exit_:  # argparse has printed the usage error (or --help, --version)
         return int(exit_.code or 0)
     _configure_logging()
+    environment = os.environ if env is None else env
     try:
         items = parse_plan(args.plan)
+        limits.from_env(environment)  # a bad setting fails here, before any item, not in the middle
     except PlanError as err:
         return _fail(args.termination_log, f"{Reason.INVALID_PLAN}: {err}", 2)
     policy = retry or RetryPolicy()
-    environment = os.environ if env is None else env
     # Every uri is read before anything is fetched: a typo in the last adapter should not cost a 40 GiB download.
     for item in items:
         try:

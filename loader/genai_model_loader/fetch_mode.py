@@ -17,6 +17,7 @@ from genai_model_loader.buckets import BucketSource
 from genai_model_loader.cache_dir import (
     MANIFEST,
     MARKER,
+    add_reference,
     exclusive_lock,
     marker_matches,
     now_iso,
@@ -31,14 +32,14 @@ from genai_model_loader.local_files import LocalSource
 from genai_model_loader.oci_registry import OciSource
 from genai_model_loader.plan import PlanItem
 from genai_model_loader.progress import ItemProgress, format_bytes
-from genai_model_loader.remote_files import FetchedFile, RemoteFile, Source
+from genai_model_loader.remote_files import RESERVED_PREFIX, FetchedFile, RemoteFile, Source
 from genai_model_loader.retry import RetryPolicy
 from genai_model_loader.source_uris import BucketRef, HubRef, OciRef, parse_source, revision_of, without_revision
 
 log = logging.getLogger(__name__)
 # What dest is being filled with, written before the first byte: a later run for other content must not resume
 # (or keep) these files.
-FILLING = ".genai-filling.json"
+FILLING = f"{RESERVED_PREFIX}filling.json"
 
 
 def open_source(item: PlanItem, env: Mapping[str, str], policy: RetryPolicy) -> Source:
@@ -55,6 +56,7 @@ def open_source(item: PlanItem, env: Mapping[str, str], policy: RetryPolicy) -> 
 def fetch(item: PlanItem, env: Mapping[str, str], policy: RetryPolicy) -> tuple[bool, int]:
     """(cache hit, bytes in dest) once the item is in place."""
     dest = Path(item.dest)
+    add_reference(dest, item.owner)  # before the marker is read: see cache_dir._remove_unless_used
     marker = marker_matches(dest, item)
     if marker:
         return True, _log_hit(item, dest, marker, "")
@@ -64,8 +66,9 @@ def fetch(item: PlanItem, env: Mapping[str, str], policy: RetryPolicy) -> tuple[
         if marker:
             return True, _log_hit(item, dest, marker, ", filled by another replica")
         total = _fill(item, dest, source)
+        add_reference(dest, item.owner)  # again: a pruner may have taken the first one with an older dest
     if item.keep:
-        prune_old_revisions(dest, item.keep, item.name)
+        prune_old_revisions(dest, item.keep, item.name, item.owner)
     return False, total
 
 

@@ -15,7 +15,8 @@ from urllib.parse import quote, urlsplit
 
 from genai_model_loader.download import download
 from genai_model_loader.errors import LoaderError, Reason, credentials_field
-from genai_model_loader.http_transport import HttpStatusError, build_request, next_link, read_body
+from genai_model_loader.http_transport import HttpStatusError, Pages, build_request, next_link, read_body
+from genai_model_loader.limits import from_env
 from genai_model_loader.progress import FileProgress
 from genai_model_loader.remote_files import FetchedFile, Listing, RemoteFile, checked_relative
 from genai_model_loader.retry import RetryPolicy
@@ -34,6 +35,7 @@ class HubSource:
         self.endpoint = (env.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         self.token = env.get("HF_TOKEN") or env.get("HUGGING_FACE_HUB_TOKEN") or None
         self.policy = policy
+        self.limits = from_env(env)
         self.revision = ref.revision or "main"
         # Files come from the commit the branch pointed at when listing, so a push mid-download cannot mix commits.
         self.pinned = self.revision
@@ -43,17 +45,21 @@ class HubSource:
         sha = self._commit_sha()
         if sha:
             self.pinned = sha
-        url: str | None = (f"{self.endpoint}/api/models/{self.ref.repo}/tree/{quote(self.pinned, safe='')}"
-                           "?recursive=true")
+        first = f"{self.endpoint}/api/models/{self.ref.repo}/tree/{quote(self.pinned, safe='')}?recursive=true"
         files: list[RemoteFile] = []
+        what = f"listing {self.ref.repo}"
+        pages = Pages(first, what, self.limits.max_list_pages)
+        url: str | None = first
         while url:
             try:
-                body, headers, final_url = read_body(partial(self._request, url), self.policy,
-                                                     f"listing {self.ref.repo}", self.hint)
+                body, headers, final_url = read_body(partial(self._request, url), self.policy, what, self.hint,
+                                                     self.limits.max_metadata_bytes)
             except HttpStatusError as err:
                 raise self._explain(err) from None
             files += [self._remote_file(entry) for entry in self._json(body) if entry.get("type") == "file"]
             url = next_link(headers, final_url)
+            if url:  # the token goes with every page: never to another host, never in a loop
+                pages.follow(url, url)
         return Listing(tuple(files), revision=self.ref.revision, resolved_sha=sha)
 
     def fetch(self, file: RemoteFile, target: Path, progress: FileProgress) -> FetchedFile:
@@ -66,7 +72,7 @@ class HubSource:
         url = f"{self.endpoint}/api/models/{self.ref.repo}/revision/{quote(self.revision, safe='')}"
         try:
             body, _, _ = read_body(partial(self._request, url), replace(self.policy, attempts=2),
-                                   f"resolving {self.revision}", self.hint)
+                                   f"resolving {self.revision}", self.hint, self.limits.max_metadata_bytes)
             sha = json.loads(body).get("sha")
         except (HttpStatusError, LoaderError, ValueError, AttributeError) as err:
             log.debug("%s: no commit sha for %s (%s)", self.item_name, self.revision, err)

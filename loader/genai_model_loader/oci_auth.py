@@ -85,12 +85,13 @@ class RegistryAuth:
     """The Authorization header for the registry's requests, None until a challenge asked for one."""
 
     def __init__(self, ref: OciRef, credentials: Credentials | None, plain_http: frozenset[str],
-                 policy: RetryPolicy, item_name: str) -> None:
+                 policy: RetryPolicy, item_name: str, max_bytes: int) -> None:
         self.ref = ref
         self.credentials = credentials
         self.plain_http = plain_http
         self.policy = policy
         self.item_name = item_name
+        self.max_bytes = max_bytes
         self.header: str | None = None
 
     def answer(self, challenged: ChallengeError) -> None:
@@ -123,7 +124,7 @@ class RegistryAuth:
             return build_request(url, {**headers, **extra})
 
         try:
-            body, _, _ = read_body(request, self.policy, f"getting a token from {realm.netloc}", hint)
+            body, _, _ = read_body(request, self.policy, f"getting a token from {realm.netloc}", hint, self.max_bytes)
         except HttpStatusError as err:
             if err.status in (401, 403) and not self.credentials:
                 raise challenged from None

@@ -22,8 +22,9 @@ from typing import Any, TypeVar
 from genai_model_loader.download import download
 from genai_model_loader.errors import LoaderError, Reason
 from genai_model_loader.http_transport import HttpStatusError, build_request, read_body
+from genai_model_loader.limits import UNPACK_RATIO_ENV, UNPACK_SLACK_ENV, from_env
 from genai_model_loader.oci_auth import ChallengeError, RegistryAuth, load_credentials
-from genai_model_loader.oci_layers import is_tar, unpack_layer
+from genai_model_loader.oci_layers import UnpackTooLargeError, is_tar, unpack_layer
 from genai_model_loader.oci_manifests import (
     INDEXES,
     MANIFESTS,
@@ -32,8 +33,8 @@ from genai_model_loader.oci_manifests import (
     media_type,
     pick_platform,
 )
-from genai_model_loader.progress import FileProgress
-from genai_model_loader.remote_files import FetchedFile, Listing, RemoteFile, checked_relative
+from genai_model_loader.progress import FileProgress, format_bytes
+from genai_model_loader.remote_files import RESERVED_PREFIX, FetchedFile, Listing, RemoteFile, checked_relative
 from genai_model_loader.retry import RetryPolicy
 from genai_model_loader.source_uris import DOCKER_HUB, OciRef
 
@@ -43,7 +44,7 @@ DOCKER_HUB_HOST = "registry-1.docker.io"
 TITLE = "org.opencontainers.image.title"
 ORAS_UNPACK = "io.deis.oras.content.unpack"  # ORAS packs a pushed directory as a tar titled with its name
 SHA256_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-LAYER_FILE = ".genai-oci-layer-"  # where an image layer's blob waits (and resumes) until it is unpacked
+LAYER_FILE = f"{RESERVED_PREFIX}oci-layer-"  # where an image layer's blob waits (and resumes) until it is unpacked
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class OciSource:
         self.ref = ref
         self.item_name = item_name
         self.policy = policy
+        self.limits = from_env(env)
         host = DOCKER_HUB_HOST if ref.registry == DOCKER_HUB else ref.registry
         plain = frozenset(h.strip().lower() for h in env.get("OCI_PLAIN_HTTP_REGISTRIES", "").split(",") if h.strip())
         scheme = "http" if host in plain or ref.registry in plain else "https"
@@ -68,9 +70,10 @@ class OciSource:
             "; a registry served over plain HTTP must be listed in OCI_PLAIN_HTTP_REGISTRIES" if scheme == "https"
             else "")
         credentials, self.why_anonymous = load_credentials(env, ref.registry)
-        self.auth = RegistryAuth(ref, credentials, plain, policy, item_name)
+        self.auth = RegistryAuth(ref, credentials, plain, policy, item_name, self.limits.max_metadata_bytes)
         self.architecture = architecture()
         self.blobs: dict[str, _Blob] = {}  # path under dest -> its blob, filled by list_files
+        self.unpack_budget = 0  # what all image layers together may still unpack to, set by list_files
 
     def list_files(self) -> Listing:
         manifest, digest = self._manifest(self.ref.reference)
@@ -91,6 +94,8 @@ class OciSource:
         if not usable:
             raise LoaderError(Reason.NO_MODEL_FILES, f"the manifest of {self.ref.name} has no layer to fetch (files "
                               f"titled with the {TITLE} annotation, or tar image layers)")
+        packed = sum(f.size or 0 for f in usable if self.blobs[f.path].unpack)
+        self.unpack_budget = self.limits.unpack_cap(packed)  # one slack for the model, not one per layer
         log.info("%s: %s is %s (%d layers)", self.item_name, self.ref.name, digest, len(usable))
         return Listing(tuple(usable), revision=self.ref.reference, resolved_sha=digest)
 
@@ -101,8 +106,21 @@ class OciSource:
                                                     self.policy, self._explain, self.hint))
         if not blob.unpack:
             return fetched
-        unpacked = unpack_layer(target, target.parent, f"the layer {blob.digest}", blob.prefix)
-        target.unlink()
+        layer_cap = self.limits.unpack_cap(file.size or 0)
+        cap = min(layer_cap, self.unpack_budget)
+        label = f"the layer {blob.digest}"
+        try:
+            unpacked = unpack_layer(target, target.parent, label, cap, blob.prefix)
+        except UnpackTooLargeError:
+            raise LoaderError(Reason.INVALID_SOURCE, f"{label} unpacks to more than {format_bytes(cap)} ("
+                              f"{'its' if cap == layer_cap else 'with the earlier layers, the image'} limit: "
+                              f"{self.limits.unpack_ratio:g}x the listed size plus "
+                              f"{format_bytes(self.limits.unpack_slack)}); refused as a decompression bomb, and "
+                              f"nothing more of it is written; if the image is genuine, raise {UNPACK_RATIO_ENV} "
+                              f"or {UNPACK_SLACK_ENV}") from None
+        finally:
+            target.unlink()
+        self.unpack_budget -= sum(f.size for f in unpacked)
         log.info("%s: unpacked %d files from the layer %s", self.item_name, len(unpacked), blob.digest)
         return replace(fetched, unpacked=tuple(unpacked))
 
@@ -120,12 +138,16 @@ class OciSource:
         if not SHA256_DIGEST.fullmatch(digest):  # also what keeps the blob's file name and URL plain
             raise LoaderError(Reason.INVALID_SOURCE, f"the layer digest {digest!r} of {self.ref.name} is not "
                               "sha256:<64 hex>; only sha256 digests are supported")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            # Every limit (the download's length, the unpacked size) is measured from it; the spec requires it.
+            raise LoaderError(Reason.INVALID_SOURCE, f"the layer {digest} of {self.ref.name} has no size; push it "
+                              "again with a current client")
         unpack = packed and is_tar(media)
         path = f"{LAYER_FILE}{digest[7:]}" if unpack else checked_relative(str(title))
         if path in self.blobs:
             return None  # the same blob twice (or the same title): fetched once
         self.blobs[path] = _Blob(digest, unpack, checked_relative(title) if unpack and title else None)
-        return RemoteFile(path, size if isinstance(size, int) else None, sha256=digest[7:])
+        return RemoteFile(path, size, sha256=digest[7:])
 
     def _manifest(self, reference: str) -> tuple[dict[str, Any], str]:
         url = f"{self.base}/manifests/{reference}"
@@ -135,7 +157,7 @@ class OciSource:
         def get() -> tuple[bytes, str | None]:
             try:
                 body, headers, _ = read_body(partial(self._request, url, accept=", ".join(MANIFESTS + INDEXES)),
-                                             self.policy, what, self.hint)
+                                             self.policy, what, self.hint, self.limits.max_metadata_bytes)
             except HttpStatusError as err:
                 raise self._explain(err) from None
             return body, headers.get("Docker-Content-Digest")

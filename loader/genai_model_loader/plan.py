@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -13,7 +14,9 @@ from genai_model_loader.errors import PlanError
 log = logging.getLogger(__name__)
 
 Mode = Literal["fetch", "verify"]
-KNOWN_KEYS = frozenset({"name", "uri", "dest", "file", "ggufType", "mode", "keep", "link"})
+KNOWN_KEYS = frozenset({"name", "uri", "dest", "file", "ggufType", "mode", "keep", "link", "owner"})
+# Who uses the item's cache directory (the ModelDeployment's namespace/name): a file name under <dest>.refs/.
+OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class PlanItem:
     gguf_type: str | None = None
     keep: int | None = None
     link: str | None = None  # a name in dest to link to the (first part of the) fetched GGUF file
+    owner: str | None = None  # who uses dest: pruning by anyone else leaves it alone
 
     @property
     def selection(self) -> dict[str, str | None]:
@@ -72,7 +76,11 @@ def _item(index: int, entry: Any) -> PlanItem:
     link = _string(entry, "link", where, required=False) or None
     if link is not None and ("/" in link or link in (".", "..")):
         raise PlanError(f"{where}: link must be a file name inside dest, not {link!r}")
+    owner = _string(entry, "owner", where, required=False) or None
+    if owner is not None and not OWNER.fullmatch(owner):
+        raise PlanError(f"{where}: owner must be <namespace>/<name> (letters, digits, '.', '_', '-'), not {owner!r}")
     return PlanItem(
+        owner=owner,
         link=link,
         name=name,
         uri=_string(entry, "uri", where, required=True),

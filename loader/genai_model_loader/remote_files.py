@@ -9,6 +9,10 @@ from typing import Protocol
 from genai_model_loader.errors import LoaderError, Reason
 from genai_model_loader.progress import FileProgress
 
+# The loader's own files in dest (the completion marker, the manifest, a layer waiting to be unpacked) start with
+# this; no source may name a file or directory so, or it could write a marker and fake a complete cache.
+RESERVED_PREFIX = ".genai-"
+
 
 @dataclass(frozen=True)
 class RemoteFile:
@@ -49,8 +53,17 @@ class Source(Protocol):
 
 
 def checked_relative(path: str) -> str:
-    """A listed path, refused if it could land outside dest (a hostile listing must not write elsewhere)."""
+    """A listed path, refused if it could land outside dest (a hostile listing must not write elsewhere) or
+    name one of the loader's own files."""
     pure = PurePosixPath(path)
     if not path or pure.is_absolute() or any(part in ("..", ".") for part in pure.parts) or "\\" in path:
         raise LoaderError(Reason.INVALID_SOURCE, f"the source lists an unsafe path {path!r}")
+    if is_reserved(path):
+        raise LoaderError(Reason.INVALID_SOURCE, f"the source lists {path!r}, a name the loader keeps for its own "
+                          f"files in the cache ({RESERVED_PREFIX}*); refused, so that no source can mark a cache "
+                          "complete; remove or rename it in the source")
     return pure.as_posix()
+
+
+def is_reserved(path: str) -> bool:
+    return any(part.startswith(RESERVED_PREFIX) for part in PurePosixPath(path).parts)

@@ -100,12 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stdin() -> str:
-    return sys.stdin.read()
-
-
 def _load(path: str) -> tuple[list[ModelDeployment], list[PlacementPool], list[dict[str, Any]]]:
-    return split_manifests(read_documents(path, _stdin() if path == "-" else None))
+    # Bytes, not text: stdin's own decoding would let binary input through as surrogates (or fail unexplained).
+    return split_manifests(read_documents(path, sys.stdin.buffer if path == "-" else None))
 
 
 def _inventory(

@@ -1,11 +1,13 @@
-"""Reading manifests: YAML documents -> validated API objects, with errors that name the field and the fix."""
+"""Reading manifests: YAML documents -> validated API objects, with errors that name the field and the fix.
+Input that is no manifest at all (binary, not UTF-8, endless, nested past any real object) is refused up front
+with a ManifestError naming the file, so the CLI exits 2 within seconds instead of with a traceback or a hang."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -28,14 +30,22 @@ FIELD_HINTS: dict[str, str] = {
 }
 
 
+# Far above any manifest or node inventory (5,000 nodes of `kubectl get nodes -o json` are ~30 MiB), far below
+# what would take the parser minutes or the process gigabytes.
+MAX_INPUT_BYTES = 128 << 20
+# Kubernetes objects nest a dozen levels; deeper input would only overflow the recursion of what reads it next.
+MAX_DEPTH = 100
+CHUNK = 1 << 20
+
+
 class ManifestError(ValueError):
     """A manifest that cannot be used; the message names the source, the field and the fix."""
 
 
-def read_documents(path: str, stdin_text: str | None = None) -> list[tuple[str, dict[str, Any]]]:
-    """(source label, document) for every YAML document in a file, a directory of *.yaml, or '-' (stdin)."""
+def read_documents(path: str, stdin: IO[bytes] | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """(source label, document) for every YAML document in a file, a directory of *.yaml, or '-' (`stdin`)."""
     if path == "-":
-        return _parse(stdin_text or "", "<stdin>")
+        return _parse(read_text(stdin, "<stdin>") if stdin is not None else "", "<stdin>")
     target = Path(path)
     if target.is_dir():
         files = sorted(p for p in target.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
@@ -47,8 +57,36 @@ def read_documents(path: str, stdin_text: str | None = None) -> list[tuple[str, 
         raise ManifestError(f"{path}: no such file or directory")
     docs: list[tuple[str, dict[str, Any]]] = []
     for file in files:
-        docs.extend(_parse(file.read_text(encoding="utf-8"), str(file)))
+        try:
+            with file.open("rb") as reader:
+                text = read_text(reader, str(file))
+        except OSError as exc:
+            raise ManifestError(f"{file}: cannot read it ({exc.strerror or exc}); pass a readable YAML or JSON "
+                                "file") from None
+        docs.extend(_parse(text, str(file)))
     return docs
+
+
+def read_text(reader: IO[bytes], source: str) -> str:
+    """The input as text: at most MAX_INPUT_BYTES, no NUL byte (a binary file; /dev/zero stops at once), UTF-8."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := reader.read(CHUNK):
+        nul = chunk.find(b"\0")
+        if nul >= 0:
+            raise ManifestError(f"{source}: binary data (a NUL byte at offset {size + nul}), not YAML or JSON; "
+                                "pass a manifest file")
+        size += len(chunk)
+        if size > MAX_INPUT_BYTES:
+            raise ManifestError(f"{source}: more than {MAX_INPUT_BYTES >> 20} MiB, far larger than manifests are "
+                                "(endless input?); pass the manifests themselves")
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                            "save it as UTF-8 YAML or JSON") from None
 
 
 # libyaml's parser when PyYAML has it: pure-Python YAML takes ~20 s for a 5,000-node inventory, libyaml ~3 s.
@@ -66,13 +104,19 @@ def _load_all(text: str) -> list[Any]:
 
 
 def _parse(text: str, source: str) -> list[tuple[str, dict[str, Any]]]:
+    too_deep = ManifestError(f"{source}: nested more than {MAX_DEPTH} levels deep, which no Kubernetes object is; "
+                             "pass a manifest file")
     try:
         loaded = _load_all(text)
+    except RecursionError:
+        raise too_deep from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
         problem = getattr(exc, "problem", None) or str(exc)
         raise ManifestError(f"{where}: YAML syntax error: {problem}") from None
+    if _depth(loaded) > MAX_DEPTH:
+        raise too_deep
     docs: list[tuple[str, dict[str, Any]]] = []
     for index, doc in enumerate(loaded):
         if doc is None:
@@ -85,6 +129,22 @@ def _parse(text: str, source: str) -> list[tuple[str, dict[str, Any]]]:
         else:
             docs.append((label, doc))
     return docs
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and mappings nest, without recursion; a YAML alias shared many times is visited once."""
+    deepest, seen = 0, set()
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, dict | list) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
 
 
 def describe_validation_error(exc: ValidationError) -> list[str]:
