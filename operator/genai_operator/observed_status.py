@@ -21,7 +21,7 @@ from genai_operator.placement.stability import PoolHealth
 from genai_operator.placement.types import PlacementDecision, Pool
 from genai_operator.reconcile import ChildKey, condition, deployment_counts, merge_conditions
 from genai_operator.render.labels import md_selector
-from genai_operator.render.names import cache_claim_name, deployment_name, service_name
+from genai_operator.render.names import cache_claim_name, service_name, workload_name
 from genai_operator.rollout import ONE_AT_A_TIME_NAME
 from genai_operator.settings import Settings
 
@@ -50,7 +50,7 @@ def build_status(
     total = ready = 0
     rollouts_done = True
     for assignment in decision.assignments:
-        dep = deployment_name(name, assignment.pool.name)
+        dep = workload_name(name, assignment.pool)
         _, pool_ready, done = deployment_counts(observed, dep)
         pool_ready = min(pool_ready, assignment.replicas)
         rollouts_done = rollouts_done and (done or assignment.replicas == 0)
@@ -147,7 +147,7 @@ def _degraded(pending_note: str, observed: Mapping[ChildKey, Mapping[str, Any]],
                 f"pool {assignment.pool.name}: claim {claim} lost its volume; delete the claim and the operator "
                 "creates it again (replicas download the model again)")
     for assignment in decision.assignments:
-        dep = observed.get(("Deployment", deployment_name(md_name, assignment.pool.name))) or {}
+        dep = observed.get(("Deployment", workload_name(md_name, assignment.pool))) or {}
         for cond in (dep.get("status") or {}).get("conditions") or []:
             # Pods the API server refused (quota, admission, an unsupported volume such as oci:// image volumes
             # on a cluster without the ImageVolume feature) or a rollout past its deadline.

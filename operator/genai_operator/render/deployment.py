@@ -134,8 +134,8 @@ def pod_spec(ctx: EngineContext, plan: EnginePlan, selector: dict[str, str]) -> 
         "enableServiceLinks": False,
         "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
         "securityContext": dict(POD_SECURITY),
-        "initContainers": [dict(c) for c in plan.init_containers],
-        "containers": [container(plan)],
+        "initContainers": [escape_container(c) for c in plan.init_containers],
+        "containers": [escape_container(container(plan))],
         "volumes": [dict(v) for v in plan.volumes],
     }
     node_selector = dict(ctx.pool.selector)
