@@ -70,7 +70,8 @@ def test_variable_references_arrive_literally(spec: dict[str, Any], pool_spec: d
         assert SECRET not in json.dumps({k: v for k, v in seen["env"].items() if k not in SECRET_ENV})
         if container["name"] == "model-loader":
             plan = json.loads(seen["args"][1])
-            assert [item["uri"] for item in plan] == [spec["model"]["uri"], *(a["uri"] for a in spec.get("adapters", []))]
+            wanted = [spec["model"]["uri"], *(a["uri"] for a in spec.get("adapters", []))]
+            assert [item["uri"] for item in plan] == wanted
         else:
             assert all(arg in seen["args"] for arg in spec["serving"]["extraArgs"])
 
