@@ -197,6 +197,10 @@ BAD_VALUES = {
     "resources with an unknown key": ("resources", {"requests": {"cpu": "1"}, "limit": {}}),
     "engine image with spaces": ("engineImages.vllm", "vllm openai"),
     "unknown oci mode": ("ociModels", "Mount"),
+    "relative host path prefix": ("security.hostPathPrefixes", ["opt/models"]),
+    "host path prefixes as a string": ("security.hostPathPrefixes", "/opt/models"),
+    "registry with spaces": ("security.allowedImageRegistries", ["docker.io/ vllm"]),
+    "unknown security key": ("security.hostPaths", ["/opt/models"]),
     "service monitor interval": ("serviceMonitor.interval", "30 seconds"),
 }
 
@@ -294,7 +298,9 @@ def test_values_reach_the_operator_as_arguments_and_settings() -> None:
         "--set", "engineImages.vllm=registry.local/vllm-openai:v0.9.0",
         "--set", "engineImages.llamaCpp=registry.local/llama.cpp:server",
         "--set", "defaultGpuTypes={nvidia-l4,nvidia-h100-80gb}",
-        "--set", "metrics.port=9090", "--set", "verbose=true", "--set", "ociModels=ImageVolume")
+        "--set", "metrics.port=9090", "--set", "verbose=true", "--set", "ociModels=ImageVolume",
+        "--set", "security.hostPathPrefixes={/opt/models,/data/edge}",
+        "--set", "security.allowedImageRegistries={docker.io/vllm,ghcr.io/ggml-org}")
     settings = Settings.from_env(_env(container))
     assert settings.prometheus_address == "http://prom.obs.svc:9090"
     assert settings.oci_models == "ImageVolume"
@@ -304,6 +310,8 @@ def test_values_reach_the_operator_as_arguments_and_settings() -> None:
     assert dict(settings.images) == {Engine.VLLM: "registry.local/vllm-openai:v0.9.0",
                                      Engine.LLAMA_CPP: "registry.local/llama.cpp:server"}
     assert settings.default_gpu_types == ("nvidia-l4", "nvidia-h100-80gb")
+    assert settings.host_path_prefixes == ("/opt/models", "/data/edge")
+    assert settings.image_registries == ("docker.io/vllm", "ghcr.io/ggml-org")
     args = _parser().parse_args(container["args"])
     assert args.command == "run" and not args.standalone and args.all_namespaces and args.verbose
     assert args.metrics_port == 9090 == container["ports"][0]["containerPort"]
@@ -312,6 +320,8 @@ def test_values_reach_the_operator_as_arguments_and_settings() -> None:
     assert defaults.prometheus_address == VALUES["prometheus"]["address"] == Settings().prometheus_address
     assert defaults.images == {} and defaults.metric_queries == {} and defaults.service_monitors is True
     assert defaults.oci_models == "Pull" == Settings().oci_models
+    assert defaults.host_path_prefixes == () == Settings().host_path_prefixes  # no node path by default
+    assert defaults.image_registries == ()
     namespaced = _parser().parse_args(_container(*NAMESPACED_VALUES)["args"])
     assert namespaced.namespace == ["ml", "stores"] and not namespaced.all_namespaces
 

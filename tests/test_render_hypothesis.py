@@ -25,6 +25,7 @@ from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.placement.types import PlacementDecision, PoolAssignment
 from genai_operator.render.labels import MODEL_DEPLOYMENT, POOL
 from genai_operator.render.signals import MetricUnavailableError, engine_groups
+from genai_operator.settings import Settings
 from genai_operator.sizing.types import SizingDecision
 from test_render_support import GB, GPUS, assign, decision, estimate, pool, render_valid
 
@@ -142,6 +143,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     return md, placed, backend
 
 
+EDGE_MODELS = Settings(host_path_prefixes=("/srv/models",))  # the file:// sources drawn above
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(), st.sampled_from([None, "0b6f4f0e-5b0e-4c57-9d39-6f2b8f1f4a10"]))
 def test_arbitrary_specs_render_valid_objects(scenario: Scenario, uid: str | None) -> None:
@@ -152,12 +156,12 @@ def test_arbitrary_specs_render_valid_objects(scenario: Scenario, uid: str | Non
               and Engine.TGI in engines)
     if tgi_kv:
         try:
-            render_valid(md, placed, owner_uid=uid, autoscaler=backend)
+            render_valid(md, placed, owner_uid=uid, autoscaler=backend, settings=EDGE_MODELS)
         except MetricUnavailableError:
             return
         raise AssertionError("KVCacheUsage on TGI must be refused")
-    objects = render_valid(md, placed, owner_uid=uid, autoscaler=backend)
-    assert objects == render_valid(md, placed, owner_uid=uid, autoscaler=backend)
+    objects = render_valid(md, placed, owner_uid=uid, autoscaler=backend, settings=EDGE_MODELS)
+    assert objects == render_valid(md, placed, owner_uid=uid, autoscaler=backend, settings=EDGE_MODELS)
     deployments = [o for o in objects if o["kind"] == "Deployment"]
     assert len(deployments) == len(placed.assignments)
     assert [d["spec"]["replicas"] for d in deployments] == [a.replicas for a in placed.assignments]

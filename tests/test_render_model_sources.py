@@ -68,7 +68,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 
 
 # Operator settings other than the defaults, per case.
-CASE_SETTINGS = {"oci-image-volume": Settings(oci_models="ImageVolume")}
+CASE_SETTINGS = {"oci-image-volume": Settings(oci_models="ImageVolume"),
+                 "file-edge": Settings(host_path_prefixes=("/opt/models",))}
 
 
 def render_case(spec: dict[str, Any], pool_spec: dict[str, Any], name: str = "model",

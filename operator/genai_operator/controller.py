@@ -270,12 +270,13 @@ class Controller:
         status = build_status(
             md, decision, observed, generation=generation, now=utc_now(), settings=self.settings, autoscaler_note=note,
             loaded=model_loaded(self._loader_states(key), decision.replicas), rollouts=rollouts,
+            conflicts=applied.conflicts, rejected=applied.rejected,
         )
         annotate_placement(status, plan.pending_since, plan.note, self._pool_health(key))
         if plan.recheck_after is not None:
             self.queue.add_after(key, plan.recheck_after)
-        for conflict in applied.conflicts:
-            log.warning("%s/%s: %s", *key, conflict)
+        for problem in (*applied.conflicts, *applied.rejected):
+            log.warning("%s/%s: %s", *key, problem)
         await self._write_status(key, body, old_status, status, created=applied.created)
         gpus = {a.pool.name: a.replicas * a.sizing.gpus_per_replica for a in decision.assignments}
         self._tallies.track(key, status, gpus)

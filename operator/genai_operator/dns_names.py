@@ -12,12 +12,17 @@ MAX_NAME = 63
 HASH_LENGTH = 8
 
 
-def fit_name(*parts: str) -> str:
+# The StatefulSet controller labels each pod `controller-revision-hash: <name>-<hash of up to 10
+# characters>`, a label value of at most 63 characters: a longer StatefulSet name never gets a pod.
+MAX_STATEFULSET_NAME = MAX_NAME - 11
+
+
+def fit_name(*parts: str, limit: int = MAX_NAME) -> str:
     full = "-".join(parts)
-    if len(full) <= MAX_NAME:
+    if len(full) <= limit:
         return full
     digest = hashlib.sha256(full.encode()).hexdigest()[:HASH_LENGTH]
-    head = full[: MAX_NAME - HASH_LENGTH - 1].rstrip("-")
+    head = full[: limit - HASH_LENGTH - 1].rstrip("-")
     return f"{head}-{digest}"
 
 

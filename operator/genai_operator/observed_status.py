@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from genai_operator.api.cache import CacheMode
@@ -21,7 +21,7 @@ from genai_operator.placement.stability import PoolHealth
 from genai_operator.placement.types import PlacementDecision, Pool
 from genai_operator.reconcile import ChildKey, condition, deployment_counts, merge_conditions
 from genai_operator.render.labels import md_selector
-from genai_operator.render.names import cache_claim_name, deployment_name, service_name
+from genai_operator.render.names import cache_claim_name, service_name, workload_name
 from genai_operator.rollout import ONE_AT_A_TIME_NAME
 from genai_operator.settings import Settings
 
@@ -41,16 +41,19 @@ def build_status(
     autoscaler_note: tuple[bool, str, str] | None = None,
     loaded: tuple[bool | None, str, str] | None = None,
     rollouts: Mapping[str, str] | None = None,
+    conflicts: Sequence[str] = (),
+    rejected: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The full status for a spec that could be planned. `loaded` is ModelLoaded (from the pods' loaders),
-    `rollouts` the rollout strategy per pool."""
+    `rollouts` the rollout strategy per pool; `conflicts` children whose names another object holds,
+    `rejected` the API server's messages for children it refused (kube/actions.py)."""
     name = md.metadata.name
     namespace = md.metadata.namespace or "default"
     placement = []
     total = ready = 0
     rollouts_done = True
     for assignment in decision.assignments:
-        dep = deployment_name(name, assignment.pool.name)
+        dep = workload_name(name, assignment.pool)
         _, pool_ready, done = deployment_counts(observed, dep)
         pool_ready = min(pool_ready, assignment.replicas)
         rollouts_done = rollouts_done and (done or assignment.replicas == 0)
@@ -72,6 +75,8 @@ def build_status(
             entry["rollout"] = rollouts[assignment.pool.name]
         placement.append(entry)
     primary = decision.primary
+    # Never advertise a Service another ModelDeployment owns: its endpoint serves the other model.
+    service_taken = any(c.startswith(f"Service {service_name(name)} ") for c in conflicts)
     status: dict[str, Any] = {
         "observedGeneration": generation,
         "replicas": total,
@@ -80,6 +85,8 @@ def build_status(
         "endpoint": f"http://{service_name(name)}.{namespace}.{settings.cluster_domain}:{md.spec.serving.port}/v1",
         "placement": placement,
     }
+    if service_taken:
+        del status["endpoint"]
     if primary is not None:
         est = primary.sizing.estimate
         status["sizing"] = {
@@ -93,10 +100,12 @@ def build_status(
             "tensorParallel": primary.sizing.tensor_parallel,
         }
     pending_note = next((r for r in decision.reasons if "pending" in r), "")
-    is_ready = total > 0 and ready >= total
+    is_ready = total > 0 and ready >= total and not service_taken
     scaled_to_zero = total == 0 and md.spec.scaling is not None and md.spec.scaling.min_replicas == 0
+    refused = _refused(conflicts, rejected)
     conditions = [
-        condition(SPEC_VALID, True, "SpecValid", "the spec was sized and placed"),
+        condition(SPEC_VALID, False, *refused[1:]) if rejected
+        else condition(SPEC_VALID, True, "SpecValid", "the spec was sized and placed"),
         condition(
             PLACED,
             True,
@@ -104,13 +113,15 @@ def build_status(
             ", ".join(f"{p['pool']}={p['replicas']}" for p in placement)
             + (f"; {pending_note}" if pending_note else ""),
         ),
-        condition(READY, is_ready, *_ready_reason(is_ready, scaled_to_zero, total, ready)),
+        condition(READY, is_ready, *(refused[1:] if service_taken or rejected
+                                     else _ready_reason(is_ready, scaled_to_zero, total, ready))),
         condition(
             PROGRESSING,
             not (rollouts_done and is_ready) and total > 0,
             "RollingOut" if not (rollouts_done and is_ready) and total > 0 else "Stable",
             _progress_message(is_ready, rollouts_done, total, placement),
         ),
+        condition(DEGRADED, *refused) if refused[0] else
         condition(DEGRADED, *_degraded(pending_note, observed, decision, name, loaded,
                                        image_volume=md.spec.model.uri.startswith("oci://")
                                        and settings.oci_models == "ImageVolume")),
@@ -126,6 +137,15 @@ def build_status(
     old_conditions = (md.status.conditions if md.status else None) or []
     status["conditions"] = merge_conditions([c.to_dict() for c in old_conditions], conditions, now, generation)
     return status
+
+
+def _refused(conflicts: Sequence[str], rejected: Sequence[str]) -> tuple[bool, str, str]:
+    """Degraded for children that do not exist as rendered: refused by the API server, or names taken."""
+    if rejected:
+        return True, "RejectedByApiServer", "the API server rejected " + "; ".join(rejected)
+    if conflicts:
+        return True, "NameConflict", "; ".join(conflicts)
+    return False, "", ""
 
 
 OCI_HINT = ("; oci:// models are mounted as image volumes here (GENAI_OPERATOR_OCI_MODELS=ImageVolume), which need "
@@ -147,7 +167,7 @@ def _degraded(pending_note: str, observed: Mapping[ChildKey, Mapping[str, Any]],
                 f"pool {assignment.pool.name}: claim {claim} lost its volume; delete the claim and the operator "
                 "creates it again (replicas download the model again)")
     for assignment in decision.assignments:
-        dep = observed.get(("Deployment", deployment_name(md_name, assignment.pool.name))) or {}
+        dep = observed.get(("Deployment", workload_name(md_name, assignment.pool))) or {}
         for cond in (dep.get("status") or {}).get("conditions") or []:
             # Pods the API server refused (quota, admission, an unsupported volume such as oci:// image volumes
             # on a cluster without the ImageVolume feature) or a rollout past its deadline.

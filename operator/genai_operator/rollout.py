@@ -18,7 +18,7 @@ from typing import Any
 from genai_operator.placement.types import PlacementDecision, PoolAssignment
 from genai_operator.reconcile import ChildKey, is_subset
 from genai_operator.render.deployment import SURGE
-from genai_operator.render.names import deployment_name
+from genai_operator.render.names import workload_name
 
 ONE_AT_A_TIME = {"maxSurge": 0, "maxUnavailable": 1}
 SURGE_NAME, ONE_AT_A_TIME_NAME = "Surge", "OneAtATime"
@@ -42,7 +42,7 @@ def choose_rollouts(md_name: str, desired: list[dict[str, Any]], observed: Mappi
     by_name = {obj["metadata"]["name"]: obj for obj in desired if obj.get("kind") in ("Deployment", "StatefulSet")}
     chosen: dict[str, str] = {}
     for assignment in decision.assignments:
-        obj = by_name.get(deployment_name(md_name, assignment.pool.name))
+        obj = by_name.get(workload_name(md_name, assignment.pool))
         if obj is None:
             continue
         if obj["kind"] == "StatefulSet":

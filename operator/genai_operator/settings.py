@@ -43,6 +43,11 @@ class Settings:
     # How oci:// models reach pods: "Pull" (the loader pulls the artifact into the pool's cache, on any
     # cluster) or "ImageVolume" (the kubelet mounts it; Kubernetes 1.35+, or the ImageVolume gate on 1.31+).
     oci_models: str = "Pull"
+    # Node directories file:// sources may mount (engines/policy.py); none by default, so no ModelDeployment
+    # can mount a node path unless the platform team names the directory that holds edge models.
+    host_path_prefixes: tuple[str, ...] = ()
+    # Registries (host or host/path) spec.serving.image must come from; empty: any image.
+    image_registries: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -63,14 +68,26 @@ class Settings:
             wake_query=env.get(f"{ENV_PREFIX}WAKE_QUERY") or None,
             service_monitors=env.get(f"{ENV_PREFIX}SERVICE_MONITORS", "true").lower() != "false",
             keda_enabled=env.get(f"{ENV_PREFIX}KEDA_ENABLED", "true").lower() != "false",
-            default_gpu_types=tuple(t.strip() for t in gpu_types.split(",") if t.strip())
-            if gpu_types
-            else defaults.default_gpu_types,
+            default_gpu_types=_list(gpu_types) if gpu_types else defaults.default_gpu_types,
             oci_models=_oci_models(env.get(f"{ENV_PREFIX}OCI_MODELS") or defaults.oci_models),
+            host_path_prefixes=_host_paths(env.get(f"{ENV_PREFIX}HOST_PATH_PREFIXES", "")),
+            image_registries=_list(env.get(f"{ENV_PREFIX}ALLOWED_IMAGE_REGISTRIES", "")),
         )
 
 
 OCI_MODES = ("Pull", "ImageVolume")
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _host_paths(value: str) -> tuple[str, ...]:
+    paths = _list(value)
+    relative = [p for p in paths if not p.startswith("/")]
+    if relative:
+        raise ValueError(f"{ENV_PREFIX}HOST_PATH_PREFIXES takes absolute directories, got {', '.join(relative)}")
+    return paths
 
 
 def _oci_models(value: str) -> str:

@@ -55,6 +55,12 @@ def _clean(node: Schema, name: str) -> Schema:
         if node.get("default", 0) is None:
             del node["default"]
     node.pop("title", None)
+    # Constrained map keys come as patternProperties, which structural schemas lack: the values keep their
+    # schema, the keys are checked by the operator's validation.
+    node.pop("propertyNames", None)
+    pattern_properties = node.pop("patternProperties", None)
+    if pattern_properties:
+        (node["additionalProperties"],) = pattern_properties.values()
     if node.get("default", 0) is None:
         del node["default"]
     if "properties" in node:

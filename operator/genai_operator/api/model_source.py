@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from genai_operator.api.base import NAME_MAX, NAME_PATTERN, URI_MAX, ApiModel
+from genai_operator.api.base import NAME_MAX, NAME_PATTERN, SUBDOMAIN_PATTERN, URI_MAX, ApiModel
 
 PARAMETERS_PATTERN = r"^[0-9]+(\.[0-9]+)?[KMBTkmbt]$"
-URI_PATTERN = r"^(hf|s3|gs|oci|pvc|file)://[^\s]+$"
+# pvc:// names a claim, which must be a DNS-1123 subdomain or the pod is rejected by the API server.
+URI_PATTERN = rf"^((hf|s3|gs|oci|file)://[^\s]+|pvc://{SUBDOMAIN_PATTERN}(/[^\s]*)?)$"
 ADAPTER_URI_PATTERN = URI_PATTERN  # every scheme; oci:// adapters are always pulled by the model loader
 SECRET_NAME_PATTERN = NAME_PATTERN.replace("([-a-z0-9]*", "([-.a-z0-9]*")
 ADAPTERS_MAX = 16

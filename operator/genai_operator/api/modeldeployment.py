@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, WithJsonSchema, model_validator
 
-from genai_operator.api.base import LIST_MAX, NAME_MAX, NAME_PATTERN, URI_MAX, ApiModel
+from genai_operator.api.base import IMAGE_PATTERN, LIST_MAX, NAME_MAX, NAME_PATTERN, URI_MAX, ApiModel
 from genai_operator.api.cel import rule, validations
 from genai_operator.api.enums import (
     Engine,
@@ -164,7 +164,9 @@ class Serving(ApiModel):
     )
     port: int = Field(default=8000, ge=1024, le=65535, description="Container port of the engine's HTTP API.")
     image: str | None = Field(
-        default=None, max_length=URI_MAX, description="Engine image override; defaults to the engine's public image."
+        default=None, max_length=URI_MAX, pattern=IMAGE_PATTERN,
+        description="Engine image override; defaults to the engine's public image. The operator may restrict "
+        "it to allowed registries (GENAI_OPERATOR_ALLOWED_IMAGE_REGISTRIES).",
     )
     extra_args: list[Annotated[str, Field(max_length=256)]] = Field(
         default_factory=list, max_length=32, description="Extra command-line arguments for the engine."

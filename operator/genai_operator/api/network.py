@@ -18,11 +18,14 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from genai_operator.api.base import LIST_MAX, ApiModel
+from genai_operator.api.base import LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN, LIST_MAX, ApiModel
 from genai_operator.api.cel import rule, validations
 
-LabelValue = Annotated[str, Field(max_length=63)]
-LabelMap = dict[str, LabelValue]
+# Keys and values as the API server validates a label selector; the CRD checks values, the operator's
+# validation both (structural schemas cannot constrain map keys), so a bad selector is SpecValid=False.
+LabelKey = Annotated[str, Field(max_length=317, pattern=LABEL_KEY_PATTERN)]
+LabelValue = Annotated[str, Field(max_length=63, pattern=LABEL_VALUE_PATTERN)]
+LabelMap = dict[LabelKey, LabelValue]
 SELECTOR_MAX = 16
 
 
@@ -55,6 +58,10 @@ class NetworkPeer(ApiModel):
     def _some_selector(self) -> NetworkPeer:
         if self.namespace_selector is None and self.pod_selector is None:
             raise ValueError("a peer needs namespaceSelector, podSelector or both ({} selects everything)")
+        for key in (*(self.namespace_selector or {}), *(self.pod_selector or {})):
+            prefix, _, name = key.rpartition("/")
+            if len(name) > 63 or len(prefix) > 253:
+                raise ValueError(f"label key {key!r}: the name part takes at most 63 characters, the prefix 253")
         return self
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from genai_operator.api.base import NAME_MAX, ApiModel
+from genai_operator.api.base import IMAGE_PATTERN, NAME_MAX, ApiModel
 from genai_operator.api.cache import ModelCache
 from genai_operator.api.enums import Engine, GgufType, Precision, QuantMethod, Tier
 from genai_operator.api.metadata import ObjectMeta
@@ -50,7 +50,8 @@ class EngineDefaults(ApiModel):
     precision: Precision = Field(default=Precision.AUTO, description="Precision for Auto ModelDeployments.")
     method: QuantMethod | None = Field(default=None, description="Quantization method to use here.")
     gguf_type: GgufType | None = Field(default=None, description="GGUF type for llama.cpp on this pool.")
-    image: str | None = Field(default=None, max_length=512, description="Engine image override for this pool.")
+    image: str | None = Field(default=None, max_length=512, pattern=IMAGE_PATTERN,
+                              description="Engine image override for this pool.")
 
 
 class PlacementPoolSpec(ApiModel):

@@ -11,7 +11,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from genai_operator.emulator import bookkeeping, errors, patching, volumes
+from genai_operator.emulator import bookkeeping, errors, patching, validation, volumes
 from genai_operator.emulator.resources import ResourceSpec, ScaleSpec
 from genai_operator.emulator.selectors import selector_to_string
 from genai_operator.emulator.store import Body, StoreBase
@@ -47,6 +47,7 @@ class Store(StoreBase):
             obj.pop('status', None)  # status is written through /status only
         prepared = self._prepare(spec, obj, None)
         volumes.admit(self, spec, prepared, None)  # admission and validation of the kinds that have rules
+        validation.validate(spec, prepared)
         return self._commit(spec, prepared, None)
 
     def replace(self, spec: ResourceSpec, namespace: str | None, name: str, body: Mapping[str, Any], *,
@@ -165,6 +166,7 @@ class Store(StoreBase):
         prepared = self._prepare(spec, obj, old, defaults=not status_only)
         if not status_only:
             volumes.admit(self, spec, prepared, old)
+            validation.validate(spec, prepared)
         return self._commit(spec, prepared, old)
 
     def _existing(self, spec: ResourceSpec, namespace: str | None, name: str) -> Body:

@@ -26,10 +26,12 @@ from typing import Any
 from genai_operator.api.cache import CacheMode
 from genai_operator.api.enums import Engine
 from genai_operator.dns_names import cache_claim_name
-from genai_operator.engines.base import TMP_DIR, EngineContext
+from genai_operator.engines.base import CACHE_DIR, SHM_DIR, TMP_DIR, EngineContext
+from genai_operator.engines.policy import under
 from genai_operator.engines.quantity import GIB, gib
 from genai_operator.engines.resources import adapter_disk_bytes, checkpoint_bytes
 from genai_operator.engines.source import (
+    AUTH_DIR,
     ModelLocation,
     UnsupportedModelSourceError,
     credentials_env,
@@ -49,6 +51,9 @@ LOADER_RESOURCES: dict[str, Any] = {
 }
 KEY_HASH = 12
 SLUG_MAX = 40
+# Paths our containers mount for themselves: a file:// model mounted at (or over, or under) one of them
+# would be a duplicate mountPath the API server rejects, or would hide what the engine needs.
+RESERVED_PATHS = (CACHE_MOUNT, ADAPTER_MOUNT, CACHE_DIR, TMP_DIR, SHM_DIR, AUTH_DIR, "/dev/termination-log")
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,8 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
         items.append(item)
         model_path = posixpath.join(dest, GGUF_LINK) if gguf else dest
     else:
+        if location.scheme == "file":
+            _check_host_mount(location.path)
         volumes += location.volumes
         engine_mounts += location.mounts
         loader_mounts += location.mounts
@@ -147,6 +154,14 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
         fetched=location.downloads,
         image_pull_secrets=tuple(pull_secrets(location, ctx.credentials)),
     )
+
+
+def _check_host_mount(path: str) -> None:
+    clash = next((r for r in RESERVED_PATHS if under(path, r) or under(r, path)), None)
+    if clash is not None:
+        raise UnsupportedModelSourceError(
+            f"spec.model.uri: file://{path} would be mounted at {path}, which overlaps {clash} that the "
+            "operator's containers use; keep edge models in a directory of their own, e.g. file:///opt/models/...")
 
 
 def _credentials(secret: str | None, items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -13,8 +13,9 @@ Schemes and how a pod reaches them (engines/fetch.py turns this into the model-l
   /model-source instead and the Secret becomes an imagePullSecret: no copy on the cache, but it needs
   Kubernetes 1.35+ (beta, on by default) or the ImageVolume feature gate on 1.31-1.34, and a runtime that
   supports it.
-- file:///path: a hostPath mounted read-only at the same path. hostPath volumes are forbidden by the
-  'baseline' and 'restricted' Pod Security levels, so this scheme needs a privileged namespace.
+- file:///path: a hostPath mounted read-only at the same path, only under a directory the operator allows
+  (engines/policy.py). hostPath volumes are forbidden by the 'baseline' and 'restricted' Pod Security
+  levels, so this scheme also needs a privileged namespace.
 """
 
 from __future__ import annotations

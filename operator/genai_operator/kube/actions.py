@@ -1,7 +1,10 @@
 """Carrying out reconcile actions against the API server, idempotently.
 
 A create that answers 409 AlreadyExists (a retried request that did land, or an index that lags our own
-write) is not an error: the object is read back and, when it is ours, compared like any other.
+write) is not an error: the object is read back and, when it is ours, compared like any other; when it is
+not (another ModelDeployment's child of the same name), it is a conflict the status reports.
+An object the API server refuses as invalid (422) is not retried either: the same spec renders the same
+object, so the server's message goes to the status until the spec or the operator changes.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from genai_operator.kube.session import ApiError
 from genai_operator.reconcile import Action, ChildKey, child_key, diff_children
 
 log = logging.getLogger(__name__)
+INVALID = 422  # Unprocessable Entity: the object fails the API server's validation
 
 
 @dataclass
@@ -26,7 +30,8 @@ class ApplyResult:
     replaced: int = 0
     deleted: int = 0
     deleted_keys: list[ChildKey] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # names taken by objects we do not own
+    rejected: list[str] = field(default_factory=list)  # the API server's 422 messages
 
 
 def _owned_by(obj: dict[str, Any], uid: str | None) -> bool:
@@ -70,6 +75,16 @@ async def apply_actions(
 
 
 async def _apply(client: KubeClient, action: Action, result: ApplyResult, done: list[str]) -> None:
+    try:
+        await _write(client, action, result, done)
+    except ApiError as exc:
+        if exc.status != INVALID:
+            raise
+        meta = action.obj["metadata"]
+        result.rejected.append(f"{action.resource.kind} {meta['name']}: {exc.message}")
+
+
+async def _write(client: KubeClient, action: Action, result: ApplyResult, done: list[str]) -> None:
     key = child_key(action.obj)
     meta = action.obj["metadata"]
     if action.verb == "create":
@@ -102,9 +117,12 @@ async def _adopt_existing(client: KubeClient, action: Action, result: ApplyResul
         raise ApiError(409, "Conflict", f"{action.resource.kind} {meta['name']} exists but cannot be read")
     wanted_uid = _owner_uid(action.obj)
     if not _owned_by(current, wanted_uid):
+        owner = next((f"{o.get('kind')} {o.get('name')}" for o in current["metadata"].get("ownerReferences") or []
+                      if o.get("controller")), "")
         result.conflicts.append(
-            f"{action.resource.kind} {meta['name']} already exists and is not owned by this "
-            "ModelDeployment; rename or delete it"
+            f"{action.resource.kind} {meta['name']} already exists and belongs to "
+            + (f"{owner}; rename one of the two ModelDeployments" if owner else "no ModelDeployment; rename or "
+               "delete it")
         )
         return
     key = child_key(action.obj)

@@ -7,8 +7,10 @@ from typing import Any
 
 from genai_operator.api.enums import ScalingBackend
 from genai_operator.api.modeldeployment import ModelDeployment
+from genai_operator.engines.policy import PolicyError, check_policy
 from genai_operator.engines.source import UnsupportedModelSourceError
 from genai_operator.placement.types import PlacementDecision
+from genai_operator.render.api_checks import RejectedObjectError, check_objects
 from genai_operator.render.autoscaler import build_autoscaler
 from genai_operator.render.cache_claim import build_cache_claim, needs_cache_claim
 from genai_operator.render.deployment import build_deployment
@@ -22,7 +24,8 @@ from genai_operator.settings import Settings
 DEFAULT_SETTINGS = Settings()
 
 # Specs the schema admits but no engine can serve as asked: reported as SpecValid=False / exit code 2.
-RENDER_SPEC_ERRORS: tuple[type[ValueError], ...] = (UnsupportedModelSourceError, MetricUnavailableError)
+RENDER_SPEC_ERRORS: tuple[type[ValueError], ...] = (
+    UnsupportedModelSourceError, MetricUnavailableError, PolicyError, RejectedObjectError)
 
 
 def render_children(md: ModelDeployment, decision: PlacementDecision, *, owner_uid: str | None = None,
@@ -30,7 +33,9 @@ def render_children(md: ModelDeployment, decision: PlacementDecision, *, owner_u
                     settings: Settings = DEFAULT_SETTINGS) -> list[dict[str, Any]]:
     """The desired children. `autoscaler` is the resolved backend (HPA or KEDA); None renders none, as
     does a spec without scaling. `service_monitor` adds a ServiceMonitor (the caller found its CRD).
-    owner_uid None (offline render) leaves out owner references."""
+    owner_uid None (offline render) leaves out owner references. Raises one of RENDER_SPEC_ERRORS for a spec
+    the operator's policy forbids or whose objects the API server would reject."""
+    check_policy(md.spec, settings)
     objects = [build_cache_claim(md, a, settings=settings, owner_uid=owner_uid)
                for a in decision.assignments if needs_cache_claim(a)]
     objects += [build_deployment(md, a, settings=settings, owner_uid=owner_uid) for a in decision.assignments]
@@ -49,4 +54,5 @@ def render_children(md: ModelDeployment, decision: PlacementDecision, *, owner_u
             objects.append(scaler)
     if service_monitor:
         objects.append(build_service_monitor(md, decision, engine_label, owner_uid=owner_uid))
+    check_objects(objects)
     return objects

@@ -28,8 +28,9 @@ from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.engines import EngineContext, EnginePlan, engine_profile
 from genai_operator.engines.base import CONTAINER, PORT_NAME, RUN_AS_USER
 from genai_operator.placement.types import PoolAssignment
+from genai_operator.render.expansion import escape_container
 from genai_operator.render.labels import pool_labels, pool_selector
-from genai_operator.render.names import deployment_name
+from genai_operator.render.names import workload_name
 from genai_operator.render.owner import object_meta
 from genai_operator.settings import Settings
 
@@ -92,7 +93,8 @@ def workload(md: ModelDeployment, assignment: PoolAssignment, settings: Settings
         "metadata": {"labels": labels, "annotations": {"kubectl.kubernetes.io/default-container": CONTAINER}},
         "spec": pod_spec(ctx, plan, selector),
     }
-    return Workload(deployment_name(name, pool), md.metadata.namespace or "default", labels, selector, plan, template)
+    return Workload(workload_name(name, assignment.pool), md.metadata.namespace or "default", labels, selector,
+                    plan, template)
 
 
 def build_deployment(md: ModelDeployment, assignment: PoolAssignment, *,
@@ -132,8 +134,8 @@ def pod_spec(ctx: EngineContext, plan: EnginePlan, selector: dict[str, str]) -> 
         "enableServiceLinks": False,
         "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
         "securityContext": dict(POD_SECURITY),
-        "initContainers": [dict(c) for c in plan.init_containers],
-        "containers": [container(plan)],
+        "initContainers": [escape_container(c) for c in plan.init_containers],
+        "containers": [escape_container(container(plan))],
         "volumes": [dict(v) for v in plan.volumes],
     }
     node_selector = dict(ctx.pool.selector)

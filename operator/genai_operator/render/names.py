@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from genai_operator.dns_names import MAX_NAME, cache_claim_name, fit_name
+from genai_operator.api.cache import CacheMode
+from genai_operator.dns_names import MAX_NAME, MAX_STATEFULSET_NAME, cache_claim_name, fit_name
+from genai_operator.placement.types import Pool
 
 __all__ = ["MAX_NAME", "autoscaler_name", "cache_claim_name", "deployment_name", "fit_name", "pdb_name",
-           "service_name"]
+           "service_name", "workload_name"]
 
 
 def deployment_name(md_name: str, pool: str) -> str:
     return fit_name(md_name, pool)
+
+
+def workload_name(md_name: str, pool: Pool) -> str:
+    """The pool's Deployment, or its StatefulSet (NodeLocal cache), whose name leaves room for the
+    revision hash the StatefulSet controller appends in a pod label."""
+    if pool.cache.mode == CacheMode.NODE_LOCAL:
+        return fit_name(md_name, pool.name, limit=MAX_STATEFULSET_NAME)
+    return deployment_name(md_name, pool.name)
 
 
 def service_name(md_name: str) -> str:

@@ -16,7 +16,7 @@ from genai_operator.api.scaling import Scaling
 from genai_operator.engines import EngineContext, EngineProfile, engine_profile
 from genai_operator.engines.quantity import parse_quantity
 from genai_operator.placement.types import PlacementDecision
-from genai_operator.render.names import deployment_name
+from genai_operator.render.names import workload_name
 from genai_operator.settings import Settings
 
 GPU_UTIL_METRIC = "DCGM_FI_DEV_GPU_UTIL"  # NVIDIA dcgm-exporter, percent per GPU
@@ -40,7 +40,7 @@ def engine_groups(md: ModelDeployment, decision: PlacementDecision) -> list[Engi
     """Engines in pool order (primary first); the spec's engine (vLLM for Auto) when nothing is placed."""
     groups: dict[Engine, list[str]] = {}
     for assignment in decision.assignments:
-        name = deployment_name(md.metadata.name, assignment.pool.name)
+        name = workload_name(md.metadata.name, assignment.pool)
         groups.setdefault(assignment.engine, []).append(name)
     if not groups:
         groups[md.spec.engine if md.spec.engine != Engine.AUTO else Engine.VLLM] = []
