@@ -34,6 +34,8 @@ PLAN_KEYS = {
     "placement",
     "fits",
     "reasons",
+    "kvCacheTokens",  # added keys: KV capacity on the chosen GPUs
+    "fullContextSequences",
 }
 
 

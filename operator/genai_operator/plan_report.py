@@ -69,6 +69,8 @@ def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, 
         "gpuType": None,
         "gpusPerReplica": None,
         "tensorParallel": None,
+        "kvCacheTokens": None,
+        "fullContextSequences": None,
         "placement": [{"pool": a.pool.name, "replicas": a.replicas} for a in decision.assignments],
         "fits": decision.fits,
         "reasons": list(decision.reasons),
@@ -86,6 +88,8 @@ def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, 
                 "gpuType": sizing.gpu.key if sizing.gpu else "cpu",
                 "gpusPerReplica": sizing.gpus_per_replica,
                 "tensorParallel": sizing.tensor_parallel,
+                "kvCacheTokens": sizing.kv_tokens,
+                "fullContextSequences": sizing.full_sequences,
             }
         )
     return entry

@@ -16,6 +16,7 @@ from genai_operator.placement.pools import default_pool
 from genai_operator.placement.split import Candidate, Share, split_replicas
 from genai_operator.placement.types import PlacementDecision, Pool, PoolAssignment
 from genai_operator.settings import Settings
+from genai_operator.sizing.concurrency import DEFAULT_CONTEXT
 from genai_operator.sizing.estimator import size_for_cpu, size_model
 from genai_operator.sizing.gpu_catalog import gpu_by_key
 from genai_operator.sizing.model_catalog import lookup_model, parse_parameter_count, shape_from_parameters
@@ -120,8 +121,8 @@ def sizing_request(spec: ModelDeploymentSpec, pool: Pool, engine: Engine) -> Siz
         method=method,
         gguf_type=gguf_type,
         kv_cache=quant.kv_cache,
-        max_context=spec.serving.max_context_length,
-        max_sequences=spec.serving.max_concurrent_sequences,
+        max_context=spec.serving.max_context_length or min(DEFAULT_CONTEXT, shape.max_context),
+        max_sequences=spec.serving.max_concurrent_sequences,  # None: Auto
         gpu_memory_utilization_percent=spec.serving.gpu_memory_utilization_percent,
         engine=engine,
         gpu_count=None if gpu_count == "Auto" else int(gpu_count),
