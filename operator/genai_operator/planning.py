@@ -157,6 +157,11 @@ def plan_pool(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> Pool
     engine = resolve_engine(spec, pool)
     if pool.cpu_only:
         if engine != Engine.LLAMA_CPP:
+            if pool.gpu_from_nodes and pool.capacity is None:
+                return (
+                    f"pool {pool.name} sets no spec.gpu and no node was seen to tell whether it has GPUs, so it is "
+                    f"taken as CPU-only and engine {engine.value} needs a GPU: pass --nodes, or set spec.gpu"
+                )
             return f"pool {pool.name} has no GPUs and engine {engine.value} needs one (llama.cpp runs on CPU)"
         memory = pool.capacity.max_memory_bytes_per_node if pool.capacity and pool.capacity.nodes else 0
         decision = size_for_cpu(sizing_request(spec, pool, engine), memory or UNKNOWN_CPU_NODE_BYTES)
