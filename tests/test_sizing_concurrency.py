@@ -130,3 +130,17 @@ def test_engine_limits_follow_the_sizing() -> None:
     assert slots == LLAMA_CPP_AUTO_SLOTS  # a 1.5B model: the L4 holds every slot llama-server runs by default
     assert args[args.index("--ctx-size") + 1] == str(slots * 8192)
     assert llama.sizing.full_sequences == slots
+
+
+def test_status_names_the_service_port_and_the_capacity() -> None:
+    from genai_operator.api.mdstatus import SizingStatus
+    from genai_operator.observed_status import build_status
+    from genai_operator.settings import Settings
+
+    model = md("hf://meta-llama/Llama-3.1-8B-Instruct", "nvidia-l4", "BF16", serving={"port": 9000})
+    status = build_status(
+        model, plan_model_deployment(model), {}, generation=1, now="2026-01-01T00:00:00Z", settings=Settings()
+    )
+    assert status["endpoint"] == "http://m.ml.svc:8000/v1"  # the Service's port, not the pod's 9000
+    sizing = SizingStatus.model_validate(status["sizing"])
+    assert sizing.kv_cache_tokens and sizing.full_context_sequences == sizing.kv_cache_tokens // 8192

@@ -107,6 +107,10 @@ def describe_validation_error(exc: ValidationError) -> list[str]:
                 message = f"invalid value {err.get('input')!r}"
             if hint:
                 message = f"{message}; {hint}"
+        elif kind == "string_type" and isinstance(err.get("input"), int | float) and err["loc"]:
+            # YAML reads 0.8 or 4 unquoted as a number; these fields are strings (no floats in the API).
+            field, value = err["loc"][-1], err["input"]
+            message = f'{value} is a number, but this field is a string: quote it, e.g. {field}: "{value}"'
         elif kind == "literal_error" and err["loc"] and err["loc"][-1] == "apiVersion":
             message = f"{message}; this is a genaiops.dev/v1alpha1 resource"
         lines.append(f"{loc}: {message}" if loc else message)
