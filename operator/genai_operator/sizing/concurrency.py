@@ -13,8 +13,8 @@ An explicit `maxConcurrentSequences` is a promise: the KV cache is sized for tha
   decode step reads every weight once; a cache much smaller than the weights caps the batch at a handful
   of sequences, so the replica pays for its GPUs without the throughput they are bought for. 8% separates
   the published minimum configurations (Llama 3.1 8B BF16 on one L4 or A10G leaves ~27%, Qwen2.5 32B BF16
-  on one H100 ~13%, Llama 3.1 70B BF16 on 8x L4 ~14%) from the ones publishers do not recommend (70B BF16 on
-  2x A100 or 2x H100: 5-7%, three or four 8K sequences for 140 GB of weights); see the README table.
+  on one A100 80GB ~16%) from the ones publishers do not recommend (70B BF16 on 2x A100 or 2x H100: 5-7%,
+  three or four 8K sequences for 140 GB of weights); see the README table.
 - **llama.cpp** serves a fixed number of slots, each of `maxContextLength` tokens, allocated at start: Auto
   runs as many slots as the memory holds, up to `LLAMA_CPP_AUTO_SLOTS` (llama-server's own default), at least one.
 
