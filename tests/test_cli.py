@@ -34,6 +34,8 @@ PLAN_KEYS = {
     "placement",
     "fits",
     "reasons",
+    "kvCacheTokens",  # added keys: KV capacity on the chosen GPUs
+    "fullContextSequences",
 }
 
 
@@ -143,13 +145,16 @@ def test_bad_nodes_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 2 and "kubectl get nodes -o yaml" in err
 
 
-@pytest.mark.parametrize(("variable", "value", "words"), [
-    ("GENAI_OPERATOR_OCI_MODELS", "Mount", "GENAI_OPERATOR_OCI_MODELS must be Pull or ImageVolume"),
-    ("GENAI_OPERATOR_WORKERS", "0", "GENAI_OPERATOR_WORKERS must be positive"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("GENAI_OPERATOR_OCI_MODELS", "Mount", "GENAI_OPERATOR_OCI_MODELS must be Pull or ImageVolume"),
+        ("GENAI_OPERATOR_WORKERS", "0", "GENAI_OPERATOR_WORKERS must be positive"),
+    ],
+)
 def test_a_bad_setting_in_the_environment_exits_2_naming_it(
-        variable: str, value: str, words: str, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    variable: str, value: str, words: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv(variable, value)
     code, _, err = run(["run", "--kubeconfig", "/nonexistent/kubeconfig"], capsys)  # never gets to connect
     assert code == 2 and words in err, err
@@ -175,3 +180,30 @@ def test_console_script_and_module_entry_points() -> None:
         assert done.returncode == 0 and "usage:" in done.stdout
     done = subprocess.run([sys.executable, "-m", "genai_operator", "plan"], capture_output=True, text=True, check=False)
     assert done.returncode == 2 and "-f/--filename" in done.stderr
+
+
+def test_render_shows_the_backend_the_spec_asks_for(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 16: backend KEDA renders a ScaledObject without --keda, and stderr says what render assumed."""
+    code, out, err = run(["render", "-f", str(EXAMPLES / "qwen-7b-scale-to-zero.yaml")], capsys)
+    assert code == 0
+    kinds = [d["kind"] for d in yaml.safe_load_all(out) if d]
+    assert "ScaledObject" in kinds and "HorizontalPodAutoscaler" not in kinds
+    assert "render assumed: ml/qwen-7b: KEDA is installed (scaling.backend: KEDA)" in err
+    code, out, err = run(["render", "-f", str(EXAMPLES / "llama-3b-autoscaled-hybrid.yaml")], capsys)
+    kinds = [d["kind"] for d in yaml.safe_load_all(out) if d]
+    assert "HorizontalPodAutoscaler" in kinds and "KEDA is not installed (pass --keda if it is)" in err
+    code, out, err = run(["render", "--keda", "-f", str(EXAMPLES / "llama-3b-autoscaled-hybrid.yaml")], capsys)
+    assert "ScaledObject" in [d["kind"] for d in yaml.safe_load_all(out) if d]
+
+
+def test_a_decimal_cost_unquoted_says_to_quote_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pools = tmp_path / "pools.yaml"
+    pools.write_text(
+        "apiVersion: genaiops.dev/v1alpha1\nkind: PlacementPool\nmetadata: {name: p}\n"
+        "spec: {tier: Cloud, costPerGpuHour: 0.8}\n"
+    )
+    code, _, err = run(["plan", "-f", str(EXAMPLES), "--pools", str(pools)], capsys)
+    assert code == 2
+    assert (
+        'spec.costPerGpuHour: 0.8 is a number, but this field is a string: quote it, e.g. costPerGpuHour: "0.8"' in err
+    )

@@ -161,7 +161,7 @@ def test_cpu_pool_replicas_consume_memory_per_node() -> None:
 
 
 @pytest.mark.parametrize("scale", [1, 3])
-def test_sizing_cache_agrees_with_plain_planning(monkeypatch: pytest.MonkeyPatch, scale: int) -> None:
+def test_sizing_cache_and_early_stop_agree_with_plain_planning(monkeypatch: pytest.MonkeyPatch, scale: int) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import plan_scale
 
@@ -177,7 +177,7 @@ def test_sizing_cache_agrees_with_plain_planning(monkeypatch: pytest.MonkeyPatch
     for deployments, pools in cases:
         cached = plan_all(deployments, pools, Settings())
         monkeypatch.setattr(plan_report, "PoolPlanCache", Plain)
-        plain = plan_all(deployments, pools, Settings())
+        plain = plan_all(deployments, pools, Settings(), complete=True)  # every pool sized, no early stop
         monkeypatch.undo()
         assert cached.entries == plain.entries
         assert cached.summary == plain.summary and cached.pools == plain.pools

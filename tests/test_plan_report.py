@@ -27,7 +27,8 @@ EXAMPLES = ROOT / "examples"
 NODES = EXAMPLES / "inventory" / "nodes.yaml"
 POOLS = EXAMPLES / "inventory" / "pools.yaml"
 SECTION5 = {"name", "namespace", "engine", "precision", "weightsBytes", "kvCacheBytes", "totalBytesPerReplica",
-            "gpuType", "gpusPerReplica", "tensorParallel", "placement", "fits", "reasons"}
+            "gpuType", "gpusPerReplica", "tensorParallel", "placement", "fits", "reasons",
+            "kvCacheTokens", "fullContextSequences"}  # the last two: what the chosen GPUs give (issue 16)
 
 
 def md(name: str, uri: str, **spec: Any) -> ModelDeployment:

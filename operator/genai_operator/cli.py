@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from genai_operator import __version__
+from genai_operator.api.enums import ScalingBackend
 from genai_operator.api.loading import ManifestError, read_documents, split_manifests
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.placementpool import PlacementPool
@@ -74,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--keda",
         action="store_true",
-        help="the cluster has KEDA: backend Auto renders a ScaledObject instead of an HPA",
+        help="the cluster has KEDA: backend Auto renders a ScaledObject instead of an HPA (an explicit "
+        "backend, or minReplicas 0, renders what it asks for either way)",
     )
     render.add_argument(
         "--service-monitor",
@@ -144,6 +146,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     settings = _settings()
     deployments, inline_pools = _deployments(args.filename)
     pools = _inventory(args.nodes, args.pools, inline_pools)
+    if pools is None:
+        _assumed("no --nodes or --pools: one default pool of any node with the allowed GPU types")
     objects: list[dict[str, Any]] = []
     failed = False
     for md in deployments:
@@ -160,7 +164,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                 md,
                 decision,
                 owner_uid=None,
-                autoscaler=choose_autoscaler(md, keda_available=args.keda, settings=settings).backend,
+                autoscaler=_render_autoscaler(md, args.keda, settings),
                 service_monitor=args.service_monitor,
                 settings=settings,
             )
@@ -169,6 +173,31 @@ def cmd_render(args: argparse.Namespace) -> int:
         objects.extend(children)
     sys.stdout.write(yaml.safe_dump_all(objects, sort_keys=False))
     return 1 if failed else 0
+
+
+def _assumed(what: str) -> None:
+    print(f"render assumed: {what}", file=sys.stderr)
+
+
+def _render_autoscaler(md: ModelDeployment, keda: bool, settings: Settings) -> ScalingBackend | None:
+    """What the operator would create: an explicit backend, or KEDA for minReplicas 0, whatever --keda says
+    (the cluster is assumed to have it, and stderr says so); --keda decides backend Auto only."""
+    scaling = md.spec.scaling
+    if scaling is None:
+        return None
+    wants_keda = scaling.backend == ScalingBackend.KEDA or (
+        scaling.backend == ScalingBackend.AUTO and scaling.min_replicas == 0
+    )
+    choice = choose_autoscaler(md, keda_available=keda or wants_keda, settings=settings)
+    if choice.backend == ScalingBackend.KEDA and not keda:
+        why = "scaling.backend: KEDA" if scaling.backend == ScalingBackend.KEDA else "minReplicas: 0 needs it"
+        _assumed(f"{md.key()}: KEDA is installed ({why}); a KEDA ScaledObject is rendered")
+    elif scaling.backend == ScalingBackend.AUTO:
+        has = "KEDA is installed (--keda)" if keda else "KEDA is not installed (pass --keda if it is)"
+        _assumed(f"{md.key()}: {has}; backend Auto renders {choice.backend.value if choice.backend else 'nothing'}")
+    if choice.ready is False:
+        _assumed(f"{md.key()}: {choice.message}")
+    return choice.backend
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

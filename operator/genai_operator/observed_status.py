@@ -22,6 +22,7 @@ from genai_operator.placement.types import PlacementDecision, Pool
 from genai_operator.reconcile import ChildKey, condition, deployment_counts, merge_conditions
 from genai_operator.render.labels import md_selector
 from genai_operator.render.names import cache_claim_name, service_name, workload_name
+from genai_operator.render.service import SERVICE_PORT
 from genai_operator.rollout import ONE_AT_A_TIME_NAME
 from genai_operator.settings import Settings
 
@@ -61,15 +62,15 @@ def build_status(
         ready += pool_ready
         sizing = assignment.sizing
         entry = {
-                "pool": assignment.pool.name,
-                "replicas": assignment.replicas,
-                "readyReplicas": pool_ready,
-                "engine": assignment.engine.value,
-                "precision": sizing.estimate.precision.value,
-                "gpuType": sizing.gpu.key if sizing.gpu else "cpu",
-                "gpusPerReplica": sizing.gpus_per_replica,
-                "reason": assignment.reason,
-                "cache": cache_description(name, assignment.pool, observed),
+            "pool": assignment.pool.name,
+            "replicas": assignment.replicas,
+            "readyReplicas": pool_ready,
+            "engine": assignment.engine.value,
+            "precision": sizing.estimate.precision.value,
+            "gpuType": sizing.gpu.key if sizing.gpu else "cpu",
+            "gpusPerReplica": sizing.gpus_per_replica,
+            "reason": assignment.reason,
+            "cache": cache_description(name, assignment.pool, observed),
         }
         if rollouts and assignment.pool.name in rollouts:
             entry["rollout"] = rollouts[assignment.pool.name]
@@ -82,7 +83,8 @@ def build_status(
         "replicas": total,
         "readyReplicas": ready,
         "selector": selector_string(name),
-        "endpoint": f"http://{service_name(name)}.{namespace}.{settings.cluster_domain}:{md.spec.serving.port}/v1",
+        # The Service's port, whatever port the engine listens on (the Service maps it by name).
+        "endpoint": f"http://{service_name(name)}.{namespace}.{settings.cluster_domain}:{SERVICE_PORT}/v1",
         "placement": placement,
     }
     if service_taken:
@@ -98,6 +100,8 @@ def build_status(
             "gpuType": primary.sizing.gpu.key if primary.sizing.gpu else "cpu",
             "gpusPerReplica": primary.sizing.gpus_per_replica,
             "tensorParallel": primary.sizing.tensor_parallel,
+            "kvCacheTokens": primary.sizing.kv_tokens,
+            "fullContextSequences": primary.sizing.full_sequences,
         }
     pending_note = next((r for r in decision.reasons if "pending" in r), "")
     is_ready = total > 0 and ready >= total and not service_taken
@@ -121,10 +125,19 @@ def build_status(
             "RollingOut" if not (rollouts_done and is_ready) and total > 0 else "Stable",
             _progress_message(is_ready, rollouts_done, total, placement),
         ),
-        condition(DEGRADED, *refused) if refused[0] else
-        condition(DEGRADED, *_degraded(pending_note, observed, decision, name, loaded,
-                                       image_volume=md.spec.model.uri.startswith("oci://")
-                                       and settings.oci_models == "ImageVolume")),
+        condition(DEGRADED, *refused)
+        if refused[0]
+        else condition(
+            DEGRADED,
+            *_degraded(
+                pending_note,
+                observed,
+                decision,
+                name,
+                loaded,
+                image_volume=md.spec.model.uri.startswith("oci://") and settings.oci_models == "ImageVolume",
+            ),
+        ),
     ]
     if autoscaler_note is not None:
         ok, reason, message = autoscaler_note
@@ -148,14 +161,22 @@ def _refused(conflicts: Sequence[str], rejected: Sequence[str]) -> tuple[bool, s
     return False, "", ""
 
 
-OCI_HINT = ("; oci:// models are mounted as image volumes here (GENAI_OPERATOR_OCI_MODELS=ImageVolume), which need "
-            "Kubernetes 1.35+ (or the ImageVolume feature gate on 1.31-1.34) and a runtime that supports them; "
-            "elsewhere set it to Pull (chart value ociModels: Pull) so the model loader pulls the artifact")
+OCI_HINT = (
+    "; oci:// models are mounted as image volumes here (GENAI_OPERATOR_OCI_MODELS=ImageVolume), which need "
+    "Kubernetes 1.35+ (or the ImageVolume feature gate on 1.31-1.34) and a runtime that supports them; "
+    "elsewhere set it to Pull (chart value ociModels: Pull) so the model loader pulls the artifact"
+)
 
 
-def _degraded(pending_note: str, observed: Mapping[ChildKey, Mapping[str, Any]], decision: PlacementDecision,
-              md_name: str, loaded: tuple[bool | None, str, str] | None, *, image_volume: bool
-              ) -> tuple[bool, str, str]:
+def _degraded(
+    pending_note: str,
+    observed: Mapping[ChildKey, Mapping[str, Any]],
+    decision: PlacementDecision,
+    md_name: str,
+    loaded: tuple[bool | None, str, str] | None,
+    *,
+    image_volume: bool,
+) -> tuple[bool, str, str]:
     """Degraded: what keeps replicas from serving that the user or the platform team has to act on."""
     if pending_note:
         return True, "InsufficientCapacity", pending_note
@@ -163,9 +184,14 @@ def _degraded(pending_note: str, observed: Mapping[ChildKey, Mapping[str, Any]],
         cache = assignment.pool.cache
         claim = cache_claim_name(md_name, assignment.pool.name)
         if cache.mode == CacheMode.SHARED and not cache.existing_claim and claim_phase(observed, claim) == "Lost":
-            return True, "CacheClaimLost", (
-                f"pool {assignment.pool.name}: claim {claim} lost its volume; delete the claim and the operator "
-                "creates it again (replicas download the model again)")
+            return (
+                True,
+                "CacheClaimLost",
+                (
+                    f"pool {assignment.pool.name}: claim {claim} lost its volume; delete the claim and the operator "
+                    "creates it again (replicas download the model again)"
+                ),
+            )
     for assignment in decision.assignments:
         dep = observed.get(("Deployment", workload_name(md_name, assignment.pool))) or {}
         for cond in (dep.get("status") or {}).get("conditions") or []:
@@ -202,8 +228,14 @@ def _progress_message(is_ready: bool, rollouts_done: bool, total: int, placement
     if total == 0 or (is_ready and rollouts_done):
         return "rollout complete"
     tight = [p["pool"] for p in placement if p.get("rollout") == ONE_AT_A_TIME_NAME and p["replicas"] > 1]
-    note = (f"; {', '.join(tight)}: no room for an extra replica, so replicas are replaced one at a time and "
-            "serving capacity there is one replica short until the rollout ends") if tight else ""
+    note = (
+        (
+            f"; {', '.join(tight)}: no room for an extra replica, so replicas are replaced one at a time and "
+            "serving capacity there is one replica short until the rollout ends"
+        )
+        if tight
+        else ""
+    )
     if not is_ready:
         return "waiting for replicas to become ready" + note
     return "rolling out a new pod template" + note

@@ -69,6 +69,8 @@ def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, 
         "gpuType": None,
         "gpusPerReplica": None,
         "tensorParallel": None,
+        "kvCacheTokens": None,
+        "fullContextSequences": None,
         "placement": [{"pool": a.pool.name, "replicas": a.replicas} for a in decision.assignments],
         "fits": decision.fits,
         "reasons": list(decision.reasons),
@@ -86,6 +88,8 @@ def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, 
                 "gpuType": sizing.gpu.key if sizing.gpu else "cpu",
                 "gpusPerReplica": sizing.gpus_per_replica,
                 "tensorParallel": sizing.tensor_parallel,
+                "kvCacheTokens": sizing.kv_tokens,
+                "fullContextSequences": sizing.full_sequences,
             }
         )
     return entry
@@ -97,13 +101,14 @@ def _pack(
     pools: list[Pool] | None,
     settings: Settings,
     planner: PoolPlanCache,
+    complete: bool,
 ) -> _Packing:
     packing = _Packing(Ledger(pools) if pools is not None else None)
     for index in order:
         md = deployments[index]
         current = packing.ledger.current() if packing.ledger else None
         try:
-            decision = plan_model_deployment(md, current, settings, planner=planner)
+            decision = plan_model_deployment(md, current, settings, planner=planner, complete=complete)
         except SpecError as exc:
             raise SpecError(exc.field, f"{md.key()}: {exc}") from None
         packing.decisions[index] = decision
@@ -132,18 +137,21 @@ def _largest_first(first: _Packing, count: int) -> list[int]:
     return sorted(range(count), key=size)
 
 
-def plan_all(deployments: Sequence[ModelDeployment], pools: list[Pool] | None, settings: Settings) -> PlanResult:
+def plan_all(
+    deployments: Sequence[ModelDeployment], pools: list[Pool] | None, settings: Settings, *, complete: bool = False
+) -> PlanResult:
     """Plan every ModelDeployment onto the pools; see the module docstring for the packing order.
+    `complete` sizes every allowed pool for every model (planning.plan_model_deployment); the report is the same.
 
     Raises SpecError (bad input, not a capacity answer) naming the ModelDeployment and the field.
     """
     planner = PoolPlanCache()
     inputs = list(range(len(deployments)))
-    chosen, order_name = _pack(deployments, inputs, pools, settings, planner), ORDER_INPUT
+    chosen, order_name = _pack(deployments, inputs, pools, settings, planner, complete), ORDER_INPUT
     if chosen.unplaced and pools is not None:
         order = _largest_first(chosen, len(deployments))
         if order != inputs:
-            other = _pack(deployments, order, pools, settings, planner)
+            other = _pack(deployments, order, pools, settings, planner, complete)
             if (other.unplaced, other.gpus) < (chosen.unplaced, chosen.gpus):
                 chosen, order_name = other, ORDER_LARGEST
     entries = []

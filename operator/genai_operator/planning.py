@@ -16,23 +16,16 @@ from genai_operator.placement.pools import default_pool
 from genai_operator.placement.split import Candidate, Share, split_replicas
 from genai_operator.placement.types import PlacementDecision, Pool, PoolAssignment
 from genai_operator.settings import Settings
+from genai_operator.sizing.concurrency import DEFAULT_CONTEXT
 from genai_operator.sizing.estimator import size_for_cpu, size_model
 from genai_operator.sizing.gpu_catalog import gpu_by_key
-from genai_operator.sizing.model_catalog import lookup_model, parse_parameter_count, shape_from_parameters
-from genai_operator.sizing.types import GpuType, ModelShape, SizingDecision, SizingRequest
+from genai_operator.sizing.types import GpuType, SizingDecision, SizingRequest
+from genai_operator.spec_shape import SpecError, model_shape
+
+__all__ = ["PoolPlan", "SpecError", "model_shape", "plan_model_deployment", "plan_pool"]
 
 # Memory assumed for a CPU-only pool whose nodes are not known (offline, no inventory).
 UNKNOWN_CPU_NODE_BYTES = 16 * 2**30
-
-
-class SpecError(ValueError):
-    """A spec that passed the schema but cannot be planned; `field` names the offending field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(
-            message if message.startswith(field) or "/" in message.split(":")[0] else f"{field}: {message}"
-        )
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -42,48 +35,6 @@ class PoolPlan:
     pool: Pool
     engine: Engine
     sizing: SizingDecision
-
-
-def model_shape(spec: ModelDeploymentSpec) -> tuple[int, ModelShape]:
-    """Parameter count and attention shape from the spec, the catalog, or a heuristic, in that order."""
-    source = spec.model
-    known = lookup_model(source.uri)
-    parameters: int | None = None
-    if source.parameters:
-        try:
-            parameters = parse_parameter_count(source.parameters)
-        except ValueError as exc:
-            raise SpecError("spec.model.parameters", f"{exc}; write a count such as 8B or 500M") from None
-    if source.architecture is not None:
-        arch = source.architecture
-        params = parameters or (known.parameters if known else None)
-        if params is None:
-            raise SpecError(
-                "spec.model.parameters",
-                "needed with spec.model.architecture for a model the catalog does not know; write a count such as 8B",
-            )
-        shape = ModelShape(
-            key="custom",
-            aliases=(),
-            parameters=params,
-            layers=arch.layers,
-            attention_heads=arch.attention_heads or max(arch.hidden_size // arch.head_dim, arch.kv_heads),
-            kv_heads=arch.kv_heads,
-            head_dim=arch.head_dim,
-            hidden_size=arch.hidden_size,
-            vocab_size=arch.vocab_size,
-            experts=arch.experts,
-        )
-        return params, shape
-    if known is not None:
-        return parameters or known.parameters, known
-    if parameters is None:
-        raise SpecError(
-            "spec.model.parameters",
-            f"the model catalog does not know {source.uri}; set "
-            "spec.model.parameters (e.g. 8B) and, for an exact KV-cache size, spec.model.architecture",
-        )
-    return parameters, shape_from_parameters(parameters)
 
 
 def resolve_engine(spec: ModelDeploymentSpec, pool: Pool) -> Engine:
@@ -120,8 +71,8 @@ def sizing_request(spec: ModelDeploymentSpec, pool: Pool, engine: Engine) -> Siz
         method=method,
         gguf_type=gguf_type,
         kv_cache=quant.kv_cache,
-        max_context=spec.serving.max_context_length,
-        max_sequences=spec.serving.max_concurrent_sequences,
+        max_context=spec.serving.max_context_length or min(DEFAULT_CONTEXT, shape.max_context),
+        max_sequences=spec.serving.max_concurrent_sequences,  # None: Auto
         gpu_memory_utilization_percent=spec.serving.gpu_memory_utilization_percent,
         engine=engine,
         gpu_count=None if gpu_count == "Auto" else int(gpu_count),
@@ -156,6 +107,11 @@ def plan_pool(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> Pool
     engine = resolve_engine(spec, pool)
     if pool.cpu_only:
         if engine != Engine.LLAMA_CPP:
+            if pool.gpu_from_nodes and pool.capacity is None:
+                return (
+                    f"pool {pool.name} sets no spec.gpu and no node was seen to tell whether it has GPUs, so it is "
+                    f"taken as CPU-only and engine {engine.value} needs a GPU: pass --nodes, or set spec.gpu"
+                )
             return f"pool {pool.name} has no GPUs and engine {engine.value} needs one (llama.cpp runs on CPU)"
         memory = pool.capacity.max_memory_bytes_per_node if pool.capacity and pool.capacity.nodes else 0
         decision = size_for_cpu(sizing_request(spec, pool, engine), memory or UNKNOWN_CPU_NODE_BYTES)
@@ -206,12 +162,16 @@ def plan_model_deployment(
     caps: Mapping[str, int] | None = None,
     fixed_shares: Mapping[str, int] | None = None,
     planner: Callable[[ModelDeploymentSpec, Pool, Settings], PoolPlan | str] | None = None,
+    complete: bool = True,
 ) -> PlacementDecision:
     """Where the replicas go and how each pool's replicas are sized; raises SpecError for unusable specs.
 
     `caps` limit the replicas a pool may take (pools whose replicas could not schedule); `fixed_shares`
     replace the split altogether (a split held in place for stability, see placement/stability.py).
     `planner` stands in for `plan_pool` (offline `plan` memoizes it per hardware class of pool).
+    `complete=False` stops sizing pools once an Ordered split has room for every replica (the same
+    assignments, but `eligible_pools` lists only the pools looked at): offline `plan` of 1,000 models on
+    160 pools would otherwise size and measure every pool for every model.
     """
     settings = settings or Settings()
     spec = md.spec
@@ -219,14 +179,26 @@ def plan_model_deployment(
     plans: list[PoolPlan] = []
     rejected: list[str] = []
     named = set(spec.placement.pools or ()) if spec.placement else set()
+    strategy = spec.placement.strategy if spec.placement else PlacementStrategy.ORDERED
+    spillover = spec.placement.spillover if spec.placement else True
+    # Named pools keep standby Deployments, which needs all of them; they are short lists anyway.
+    lazy = not complete and fixed_shares is None and strategy == PlacementStrategy.ORDERED and not named
+    built: list[Candidate] = []
+    room_so_far = 0
     for pool in candidates:
         result = (planner or plan_pool)(spec, pool, settings)
         if isinstance(result, str):
             rejected.append(result)
             if pool.name in named:  # the user asked for this pool: say why it was skipped
                 reasons.append(result)
-        else:
-            plans.append(result)
+            continue
+        plans.append(result)
+        if lazy:
+            built.append(_candidate(result, (caps or {}).get(pool.name)))
+            room = built[-1].room
+            if not spillover or room is None or room_so_far + room >= spec.replicas:
+                break
+            room_so_far += room
     if not plans:
         if not candidates:
             reasons.append("no pool matches spec.placement")
@@ -242,9 +214,9 @@ def plan_model_deployment(
     else:
         shares, unplaced = split_replicas(
             spec.replicas,
-            [_candidate(p, (caps or {}).get(p.pool.name)) for p in plans],
-            spec.placement.strategy if spec.placement else PlacementStrategy.ORDERED,
-            spec.placement.spillover if spec.placement else True,
+            built if lazy else [_candidate(p, (caps or {}).get(p.pool.name)) for p in plans],
+            strategy,
+            spillover,
         )
     by_name = {p.pool.name: p for p in plans}
     placed = {s.name for s in shares}

@@ -23,6 +23,13 @@ def pool_status(pool: Pool, generation: int | None, previous: Mapping[str, Any] 
             "NoNodes",
             "no ready, schedulable node matches spec.nodeSelector and tolerations; check the node labels and taints",
         )
+    conditions = [ready]
+    if pool.gpu_from_nodes and not pool.cpu_only and nodes:
+        if pool.gpu_problem:
+            conditions.append(condition("GpuTypeDetected", False, "GpuTypeUnknown", pool.gpu_problem))
+        elif pool.gpu is not None:
+            message = f"{pool.gpu.key} from the nodes' labels (spec.gpu is not set)"
+            conditions.append(condition("GpuTypeDetected", True, "FromNodeLabels", message))
     old_conditions = (previous or {}).get("conditions")
     status: dict[str, Any] = {
         "observedGeneration": generation,
@@ -31,7 +38,7 @@ def pool_status(pool: Pool, generation: int | None, previous: Mapping[str, Any] 
         "gpusAllocatable": cap.gpus_allocatable if cap else 0,
         "gpusRequested": cap.gpus_requested if cap else 0,
         "gpusFree": cap.gpus_free if cap else 0,
-        "conditions": merge_conditions(old_conditions, [ready], now, generation),
+        "conditions": merge_conditions(old_conditions, conditions, now, generation),
     }
     if pool.gpu is not None:
         status["gpuType"] = pool.gpu.key

@@ -12,6 +12,7 @@ from typing import IO, Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from genai_operator.api import block_yaml
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.placementpool import PlacementPool
 
@@ -100,7 +101,10 @@ def _load_all(text: str) -> list[Any]:
             return [json.loads(text)]
         except ValueError:
             pass  # YAML flow style rather than JSON: the YAML parser reads it
-    return list(yaml.load_all(text, Loader=_LOADER))
+    try:
+        return block_yaml.load_all(text)  # kubectl's block style, ~5x faster than libyaml (block_yaml.py)
+    except block_yaml.UnsupportedYamlError:
+        return list(yaml.load_all(text, Loader=_LOADER))
 
 
 def _parse(text: str, source: str) -> list[tuple[str, dict[str, Any]]]:
@@ -167,6 +171,10 @@ def describe_validation_error(exc: ValidationError) -> list[str]:
                 message = f"invalid value {err.get('input')!r}"
             if hint:
                 message = f"{message}; {hint}"
+        elif kind == "string_type" and isinstance(err.get("input"), int | float) and err["loc"]:
+            # YAML reads 0.8 or 4 unquoted as a number; these fields are strings (no floats in the API).
+            field, value = err["loc"][-1], err["input"]
+            message = f'{value} is a number, but this field is a string: quote it, e.g. {field}: "{value}"'
         elif kind == "literal_error" and err["loc"] and err["loc"][-1] == "apiVersion":
             message = f"{message}; this is a genaiops.dev/v1alpha1 resource"
         lines.append(f"{loc}: {message}" if loc else message)

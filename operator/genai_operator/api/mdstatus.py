@@ -19,6 +19,15 @@ class SizingStatus(ApiModel):
     gpu_type: str = Field(description="GPU type key, or 'cpu' for CPU-only replicas.")
     gpus_per_replica: int = Field(ge=0, description="GPUs each replica requests.")
     tensor_parallel: int = Field(ge=1, description="Tensor-parallel size of each replica.")
+    kv_cache_tokens: int | None = Field(
+        default=None,
+        ge=0,
+        description="KV-cache capacity of one replica on the chosen GPUs, in tokens (vLLM and TGI give the cache all "
+        "memory left after weights and overhead; llama.cpp its slots).",
+    )
+    full_context_sequences: int | None = Field(
+        default=None, ge=0, description="Full maxContextLength sequences that KV cache holds at once."
+    )
 
 
 class PoolPlacementStatus(ApiModel):

@@ -15,6 +15,7 @@ ADAPTERS_MAX = 16
 # vLLM accepts these LoRA ranks (--max-lora-rank); the rank sizes the adapter memory it reserves.
 LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
 
+
 class ModelArchitecture(ApiModel):
     """The attention shape of the model; needed only for models the built-in catalog does not know."""
 

@@ -153,11 +153,21 @@ class Resources(ApiModel):
 class Serving(ApiModel):
     """How the engine serves requests; sizes the KV cache."""
 
-    max_context_length: int = Field(
-        default=8192, ge=128, le=1048576, description="Maximum tokens per sequence (prompt plus output)."
+    max_context_length: int | None = Field(
+        default=None,
+        ge=128,
+        le=1048576,
+        description="Maximum tokens per sequence (prompt plus output). Unset: 8192, or the model's own maximum "
+        "when that is smaller (vLLM refuses a longer --max-model-len).",
     )
-    max_concurrent_sequences: int = Field(
-        default=16, ge=1, le=4096, description="Sequences served at once per replica; sizes the KV cache."
+    max_concurrent_sequences: int | None = Field(
+        default=None,
+        ge=1,
+        le=4096,
+        description="Full maxContextLength sequences each replica must hold at once; the KV cache is sized for all "
+        "of them. Unset (Auto): the fewest GPUs whose memory left after the weights holds one full sequence plus a "
+        "minimum batch; the engine then gives the rest to its KV cache (status.sizing.kvCacheTokens, "
+        "fullContextSequences).",
     )
     gpu_memory_utilization_percent: int = Field(
         default=90, ge=10, le=99, description="Share of each GPU's memory the engine may take (vLLM)."

@@ -18,7 +18,7 @@ class WakeUp(ApiModel):
         max_length=2048,
         min_length=1,
         description="PromQL returning the demand seen outside the pods, e.g. the gateway's request rate for "
-        "this model: sum(rate(nginx_ingress_controller_requests{exported_service=\"m\"}[2m])).",
+        'this model: sum(rate(nginx_ingress_controller_requests{exported_service="m"}[2m])).',
     )
     threshold: str = Field(
         default="0",

@@ -21,6 +21,7 @@ from genai_operator.api.enums import Engine, GgufType, KvCacheDtype, Precision, 
 from genai_operator.api.modeldeployment import ModelDeploymentSpec
 from genai_operator.placement.types import Pool, PoolAssignment
 from genai_operator.settings import Settings
+from genai_operator.sizing.concurrency import DEFAULT_CONTEXT, batch_sequences
 from genai_operator.sizing.types import GpuType, SizingDecision
 
 CONTAINER = "engine"
@@ -83,6 +84,18 @@ class EngineContext:
     def method(self) -> QuantMethod:
         method = self.sizing.estimate.method
         return self.spec.quantization.method if method == QuantMethod.NONE else method
+
+    @property
+    def max_context(self) -> int:
+        """maxContextLength as sized: the spec's, or its default for the model."""
+        return self.sizing.max_context or self.spec.serving.max_context_length or DEFAULT_CONTEXT
+
+    @property
+    def sequences(self) -> int:
+        """The engine's batch cap: sizing's (Auto: from the chosen hardware), else the spec's promise."""
+        if self.sizing.batch_sequences:
+            return self.sizing.batch_sequences
+        return batch_sequences(self.assignment.engine, self.spec.serving.max_concurrent_sequences)
 
     @property
     def kv_fp8(self) -> bool:

@@ -102,6 +102,8 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
         item: dict[str, Any] = {"name": "model", "uri": location.uri, "dest": dest, "mode": "fetch"}
         if ctx.pool.cache.mode != CacheMode.NONE:
             item["keep"] = ctx.pool.cache.keep_revisions  # older revisions of this model leave the claim
+            # Pruning spares revisions other ModelDeployments on the same claim (a claim is namespaced) still use.
+            item["owner"] = ctx.name
         if location.file:
             item["file"] = location.file
         if gguf_type:

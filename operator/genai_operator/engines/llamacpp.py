@@ -10,8 +10,9 @@ Flags, checked against the llama-server README:
 - `--model PATH`: the model-loader init container fetched the GGUF file (the one the URI names, or the
   one of the chosen quantization type, all parts when split) and linked it as model.gguf in the cache
   directory; mounted files (pvc://, file://, oci://) are loaded where they are;
-- `--ctx-size` is the KV cache of all slots together, so it is maxContextLength x maxConcurrentSequences
-  with `--parallel` slots, each slot getting maxContextLength tokens;
+- `--ctx-size` is the KV cache of all slots together, so it is maxContextLength x slots with `--parallel`
+  slots, each getting maxContextLength tokens; slots are maxConcurrentSequences, or (Auto) as many as the
+  memory holds up to 4 (sizing/concurrency.py);
 - `--metrics` enables /metrics; `--alias` is the model name the OpenAI API reports;
 - a GPU replica offloads every layer (`--n-gpu-layers 999`); a CPU replica runs as many threads as cores
   it requested (llama.cpp would otherwise count the node's cores and oversubscribe);
@@ -70,13 +71,13 @@ def default_image(ctx: EngineContext) -> tuple[str, str | None]:
 
 def llamacpp_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     serving = ctx.spec.serving
-    sequences = serving.max_concurrent_sequences
+    sequences = ctx.sequences
     args = [
         "--model", files.model_path,
         "--host", "0.0.0.0",
         "--port", str(serving.port),
         "--alias", ctx.name,
-        "--ctx-size", str(serving.max_context_length * sequences),
+        "--ctx-size", str(ctx.max_context * sequences),
         "--parallel", str(sequences),
         "--metrics",
     ]

@@ -8,9 +8,11 @@ Flags, checked against the launcher reference:
 - `--quantize` values: awq, gptq (Marlin kernels are picked automatically), bitsandbytes (8 bit),
   bitsandbytes-nf4 (4 bit), fp8, eetq (8 bit, any model, faster than bitsandbytes); `--dtype` cannot be
   combined with `--quantize` and only takes float16/bfloat16;
-- `--max-input-tokens` must stay below `--max-total-tokens` (the per-request budget);
+- `--max-input-tokens` must stay below `--max-total-tokens` (the per-request budget), and
+  `--max-batch-prefill-tokens` must cover `--max-input-tokens`: it is maxContextLength, which sizing
+  counts as the activation peak of TGI's warm-up; TGI gives the memory left to its KV cache;
 - `--max-concurrent-requests` is an admission cap, not the batch size: it is set to 8x the sequences so
-  requests queue (and tgi_queue_size can drive the autoscaler) before TGI answers 429;
+  requests queue (and tgi_queue_size can drive the autoscaler) before TGI answers 429 (Auto: 128, TGI's default);
 - `--cuda-memory-fraction` is the counterpart of vLLM's --gpu-memory-utilization; `--num-shard` is the
   tensor-parallel size; the KV cache in FP8 is `--kv-cache-dtype fp8_e4m3fn`.
 
@@ -86,9 +88,11 @@ def tgi_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     args = ["--model-id", files.model_path]
     args += [
         "--port", str(serving.port),
-        "--max-input-tokens", str(serving.max_context_length - 1),
-        "--max-total-tokens", str(serving.max_context_length),
-        "--max-concurrent-requests", str(serving.max_concurrent_sequences * QUEUE_FACTOR),
+        "--max-input-tokens", str(ctx.max_context - 1),
+        "--max-total-tokens", str(ctx.max_context),
+        # The smallest prefill budget TGI accepts (it must cover --max-input-tokens); sizing counts its activations.
+        "--max-batch-prefill-tokens", str(ctx.max_context),
+        "--max-concurrent-requests", str(ctx.sequences * QUEUE_FACTOR),
         "--cuda-memory-fraction", memory_fraction(ctx),
     ]
     if ctx.tensor_parallel > 1:

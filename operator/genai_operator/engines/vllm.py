@@ -92,8 +92,8 @@ def vllm_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     args += [
         "--served-model-name", ctx.name,
         "--port", str(serving.port),
-        "--max-model-len", str(serving.max_context_length),
-        "--max-num-seqs", str(serving.max_concurrent_sequences),
+        "--max-model-len", str(ctx.max_context),
+        "--max-num-seqs", str(ctx.sequences),
         "--gpu-memory-utilization", memory_fraction(ctx),
     ]
     if ctx.tensor_parallel > 1:

@@ -132,7 +132,12 @@ def _reachable(node: NodeView, pool: Pool) -> bool:
         return True
     # Pods of GPU pools carry the device plugin's usual toleration of the GPU resource taint.
     extra = () if pool.cpu_only else ({"key": pool.gpu_resource, "operator": "Exists"},)
-    return all(tolerates((*pool.tolerations, *extra), taint) for taint in node.taints)
+    # A pool whose GPUs are still to be detected tolerates any GPU resource taint, or it could never see them.
+    return all(
+        tolerates((*pool.tolerations, *extra), taint)
+        or (pool.gpu_from_nodes and taint[0].endswith(GPU_RESOURCE_SUFFIX))
+        for taint in node.taints
+    )
 
 
 class NodeIndex:

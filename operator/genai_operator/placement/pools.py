@@ -10,7 +10,14 @@ from functools import lru_cache
 
 from genai_operator.api.enums import Tier
 from genai_operator.api.placementpool import PlacementPool
-from genai_operator.placement.inventory import GFD_PRODUCT, SHARED_SUFFIX, NodeView, node_in_pool
+from genai_operator.placement.inventory import (
+    GFD_COUNT,
+    GFD_PRODUCT,
+    GPU_RESOURCE_SUFFIX,
+    SHARED_SUFFIX,
+    NodeView,
+    node_in_pool,
+)
 from genai_operator.placement.types import Pool
 from genai_operator.sizing.gpu_catalog import all_gpus, gpu_by_key, gpu_by_product
 from genai_operator.sizing.types import GpuType
@@ -47,10 +54,12 @@ def pool_from_manifest(manifest: PlacementPool) -> Pool:
                     f"PlacementPool {manifest.metadata.name}: spec.gpu.type {spec.gpu.type!r} is not in the GPU "
                     f"catalog; use a key such as nvidia-l4 or omit it to detect the GPU from node labels"
                 )
-        else:
-            product = spec.node_selector.get(GFD_PRODUCT) or spec.node_selector.get(AMD_PRODUCT)
-            memory = spec.node_selector.get(GFD_MEMORY)
-            gpu = gpu_by_product(product, int(memory) if memory and memory.isdigit() else None) if product else None
+    if gpu is None:  # no type named: the selector may name the product (the nodes' labels may still tell)
+        product = spec.node_selector.get(GFD_PRODUCT) or spec.node_selector.get(AMD_PRODUCT)
+        memory = spec.node_selector.get(GFD_MEMORY)
+        gpu = gpu_by_product(product, int(memory) if memory and memory.isdigit() else None) if product else None
+        if gpu is not None and spec.gpu is None:
+            resource = gpu.resource_name
     return Pool(
         name=manifest.metadata.name,
         tier=spec.tier,
@@ -62,8 +71,14 @@ def pool_from_manifest(manifest: PlacementPool) -> Pool:
         engine_defaults=spec.engine_defaults,
         cache=spec.cache,
         autoscaled=spec.autoscaled,
-        cpu_only=spec.gpu is None,
+        # Without spec.gpu the nodes decide (detect_from_members); with no node to look at, the selector does.
+        cpu_only=spec.gpu is None and not _selects_gpus(spec.node_selector),
+        gpu_from_nodes=spec.gpu is None,
     )
+
+
+def _selects_gpus(selector: dict[str, str]) -> bool:
+    return any(key in selector for key in (GFD_PRODUCT, AMD_PRODUCT, AMD_PRODUCT_BETA, GFD_COUNT))
 
 
 def with_detected_gpu(pool: Pool, nodes: Iterable[NodeView]) -> Pool:
@@ -75,6 +90,8 @@ def detect_from_members(pool: Pool, members: Sequence[NodeView]) -> Pool:
     """`with_detected_gpu` for nodes already known to be the pool's members."""
     arches = {n.arch for n in members}
     arch = pool.arch or (arches.pop() if len(arches) == 1 else None)
+    if pool.gpu_from_nodes and members:
+        return _gpu_from_nodes(replace(pool, arch=arch), members)
     gpu = pool.gpu
     if gpu is None and not pool.cpu_only:
         detected = {node_gpu(n) for n in members if n.gpu_count(pool.gpu_resource, capacity=True)}
@@ -82,6 +99,36 @@ def detect_from_members(pool: Pool, members: Sequence[NodeView]) -> Pool:
         if len(detected) == 1:
             gpu = detected.pop()
     return replace(pool, gpu=gpu, arch=arch)
+
+
+def _gpu_from_nodes(pool: Pool, members: Sequence[NodeView]) -> Pool:
+    """A PlacementPool without spec.gpu: a GPU pool when its nodes advertise a GPU extended resource, of
+    the type their GFD (or AMD) labels name; a CPU pool only when none of them has a GPU."""
+    resources = {
+        name for n in members for name, count in n.gpus_capacity if count and name.endswith(GPU_RESOURCE_SUFFIX)
+    }
+    if not resources:
+        return replace(pool, cpu_only=True, gpu=None)
+    resource = "nvidia.com/gpu" if "nvidia.com/gpu" in resources else sorted(resources)[0]
+    with_gpus = [n for n in members if n.gpu_count(resource, capacity=True)]
+    detected = {node_gpu(n) for n in with_gpus}
+    known = sorted(g.key for g in detected if g is not None)
+    problem = ""
+    if len(known) > 1:
+        problem = (
+            f"the pool's nodes have different GPU types ({', '.join(known)}): set spec.gpu.type to the one to "
+            "size for, or narrow spec.nodeSelector (e.g. nvidia.com/gpu.product) to one type"
+        )
+    elif None in detected:
+        unknown = sorted({p[1] for n in with_gpus if node_gpu(n) is None and (p := _product(n))}) or [
+            "no product label"
+        ]
+        problem = (
+            f"nodes advertise {resource} but their GPU type is not known ({', '.join(unknown)}): set spec.gpu.type "
+            "to a catalog key such as nvidia-l4, or install GPU Feature Discovery"
+        )
+    gpu = next(iter(detected)) if len(detected) == 1 else None
+    return replace(pool, cpu_only=False, gpu=gpu, gpu_resource=resource, gpu_problem=problem)
 
 
 def _product(node: NodeView) -> tuple[str, str] | None:

@@ -91,8 +91,9 @@ def _reason(strategy: PlacementStrategy, index: int, cand: Candidate, count: int
     else:
         # The room figure only where it bound the share: elsewhere it moves with every other model's pods,
         # and status would be rewritten (and every ModelDeployment re-written on restart) for nothing.
-        room = "capacity unknown" if cand.room is None else (
-            f"room for {cand.room}" if count >= cand.room else "has room")
+        room = (
+            "capacity unknown" if cand.room is None else (f"room for {cand.room}" if count >= cand.room else "has room")
+        )
     if strategy == PlacementStrategy.SPREAD:
         text = f"spread across pools ({room})"
     elif strategy == PlacementStrategy.CHEAPEST:

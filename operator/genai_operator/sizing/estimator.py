@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from genai_operator.api.enums import Engine, Precision, QuantMethod
+from genai_operator.sizing.concurrency import capacity
 from genai_operator.sizing.explain import model_name, no_cpu_fit_reason, no_gpu_fit_reason
 from genai_operator.sizing.fitting import cpu_attempt, first_fit
 from genai_operator.sizing.memory import estimate_cpu_memory, estimate_memory, model_shape, resolve_engine
@@ -29,7 +30,7 @@ __all__ = ["estimate_memory", "size_for_cpu", "size_model"]
 def _serving_problem(request: SizingRequest) -> str:
     if request.parameters <= 0:
         return f"the parameter count must be positive, not {request.parameters}"
-    if request.max_context < 1 or request.max_sequences < 1:
+    if request.max_context < 1 or (request.max_sequences is not None and request.max_sequences < 1):
         return "serving.maxContextLength and serving.maxConcurrentSequences must be at least 1"
     if not 1 <= request.gpu_memory_utilization_percent <= 100:
         return "serving.gpuMemoryUtilizationPercent must be between 1 and 100"
@@ -38,9 +39,7 @@ def _serving_problem(request: SizingRequest) -> str:
 
 def _quantization_problem(request: SizingRequest, precision: Precision) -> str:
     try:
-        weight_format(
-            precision, request.method, request.gguf_type, request.engine, model_shape(request).hidden_size
-        )
+        weight_format(precision, request.method, request.gguf_type, request.engine, model_shape(request).hidden_size)
     except QuantizationError as error:
         return f"{model_name(request)} cannot be served as requested: {error}."
     return ""
@@ -58,18 +57,37 @@ def _plain_estimate(request: SizingRequest, precision: Precision, *, cpu: bool) 
         precision=Precision.BF16 if precision is Precision.FP8 and engine is Engine.LLAMA_CPP else precision,
         parameters=max(1, request.parameters),
         max_context=max(1, request.max_context),
-        max_sequences=max(1, request.max_sequences),
+        max_sequences=None if request.max_sequences is None else max(1, request.max_sequences),
     )
     if cpu:
         return estimate_cpu_memory(plain, plain.precision)
     return estimate_memory(plain, plain.precision)
 
 
-def _refused(
-    request: SizingRequest, precision: Precision, reason: str, *, cpu: bool = False
-) -> SizingDecision:
+def _refused(request: SizingRequest, precision: Precision, reason: str, *, cpu: bool = False) -> SizingDecision:
     estimate = _plain_estimate(request, precision, cpu=cpu)
     return SizingDecision(False, estimate, None, 0, 1, (reason,))
+
+
+def _with_capacity(
+    request: SizingRequest, estimate: MemoryEstimate, budget_bytes: int, fitted: SizingDecision
+) -> SizingDecision:
+    """The decision with what its hardware gives (sizing/concurrency.py); for llama.cpp, whose slots are
+    allocated up front, the estimate then holds the cache of the slots chosen."""
+    rest = estimate.total_bytes - estimate.kv_cache_bytes
+    held = estimate.kv_held_bytes_per_token
+    kv = capacity(
+        request.engine, request.max_sequences, request.max_context, held, estimate.kv_cache_bytes, budget_bytes - rest
+    )
+    estimate = replace(estimate, kv_cache_bytes=kv.kv_bytes, total_bytes=rest + kv.kv_bytes)
+    return replace(
+        fitted,
+        estimate=estimate,
+        kv_tokens=kv.tokens,
+        full_sequences=kv.full_sequences,
+        batch_sequences=kv.batch,
+        max_context=request.max_context,
+    )
 
 
 def size_model(request: SizingRequest, gpus: Sequence[GpuType]) -> SizingDecision:
@@ -82,12 +100,11 @@ def size_model(request: SizingRequest, gpus: Sequence[GpuType]) -> SizingDecisio
     if problem:
         return _refused(request, fallback, problem)
     if not allowed:
-        return _refused(
-            request, fallback, "No GPU types are allowed for this model, so nothing can be sized."
-        )
+        return _refused(request, fallback, "No GPU types are allowed for this model, so nothing can be sized.")
     found, attempts = first_fit(request, precisions, allowed, request.engine)
     if found is not None and found.estimate is not None:
-        return SizingDecision(True, found.estimate, found.gpu, found.gpus, found.tensor_parallel)
+        fitted = SizingDecision(True, found.estimate, found.gpu, found.gpus, found.tensor_parallel)
+        return _with_capacity(request, found.estimate, found.budget_bytes * found.gpus, fitted)
     reason = no_gpu_fit_reason(request, request.engine, precisions, allowed, attempts)
     return SizingDecision(False, estimate_memory(request, precisions[-1]), None, 0, 1, (reason,))
 
@@ -109,7 +126,7 @@ def size_for_cpu(request: SizingRequest, memory_bytes: int) -> SizingDecision:
     for precision in precisions:
         fits, estimate = cpu_attempt(request, precision, budget)
         if fits:
-            return SizingDecision(True, estimate, None, 0, 1)
+            return _with_capacity(request, estimate, budget, SizingDecision(True, estimate, None, 0, 1))
     assert estimate is not None  # candidate_precisions is never empty
     reason = no_cpu_fit_reason(request, precisions, memory_bytes, budget)
     return SizingDecision(False, estimate, None, 0, 1, (reason,))

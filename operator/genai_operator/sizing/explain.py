@@ -39,10 +39,14 @@ def format_label(estimate: MemoryEstimate) -> str:
 
 def need_sentence(request: SizingRequest, estimate: MemoryEstimate, *, even: bool = False) -> str:
     at = "even at" if even else "at"
+    if request.max_sequences is None:
+        kv_for = f"one {request.max_context}-token sequence and a minimum batch"
+    else:
+        kv_for = f"{request.max_sequences} x {request.max_context} tokens"
     return (
         f"{model_name(request)} {at} {format_label(estimate)} needs {gib(estimate.total_bytes)} per replica "
         f"(weights {gib(estimate.weights_bytes)}, KV cache {gib(estimate.kv_cache_bytes)} for "
-        f"{request.max_sequences} x {request.max_context} tokens, runtime {gib(estimate.overhead_bytes)})."
+        f"{kv_for}, runtime {gib(estimate.overhead_bytes)})."
     )
 
 
@@ -132,7 +136,7 @@ _SERVING_KNOBS: tuple[Knob, ...] = (
     (
         "spec.serving.maxConcurrentSequences",
         1,
-        lambda r: r.max_sequences,
+        lambda r: r.max_sequences or 0,  # Auto already asks for the least: nothing to lower
         lambda r, n: replace(r, max_sequences=n),
     ),
     (
@@ -207,9 +211,7 @@ def no_gpu_fit_reason(
     if options:
         advice = "Would fit: " + "; ".join(options) + "."
     else:
-        advice = (
-            f"No GPU in the catalog holds it on up to {GPU_COUNTS[-1]} GPUs per replica at this precision."
-        )
+        advice = f"No GPU in the catalog holds it on up to {GPU_COUNTS[-1]} GPUs per replica at this precision."
     return " ".join((need, _largest_sentence(request, largest), advice))
 
 
@@ -234,13 +236,7 @@ def no_cpu_fit_reason(
         return f"at {format_label(estimate)} ({gib(estimate.total_bytes)})" if fits else ""
 
     if not options:
-        options.append(
-            _smaller_serving_option(request, _reduction_precisions(cpu_request, precisions[-1]), on_node)
-        )
+        options.append(_smaller_serving_option(request, _reduction_precisions(cpu_request, precisions[-1]), on_node))
     options = [option for option in options if option]
-    advice = (
-        ("Would fit: " + "; ".join(options) + ".")
-        if options
-        else "Use a node with more memory or a GPU pool."
-    )
+    advice = ("Would fit: " + "; ".join(options) + ".") if options else "Use a node with more memory or a GPU pool."
     return " ".join((need, offer, advice))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from genai_operator.api.enums import Engine, KvCacheDtype, Precision
+from genai_operator.sizing.concurrency import batch_sequences, required_kv_bytes
 from genai_operator.sizing.lora import lora_bytes
 from genai_operator.sizing.model_shapes import shape_from_parameters
-from genai_operator.sizing.overhead import cpu_overhead_bytes, gpu_overhead_bytes
+from genai_operator.sizing.overhead import cpu_overhead_bytes, gpu_overhead_bytes, prefill_tokens
 from genai_operator.sizing.quantization import weight_format
 from genai_operator.sizing.types import GpuType, MemoryEstimate, ModelShape, SizingRequest
 from genai_operator.sizing.units import ceil_div
@@ -71,12 +72,14 @@ def _estimate(
     weights = fmt.weights_bytes(shape, request.parameters)
     per_token = kv_bytes_per_token(shape, request.kv_cache, fmt.precision, engine)
     held_per_token = kv_bytes_per_token(shape, request.kv_cache, fmt.precision, engine, devices)
-    kv_cache = held_per_token * request.max_context * request.max_sequences
+    prefill = prefill_tokens(engine, gpu, request.max_context)
+    kv_cache = required_kv_bytes(engine, request.max_sequences, request.max_context, held_per_token, weights, prefill)
     if cpu:
         overhead = cpu_overhead_bytes(shape)
     else:
+        sequences = batch_sequences(engine, request.max_sequences)
         overhead = devices * gpu_overhead_bytes(
-            shape, engine, devices, request.max_sequences, fmt.precision, gpu
+            shape, engine, devices, sequences, fmt.precision, gpu, request.max_context
         )
     adapters = 0
     if engine is Engine.VLLM and not cpu:
@@ -88,6 +91,7 @@ def _estimate(
         weights_bytes=weights,
         kv_cache_bytes=kv_cache,
         kv_bytes_per_token=per_token,
+        kv_held_bytes_per_token=held_per_token,
         overhead_bytes=overhead,
         total_bytes=weights + kv_cache + overhead + adapters,
         gguf_type=fmt.gguf_type,

@@ -52,9 +52,7 @@ def _model(
 def _meta(size: str) -> tuple[str, ...]:
     """Meta publishes each Llama 3.1 size under two repo names (with and without `Meta-`)."""
     return tuple(
-        f"meta-llama/{prefix}llama-3.1-{size}{suffix}"
-        for prefix in ("", "meta-")
-        for suffix in ("", "-instruct")
+        f"meta-llama/{prefix}llama-3.1-{size}{suffix}" for prefix in ("", "meta-") for suffix in ("", "-instruct")
     )
 
 
@@ -73,6 +71,17 @@ _MODELS: tuple[ModelShape, ...] = (
     _model("llama-3.3-70b", ("meta-llama/llama-3.3-70b-instruct",),
            70_553_706_496, (80, 64, 8, 128, 8192, 128256), 131072),
     _model("llama-3.1-405b", _meta("405b"), 405_853_388_800, (126, 128, 8, 128, 16384, 128256), 131072),
+    # --- Meta Llama 3 (8K context) and Llama 2 (4K; 7B and 13B without GQA, vocab 32000) ---
+    _model("llama-3-8b", ("meta-llama/meta-llama-3-8b", "meta-llama/meta-llama-3-8b-instruct"),
+           8_030_261_248, (32, 32, 8, 128, 4096, 128256), 8192),
+    _model("llama-3-70b", ("meta-llama/meta-llama-3-70b", "meta-llama/meta-llama-3-70b-instruct"),
+           70_553_706_496, (80, 64, 8, 128, 8192, 128256), 8192),
+    _model("llama-2-7b", ("meta-llama/llama-2-7b-hf", "meta-llama/llama-2-7b-chat-hf"),
+           6_738_415_616, (32, 32, 32, 128, 4096, 32000), 4096),
+    _model("llama-2-13b", ("meta-llama/llama-2-13b-hf", "meta-llama/llama-2-13b-chat-hf"),
+           13_015_864_320, (40, 40, 40, 128, 5120, 32000), 4096),
+    _model("llama-2-70b", ("meta-llama/llama-2-70b-hf", "meta-llama/llama-2-70b-chat-hf"),
+           68_976_648_192, (80, 64, 8, 128, 8192, 32000), 4096),
     _model("deepseek-r1-distill-llama-8b", ("deepseek-ai/deepseek-r1-distill-llama-8b",),
            8_030_261_248, (32, 32, 8, 128, 4096, 128256), 131072),
     _model("tinyllama-1.1b", ("tinyllama/tinyllama-1.1b-chat-v1.0", "tinyllama/tinyllama_v1.1"),

@@ -8,7 +8,8 @@ Figures per GPU (or per CPU process), conservative where the engines vary betwee
 |           | custom all-reduce buffers when TP > 1), 0.5 GiB CUDA graphs,  | at usable - 0.5 GiB CUDA     |
 |           | activation peak of one max_num_batched_tokens step, sampler   | context (outside vLLM's      |
 |           |                                                               | share, see below)            |
-| TGI       | 0.5 GiB CUDA context + the vLLM items, prefill batch 4096     | usable - 5%                  |
+| TGI       | 0.5 GiB CUDA context + the vLLM items, prefill batch of       | usable - 5%                  |
+|           | maxContextLength (`--max-batch-prefill-tokens`)               |                              |
 | llama.cpp | 0.5 GiB CUDA context + compute buffer (ubatch 512)            | usable - 0.5 GiB             |
 | llama.cpp | compute buffer + 0.25 GiB server process                      | memory - max(1 GiB, 10%)     |
 | (CPU)     |                                                               |                              |
@@ -44,7 +45,8 @@ _SAMPLER_COPIES = 2
 # 8192 on devices with >= 70 GiB other than the A100, 2048 elsewhere.
 VLLM_LARGE_BATCHED_TOKENS = 8192
 VLLM_SMALL_BATCHED_TOKENS = 2048
-# TGI's default --max-batch-prefill-tokens.
+# TGI's prefill budget when no context length is known; the engine module passes maxContextLength as
+# --max-batch-prefill-tokens (the smallest value TGI accepts: it must cover --max-input-tokens).
 TGI_PREFILL_TOKENS = 4096
 # llama.cpp's default -ub (physical batch): its compute buffer holds one ubatch of logits (f32 vocab
 # row per token) and about 32 hidden-size f32 intermediates per token.
@@ -66,9 +68,16 @@ def vllm_max_batched_tokens(gpu: GpuType | None) -> int:
     return VLLM_LARGE_BATCHED_TOKENS if large else VLLM_SMALL_BATCHED_TOKENS
 
 
-def _activation_bytes(
-    shape: ModelShape, tokens: int, shards: int, max_sequences: int, precision: Precision
-) -> int:
+def prefill_tokens(engine: Engine, gpu: GpuType | None, max_context: int | None = None) -> int:
+    """Tokens the engine batches in one step (its activation peak, and one prefill chunk of KV)."""
+    if engine is Engine.LLAMA_CPP:
+        return LLAMA_CPP_UBATCH
+    if engine is Engine.TGI:
+        return max_context or TGI_PREFILL_TOKENS
+    return vllm_max_batched_tokens(gpu)
+
+
+def _activation_bytes(shape: ModelShape, tokens: int, shards: int, max_sequences: int, precision: Precision) -> int:
     value_bytes = 4 if precision is Precision.FP32 else 2
     per_token = (_REPLICATED_VALUES_PER_TOKEN + _SHARDED_VALUES_PER_TOKEN / shards) * shape.hidden_size
     sampler = max_sequences * shape.vocab_size * 4 * _SAMPLER_COPIES
@@ -86,11 +95,12 @@ def gpu_overhead_bytes(
     max_sequences: int,
     precision: Precision,
     gpu: GpuType | None = None,
+    max_context: int | None = None,
 ) -> int:
     """Runtime memory on each of `devices` GPUs of one replica, beyond its share of weights and KV."""
     if engine is Engine.LLAMA_CPP:
         return CUDA_CONTEXT_BYTES + llama_cpp_compute_bytes(shape)
-    tokens = TGI_PREFILL_TOKENS if engine is Engine.TGI else vllm_max_batched_tokens(gpu)
+    tokens = prefill_tokens(engine, gpu, max_context)
     fixed = NON_TORCH_BYTES + CUDA_GRAPH_BYTES + (TP_COMMUNICATION_BYTES if devices > 1 else 0)
     if engine is Engine.TGI:
         fixed += CUDA_CONTEXT_BYTES  # TGI's budget is the whole device, so the context counts here

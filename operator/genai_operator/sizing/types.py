@@ -59,7 +59,7 @@ class SizingRequest:
     gguf_type: GgufType | None
     kv_cache: KvCacheDtype
     max_context: int
-    max_sequences: int
+    max_sequences: int | None  # None: Auto (sizing/concurrency.py), else a promise sized in full
     gpu_memory_utilization_percent: int
     engine: Engine  # resolved engine (not AUTO)
     gpu_count: int | None = None  # None: Auto
@@ -83,6 +83,7 @@ class MemoryEstimate:
     # picks one, and the engine has to fetch that file, so the choice must travel with the estimate.
     gguf_type: GgufType | None = None
     lora_bytes: int = 0  # adapter slots vLLM reserves (part of total_bytes)
+    kv_held_bytes_per_token: int = 0  # across the replica's GPUs (KV heads replicated beyond their count)
 
 
 @dataclass(frozen=True)
@@ -95,3 +96,9 @@ class SizingDecision:
     gpus_per_replica: int
     tensor_parallel: int
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    # What the chosen hardware gives (sizing/concurrency.py): KV-cache capacity in tokens, the full
+    # maxContextLength sequences it holds, and the engine's batch cap (--max-num-seqs, --parallel).
+    kv_tokens: int = 0
+    max_context: int = 0  # the maxContextLength sized for (the spec's, or its default for the model)
+    full_sequences: int = 0
+    batch_sequences: int = 0
