@@ -16,7 +16,6 @@ from typing import Any
 
 import jsonschema
 import kubernetes_validate
-import pytest
 import yaml
 from kubernetes_validate.utils import all_versions
 from packaging.version import Version

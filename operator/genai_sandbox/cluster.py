@@ -29,7 +29,6 @@ SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.128.0.0/9"
 # kube-apiserver refuses a loopback advertise address; nothing ever connects to this one (no pods run).
 ADVERTISE_ADDRESS = "192.0.2.10"
-START_TIMEOUT = 90.0
 
 
 @dataclass
@@ -40,6 +39,8 @@ class ControlPlaneOptions:
     # The benchmark's setting (kwokctl's --disable-qps-limits): no inflight limits, no priority and fairness.
     unlimited: bool = False
     hpa_sync_seconds: int = 5
+    # How long each component may take to answer its health check before start() gives up with its log.
+    start_timeout: float = 90.0
     extra_apiserver_args: list[str] = field(default_factory=list)
 
 
@@ -192,10 +193,10 @@ class ControlPlane:
     def _start(self, name: str) -> None:
         component = self.components[name]
         component.start()
-        component.wait_healthy(START_TIMEOUT)
+        component.wait_healthy(self.options.start_timeout)
 
     def _wait_for_default_namespace(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + self.options.start_timeout
         while time.monotonic() < deadline:
             if self.api.ok("/api/v1/namespaces/default"):
                 return
@@ -203,7 +204,7 @@ class ControlPlane:
         raise SandboxError(f"the apiserver never created namespace default:\n{self.log_tails()}")
 
     def _wait_for_service_account(self, namespace: str, name: str) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + self.options.start_timeout
         while time.monotonic() < deadline:
             if self.api.ok(f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}"):
                 return

@@ -41,6 +41,15 @@ def _reason(answer: Any) -> str | None:
     return answer.get("reason") if isinstance(answer, dict) and answer.get("kind") == "Status" else None
 
 
+def _at(obj: Any, *path: str) -> Any:
+    """obj[path...], or None where the answer lacks it (an error Status instead of the object, say)."""
+    for key in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
 def _rv(obj: Any) -> int:
     return int(obj["metadata"]["resourceVersion"])
 
@@ -161,7 +170,7 @@ def scale_subresource(http: Http, ns: str) -> Observed:
         "get": code,
         "kind": (scale["apiVersion"], scale["kind"]),
         "status": scale.get("status"),
-        "put": (put_code, put["spec"]["replicas"]),
+        "put": (put_code, _at(put, "spec", "replicas"), _reason(put)),
         "patch": patch_code,
         "spec": obj["spec"]["replicas"],
         "generation": obj["metadata"]["generation"],

@@ -97,6 +97,12 @@ def create_namespace(plane: ControlPlane, name: str, labels: dict[str, str] | No
     )
 
 
+def delete_namespace(plane: ControlPlane, name: str) -> None:
+    """Deletes a namespace and waits until it is gone: its pods give their GPUs back before the next test."""
+    plane.api.request("DELETE", f"/api/v1/namespaces/{name}")
+    eventually(lambda: get(plane, f"/api/v1/namespaces/{name}") is None, 120, what=f"namespace {name} deleted")
+
+
 def apply(plane: ControlPlane, manifest: dict[str, Any], *, kubeconfig: Path | None = None) -> None:
     result = plane.kubectl(
         "apply",
@@ -161,9 +167,12 @@ class OperatorProcess:
 
 
 @contextlib.contextmanager
-def operator(kubeconfig: Path, log: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[OperatorProcess]:
+def operator(
+    kubeconfig: Path, log: Path, *args: str, env: dict[str, str] | None = None, denials_expected: bool = False
+) -> Iterator[OperatorProcess]:
     """The operator for the length of the block; it must stop on SIGTERM with exit 0 and no traceback, and the
-    real authorizer must never have refused it."""
+    real authorizer must never have refused it (unless `denials_expected`: a freshly restarted apiserver answers
+    403 until its RBAC informers have synced, which the operator must ride out)."""
     process = OperatorProcess(kubeconfig, log, *args, env=env).start()
     try:
         yield process
@@ -173,7 +182,7 @@ def operator(kubeconfig: Path, log: Path, *args: str, env: dict[str, str] | None
     assert code == 0, output[-4000:]
     assert "Traceback" not in output, output[-4000:]
     denied = RBAC_DENIAL.findall(output)
-    assert not denied, "the apiserver's authorizer refused the operator:\n" + "\n".join(denied)
+    assert denials_expected or not denied, "the apiserver's authorizer refused the operator:\n" + "\n".join(denied)
 
 
 def wait_ready(plane: ControlPlane, namespace: str, name: str, timeout: float = 90) -> dict[str, Any]:
@@ -186,7 +195,19 @@ def wait_ready(plane: ControlPlane, namespace: str, name: str, timeout: float = 
             c["type"]: f"{c['status']} {c.get('reason')}: {c.get('message')}"
             for c in md.get("status", {}).get("conditions", [])
         }
-        assert is_ready(md), f"not Ready: {conditions}"
+        assert is_ready(md), f"not Ready: {conditions}; pods: {_pods_summary(plane, namespace)}"
         return md
 
     return dict(eventually(check, timeout, what=f"{namespace}/{name} Ready"))
+
+
+def _pods_summary(plane: ControlPlane, namespace: str) -> list[str]:
+    """Where each pod of the namespace is and why it is not running (the scheduler's word), for failures."""
+    summary = []
+    for pod in items(plane, f"/api/v1/namespaces/{namespace}/pods"):
+        status = pod.get("status", {})
+        unscheduled = [c.get("message", "") for c in status.get("conditions", []) if c.get("status") == "False"]
+        summary.append(
+            f"{pod['metadata']['name']} {status.get('phase')} on {pod['spec'].get('nodeName')} {'; '.join(unscheduled)}"
+        )
+    return summary

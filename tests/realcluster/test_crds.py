@@ -151,18 +151,17 @@ def test_every_example_and_the_sample_pools_are_admitted(control_plane: ControlP
         assert result.stdout.count("serverside-applied") >= (9 if target == EXAMPLES else 4), result.stdout
 
 
-def test_a_typo_is_refused_at_apply_and_pruned_from_older_clients(control_plane: ControlPlane) -> None:
-    create_namespace(control_plane, "schema")
+def test_a_typo_is_refused_at_apply_and_pruned_from_older_clients(control_plane: ControlPlane, namespace: str) -> None:
     manifest = example("llama-8b-bf16-l4.yaml")
-    manifest["metadata"] = {"name": "pruned", "namespace": "schema"}
+    manifest["metadata"] = {"name": "pruned", "namespace": namespace}
     manifest["spec"]["notAField"] = True
     del manifest["spec"]["quantization"]
     result = control_plane.kubectl("apply", "--server-side", "-f", "-", input_text=yaml.safe_dump(manifest))
     assert result.returncode != 0 and ".spec.notAField: field not declared in schema" in result.stderr, result.stderr
     # A client that does not ask for strict field validation: the structural schema prunes the field.
-    status, _ = control_plane.api.request("POST", md_path("schema") + "?fieldValidation=Ignore", manifest)
+    status, _ = control_plane.api.request("POST", md_path(namespace) + "?fieldValidation=Ignore", manifest)
     assert status == 201
-    stored = get(control_plane, md_path("schema", "pruned"))
+    stored = get(control_plane, md_path(namespace, "pruned"))
     assert stored is not None
     assert "notAField" not in stored["spec"]
     assert stored["spec"]["replicas"] == 2
@@ -178,22 +177,23 @@ def test_kubectl_explain_describes_the_quantization_field(control_plane: Control
     assert result.returncode == 0 and "Edge" in result.stdout, result.stdout + result.stderr
 
 
-def test_kubectl_get_shows_the_printer_columns_and_scale_moves_spec_replicas(control_plane: ControlPlane) -> None:
-    create_namespace(control_plane, "columns")
+def test_kubectl_get_shows_the_printer_columns_and_scale_moves_spec_replicas(
+    control_plane: ControlPlane, namespace: str
+) -> None:
     manifest = example("llama-8b-bf16-l4.yaml")
-    manifest["metadata"] = {"name": "columns", "namespace": "columns"}
+    manifest["metadata"] = {"name": "columns", "namespace": namespace}
     result = control_plane.kubectl("apply", "--server-side", "-f", "-", input_text=yaml.safe_dump(manifest))
     assert result.returncode == 0, result.stderr
-    result = control_plane.kubectl("get", "mdep", "-n", "columns")
+    result = control_plane.kubectl("get", "mdep", "-n", namespace)
     header = result.stdout.splitlines()[0].split()
     assert header[:3] == ["NAME", "MODEL", "ENGINE"] and "PRECISION" in header and "AGE" in header, result.stdout
-    wide = control_plane.kubectl("get", "md", "-n", "columns", "-o", "wide").stdout.splitlines()[0]
+    wide = control_plane.kubectl("get", "md", "-n", namespace, "-o", "wide").stdout.splitlines()[0]
     assert "POOLS" in wide and "ENDPOINT" in wide, wide
     assert "columns" in control_plane.kubectl("get", "genai", "-A").stdout  # the category
 
-    result = control_plane.kubectl("scale", "mdep/columns", "-n", "columns", "--replicas=5")
+    result = control_plane.kubectl("scale", "mdep/columns", "-n", namespace, "--replicas=5")
     assert result.returncode == 0, result.stderr
-    stored = eventually(lambda: get(control_plane, md_path("columns", "columns")))
+    stored = eventually(lambda: get(control_plane, md_path(namespace, "columns")))
     assert stored["spec"]["replicas"] == 5
-    scale = get(control_plane, md_path("columns", "columns") + "/scale")
+    scale = get(control_plane, md_path(namespace, "columns") + "/scale")
     assert scale is not None and scale["kind"] == "Scale" and scale["spec"]["replicas"] == 5

@@ -16,12 +16,22 @@ import pytest
 import yaml
 
 from api_scenarios import JSON, SCENARIOS
+from cluster_support import delete_namespace
 from genai_operator.api.crdgen import all_crds
 from genai_operator.emulator import EmulatedCluster, ThreadedCluster
 from genai_sandbox import ControlPlane
 
-# scenario -> why the emulator still answers differently from the real server.
-KNOWN_DIFFERENCES: dict[str, str] = {}
+# (scenario, observation) -> why the emulator still answers differently from the real server. Found and fixed
+# in the emulator by this test so far: PUT of a custom resource without resourceVersion (422), PUT of a Scale
+# to /scale (was 400), DELETE of a custom resource answered with a Status, enum/type checks of custom resources
+# (422), an apps/v1 selector that does not match its template (422), a watch from before a CRD existed (410).
+KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
+    ("server_side_apply", "conflict"): "the emulator applies an apply patch as a merge, with no field ownership; "
+    "the operator sends no apply patches, and kubectl apply --server-side is judged by the real server here",
+    ("server_side_apply", "managers"): "no managedFields in the emulator (same reason)",
+    ("validation_errors", "cel"): "CEL rules are not evaluated by the emulator (no CEL runtime in the product); "
+    "tests/crd_validation.py evaluates them with cel-python and test_crds.py on the real apiserver",
+}
 
 
 class KubeHttp:
@@ -81,17 +91,17 @@ def test_the_emulator_answers_as_the_real_apiserver_does(
     control_plane: ControlPlane, emulator: ThreadedCluster
 ) -> None:
     real, emulated = _real_http(control_plane), _emulator_http(emulator)
-    differences: dict[str, str] = {}
+    differences: dict[tuple[str, str], str] = {}
     for index, (name, scenario) in enumerate(SCENARIOS.items()):
         namespace = f"calibration-{index}"
         on_real = scenario(real, _namespace(real, namespace))
         on_emulator = scenario(emulated, _namespace(emulated, namespace))
-        if on_real != on_emulator:
-            keys = sorted(k for k in on_real.keys() | on_emulator.keys() if on_real.get(k) != on_emulator.get(k))
-            differences[name] = "; ".join(
-                f"{k}: real {on_real.get(k)!r}, emulator {on_emulator.get(k)!r}" for k in keys
-            )
+        for key in sorted(on_real.keys() | on_emulator.keys()):
+            if on_real.get(key) != on_emulator.get(key):
+                differences[(name, key)] = f"real {on_real.get(key)!r}, emulator {on_emulator.get(key)!r}"
     unexpected = {k: v for k, v in differences.items() if k not in KNOWN_DIFFERENCES}
+    for index in range(len(SCENARIOS)):  # no model left for the operators of later tests to serve
+        delete_namespace(control_plane, f"calibration-{index}")
     fixed = sorted(set(KNOWN_DIFFERENCES) - set(differences))
     assert unexpected == {}, "the emulator answered differently from the real apiserver:\n" + "\n".join(
         f"- {k}: {v}" for k, v in unexpected.items()

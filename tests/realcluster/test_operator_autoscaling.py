@@ -14,6 +14,7 @@ from cluster_support import (
     apply,
     condition,
     create_namespace,
+    delete_namespace,
     eventually,
     example,
     get,
@@ -25,11 +26,10 @@ from genai_sandbox import ControlPlane
 
 
 def test_the_hpa_controller_scales_through_the_model_deployments_scale_subresource(
-    control_plane: ControlPlane, cluster_release: Release, tmp_path: Path
+    control_plane: ControlPlane, cluster_release: Release, tmp_path: Path, namespace: str
 ) -> None:
-    create_namespace(control_plane, "hpa")
     manifest = example("llama-8b-bf16-l4.yaml")
-    manifest["metadata"] = {"name": "scaled", "namespace": "hpa"}
+    manifest["metadata"] = {"name": "scaled", "namespace": namespace}
     manifest["spec"]["replicas"] = 1
     manifest["spec"]["scaling"] = {
         "minReplicas": 1,
@@ -43,10 +43,14 @@ def test_the_hpa_controller_scales_through_the_model_deployments_scale_subresour
         kubeconfig, tmp_path / "operator.log", *operator_argv(cluster_release, standalone=True), env=cluster_release.env
     ):
         apply(control_plane, manifest)
-        md = wait_ready(control_plane, "hpa", "scaled")
+        md = wait_ready(control_plane, namespace, "scaled")
         hpa = eventually(
             lambda: (
-                (h := get(control_plane, "/apis/autoscaling/v2/namespaces/hpa/horizontalpodautoscalers/scaled"))
+                (
+                    h := get(
+                        control_plane, f"/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/scaled"
+                    )
+                )
                 and condition(h, "AbleToScale").get("status") == "True"
                 and h
             ),
@@ -57,21 +61,20 @@ def test_the_hpa_controller_scales_through_the_model_deployments_scale_subresour
         assert condition(hpa, "AbleToScale")["reason"] == "SucceededGetScale"
         # No metrics API here: the controller says so, which proves it got past /scale to the metrics step.
         assert condition(hpa, "ScalingActive").get("status") == "False"
-        scale = get(control_plane, md_path("hpa", "scaled") + "/scale")
+        scale = get(control_plane, md_path(namespace, "scaled") + "/scale")
         assert scale is not None and scale["status"]["selector"] == md["status"]["selector"]
         _, pods = control_plane.api.request(
-            "GET", "/api/v1/namespaces/hpa/pods?labelSelector=" + scale["status"]["selector"].replace("=", "%3D")
+            "GET",
+            f"/api/v1/namespaces/{namespace}/pods?labelSelector=" + scale["status"]["selector"].replace("=", "%3D"),
         )
         assert len(pods["items"]) == 1
-    control_plane.api.request("DELETE", "/api/v1/namespaces/hpa")
 
 
 def test_a_scale_to_zero_model_gets_a_scaled_object_keda_admits(
-    control_plane: ControlPlane, cluster_release: Release, tmp_path: Path
+    control_plane: ControlPlane, cluster_release: Release, tmp_path: Path, namespace: str
 ) -> None:
-    create_namespace(control_plane, "keda")
     manifest = example("qwen-7b-scale-to-zero.yaml")
-    manifest["metadata"]["namespace"] = "keda"
+    manifest["metadata"]["namespace"] = namespace
     kubeconfig = service_account_kubeconfig(control_plane, cluster_release, tmp_path)
     with operator(
         kubeconfig, tmp_path / "operator.log", *operator_argv(cluster_release, standalone=True), env=cluster_release.env
@@ -79,7 +82,7 @@ def test_a_scale_to_zero_model_gets_a_scaled_object_keda_admits(
         apply(control_plane, manifest)
         name = manifest["metadata"]["name"]
         scaled = eventually(
-            lambda: get(control_plane, f"/apis/keda.sh/v1alpha1/namespaces/keda/scaledobjects/{name}"),
+            lambda: get(control_plane, f"/apis/keda.sh/v1alpha1/namespaces/{namespace}/scaledobjects/{name}"),
             60,
             what="the ScaledObject",
         )
@@ -87,14 +90,13 @@ def test_a_scale_to_zero_model_gets_a_scaled_object_keda_admits(
         assert scaled["spec"]["minReplicaCount"] == 0
         md = eventually(
             lambda: (
-                (md := get(control_plane, md_path("keda", name)))
+                (md := get(control_plane, md_path(namespace, name)))
                 and condition(md, "AutoscalerReady").get("status")
                 and md
             ),
             60,
         )
         assert condition(md, "AutoscalerReady")["status"] in ("True", "Unknown"), condition(md, "AutoscalerReady")
-    control_plane.api.request("DELETE", "/api/v1/namespaces/keda")
 
 
 def test_the_chart_in_namespaced_mode_runs_the_operator_for_its_namespace_only(
@@ -127,4 +129,4 @@ def test_the_chart_in_namespaced_mode_runs_the_operator_for_its_namespace_only(
         assert get(control_plane, "/apis/apps/v1/namespaces/team-b/deployments/served-cloud-l4") is None
         assert RBAC_DENIAL.findall(process.log()) == []
     for namespace in ("team-a", "team-b"):
-        control_plane.api.request("DELETE", f"/api/v1/namespaces/{namespace}")
+        delete_namespace(control_plane, namespace)

@@ -171,7 +171,8 @@ class HttpApi:
         result = self.store.delete(spec, namespace, name, propagation=propagation,
                                    preconditions=options.get('preconditions'))
         still_there = self.store.get(spec, namespace, name) is not None  # waiting for finalizers
-        if still_there or spec.custom or (spec.group, spec.plural) in _RETURNS_DELETED_OBJECT:
+        # A custom resource deleted at once is answered with a Status too (seen on kube-apiserver 1.36).
+        if still_there or (spec.group, spec.plural) in _RETURNS_DELETED_OBJECT:
             return self._render(spec, result)
         meta = result['metadata']
         return errors.status_body(200, '', reason='', details={

@@ -53,6 +53,10 @@ class EventLog:
             del events[:cut]
         self._wake(resource)
 
+    def start(self, resource: ResourceId, resource_version: int) -> None:
+        """The log of a resource served from now on (a CRD just installed) begins at `resource_version`."""
+        self._floor.setdefault(resource, resource_version)
+
     def since(self, resource: ResourceId, resource_version: int) -> list[WatchEvent]:
         if resource_version < self._floor.get(resource, 0):
             raise ExpiredError(f'too old resource version: {resource_version}')

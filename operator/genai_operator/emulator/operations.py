@@ -54,8 +54,13 @@ class Store(StoreBase):
                 subresource: str | None = None, enforce: bool = True) -> Body:
         old = self._existing(spec, namespace, name)
         given = dict(body)
-        self._check_type(spec, given)
+        if subresource != 'scale':  # a Scale is sent to /scale, not the resource's own kind
+            self._check_type(spec, given)
         given_meta = dict(given.get('metadata') or {})
+        if enforce and spec.custom and given_meta.get('resourceVersion') in (None, ''):
+            # Custom resources allow no unconditional update (kube-apiserver's customresource strategy).
+            raise errors.invalid(spec, name, 'metadata.resourceVersion: Invalid value: 0x0: must be specified '
+                                             'for an update')
         if given_meta.get('name', name) != name:
             raise errors.bad_request(f'the name of the object ({given_meta.get("name")}) does not match '
                                      f'the name on the URL ({name})')

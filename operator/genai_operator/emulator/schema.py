@@ -2,7 +2,7 @@
 
 Without pruning, an operator that writes fields its CRD does not declare (a Kopf handler's
 return value in `status.<handler>`, say) would pass against the emulator and silently lose
-data on a real cluster. Validation (types, enums, CEL) is not emulated.
+data on a real cluster. Types, enums and bounds are checked in schema_checks.py; CEL rules are not emulated.
 """
 
 from __future__ import annotations

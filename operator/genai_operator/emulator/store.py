@@ -23,6 +23,7 @@ from genai_operator.emulator.defaults import apply_builtin_defaults
 from genai_operator.emulator.events import EventLog, ResourceId, WatchEvent
 from genai_operator.emulator.resources import Registry, ResourceSpec
 from genai_operator.emulator.schema import prune_and_default
+from genai_operator.emulator.schema_checks import schema_errors
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,10 @@ class StoreBase:
         """Defaulting and pruning, as the apiserver does on every write."""
         if spec.schema is not None:
             obj = prune_and_default(obj, spec.schema)
+            problems = list(schema_errors(obj, spec.schema))
+            if problems:
+                name = (obj.get('metadata') or {}).get('name')
+                raise errors.invalid(spec, name, problems[0] if len(problems) == 1 else f'[{", ".join(problems)}]')
         if defaults and not spec.custom:
             obj = apply_builtin_defaults(spec.group, spec.plural, obj, old, self._allocate_ip)
         if is_crd(obj):
@@ -201,6 +206,8 @@ class StoreBase:
             self.registry.remove(group, plural)
             for spec in specs_from_crd(crd):
                 self.registry.add(spec)
+                # A new resource's watch cache starts now, as kube-apiserver's does: older versions are 410 Gone.
+                self.events.start((spec.group, spec.plural), self._rv)
         if self.on_registry_change is not None:
             self.on_registry_change()
 

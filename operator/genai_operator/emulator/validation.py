@@ -27,10 +27,22 @@ def validate(spec: ResourceSpec, obj: Mapping[str, Any]) -> None:
     elif spec.kind in _TEMPLATED and spec.group in ('apps', 'batch'):
         claims = {str((t.get('metadata') or {}).get('name')) for t in body.get('volumeClaimTemplates') or []}
         problems = list(_pod('spec.template.spec', (body.get('template') or {}).get('spec') or {}, claims))
+        problems += _selector_matches_template(spec, body)
     else:
         return
     if problems:
         raise errors.invalid(spec, (obj.get('metadata') or {}).get('name'), ', '.join(problems))
+
+
+def _selector_matches_template(spec: ResourceSpec, body: Mapping[str, Any]) -> list[str]:
+    """apps/v1 workloads: the selector must select the template's labels (matchLabels; Jobs default theirs)."""
+    if spec.group != 'apps':
+        return []
+    wanted = (body.get('selector') or {}).get('matchLabels') or {}
+    labels = ((body.get('template') or {}).get('metadata') or {}).get('labels') or {}
+    if all(labels.get(k) == v for k, v in wanted.items()):
+        return []
+    return [f'spec.template.metadata.labels: Invalid value: {labels!r}: `selector` does not match template `labels`']
 
 
 def _pod(path: str, pod: Mapping[str, Any], claims: Iterable[str] = ()) -> Iterable[str]:
