@@ -253,7 +253,8 @@ def test_scale_subresource(apps: kubernetes.client.AppsV1Api, custom: kubernetes
     md_scale = custom.get_namespaced_custom_object_scale(*args, 'm')
     assert md_scale['kind'] == 'Scale' and md_scale['apiVersion'] == 'autoscaling/v1'
     assert md_scale['status'] == {'replicas': 1, 'selector': 'genaiops.dev/model-deployment=m'}
-    custom.replace_namespaced_custom_object_scale(*args, 'm', {'spec': {'replicas': 4}})
+    custom.replace_namespaced_custom_object_scale(*args, 'm', {
+        'apiVersion': 'autoscaling/v1', 'kind': 'Scale', 'metadata': {'name': 'm'}, 'spec': {'replicas': 4}})
     assert cluster.get(MD_PLURAL, 'ml', 'm')['spec']['replicas'] == 4  # type: ignore[index]
 
 

@@ -165,6 +165,17 @@ def scale_subresource(http: Http, ns: str) -> Observed:
     scale["spec"]["replicas"] = 4
     put_code, put = http.request("PUT", f"{md_path(ns)}/scale/scale", scale)
     patch_code, _ = http.request("PATCH", f"{md_path(ns)}/scale/scale", {"spec": {"replicas": 5}}, content_type=MERGE)
+    bare, _ = http.request("PUT", f"{md_path(ns)}/scale/scale", {"spec": {"replicas": 5}})
+    unconditional, _ = http.request(
+        "PUT",
+        f"{md_path(ns)}/scale/scale",
+        {
+            "apiVersion": "autoscaling/v1",
+            "kind": "Scale",
+            "metadata": {"name": "scale", "namespace": ns},
+            "spec": {"replicas": 5},
+        },
+    )
     _, obj = http.request("GET", f"{md_path(ns)}/scale")
     return {
         "get": code,
@@ -172,6 +183,8 @@ def scale_subresource(http: Http, ns: str) -> Observed:
         "status": scale.get("status"),
         "put": (put_code, _at(put, "spec", "replicas"), _reason(put)),
         "patch": patch_code,
+        "putWithoutResourceVersion": unconditional,
+        "putWithoutKind": bare,
         "spec": obj["spec"]["replicas"],
         "generation": obj["metadata"]["generation"],
     }

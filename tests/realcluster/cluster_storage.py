@@ -1,16 +1,17 @@
-"""Storage for the pools' model caches on a cluster with no provisioner: ReadWriteMany volumes for Shared caches
-(class standard-rwx, as the sample cloud-l4 pool asks) and local volumes pinned to each edge node for NodeLocal
-caches (class local-storage, WaitForFirstConsumer, as a static local provisioner would leave them). The
-controller-manager's persistentvolume-binder binds claims to them; kube-scheduler's VolumeBinding plugin picks
-the local volume of the node a pod lands on.
+"""Storage for the pools' model caches: a tiny provisioner of ReadWriteMany volumes for Shared caches (class
+standard-rwx, as the sample cloud-l4 pool asks; one volume per claim, as an NFS provisioner would make) and local
+volumes pinned to each edge node for NodeLocal caches (class local-storage, WaitForFirstConsumer, as a static local
+provisioner would leave them). The controller-manager's persistentvolume-binder binds the claims; kube-scheduler's
+VolumeBinding plugin picks the local volume of the node a pod lands on.
 """
 
 from __future__ import annotations
 
+import threading
+
 from genai_sandbox import ControlPlane
 
 SHARED_CLASS, LOCAL_CLASS = "standard-rwx", "local-storage"
-SHARED_VOLUMES = 12
 LOCAL_VOLUMES_PER_NODE = 3
 
 
@@ -42,19 +43,6 @@ def add_cache_volumes(plane: ControlPlane) -> None:
         },
         accept=(201, 409),
     )
-    for index in range(SHARED_VOLUMES):
-        plane.api.must(
-            "POST",
-            "/api/v1/persistentvolumes",
-            _volume(
-                f"shared-{index}",
-                SHARED_CLASS,
-                "ReadWriteMany",
-                "2Ti",
-                nfs={"server": "nfs.storage.invalid", "path": f"/models/{index}"},
-            ),
-            accept=(201, 409),
-        )
     _, nodes = plane.api.request("GET", "/api/v1/nodes?labelSelector=node-role.kubernetes.io%2Fedge")
     for node in nodes["items"]:
         name = node["metadata"]["name"]
@@ -82,3 +70,38 @@ def add_cache_volumes(plane: ControlPlane) -> None:
                 ),
                 accept=(201, 409),
             )
+
+
+class SharedVolumeProvisioner:
+    """Makes a ReadWriteMany volume for each pending standard-rwx claim, sized as asked and pre-bound to it."""
+
+    def __init__(self, plane: ControlPlane) -> None:
+        self.plane = plane
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="shared-volume-provisioner", daemon=True)
+
+    def __enter__(self) -> SharedVolumeProvisioner:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join(5)
+
+    def _run(self) -> None:
+        while not self.stopped.wait(0.3):
+            _, claims = self.plane.api.request("GET", "/api/v1/persistentvolumeclaims")
+            for claim in (claims or {}).get("items", []):
+                spec, meta = claim["spec"], claim["metadata"]
+                if spec.get("storageClassName") != SHARED_CLASS or spec.get("volumeName"):
+                    continue
+                name = f"pvc-{meta['uid']}"
+                volume = _volume(
+                    name,
+                    SHARED_CLASS,
+                    "ReadWriteMany",
+                    spec["resources"]["requests"]["storage"],
+                    nfs={"server": "nfs.storage.invalid", "path": f"/models/{meta['uid']}"},
+                )
+                volume["spec"]["claimRef"] = {"namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"]}
+                self.plane.api.request("POST", "/api/v1/persistentvolumes", volume)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from chart_install import Release, helm_install
-from cluster_storage import add_cache_volumes
+from cluster_storage import SharedVolumeProvisioner, add_cache_volumes
 from cluster_support import INVENTORY, ROOT, create_namespace, eventually, get
 from genai_sandbox import ControlPlane, ControlPlaneOptions, SandboxError
 from genai_sandbox.binaries import locate
@@ -81,7 +81,8 @@ def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlP
             )
         control_plane_apply(plane, INVENTORY / "pools.yaml")
         add_cache_volumes(plane)
-        yield plane
+        with SharedVolumeProvisioner(plane):
+            yield plane
     finally:
         plane.stop()
 

@@ -54,11 +54,15 @@ class Store(StoreBase):
                 subresource: str | None = None, enforce: bool = True) -> Body:
         old = self._existing(spec, namespace, name)
         given = dict(body)
-        if subresource != 'scale':  # a Scale is sent to /scale, not the resource's own kind
+        if subresource != 'scale':
             self._check_type(spec, given)
+        elif (given.get('apiVersion'), given.get('kind')) != ('autoscaling/v1', 'Scale'):
+            # What kube-apiserver answers a body without them on /scale (its default kind is the resource's).
+            raise errors.bad_request("Object 'Kind' is missing or not autoscaling/v1 Scale in the request body")
         given_meta = dict(given.get('metadata') or {})
-        if enforce and spec.custom and given_meta.get('resourceVersion') in (None, ''):
-            # Custom resources allow no unconditional update (kube-apiserver's customresource strategy).
+        if enforce and spec.custom and subresource != 'scale' and given_meta.get('resourceVersion') in (None, ''):
+            # Custom resources allow no unconditional update (kube-apiserver's customresource strategy); a Scale
+            # without one updates whatever version is current.
             raise errors.invalid(spec, name, 'metadata.resourceVersion: Invalid value: 0x0: must be specified '
                                              'for an update')
         if given_meta.get('name', name) != name:
