@@ -115,7 +115,7 @@ class WatchedCount:
         while not self.stopped.is_set():
             try:
                 self._list_and_watch()
-            except (OSError, ValueError):
+            except (OSError, ValueError, KeyError):  # not served yet (a CRD being established), or cut off
                 time.sleep(0.5)
 
     def _list_and_watch(self) -> None:
@@ -199,6 +199,8 @@ class RealBenchCluster:
         result = plane.kubectl("apply", "--server-side", "-f", str(ROOT / "crds"))
         if result.returncode != 0:
             raise RuntimeError(f"the CRDs were refused: {result.stderr}")
+        for crd in ("modeldeployments.genaiops.dev", "placementpools.genaiops.dev"):
+            plane.kubectl("wait", "--for=condition=Established", f"crd/{crd}", "--timeout=60s")
         plane.api.must("POST", "/api/v1/namespaces", {"metadata": {"name": NAMESPACE}}, accept=(201,))
         for account in ("operator", "floor"):
             plane.api.must(

@@ -8,6 +8,7 @@ restarted component does not wait out its own old lease).
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import shutil
@@ -72,6 +73,7 @@ class ControlPlane:
             )
         )
         self._define(binaries, peer_port)
+        atexit.register(self.stop)  # an interrupted test run or benchmark leaves no component behind
         try:
             for name in ("etcd", "kube-apiserver"):
                 self._start(name)
