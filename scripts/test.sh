@@ -4,7 +4,7 @@
 # (scripts/control-plane/build.sh). Without Go it is skipped with one loud line, except in CI, where it fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup.sh
+GENAI_SETUP=test source scripts/setup.sh
 echo "== ruff"; ruff check operator loader tests bench
 echo "== mypy (strict on the package)"; mypy
 echo "== control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok)"
