@@ -90,18 +90,26 @@ class SharedVolumeProvisioner:
 
     def _run(self) -> None:
         while not self.stopped.wait(0.3):
-            _, claims = self.plane.api.request("GET", "/api/v1/persistentvolumeclaims")
-            for claim in (claims or {}).get("items", []):
-                spec, meta = claim["spec"], claim["metadata"]
-                if spec.get("storageClassName") != SHARED_CLASS or spec.get("volumeName"):
-                    continue
-                name = f"pvc-{meta['uid']}"
-                volume = _volume(
-                    name,
-                    SHARED_CLASS,
-                    "ReadWriteMany",
-                    spec["resources"]["requests"]["storage"],
-                    nfs={"server": "nfs.storage.invalid", "path": f"/models/{meta['uid']}"},
-                )
-                volume["spec"]["claimRef"] = {"namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"]}
-                self.plane.api.request("POST", "/api/v1/persistentvolumes", volume)
+            try:
+                self._provision()
+            except OSError:  # the apiserver is being restarted by a test: try again in a moment
+                continue
+
+    def _provision(self) -> None:
+        status, claims = self.plane.api.request("GET", "/api/v1/persistentvolumeclaims")
+        if status != 200 or not isinstance(claims, dict):
+            return  # a restarting apiserver's 503: next round
+        for claim in claims.get("items", []):
+            spec, meta = claim["spec"], claim["metadata"]
+            if spec.get("storageClassName") != SHARED_CLASS or spec.get("volumeName"):
+                continue
+            name = f"pvc-{meta['uid']}"
+            volume = _volume(
+                name,
+                SHARED_CLASS,
+                "ReadWriteMany",
+                spec["resources"]["requests"]["storage"],
+                nfs={"server": "nfs.storage.invalid", "path": f"/models/{meta['uid']}"},
+            )
+            volume["spec"]["claimRef"] = {"namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"]}
+            self.plane.api.request("POST", "/api/v1/persistentvolumes", volume)
