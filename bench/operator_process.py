@@ -9,7 +9,6 @@ import atexit
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,13 +17,9 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
+from genai_sandbox.process import cpu_seconds, free_port
+
 _METRIC = re.compile(r"^(genai_operator_reconcile_total|genai_operator_workqueue_depth)(\{[^}]*\})? ([0-9.e+-]+)$")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def proc_status_bytes(pid: int, field: str) -> int:
@@ -36,15 +31,6 @@ def proc_status_bytes(pid: int, field: str) -> int:
     except (OSError, ValueError):
         return 0
     return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class OperatorProcess:
