@@ -11,17 +11,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from genai_operator.api.placementpool import PlacementPool
 from genai_operator.dns_names import MAX_NAME
 from genai_operator.engines.policy import PolicyError, from_registry
-from genai_operator.placement.assemble import build_pools
-from genai_operator.planning import plan_model_deployment
-from genai_operator.render import render_children
 from genai_operator.render.api_checks import RejectedObjectError, check_objects
 from genai_operator.render.bundle import RENDER_SPEC_ERRORS
 from genai_operator.settings import Settings
 from kubelet_expansion import expand_container
-from test_render_support import manifest, validate_all
+from test_render_support import manifest, render_on_pool
 
 GPU_POOL: dict[str, Any] = {"tier": "Cloud", "nodeSelector": {"nvidia.com/gpu.product": "NVIDIA-L4"},
                             "gpu": {"type": "nvidia-l4"}}
@@ -35,15 +31,7 @@ SECRET_ENV = {"AWS_SECRET_ACCESS_KEY": SECRET, "AWS_ACCESS_KEY_ID": SECRET, "HF_
 
 def render(spec: dict[str, Any], pool_spec: dict[str, Any] = GPU_POOL, *, name: str = "model",
            settings: Settings | None = None) -> list[dict[str, Any]]:
-    md = manifest(name=name, **{**spec, "placement": {"pools": ["pool"]}})
-    pools = build_pools([PlacementPool.model_validate({"apiVersion": "genaiops.dev/v1alpha1", "kind": "PlacementPool",
-                                                       "metadata": {"name": "pool"}, "spec": pool_spec})], None)
-    decision = plan_model_deployment(md, pools)
-    assert decision.fits, decision.reasons
-    objects = render_children(md, decision, owner_uid="00000000-0000-0000-0000-000000000001",
-                              settings=settings or Settings())
-    validate_all(objects)
-    return objects
+    return render_on_pool(spec, pool_spec, name, settings)
 
 
 def pod(objects: list[dict[str, Any]]) -> dict[str, Any]:

@@ -16,13 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from genai_operator.api.placementpool import PlacementPool
-from genai_operator.placement.assemble import build_pools
-from genai_operator.planning import plan_model_deployment
 from genai_operator.quantity import parse_quantity
-from genai_operator.render import render_children
 from genai_operator.settings import Settings
-from test_render_support import by_kind, manifest, only, validate_all
+from test_render_support import by_kind, only, render_on_pool
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "sources"
 LLAMA = "hf://meta-llama/Llama-3.1-8B-Instruct@0e9e39f249a16976918f6564b8830bc894c89659"
@@ -72,19 +68,6 @@ CASE_SETTINGS = {"oci-image-volume": Settings(oci_models="ImageVolume"),
                  "file-edge": Settings(host_path_prefixes=("/opt/models",))}
 
 
-def render_case(spec: dict[str, Any], pool_spec: dict[str, Any], name: str = "model",
-                settings: Settings | None = None) -> list[dict[str, Any]]:
-    md = manifest(name=name, **{**spec, "placement": {"pools": ["pool"]}})
-    pools = build_pools([PlacementPool.model_validate({"apiVersion": "genaiops.dev/v1alpha1", "kind": "PlacementPool",
-                                                       "metadata": {"name": "pool"}, "spec": pool_spec})], None)
-    decision = plan_model_deployment(md, pools)
-    assert decision.fits, decision.reasons
-    objects = render_children(md, decision, owner_uid="00000000-0000-0000-0000-000000000001",
-                              settings=settings or Settings())
-    validate_all(objects)
-    return objects
-
-
 def workload(objects: list[dict[str, Any]]) -> dict[str, Any]:
     return next(o for o in objects if o["kind"] in ("Deployment", "StatefulSet"))
 
@@ -98,7 +81,7 @@ def loader_items(obj: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_rendered_source_matches_golden(case: str) -> None:
-    rendered = yaml.safe_dump_all(render_case(*CASES[case], settings=CASE_SETTINGS.get(case)), sort_keys=False)
+    rendered = yaml.safe_dump_all(render_on_pool(*CASES[case], settings=CASE_SETTINGS.get(case)), sort_keys=False)
     golden = GOLDEN / f"{case}.yaml"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +96,7 @@ def test_no_stale_golden_files() -> None:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_loader_runs_first_restricted_and_credentials_stay_references(case: str) -> None:
-    objects = render_case(*CASES[case], settings=CASE_SETTINGS.get(case))
+    objects = render_on_pool(*CASES[case], settings=CASE_SETTINGS.get(case))
     pod = workload(objects)["spec"]["template"]["spec"]
     init = pod["initContainers"][0]
     assert init["name"] == "model-loader" and len(pod["initContainers"]) == 1
@@ -136,22 +119,22 @@ def test_loader_runs_first_restricted_and_credentials_stay_references(case: str)
 def test_mounted_sources_are_verified_not_copied() -> None:
     for case, path in (("pvc", "/model-source/llama-3.1-8b"), ("file-edge", "/opt/models/qwen2.5-1.5b-q4_k_m.gguf"),
                        ("oci-image-volume", "/model-source")):
-        objects = render_case(*CASES[case], settings=CASE_SETTINGS.get(case))
+        objects = render_on_pool(*CASES[case], settings=CASE_SETTINGS.get(case))
         assert loader_items(workload(objects))[0] == {"name": "model", "uri": CASES[case][0]["model"]["uri"],
                                                       "dest": path, "mode": "verify"}
 
 
 def test_cache_key_follows_the_revision() -> None:
     spec, pool = CASES["hf-shared"]
-    first = loader_items(workload(render_case(spec, pool)))[0]
+    first = loader_items(workload(render_on_pool(spec, pool)))[0]
     moved = {**spec, "model": {"uri": LLAMA.split("@")[0] + "@main"}}
-    second = loader_items(workload(render_case(moved, pool)))[0]
+    second = loader_items(workload(render_on_pool(moved, pool)))[0]
     assert first["dest"] != second["dest"] and first["keep"] == 3
-    assert "keep" not in loader_items(workload(render_case(*CASES["hf-emptydir"])))[0]  # nothing to prune
+    assert "keep" not in loader_items(workload(render_on_pool(*CASES["hf-emptydir"])))[0]  # nothing to prune
 
 
 def test_shared_claim_is_sized_by_kept_revisions_and_mounted_read_only_by_the_engine() -> None:
-    objects = render_case(*CASES["hf-shared"])
+    objects = render_on_pool(*CASES["hf-shared"])
     claim = only(objects, "PersistentVolumeClaim")
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"] and claim["spec"]["storageClassName"] == "nfs-rwx"
     size = parse_quantity(claim["spec"]["resources"]["requests"]["storage"])
@@ -163,14 +146,14 @@ def test_shared_claim_is_sized_by_kept_revisions_and_mounted_read_only_by_the_en
     assert engine_mount["readOnly"] is True
     assert "ephemeral-storage" in pod["containers"][0]["resources"]["requests"]
     assert parse_quantity(pod["containers"][0]["resources"]["requests"]["ephemeral-storage"]) < 4 * 2**30
-    existing = render_case(*CASES["hf-shared-existing"])
+    existing = render_on_pool(*CASES["hf-shared-existing"])
     assert not by_kind(existing, "PersistentVolumeClaim")
     volume = next(v for v in workload(existing)["spec"]["template"]["spec"]["volumes"] if v["name"] == "model-cache")
     assert volume["persistentVolumeClaim"]["claimName"] == "team-models"
 
 
 def test_node_local_cache_is_a_statefulset_with_a_claim_per_replica() -> None:
-    objects = render_case(*CASES["hf-nodelocal"])
+    objects = render_on_pool(*CASES["hf-nodelocal"])
     sts = only(objects, "StatefulSet")
     assert not by_kind(objects, "Deployment") and not by_kind(objects, "PersistentVolumeClaim")
     template = sts["spec"]["volumeClaimTemplates"][0]
@@ -184,7 +167,7 @@ def test_node_local_cache_is_a_statefulset_with_a_claim_per_replica() -> None:
 
 
 def test_emptydir_cache_counts_the_download_against_the_node_disk() -> None:
-    pod = workload(render_case(*CASES["hf-emptydir"]))["spec"]["template"]["spec"]
+    pod = workload(render_on_pool(*CASES["hf-emptydir"]))["spec"]["template"]["spec"]
     volume = next(v for v in pod["volumes"] if v["name"] == "model-cache")
     limit = parse_quantity(volume["emptyDir"]["sizeLimit"])
     request = parse_quantity(pod["containers"][0]["resources"]["requests"]["ephemeral-storage"])
@@ -192,7 +175,7 @@ def test_emptydir_cache_counts_the_download_against_the_node_disk() -> None:
 
 
 def test_adapters_are_fetched_sized_and_served() -> None:
-    objects = render_case(*CASES["adapters"])
+    objects = render_on_pool(*CASES["adapters"])
     dep = workload(objects)
     items = loader_items(dep)
     assert [i["name"] for i in items] == ["model", "adapter:sql", "adapter:support", "adapter:legal", "adapter:vision"]
@@ -214,8 +197,8 @@ def test_adapters_are_fetched_sized_and_served() -> None:
 
 def test_adding_an_adapter_changes_only_the_workload() -> None:
     spec, pool = CASES["hf-shared"]
-    before = render_case({**spec, "adapters": [{"name": "a", "uri": "hf://acme/a"}]}, pool)
-    after = render_case({**spec, "adapters": [{"name": "a", "uri": "hf://acme/a"}, {"name": "b", "uri": "hf://acme/b"}]},
+    before = render_on_pool({**spec, "adapters": [{"name": "a", "uri": "hf://acme/a"}]}, pool)
+    after = render_on_pool({**spec, "adapters": [{"name": "a", "uri": "hf://acme/a"}, {"name": "b", "uri": "hf://acme/b"}]},
                         pool)
     changed = {o["kind"] for o, p in zip(before, after, strict=True) if o != p}
     assert changed <= {"Deployment", "PersistentVolumeClaim"}
@@ -224,7 +207,7 @@ def test_adding_an_adapter_changes_only_the_workload() -> None:
 
 def test_registry_credentials_are_required_for_an_oci_model_and_optional_for_oci_adapters() -> None:
     def auth_volume(case: str) -> dict[str, Any]:
-        pod = workload(render_case(*CASES[case], settings=CASE_SETTINGS.get(case)))["spec"]["template"]["spec"]
+        pod = workload(render_on_pool(*CASES[case], settings=CASE_SETTINGS.get(case)))["spec"]["template"]["spec"]
         return next((v for v in pod["volumes"] if v["name"] == "registry-auth"), {})
 
     assert auth_volume("oci")["secret"]["optional"] is False  # a Secret without the key stops the pod, clearly
@@ -232,6 +215,6 @@ def test_registry_credentials_are_required_for_an_oci_model_and_optional_for_oci
     assert auth_volume("adapters")["secret"] == {"secretName": "hf-token", "optional": True,
                                                  "items": [{"key": ".dockerconfigjson", "path": "config.json"}]}
     assert auth_volume("oci-image-volume") == {} and auth_volume("hf-emptydir") == {}
-    items = loader_items(workload(render_case(*CASES["adapters"])))
+    items = loader_items(workload(render_on_pool(*CASES["adapters"])))
     vision = next(i for i in items if i["name"] == "adapter:vision")
     assert vision["mode"] == "fetch" and vision["uri"] == "oci://ghcr.io/acme/vision-lora:v1"

@@ -22,9 +22,11 @@ from packaging.version import Version
 
 from genai_operator.api.enums import Engine, Precision, QuantMethod, ScalingBackend, Tier
 from genai_operator.api.modeldeployment import ModelDeployment
-from genai_operator.api.placementpool import EngineDefaults
+from genai_operator.api.placementpool import EngineDefaults, PlacementPool
 from genai_operator.engines import EngineContext, EnginePlan, engine_profile
+from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.types import PlacementDecision, Pool, PoolAssignment
+from genai_operator.planning import plan_model_deployment
 from genai_operator.render import render_children
 from genai_operator.settings import Settings
 from genai_operator.sizing.types import GpuType, MemoryEstimate, SizingDecision
@@ -176,3 +178,17 @@ def flag(args: Sequence[str], name: str) -> str | None:
     """The value after a flag, or None when the flag is absent."""
     items = list(args)
     return items[items.index(name) + 1] if name in items else None
+
+
+def render_on_pool(spec: dict[str, Any], pool_spec: dict[str, Any], name: str = "model",
+                   settings: Settings | None = None) -> list[dict[str, Any]]:
+    """A ModelDeployment `spec` planned onto one PlacementPool "pool" and rendered, every object validated."""
+    md = manifest(name=name, **{**spec, "placement": {"pools": ["pool"]}})
+    pools = build_pools([PlacementPool.model_validate({"apiVersion": "genaiops.dev/v1alpha1", "kind": "PlacementPool",
+                                                       "metadata": {"name": "pool"}, "spec": pool_spec})], None)
+    decision = plan_model_deployment(md, pools)
+    assert decision.fits, decision.reasons
+    objects = render_children(md, decision, owner_uid="00000000-0000-0000-0000-000000000001",
+                              settings=settings or Settings())
+    validate_all(objects)
+    return objects
