@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from genai_emulator import EmulatedCluster, RequestRecord
 from genai_operator.api.crdgen import all_crds
-from genai_operator.emulator import EmulatedCluster, RequestRecord
 
 MD = "genaiops.dev/v1alpha1/modeldeployments"
 DEPLOYMENTS = "apps/v1/deployments"

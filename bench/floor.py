@@ -19,13 +19,13 @@ from typing import Any
 
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.placementpool import PlacementPool
+from genai_operator.api.resources import MODEL_DEPLOYMENTS, NODES, PLACEMENT_POOLS, resource_of
 from genai_operator.kube.client import KubeClient
-from genai_operator.kube.resources import MODEL_DEPLOYMENTS, NODES, PLACEMENT_POOLS, resource_of
 from genai_operator.kube.session import load_configuration
 from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.inventory import node_view
 from genai_operator.placement.types import Pool
-from genai_operator.planning import plan_model_deployment
+from genai_operator.planning.plan import plan_model_deployment
 from genai_operator.render.bundle import render_children
 
 

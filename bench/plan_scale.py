@@ -30,7 +30,7 @@ from typing import Any
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.inventory import node_view
-from genai_operator.plan_report import PlanResult, plan_all
+from genai_operator.planning.fleet_report import PlanResult, plan_all
 from genai_operator.settings import Settings
 
 END_TO_END_TARGET_SECONDS = 2.0  # issue 16: 1,000 models on 5,000 nodes, reading and validation included
@@ -219,7 +219,7 @@ def run_cli(models: int, nodes: int, seed: int, replicas_scale: int = 1) -> dict
     (`kubectl get nodes -o yaml` / `-o json`); file parsing and validation included."""
     import yaml
 
-    from genai_operator.cli import main
+    from genai_operator.cli.main import main
 
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -35,7 +35,7 @@ from typing import Any
 import cluster_view
 import report
 import scenario
-from genai_operator.runtime import RunOptions
+from genai_operator.controller.runtime import RunOptions
 
 
 def _sizes(text: str) -> list[int]:

@@ -22,7 +22,7 @@ from typing import IO, Any
 import cluster_view as view
 import trials
 import workload
-from genai_operator.runtime import RunOptions
+from genai_operator.controller.runtime import RunOptions
 from operator_process import OperatorProcess, cpu_seconds
 
 BENCH = Path(__file__).resolve().parent

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import kubernetes
 import pytest
 
-from genai_operator.emulator import ThreadedCluster
+from genai_emulator import ThreadedCluster
 
 
 @pytest.fixture

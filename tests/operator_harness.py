@@ -19,14 +19,14 @@ from typing import Any
 
 import yaml
 
+from genai_emulator import EmulatedCluster
 from genai_operator.api.crdgen import all_crds
 from genai_operator.api.loading import read_documents
-from genai_operator.emulator import EmulatedCluster
+from genai_operator.api.resources import MODEL_DEPLOYMENTS
+from genai_operator.controller.kopf_setup import operator_main
+from genai_operator.controller.runtime import RunOptions
 from genai_operator.kube.client import KubeClient
-from genai_operator.kube.resources import MODEL_DEPLOYMENTS
 from genai_operator.kube.session import load_configuration
-from genai_operator.runner import operator_main
-from genai_operator.runtime import RunOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 MD = "genaiops.dev/v1alpha1/modeldeployments"

@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from genai_operator.kube.resources import MODEL_DEPLOYMENTS
+from genai_operator.api.resources import MODEL_DEPLOYMENTS
 from operator_harness import DEPLOYMENTS, OperatorHarness, condition, eventually, example, is_ready
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from kopf._cogs.aiokits import aiotoggles
 
-from genai_operator.capacity import CapacitySnapshot
-from genai_operator.runner import options_from_env, quiet_index_toggles
+from genai_operator.controller.kopf_setup import options_from_env, quiet_index_toggles
+from genai_operator.planning.capacity import CapacitySnapshot
 
 
 def test_loop_settings_from_the_environment() -> None:

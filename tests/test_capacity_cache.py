@@ -1,4 +1,4 @@
-"""The operator's incremental pool capacity (capacity.py) agrees with recounting everything: random GPU
+"""The operator's incremental pool capacity (planning/capacity.py) agrees with recounting everything: random GPU
 requests, over-requested, unready and cordoned nodes, a pass's own pods given back, nodes re-read only
 when marked, pods finishing and going away, and the peak GPUs in use between two looks."""
 
@@ -8,9 +8,9 @@ import random
 from collections.abc import Iterable
 
 from genai_operator.api.loading import read_documents, split_manifests
-from genai_operator.capacity import GpuUsage, PoolsWithCapacity
 from genai_operator.placement.assemble import pool_layout, with_capacity
 from genai_operator.placement.inventory import NodeView, node_view
+from genai_operator.planning.capacity import GpuUsage, PoolsWithCapacity
 from test_pools_capacity import ROOT, l4
 
 Pods = dict[str, list[tuple[tuple[str, str], int]]]  # node -> [(owner, GPUs)], as the pods index holds them

@@ -36,7 +36,7 @@ from chart_support import (
 )
 from crd_validation import admission_errors
 from genai_operator.api.enums import Engine
-from genai_operator.cli import _parser
+from genai_operator.cli.main import _parser
 from genai_operator.settings import Settings
 from test_render_support import K8S_VERSIONS, validate_with_crd
 

@@ -1,9 +1,9 @@
-"""CreatedChildren (child_expectations.py): a child we created stands in for the index until the watch
+"""CreatedChildren (reconcile/expectations.py): a child we created stands in for the index until the watch
 delivers it or its TTL passes, and deleted or forgotten ones stop standing in."""
 
 from __future__ import annotations
 
-from genai_operator.child_expectations import CreatedChildren
+from genai_operator.reconcile.expectations import CreatedChildren
 
 DEP = ("Deployment", "m-pool")
 SVC = ("Service", "m")

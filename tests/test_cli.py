@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from genai_operator.cli import main
+from genai_operator.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

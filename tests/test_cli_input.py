@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from genai_operator.api import loading
-from genai_operator.cli import main
+from genai_operator.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 

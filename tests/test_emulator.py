@@ -1,4 +1,4 @@
-"""The Kubernetes API emulator (genai_operator.emulator) against real clients over real HTTP.
+"""The Kubernetes API emulator (genai_emulator) against real clients over real HTTP.
 
 Covers: metadata bookkeeping (uid, resourceVersion, creationTimestamp, generation rules),
 409 on duplicate create, PUT conflicts, merge / strategic-merge / JSON patch, status and
@@ -34,9 +34,9 @@ import pytest
 from kubernetes.client import ApiException
 
 from emulator_clients import wait_for
-from genai_operator.emulator import EmulatedCluster, ThreadedCluster, load_nodes
-from genai_operator.emulator.controller import WorkloadController
-from genai_operator.emulator.scheduling import NodeUsage, pod_requests
+from genai_emulator import EmulatedCluster, ThreadedCluster, load_nodes
+from genai_emulator.controller import WorkloadController
+from genai_emulator.scheduling import NodeUsage, pod_requests
 
 NODES_YAML = Path(__file__).parent.parent / 'examples' / 'inventory' / 'nodes.yaml'
 MD_GROUP, MD_VERSION, MD_PLURAL = 'genaiops.dev', 'v1alpha1', 'modeldeployments'

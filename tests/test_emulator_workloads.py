@@ -23,8 +23,8 @@ import pytest
 from kubernetes.client import ApiException
 
 from emulator_clients import wait_for
-from genai_operator.emulator import EmulatedCluster, ThreadedCluster
-from genai_operator.emulator.store import Change
+from genai_emulator import EmulatedCluster, ThreadedCluster
+from genai_emulator.store import Change
 
 NS = 'ml'
 LOADER = {'name': 'model-loader', 'image': 'ghcr.io/genaiops/loader:1.0'}

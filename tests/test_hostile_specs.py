@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from genai_operator.dns_names import MAX_NAME
 from genai_operator.engines.policy import PolicyError, from_registry
+from genai_operator.formats.dns_names import MAX_NAME
 from genai_operator.render.api_checks import RejectedObjectError, check_objects
 from genai_operator.render.bundle import RENDER_SPEC_ERRORS
 from genai_operator.settings import Settings

@@ -116,7 +116,7 @@ def test_build_context_builds_the_tested_package_which_runs_read_only(tmp_path: 
     context = tmp_path / "context"
     files = _context_files()
     rel = {p.relative_to(ROOT).as_posix() for p in files}
-    assert {"pyproject.toml", "README.md", "operator/genai_operator/cli.py"} <= rel
+    assert {"pyproject.toml", "README.md", "operator/genai_operator/cli/main.py"} <= rel
     assert not any(r.startswith(("tests/", "charts/", "bench/")) or "__pycache__" in r for r in rel)
     for path in files:
         target = context / path.relative_to(ROOT)
@@ -141,7 +141,7 @@ def test_build_context_builds_the_tested_package_which_runs_read_only(tmp_path: 
     snapshot = sorted(p.as_posix() for p in install.rglob("*"))
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "PYTHONPATH": str(install),
            "PYTHONDONTWRITEBYTECODE": "1"}
-    script = (f"{sys.executable} -c 'import genai_operator, genai_operator.runner; "
+    script = (f"{sys.executable} -c 'import genai_operator, genai_operator.controller.kopf_setup; "
               f"assert genai_operator.__file__.startswith(\"{install}\"), genai_operator.__file__' && "
               f"{sys.executable} -m genai_operator --version && "
               f"{sys.executable} -m genai_operator crd >/dev/null && "

@@ -1,4 +1,4 @@
-"""Our list-and-watch loop (kube/watch.py) and the indexes it fills (informer_indexes.py), against the emulator
+"""Our list-and-watch loop (kube/watch.py) and the indexes it fills (controller/informers.py), against the emulator
 over real HTTP: list then watch, resume after a dropped watch without relisting, relist on 410 Gone (dropping
 what vanished meanwhile), back off on errors, optional kinds only while their API exists, clean stop."""
 
@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from tests.operator_harness import eventually
 
-from genai_operator.emulator import EmulatedCluster
-from genai_operator.informer_indexes import (
+from genai_emulator import EmulatedCluster
+from genai_operator.api.resources import SERVICES
+from genai_operator.controller.informers import (
     MANAGED_SELECTOR,
     PODS_INDEX,
     Index,
@@ -22,7 +23,6 @@ from genai_operator.informer_indexes import (
     route_child,
     route_pod,
 )
-from genai_operator.kube.resources import SERVICES
 from genai_operator.kube.session import ApiSession, load_configuration
 from genai_operator.kube.watch import Backoff, Watcher
 from genai_operator.settings import Settings

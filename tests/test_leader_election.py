@@ -1,4 +1,4 @@
-"""Leader election over a Lease on the emulated cluster, over HTTP (kube/leader_election.py, leadership.py):
+"""Leader election over a Lease on the emulated cluster, over HTTP (kube/leader_election.py, controller/leadership.py):
 one holder and a stand-by that takes over at once when the holder releases; a silent holder replaced only
 after the lease duration; a holder that cannot renew stops before the deadline and its reconciling client
 refuses writes; a holder whose lease was taken stops at its next renewal; the settings' ordering; two
@@ -17,16 +17,16 @@ from typing import Any
 
 import pytest
 
+from genai_emulator import EmulatedCluster
 from genai_operator.api.crdgen import all_crds
 from genai_operator.api.loading import read_documents
-from genai_operator.emulator import EmulatedCluster
+from genai_operator.api.resources import SERVICES
+from genai_operator.controller.kopf_setup import operator_main
+from genai_operator.controller.leadership import LeadershipLostError
+from genai_operator.controller.runtime import RunOptions
 from genai_operator.kube.client import KubeClient
 from genai_operator.kube.leader_election import LeaderElector, LeaseConfig
-from genai_operator.kube.resources import SERVICES
 from genai_operator.kube.session import ApiError, load_configuration
-from genai_operator.leadership import LeadershipLostError
-from genai_operator.runner import operator_main
-from genai_operator.runtime import RunOptions
 from operator_harness import DEPLOYMENTS, INVENTORY, MD, eventually, example, is_ready
 
 pytestmark = pytest.mark.integration

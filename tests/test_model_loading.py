@@ -1,4 +1,4 @@
-"""ModelLoaded from the loader init containers' states (model_loading.py), the Warning event a new loader
+"""ModelLoaded from the loader init containers' states (status/model_loaded.py), the Warning event a new loader
 failure posts (reconcile.transition_events), and the LoRA memory that sizing reserves (sizing/lora.py)."""
 
 from __future__ import annotations
@@ -7,10 +7,18 @@ from typing import Any
 
 import pytest
 
-from genai_operator.model_loading import FAILED, LOADED, LOADING, LoaderState, loader_state, model_loaded, parse_message
-from genai_operator.reconcile import transition_events
 from genai_operator.sizing.lora import intermediate_size, lora_bytes
 from genai_operator.sizing.model_catalog import model_by_key
+from genai_operator.status.events import transition_events
+from genai_operator.status.model_loaded import (
+    FAILED,
+    LOADED,
+    LOADING,
+    LoaderState,
+    loader_state,
+    model_loaded,
+    parse_message,
+)
 
 
 def status(state: dict[str, Any], last: dict[str, Any] | None = None, name: str = "model-loader") -> dict[str, Any]:

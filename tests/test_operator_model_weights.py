@@ -124,7 +124,7 @@ async def test_claim_binding_while_loading_waits_for_the_ready_write(
         harness: OperatorHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     # Readiness is held back (the loaders wait) while the claim binds: that news must ride on the Ready write.
     # The hold is long here so a slow machine cannot turn it into a write of its own.
-    monkeypatch.setattr("genai_operator.controller.PROGRESS_HOLD_SECONDS", 30.0)
+    monkeypatch.setattr("genai_operator.controller.reconciler.PROGRESS_HOLD_SECONDS", 30.0)
     pool("l4-shared", "cloud-l4", {"mode": "Shared", "storageClassName": "nfs-rwx"}, harness)
     harness.cluster.hold_init_containers("ml", "llama-8b-")
     harness.clear_requests()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from genai_emulator import EmulatedCluster
 from genai_operator.api.crdgen import all_crds
 from genai_operator.api.loading import read_documents
-from genai_operator.emulator import EmulatedCluster
 from operator_harness import DEPLOYMENTS, OperatorHarness, eventually, example, is_ready
 from test_operator import _free_port
 
@@ -112,7 +112,7 @@ async def test_scale_subresource_sets_replicas_that_are_split_across_pools() -> 
         standby = harness.cluster.get(DEPLOYMENTS, "ml", "assistant-cloud-l4")
         assert standby is not None and standby["spec"]["replicas"] == 0  # spillover pool on standby
         assert harness.client is not None
-        from genai_operator.kube.resources import MODEL_DEPLOYMENTS
+        from genai_operator.api.resources import MODEL_DEPLOYMENTS
 
         # What `kubectl scale mdep assistant --replicas=4` and an HPA do.
         scale = await harness.client.get(MODEL_DEPLOYMENTS, "ml", "assistant", "scale")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from genai_operator.placement.stability import Timings
+from genai_operator.planning.hysteresis import Timings
 from operator_harness import DEPLOYMENTS, OperatorHarness, condition, eventually, example, is_ready
 
 pytestmark = pytest.mark.integration

@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 
-import genai_operator.plan_report as plan_report
+import genai_operator.planning.fleet_report as plan_report
 from genai_operator.api.loading import read_documents, split_manifests
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.inventory import node_view
 from genai_operator.placement.packing import Ledger, PoolLedger, consume
 from genai_operator.placement.types import Pool
-from genai_operator.plan_report import ORDER_INPUT, ORDER_LARGEST, plan_all
-from genai_operator.plan_usage import replica_gpu_bound
-from genai_operator.planning import PoolPlan, plan_pool
+from genai_operator.planning.fleet_report import ORDER_INPUT, ORDER_LARGEST, plan_all
+from genai_operator.planning.plan import PoolPlan, plan_pool
+from genai_operator.planning.usage import replica_gpu_bound
 from genai_operator.settings import Settings
 from node_objects import nvidia_node, openyurt_node
 

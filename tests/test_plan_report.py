@@ -15,10 +15,10 @@ import yaml
 
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.placementpool import PlacementPool
-from genai_operator.cli import main
+from genai_operator.cli.main import main
 from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.inventory import node_view
-from genai_operator.plan_report import plan_all
+from genai_operator.planning.fleet_report import plan_all
 from genai_operator.settings import Settings
 from node_objects import node_list, nvidia_node
 

@@ -9,8 +9,8 @@ from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.placementpool import PlacementPool
 from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.inventory import node_view
-from genai_operator.planning import plan_model_deployment
-from genai_operator.pool_status import pool_status
+from genai_operator.planning.plan import plan_model_deployment
+from genai_operator.status.placement_pool import pool_status
 from node_objects import amd_node, node, nvidia_node
 
 NOW = "2025-01-01T00:00:00Z"

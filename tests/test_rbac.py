@@ -31,12 +31,12 @@ from chart_support import (
     helm_template,
     of_kind,
 )
-from genai_operator.cli import _parser
-from genai_operator.emulator import EmulatedCluster, RequestRecord
+from genai_emulator import EmulatedCluster, RequestRecord
+from genai_operator.api.resources import CHILD_RESOURCES, SCALED_OBJECTS
+from genai_operator.cli.main import _parser
+from genai_operator.controller.kopf_setup import operator_main
+from genai_operator.controller.runtime import RunOptions
 from genai_operator.kube.leader_election import LeaseConfig
-from genai_operator.kube.resources import CHILD_RESOURCES, SCALED_OBJECTS
-from genai_operator.runner import operator_main
-from genai_operator.runtime import RunOptions
 from operator_harness import DEPLOYMENTS, MD, OperatorHarness, condition, eventually, example, is_ready
 
 pytestmark = [pytest.mark.integration, pytest.mark.tools]

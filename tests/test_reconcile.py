@@ -8,15 +8,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genai_operator.reconcile import (
-    Event,
-    condition,
-    diff_children,
-    is_drifted,
-    is_subset,
-    merge_conditions,
-    transition_events,
-)
+from genai_operator.reconcile.diff import diff_children, is_drifted, is_subset
+from genai_operator.status.conditions import condition, merge_conditions
+from genai_operator.status.events import Event, transition_events
 
 
 def deployment(replicas: int = 1, image: str = "vllm:1") -> dict[str, Any]:
@@ -143,7 +137,7 @@ def test_events_only_on_transitions() -> None:
 
 
 def test_merge_patch_removes_deleted_keys_and_recurses() -> None:
-    from genai_operator.reconcile import merge_patch
+    from genai_operator.status.merge_patch import merge_patch
 
     old = {"a": 1, "gone": 2, "sizing": {"x": 1, "stale": 2}, "list": [1, 2]}
     new = {"a": 1, "sizing": {"x": 2}, "list": [1], "added": True}

@@ -17,7 +17,7 @@ from genai_operator.api.enums import ScalingBackend
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.placementpool import PlacementPool
 from genai_operator.placement.assemble import build_pools
-from genai_operator.planning import plan_model_deployment
+from genai_operator.planning.plan import plan_model_deployment
 from genai_operator.render import render_children
 from test_render_support import validate_all
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from genai_operator.quantity import parse_quantity
+from genai_operator.formats.quantity import parse_quantity
 from genai_operator.settings import Settings
 from test_render_support import by_kind, only, render_on_pool
 

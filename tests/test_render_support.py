@@ -26,7 +26,7 @@ from genai_operator.api.placementpool import EngineDefaults, PlacementPool
 from genai_operator.engines import EngineContext, EnginePlan, engine_profile
 from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.types import PlacementDecision, Pool, PoolAssignment
-from genai_operator.planning import plan_model_deployment
+from genai_operator.planning.plan import plan_model_deployment
 from genai_operator.render import render_children
 from genai_operator.settings import Settings
 from genai_operator.sizing.types import GpuType, MemoryEstimate, SizingDecision

@@ -1,5 +1,5 @@
 """Rollout strategy per pool (rollout.py: surge when the pool has room, one at a time when not, decided when
-a rollout starts and then kept) and the fields the API server freezes (immutable_fields.py: claims only
+a rollout starts and then kept) and the fields the API server freezes (reconcile/frozen_fields.py: claims only
 grow, StatefulSet claim templates stay)."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import copy
 from typing import Any
 
 from genai_operator.placement.types import PoolCapacity
-from genai_operator.reconcile import diff_children
+from genai_operator.reconcile.diff import diff_children
+from genai_operator.reconcile.rollout import ONE_AT_A_TIME, choose_rollouts
 from genai_operator.render import render_children
-from genai_operator.rollout import ONE_AT_A_TIME, choose_rollouts
 from test_render_support import assign, decision, manifest, pool
 
 
@@ -69,7 +69,7 @@ def test_autoscaled_pools_always_surge() -> None:
 
 
 def test_claims_only_grow_and_statefulset_templates_stay() -> None:
-    from genai_operator.immutable_fields import within_frozen_fields
+    from genai_operator.reconcile.frozen_fields import within_frozen_fields
 
     claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "c"},
              "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "40Gi"}}}}

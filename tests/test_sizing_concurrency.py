@@ -13,8 +13,8 @@ from genai_operator.engines.base import EngineContext
 from genai_operator.engines.llamacpp import llamacpp_args
 from genai_operator.engines.tgi import tgi_args
 from genai_operator.engines.vllm import vllm_args
-from genai_operator.plan_report import report_entry
-from genai_operator.planning import plan_model_deployment
+from genai_operator.planning.fleet_report import report_entry
+from genai_operator.planning.plan import plan_model_deployment
 from genai_operator.sizing.concurrency import (
     LLAMA_CPP_AUTO_SLOTS,
     MIN_BATCH_KV_PERCENT,
@@ -133,9 +133,9 @@ def test_engine_limits_follow_the_sizing() -> None:
 
 
 def test_status_names_the_service_port_and_the_capacity() -> None:
-    from genai_operator.api.mdstatus import SizingStatus
-    from genai_operator.observed_status import build_status
+    from genai_operator.api.modeldeployment_status import SizingStatus
     from genai_operator.settings import Settings
+    from genai_operator.status.model_deployment import build_status
 
     model = md("hf://meta-llama/Llama-3.1-8B-Instruct", "nvidia-l4", "BF16", serving={"port": 9000})
     status = build_status(

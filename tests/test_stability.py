@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from genai_operator.placement.stability import PoolHealth, Timings, caps_for_stuck_pools, stabilize
-from genai_operator.runner import options_from_env
+from genai_operator.controller.kopf_setup import options_from_env
+from genai_operator.planning.hysteresis import PoolHealth, Timings, caps_for_stuck_pools, stabilize
 
 T = Timings(unschedulable_seconds=120, autoscaled_unschedulable_seconds=600, return_seconds=300)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from genai_operator.observed_status import build_status
-from genai_operator.reconcile import transition_events
 from genai_operator.settings import Settings
+from genai_operator.status.events import transition_events
+from genai_operator.status.model_deployment import build_status
 from test_render_support import assign, decision, manifest, pool
 
 

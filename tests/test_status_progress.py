@@ -8,9 +8,9 @@ import dataclasses
 from typing import Any
 
 from genai_operator.api.cache import CacheMode, ModelCache
-from genai_operator.observed_status import build_status
 from genai_operator.settings import Settings
-from genai_operator.status_progress import only_progress
+from genai_operator.status.model_deployment import build_status
+from genai_operator.status.write_hold import only_progress
 from test_render_support import assign, decision, manifest, pool
 
 READY = {"type": "Ready", "status": "False", "reason": "ReplicasNotReady", "message": "0/1"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from genai_operator.workqueue import WorkQueue
+from genai_operator.controller.workqueue import WorkQueue
 
 
 async def test_duplicate_adds_coalesce() -> None:

@@ -1,5 +1,5 @@
 """`python -m genai_operator` is the `genai-operator` command."""
 
-from genai_operator.cli import main
+from genai_operator.cli.main import main
 
 raise SystemExit(main())

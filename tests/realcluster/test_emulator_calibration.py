@@ -17,8 +17,8 @@ import yaml
 
 from api_scenarios import JSON, SCENARIOS
 from cluster_support import delete_namespace
+from genai_emulator import EmulatedCluster, ThreadedCluster
 from genai_operator.api.crdgen import all_crds
-from genai_operator.emulator import EmulatedCluster, ThreadedCluster
 from genai_sandbox import ControlPlane
 
 # (scenario, observation) -> why the emulator still answers differently from the real server. Found and fixed

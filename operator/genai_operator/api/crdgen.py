@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from genai_operator import API_GROUP, API_VERSION
-from genai_operator.api.mdstatus import ModelDeploymentStatus
 from genai_operator.api.modeldeployment import ModelDeploymentSpec
+from genai_operator.api.modeldeployment_status import ModelDeploymentStatus
 from genai_operator.api.placementpool import PlacementPoolSpec, PlacementPoolStatus
 
 Schema = dict[str, Any]

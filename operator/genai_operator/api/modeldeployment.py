@@ -17,9 +17,9 @@ from genai_operator.api.enums import (
     QuantMethod,
     Tier,
 )
-from genai_operator.api.mdstatus import ModelDeploymentStatus
 from genai_operator.api.metadata import ObjectMeta
 from genai_operator.api.model_source import ADAPTERS_MAX, LORA_RANKS, LoraAdapter, ModelSource
+from genai_operator.api.modeldeployment_status import ModelDeploymentStatus
 from genai_operator.api.network import NetworkPolicySpec
 from genai_operator.api.scaling import QUANTITY_PATTERN, Scaling
 

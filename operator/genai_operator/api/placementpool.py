@@ -8,9 +8,9 @@ from pydantic import Field
 
 from genai_operator.api.base import IMAGE_PATTERN, NAME_MAX, ApiModel
 from genai_operator.api.cache import ModelCache
+from genai_operator.api.conditions import Condition
 from genai_operator.api.enums import Engine, GgufType, Precision, QuantMethod, Tier
 from genai_operator.api.metadata import ObjectMeta
-from genai_operator.api.status import Condition
 
 COST_PATTERN = r"^[0-9]+(\.[0-9]{1,4})?$"
 

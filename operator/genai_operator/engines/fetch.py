@@ -25,7 +25,6 @@ from typing import Any
 
 from genai_operator.api.cache import CacheMode
 from genai_operator.api.enums import Engine
-from genai_operator.dns_names import cache_claim_name
 from genai_operator.engines.base import CACHE_DIR, SHM_DIR, TMP_DIR, EngineContext
 from genai_operator.engines.policy import under
 from genai_operator.engines.quantity import GIB, gib
@@ -39,6 +38,7 @@ from genai_operator.engines.source import (
     pull_secrets,
     registry_auth_volume,
 )
+from genai_operator.formats.dns_names import cache_claim_name
 
 LOADER_CONTAINER = "model-loader"
 CACHE_VOLUME = "model-cache"

@@ -1,11 +1,11 @@
-"""Quantities as the engines and builders write them; parsing is the package-wide genai_operator.quantity."""
+"""Quantities as the engines and builders write them; parsing is the package-wide genai_operator.formats.quantity."""
 
 from __future__ import annotations
 
 import math
 from decimal import Decimal
 
-from genai_operator.quantity import parse_quantity
+from genai_operator.formats.quantity import parse_quantity
 
 GIB = 1024**3
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from genai_operator.kube.client import KubeClient
 from genai_operator.kube.session import ApiError
-from genai_operator.reconcile import Action, ChildKey, child_key, diff_children
+from genai_operator.reconcile.diff import Action, ChildKey, child_key, diff_children
 
 log = logging.getLogger(__name__)
 INVALID = 422  # Unprocessable Entity: the object fails the API server's validation

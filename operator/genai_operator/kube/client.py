@@ -14,7 +14,7 @@ from typing import Any
 from kubernetes import client as k8s_client
 
 from genai_operator import FIELD_MANAGER
-from genai_operator.kube.resources import LEASES, Resource
+from genai_operator.api.resources import LEASES, Resource
 from genai_operator.kube.session import ApiError, ApiSession
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class KubeClient:
         self.session = configuration if isinstance(configuration, ApiSession) else ApiSession(configuration)
         self.on_write = on_write
         # The resourceVersion of our last successful write, per object of these plurals: the watch event
-        # that echoes it back carries nothing new, so the caller can skip a reconcile (see runtime.py).
+        # that echoes it back carries nothing new, so the caller can skip a reconcile (see controller/runtime.py).
         self.remember_versions = remember_versions
         self._written: dict[tuple[str, str | None, str], str] = {}
         self._fenced: str | None = None  # why writes are refused (leadership lost), if they are

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from genai_operator.api.resources import LEASES
 from genai_operator.kube.client import KubeClient
-from genai_operator.kube.resources import LEASES
 from genai_operator.kube.session import ApiError
 
 log = logging.getLogger(__name__)

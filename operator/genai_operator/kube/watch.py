@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import aiohttp
 import orjson
 
-from genai_operator.kube.resources import Resource
+from genai_operator.api.resources import Resource
 from genai_operator.kube.session import ApiError, ApiSession
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ module covers the other case, where a replica has a size and a pool but no node 
 
 from __future__ import annotations
 
+from genai_operator.formats.quantity import gib
 from genai_operator.placement.packing import Placed, PoolLedger
-from genai_operator.quantity import gib
 from genai_operator.sizing.overhead import cpu_budget_bytes
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from genai_operator.formats.quantity import to_bytes, to_millicores
 from genai_operator.placement.types import Pool, PoolCapacity
-from genai_operator.quantity import to_bytes, to_millicores
 from genai_operator.sizing.overhead import cpu_budget_bytes
 
 GPU_RESOURCE_SUFFIX = "/gpu"

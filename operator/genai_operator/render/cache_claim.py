@@ -2,7 +2,7 @@
 
 ReadWriteMany, so every replica on the pool mounts it: the first replica's loader downloads (holding a lock
 file), the others wait for it and then read. Owned by the ModelDeployment, so it goes with it; a pool that
-names an existingClaim gets none. Its size only ever grows (reconcile.py never shrinks a claim).
+names an existingClaim gets none. Its size only ever grows (reconcile/frozen_fields.py never shrinks a claim).
 """
 
 from __future__ import annotations

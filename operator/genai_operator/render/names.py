@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from genai_operator.api.cache import CacheMode
-from genai_operator.dns_names import MAX_NAME, MAX_STATEFULSET_NAME, cache_claim_name, fit_name
+from genai_operator.formats.dns_names import MAX_NAME, MAX_STATEFULSET_NAME, cache_claim_name, fit_name
 from genai_operator.placement.types import Pool
 
 __all__ = ["MAX_NAME", "autoscaler_name", "cache_claim_name", "deployment_name", "fit_name", "pdb_name",

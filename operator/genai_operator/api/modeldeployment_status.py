@@ -1,0 +1,75 @@
+"""The status of a ModelDeployment: what the operator decided and what it observes."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from genai_operator.api.base import ApiModel
+from genai_operator.api.conditions import Condition
+
+
+class SizingStatus(ApiModel):
+    """The sizing of one replica in the primary pool."""
+
+    engine: str = Field(description="The engine serving the model (VLLM, LlamaCpp or TGI).")
+    precision: str = Field(description="The weight precision chosen.")
+    weights_bytes: int = Field(ge=0, description="Memory of the weights per replica, in bytes.")
+    kv_cache_bytes: int = Field(ge=0, description="KV-cache memory per replica, in bytes.")
+    total_bytes_per_replica: int = Field(ge=0, description="Weights, KV cache and engine overhead, in bytes.")
+    gpu_type: str = Field(description="GPU type key, or 'cpu' for CPU-only replicas.")
+    gpus_per_replica: int = Field(ge=0, description="GPUs each replica requests.")
+    tensor_parallel: int = Field(ge=1, description="Tensor-parallel size of each replica.")
+    kv_cache_tokens: int | None = Field(
+        default=None,
+        ge=0,
+        description="KV-cache capacity of one replica on the chosen GPUs, in tokens (vLLM and TGI give the cache all "
+        "memory left after weights and overhead; llama.cpp its slots).",
+    )
+    full_context_sequences: int | None = Field(
+        default=None, ge=0, description="Full maxContextLength sequences that KV cache holds at once."
+    )
+
+
+class PoolPlacementStatus(ApiModel):
+    """Replicas placed on one pool, and why."""
+
+    pool: str = Field(description="PlacementPool name.")
+    replicas: int = Field(ge=0, description="Replicas assigned to the pool.")
+    ready_replicas: int = Field(default=0, ge=0, description="Replicas ready in the pool.")
+    engine: str | None = Field(default=None, description="Engine used in this pool.")
+    precision: str | None = Field(default=None, description="Precision used in this pool.")
+    gpu_type: str | None = Field(default=None, description="GPU type used in this pool.")
+    gpus_per_replica: int | None = Field(default=None, ge=0, description="GPUs per replica in this pool.")
+    reason: str | None = Field(default=None, description="Why the pool got this share.")
+    unschedulable_replicas: int | None = Field(
+        default=None, ge=0, description="Replicas of this pool waiting for a node that can take them."
+    )
+    cache: str | None = Field(
+        default=None,
+        description="Model cache of the pool: None, Shared (its claim, with the phase when the operator owns it: "
+        "Pending, Bound or Lost) or NodeLocal.",
+    )
+    rollout: str | None = Field(
+        default=None,
+        description="Rollout strategy in force: Surge (an extra replica first, no capacity lost) or "
+        "OneAtATime (no GPU room for an extra replica, or a NodeLocal cache).",
+    )
+
+
+class ModelDeploymentStatus(ApiModel):
+    """Observed state, written only by the operator."""
+
+    observed_generation: int | None = Field(default=None, description="The generation last reconciled.")
+    replicas: int | None = Field(default=None, ge=0, description="Replicas across all pools (for /scale).")
+    ready_replicas: int | None = Field(default=None, ge=0, description="Ready replicas across all pools.")
+    selector: str | None = Field(default=None, description="Label selector of the pods (for /scale and HPA).")
+    endpoint: str | None = Field(default=None, description="In-cluster OpenAI-compatible endpoint.")
+    sizing: SizingStatus | None = Field(default=None, description="Per-replica sizing.")
+    placement: list[PoolPlacementStatus] | None = Field(default=None, description="Replicas per pool.")
+    placement_pending_since: str | None = Field(
+        default=None,
+        description="Since when a better split across pools has been possible; replicas move once it has "
+        "stayed possible for the operator's return delay (hysteresis).",
+        json_schema_extra={"format": "date-time"},
+    )
+    conditions: list[Condition] | None = Field(default=None, description="Standard conditions.")

@@ -1,0 +1,326 @@
+"""The reconcile loop: take a key from the queue, converge its children, write status. The I/O side.
+
+State comes from indexes kept current by watches (Kopf's, and ours for children and pods), so a reconcile
+of an unchanged ModelDeployment makes no API call at all; only changes are written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, cast
+
+import kopf
+from pydantic import ValidationError
+
+from genai_operator import API_GROUP, API_VERSION
+from genai_operator.api.loading import describe_validation_error
+from genai_operator.api.modeldeployment import ModelDeployment
+from genai_operator.api.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS, PLACEMENT_POOLS
+from genai_operator.controller.metrics import ObjectTallies, OperatorMetrics
+from genai_operator.controller.workqueue import WorkQueue
+from genai_operator.kube.actions import ApplyResult, apply_actions
+from genai_operator.kube.client import KubeClient
+from genai_operator.kube.session import ApiError
+from genai_operator.placement.types import Pool
+from genai_operator.planning.autoscaler_choice import choose_autoscaler
+from genai_operator.planning.capacity import ClusterCapacity
+from genai_operator.planning.hysteresis import PoolHealth, Timings
+from genai_operator.planning.over_time import plan_over_time, to_epoch
+from genai_operator.planning.plan import SpecError
+from genai_operator.reconcile.diff import ChildKey, diff_children
+from genai_operator.reconcile.expectations import CreatedChildren
+from genai_operator.reconcile.rollout import choose_rollouts
+from genai_operator.render.bundle import RENDER_SPEC_ERRORS, render_children
+from genai_operator.settings import Settings
+from genai_operator.status.events import transition_events
+from genai_operator.status.merge_patch import merge_patch
+from genai_operator.status.model_deployment import annotate_placement, build_status, invalid_status
+from genai_operator.status.model_loaded import LoaderState, model_loaded
+from genai_operator.status.placement_pool import pool_statuses
+from genai_operator.status.write_hold import only_progress
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]  # (namespace, name) of a ModelDeployment
+POOLS_KEY: Key = ("", "placementpools")  # the queue key of the PlacementPool status pass
+PROGRESS_HOLD_SECONDS = 2.0  # progress (status/write_hold.py) waits this long for readiness to share its write
+IndexLookup = Callable[[str], Mapping[Any, Iterable[Any]]]
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Controller:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        client: KubeClient,
+        metrics: OperatorMetrics,
+        indices: Mapping[str, Any],
+        keda_available: bool = False,
+        timings: Timings | None = None,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.metrics = metrics
+        self.indices = indices
+        self.keda_available = keda_available
+        self.monitors_available = False
+        self.timings = timings or Timings()
+        self.queue: WorkQueue[Key] = WorkQueue()
+        self._tallies = ObjectTallies(metrics)
+        self.capacity = ClusterCapacity()
+        self._progress_due: dict[Key, float] = {}  # when a held loading-progress status write becomes due
+        self._expected = CreatedChildren()
+        # Told which optional API groups discovery found (the runtime watches their kinds while they exist).
+        self.discovered: Callable[[Mapping[str, bool]], Awaitable[None]] | None = None
+        # Asked before each pass; False holds the key (the runtime queues it again when its input is current).
+        self.may_reconcile: Callable[[Key], bool] = lambda key: True
+
+    # -- inputs from the indexes ---------------------------------------------------------------------
+    def _one(self, index: str, key: Any) -> Any | None:
+        store = self.indices[index].get(key)
+        if not store:
+            return None
+        for value in store:
+            return value
+        return None
+
+    def _children(self, key: Key, uid: str) -> dict[ChildKey, dict[str, Any]]:
+        """Owned children only: a same-named object without our owner reference is never touched."""
+        out: dict[ChildKey, dict[str, Any]] = {}
+        stores = (
+            self.indices[f"children_{res.plural}"].get(key) or ()
+            for res in CHILD_RESOURCES
+            if f"children_{res.plural}" in self.indices
+        )
+        for obj in (o for store in stores for o in store):
+            owners = obj.get("metadata", {}).get("ownerReferences") or []
+            if any(o.get("uid") == uid and o.get("controller") for o in owners):
+                out[(obj["kind"], obj["metadata"]["name"])] = obj
+        return out
+
+    def _pool_health(self, key: Key) -> dict[str, PoolHealth]:
+        """Our replicas per pool: scheduled, and how long the unschedulable ones have waited."""
+        now = time.time()
+        counts: dict[str, list[float]] = {}
+        health: dict[str, PoolHealth] = {}
+        for pool, scheduled, since, _ in self.indices["pods_index"].get(key) or ():
+            seen = health.get(pool, PoolHealth())
+            if scheduled:
+                health[pool] = PoolHealth(seen.scheduled + 1, seen.unschedulable, seen.unschedulable_seconds)
+            elif since:
+                counts.setdefault(pool, []).append(now - (to_epoch(since) or now))
+                health[pool] = PoolHealth(seen.scheduled, seen.unschedulable + 1, max(counts[pool]))
+        return health
+
+    def _loader_states(self, key: Key) -> list[LoaderState | None]:
+        return [fact[3] for fact in self.indices["pods_index"].get(key) or ()]
+
+    def _pools(self, key: Key) -> list[Pool] | None:
+        """The pools with their free capacity as this ModelDeployment must see them (its own pods' GPUs
+        given back)."""
+        pods = self.indices["pods_index"]
+        return self.capacity.pools(
+            key,
+            tuple(self.indices["nodes_index"].get(None) or ()),
+            tuple(self.indices["pools_index"].get(None) or ()),
+            # Node-name keys (str) hold GPU requests; (namespace, name) keys hold our pods' facts.
+            lambda: (k for k in pods if isinstance(k, str)),
+            lambda node: pods.get(node) or (),
+        )
+
+    def gpus_requested(self) -> dict[str, int]:
+        """GPUs requested by bound, live pods, per node (for capacity snapshots)."""
+        self._pools(POOLS_KEY)
+        return dict(self.capacity.usage.requested)
+
+    # -- the loop ------------------------------------------------------------------------------------
+    async def worker(self) -> None:
+        while True:
+            key = await self.queue.get()
+            self.metrics.queue_depth.set(len(self.queue))
+            if not self.may_reconcile(key):
+                self.queue.done(key)
+                continue
+            started = time.perf_counter()
+            result = "error"
+            try:
+                result = await self.reconcile(key)
+                self.queue.forget(key)
+            except ApiError as exc:
+                delay = self.queue.retry(key, exc.retry_after or 0.0)
+                log.info("reconcile of %s/%s hit %s; retrying in %.1fs", *key, exc, delay)
+                result = "retry"
+            except Exception:
+                delay = self.queue.retry(key)
+                log.exception("reconcile of %s/%s failed; retrying in %.1fs", *key, delay)
+            finally:
+                self.queue.done(key)
+                self.metrics.reconciles.labels(result=result).inc()
+                self.metrics.reconcile_seconds.labels(result=result).observe(time.perf_counter() - started)
+
+    async def resync(self, interval: float) -> None:
+        """Low-rate safety net: re-reconcile everything; a converged cluster costs no API call."""
+        while True:
+            await asyncio.sleep(interval)
+            await self.refresh_discovery()
+            for key in list(self.indices["md_index"]):
+                self.queue.add(key)
+
+    async def refresh_discovery(self) -> None:
+        """Optional APIs, found at run time: installing KEDA later switches Auto backends on the next resync."""
+        try:
+            if not await self.client.exists_api(API_GROUP, API_VERSION):
+                # Kopf waits quietly for a resource that is not served; say why nothing happens, and the fix.
+                log.warning("the %s/%s API is not served: the ModelDeployment and PlacementPool CRDs are not "
+                            "installed (helm installs them from the chart's crds/, or kubectl apply -f crds/); "
+                            "waiting for them", API_GROUP, API_VERSION)
+            if self.settings.keda_enabled:
+                self.keda_available = await self.client.exists_api("keda.sh", "v1alpha1")
+            if self.settings.service_monitors:
+                self.monitors_available = await self.client.exists_api("monitoring.coreos.com", "v1")
+        except ApiError as exc:
+            log.info("API discovery failed (%s); keeping the previous answer", exc)
+        if self.discovered is not None:
+            groups = {}
+            if self.settings.keda_enabled:
+                groups["keda.sh"] = self.keda_available
+            if self.settings.service_monitors:
+                groups["monitoring.coreos.com"] = self.monitors_available
+            await self.discovered(groups)
+
+    def enqueue_all(self) -> None:
+        for key in list(self.indices["md_index"]):
+            self.queue.add(key)
+
+    async def publish_pools(self) -> str:
+        """PlacementPool status: nodes and GPUs (total, allocatable, requested by any pod, free)."""
+        raw = [p for p in self.indices["pools_index"].get(None) or ()]
+        pools = self._pools(POOLS_KEY) or []
+        changed = 0
+        for name, (current, desired) in pool_statuses(pools, raw, utc_now()).items():
+            if current == desired:
+                continue
+            patch = {"status": merge_patch(current, desired)}
+            await self.client.patch(PLACEMENT_POOLS, None, name, patch, "status")
+            changed += 1
+        return "changed" if changed else "unchanged"
+
+    # -- one pass ------------------------------------------------------------------------------------
+    async def reconcile(self, key: Key) -> str:
+        if key == POOLS_KEY:
+            return await self.publish_pools()
+        body = self._one("md_index", key)
+        if body is None or body.get("metadata", {}).get("deletionTimestamp"):
+            self._tallies.forget(key)
+            self._progress_due.pop(key, None)
+            self._expected.forget(key)
+            return "gone"  # garbage collection removes the children
+        meta = body["metadata"]
+        generation = meta.get("generation")
+        old_status = body.get("status") or {}
+        try:
+            md = ModelDeployment.model_validate(body)
+        except ValidationError as exc:
+            message = "; ".join(describe_validation_error(exc))
+            return await self._invalid(key, body, generation, old_status, "InvalidSpec", message)
+        try:
+            plan = plan_over_time(
+                md,
+                self._pools(key),
+                self.settings,
+                health=self._pool_health(key),
+                now=time.time(),
+                timings=self.timings,
+            )
+            decision = plan.decision
+        except SpecError as exc:
+            return await self._invalid(key, body, generation, old_status, "InvalidSpec", str(exc))
+        if not decision.fits:
+            reason = "; ".join(decision.reasons)
+            return await self._invalid(key, body, generation, old_status, "DoesNotFit", reason)
+
+        choice = choose_autoscaler(md, keda_available=self.keda_available, settings=self.settings)
+        note = None if choice.ready is None else (choice.ready, choice.reason, choice.message)
+        try:
+            desired = render_children(
+                md,
+                decision,
+                owner_uid=meta["uid"],
+                autoscaler=choice.backend,
+                service_monitor=self.monitors_available and self.settings.service_monitors,
+                settings=self.settings,
+            )
+        except RENDER_SPEC_ERRORS as exc:
+            return await self._invalid(key, body, generation, old_status, "InvalidSpec", str(exc))
+        observed = self._expected.fill(key, self._children(key, meta["uid"]), time.monotonic())
+        rollouts = choose_rollouts(md.metadata.name, desired, observed, decision)
+        actions = diff_children(desired, observed)
+        applied = ApplyResult()
+        if actions:
+            applied = await apply_actions(self.client, actions, observed)
+            observed = applied.observed
+            self._expected.remember(key, ((k, observed[k]) for k in applied.created_keys), time.monotonic())
+            self._expected.drop(key, applied.deleted_keys)
+        status = build_status(
+            md, decision, observed, generation=generation, now=utc_now(), settings=self.settings, autoscaler_note=note,
+            loaded=model_loaded(self._loader_states(key), decision.replicas), rollouts=rollouts,
+            conflicts=applied.conflicts, rejected=applied.rejected,
+        )
+        annotate_placement(status, plan.pending_since, plan.note, self._pool_health(key))
+        if plan.recheck_after is not None:
+            self.queue.add_after(key, plan.recheck_after)
+        for problem in (*applied.conflicts, *applied.rejected):
+            log.warning("%s/%s: %s", *key, problem)
+        await self._write_status(key, body, old_status, status, created=applied.created)
+        gpus = {a.pool.name: a.replicas * a.sizing.gpus_per_replica for a in decision.assignments}
+        self._tallies.track(key, status, gpus)
+        return "changed" if actions else "unchanged"
+
+    async def _invalid(
+        self,
+        key: Key,
+        body: Mapping[str, Any],
+        generation: int | None,
+        old_status: Mapping[str, Any],
+        reason: str,
+        message: str,
+    ) -> str:
+        """No retry storm: the spec is wrong until the user changes it (a new generation re-queues it)."""
+        status = invalid_status(
+            body["metadata"]["name"],
+            reason=reason,
+            message=message,
+            generation=generation,
+            now=utc_now(),
+            previous=old_status,
+        )
+        await self._write_status(key, body, old_status, status, created=0)
+        self._tallies.track(key, status)
+        return "invalid"
+
+    async def _write_status(
+        self, key: Key, body: Mapping[str, Any], old: Mapping[str, Any], new: dict[str, Any], created: int
+    ) -> None:
+        if _same_status(old, new):
+            return
+        if only_progress(old, new):
+            due = self._progress_due.setdefault(key, time.monotonic() + PROGRESS_HOLD_SECONDS)
+            if time.monotonic() < due:
+                self.queue.add_after(key, due - time.monotonic())
+                return
+        self._progress_due.pop(key, None)
+        await self.client.patch(MODEL_DEPLOYMENTS, key[0], key[1], {"status": merge_patch(old, new)}, "status")
+        for event in transition_events(old, new, created):
+            kopf.event(kopf.Body(cast(Any, dict(body))), type=event.type, reason=event.reason, message=event.message)
+
+
+def _same_status(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    return dict(old) == dict(new)
