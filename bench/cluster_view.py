@@ -103,8 +103,10 @@ class EmulatedBenchCluster:
         for obj in self._items(DEPLOYMENTS):
             status = obj.get("status") or {}
             wanted = int((obj.get("spec") or {}).get("replicas", 1))
-            if status.get("observedGeneration") == obj["metadata"].get("generation") and \
-                    int(status.get("readyReplicas") or 0) >= wanted:
+            if (
+                status.get("observedGeneration") == obj["metadata"].get("generation")
+                and int(status.get("readyReplicas") or 0) >= wanted
+            ):
                 count += 1
         return count
 

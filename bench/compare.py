@@ -32,8 +32,9 @@ METRICS = (
 SCALE = {"peakRssBytes": 1024 * 1024, "rssBytesPerObject": 1024}
 
 
-def compare(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]],
-            tolerance: float) -> tuple[list[str], list[str], bool]:
+def compare(
+    before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]], tolerance: float
+) -> tuple[list[str], list[str], bool]:
     """(table lines, notes, whether a contract got worse) for the sizes both files have."""
     old = {r["n"]: r for r in before}
     new = {r["n"]: r for r in after}
@@ -67,8 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Compare two results.json files of bench/run.py.")
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
-    parser.add_argument("--tolerance", type=float, default=0.25,
-                        help="relative change of times, ratio or memory worth a note (default 0.25)")
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.25,
+        help="relative change of times, ratio or memory worth a note (default 0.25)",
+    )
     args = parser.parse_args(argv)
     try:
         before, after = (json.loads(path.read_text(encoding="utf-8")) for path in (args.before, args.after))

@@ -40,9 +40,21 @@ class OperatorProcess:
         self.port = free_port()
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "genai_operator", "run", "--kubeconfig", str(kubeconfig), "--standalone",
-             "--all-namespaces", "--metrics-port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            [
+                sys.executable,
+                "-m",
+                "genai_operator",
+                "run",
+                "--kubeconfig",
+                str(kubeconfig),
+                "--standalone",
+                "--all-namespaces",
+                "--metrics-port",
+                str(self.port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         atexit.register(self._kill_if_alive)  # never leave an orphan operator behind an aborted run
         self.peak_rss = 0

@@ -51,8 +51,17 @@ GPU_SHAPES: list[tuple[int, str, str, int, int, int, int, str]] = [
 STORES = 150  # OpenYurt node pools of CPU-only store servers
 
 
-def _node(name: str, labels: dict[str, str], cpus: int, memory_gib: int, gpus: tuple[str, int] | None,
-          *, ready: bool = True, cordoned: bool = False, taints: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
+def _node(
+    name: str,
+    labels: dict[str, str],
+    cpus: int,
+    memory_gib: int,
+    gpus: tuple[str, int] | None,
+    *,
+    ready: bool = True,
+    cordoned: bool = False,
+    taints: Sequence[dict[str, str]] = (),
+) -> dict[str, Any]:
     allocatable = {"cpu": f"{cpus * 1000 - 200}m", "memory": f"{memory_gib * GIB_KI - 800_000}Ki", "pods": "110"}
     capacity = {"cpu": str(cpus), "memory": f"{memory_gib * GIB_KI}Ki", "pods": "110"}
     if gpus is not None:
@@ -81,8 +90,12 @@ def _gpu_node(index: int, rng: random.Random) -> dict[str, Any]:
         labels |= {"amd.com/gpu.product-name": product, "amd.com/gpu.vram": "192G", "amd.com/gpu.family": "AI"}
         resource, taint_key = "amd.com/gpu", "amd.com/gpu"
     else:
-        labels |= {"nvidia.com/gpu.product": product, "nvidia.com/gpu.memory": str(memory),
-                   "nvidia.com/gpu.count": str(count), "nvidia.com/gpu.present": "true"}
+        labels |= {
+            "nvidia.com/gpu.product": product,
+            "nvidia.com/gpu.memory": str(memory),
+            "nvidia.com/gpu.count": str(count),
+            "nvidia.com/gpu.present": "true",
+        }
         resource, taint_key = "nvidia.com/gpu", "nvidia.com/gpu"
     slices = 1
     if product.endswith("-SHARED"):  # time-slicing: 4 schedulable slices per physical GPU
@@ -92,8 +105,16 @@ def _gpu_node(index: int, rng: random.Random) -> dict[str, Any]:
     taints = [{"key": taint_key, "value": "present", "effect": "NoSchedule"}]
     if 0.97 <= roll < 0.98:  # reserved for training: a taint no inference pool tolerates
         taints.append({"key": "dedicated", "value": "training", "effect": "NoSchedule"})
-    return _node(f"gpu-{index:05d}", labels, cpus, mem_gib, (resource, count * slices),
-                 ready=roll < 0.98 or roll >= 0.99, cordoned=roll >= 0.995, taints=taints)
+    return _node(
+        f"gpu-{index:05d}",
+        labels,
+        cpus,
+        mem_gib,
+        (resource, count * slices),
+        ready=roll < 0.98 or roll >= 0.99,
+        cordoned=roll >= 0.995,
+        taints=taints,
+    )
 
 
 def _orin_node(index: int, rng: random.Random) -> dict[str, Any]:
@@ -135,8 +156,15 @@ MODEL_SHAPES: list[tuple[int, str, str | None, str, str, str | None, list[str]]]
     (8, "hf://Qwen/Qwen2.5-14B-Instruct", None, "Auto", "None", None, ["nvidia-a100-80gb", "nvidia-l4"]),
     (6, "hf://Qwen/Qwen2.5-32B-Instruct", None, "BF16", "None", None, ["nvidia-l40s", "nvidia-a100-80gb"]),
     (6, "hf://meta-llama/Llama-3.1-70B-Instruct", None, "BF16", "None", None, ["nvidia-h100-80gb", "amd-mi300x"]),
-    (6, "hf://hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4", "70.6B", "INT4", "AWQ", None,
-     ["nvidia-a100-80gb", "nvidia-h100-80gb"]),
+    (
+        6,
+        "hf://hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4",
+        "70.6B",
+        "INT4",
+        "AWQ",
+        None,
+        ["nvidia-a100-80gb", "nvidia-h100-80gb"],
+    ),
     (6, "hf://mistralai/Mixtral-8x7B-Instruct-v0.1", None, "FP8", "FP8", None, ["nvidia-h100-80gb", "nvidia-l40s"]),
     (4, "hf://google/gemma-2-9b-it", None, "BF16", "None", None, ["nvidia-t4", "nvidia-l4"]),
     (2, "hf://meta-llama/Llama-3.1-405B-Instruct", None, "FP8", "FP8", None, ["nvidia-h100-80gb"]),
@@ -239,8 +267,18 @@ def run_cli(models: int, nodes: int, seed: int, replicas_scale: int = 1) -> dict
                 sys.stdout.close()
                 sys.stdout = out
             seconds[f"cli{kind.upper()}"] = round(time.perf_counter() - started, 3)
-            command = [sys.executable, "-m", "genai_operator", "plan", "-f", str(model_file), "--nodes",
-                       str(Path(tmp) / f"nodes.{kind}"), "-o", "json"]
+            command = [
+                sys.executable,
+                "-m",
+                "genai_operator",
+                "plan",
+                "-f",
+                str(model_file),
+                "--nodes",
+                str(Path(tmp) / f"nodes.{kind}"),
+                "-o",
+                "json",
+            ]
             started = time.perf_counter()
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
             seconds[f"process{kind.upper()}"] = round(time.perf_counter() - started, 3)

@@ -61,11 +61,15 @@ def bound_failures(results: Sequence[dict[str, Any]]) -> list[str]:
     for r in results:
         limit = r["childrenPerObject"] + EXTRA_CREATE_WRITES
         if r["createWritesPerObject"] > limit:
-            failures.append(f"N={r['n']}: {r['createWritesPerObject']:.2f} writes per new ModelDeployment "
-                            f"(bound {limit:.1f}): {r.get('createWritesByVerb')}")
+            failures.append(
+                f"N={r['n']}: {r['createWritesPerObject']:.2f} writes per new ModelDeployment "
+                f"(bound {limit:.1f}): {r.get('createWritesByVerb')}"
+            )
         if r["resyncWrites"] > 0:
-            failures.append(f"N={r['n']}: {r['resyncWrites']} write(s) on resync (bound 0): "
-                            f"startup {r.get('startupWritesByVerb')}, periodic {r.get('periodicResyncWritesByVerb')}")
+            failures.append(
+                f"N={r['n']}: {r['resyncWrites']} write(s) on resync (bound 0): "
+                f"startup {r.get('startupWritesByVerb')}, periodic {r.get('periodicResyncWritesByVerb')}"
+            )
     return failures
 
 
@@ -81,8 +85,9 @@ def target_notes(results: Sequence[dict[str, Any]]) -> list[str]:
     per_object = [(r["n"], r["rssBytesPerObject"]) for r in sorted(results, key=lambda r: r["n"]) if r["n"] >= 100]
     for (n1, small), (n2, large) in itertools.pairwise(per_object):
         if large > 1.25 * small + 4096:
-            notes.append(f"memory per object grows with N: {small / 1024:.0f} KB at N={n1}, "
-                         f"{large / 1024:.0f} KB at N={n2}")
+            notes.append(
+                f"memory per object grows with N: {small / 1024:.0f} KB at N={n1}, {large / 1024:.0f} KB at N={n2}"
+            )
     return notes
 
 

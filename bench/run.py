@@ -50,21 +50,43 @@ def _sizes(text: str) -> list[int]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="bench/run.py", description=__doc__.split("\n\n")[0],
-        epilog="Operator and floor logs go to --log-dir (default: a temporary directory, printed).")
-    parser.add_argument("--sizes", type=_sizes, default=[10, 100, 500],
-                        help="comma-separated numbers of ModelDeployments (default: 10,100,500)")
-    parser.add_argument("--json", dest="json_path", type=Path, default=None,
-                        help="write the results here as a JSON list, one object per size")
-    parser.add_argument("--workers", type=int, default=RunOptions().workers,
-                        help="the operator's reconcile workers, also the floor's threads (default: %(default)s)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="trials per size, floor and operator interleaved; times are the medians "
-                             "(default: %(default)s)")
+        prog="bench/run.py",
+        description=__doc__.split("\n\n")[0],
+        epilog="Operator and floor logs go to --log-dir (default: a temporary directory, printed).",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=[10, 100, 500],
+        help="comma-separated numbers of ModelDeployments (default: 10,100,500)",
+    )
+    parser.add_argument(
+        "--json",
+        dest="json_path",
+        type=Path,
+        default=None,
+        help="write the results here as a JSON list, one object per size",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=RunOptions().workers,
+        help="the operator's reconcile workers, also the floor's threads (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="trials per size, floor and operator interleaved; times are the medians (default: %(default)s)",
+    )
     parser.add_argument("--log-dir", type=Path, default=None, help="directory for the operator and floor logs")
-    parser.add_argument("--cluster", choices=["emulated", "real"], default="emulated",
-                        help="the in-process emulator (default) or a real control plane built from Go modules "
-                             "(scripts/control-plane/build.sh)")
+    parser.add_argument(
+        "--cluster",
+        choices=["emulated", "real"],
+        default="emulated",
+        help="the in-process emulator (default) or a real control plane built from Go modules "
+        "(scripts/control-plane/build.sh)",
+    )
     return parser
 
 
@@ -77,8 +99,7 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpu": cpu,
-            "cpus": os.cpu_count()}
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpu": cpu, "cpus": os.cpu_count()}
 
 
 def _progress(line: str) -> None:
@@ -126,8 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         result["machine"] = host
     print(report.table(results))
     print(f"\n{host['cpus']} CPU(s) {host['cpu']}, Python {host['python']}, workers {args.workers}")
-    print(f"trials: {args.repeat} per size, interleaved (times: medians; ratio: median of the trials' ratios; "
-          "writes, memory: worst trial)")
+    print(
+        f"trials: {args.repeat} per size, interleaved (times: medians; ratio: median of the trials' ratios; "
+        "writes, memory: worst trial)"
+    )
     for line in report.trial_ratios(results):
         print(line)
     for line in report.marginal_rss(results):

@@ -54,9 +54,18 @@ async def run_floor(n: int, workers: int, log: IO[str], backend: Backend) -> dic
         cluster.install(workload.nodes_for(n), workload.pools())
         cluster.prepare(manifests)
         proc = subprocess.Popen(
-            [sys.executable, str(BENCH / "floor.py"), "--kubeconfig", str(cluster.floor_kubeconfig_path),
-             "--workers", str(workers)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+            [
+                sys.executable,
+                str(BENCH / "floor.py"),
+                "--kubeconfig",
+                str(cluster.floor_kubeconfig_path),
+                "--workers",
+                str(workers),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
         )
         assert proc.stdin is not None and proc.stdout is not None
         try:
@@ -75,8 +84,9 @@ async def run_floor(n: int, workers: int, log: IO[str], backend: Backend) -> dic
                 return line, time.perf_counter()
 
             done = asyncio.create_task(read_done())
-            ready_at = await view.until(lambda: cluster.ready_deployments() >= n, _timeout(n), "floor ready",
-                                        interval=poll_interval(n))
+            ready_at = await view.until(
+                lambda: cluster.ready_deployments() >= n, _timeout(n), "floor ready", interval=poll_interval(n)
+            )
             line, done_at = await done
             floor_cpu = cpu_seconds(proc.pid)
             backend_cpu = _cpu(cluster, cpu_before)
@@ -85,9 +95,14 @@ async def run_floor(n: int, workers: int, log: IO[str], backend: Backend) -> dic
             finished = max(ready_at, done_at)  # the last Deployment ready and the last status written
             writes = view.writes(cluster)
             status_writes = sum(1 for r in writes if r.subresource == "status")
-            return {"seconds": finished - started, "children": (len(writes) - status_writes) / n,
-                    "writesPerObject": len(writes) / n, "cpuSeconds": round(floor_cpu, 2),
-                    "emulatorCpuSeconds": round(sum(backend_cpu.values()), 2), "backendCpu": backend_cpu}
+            return {
+                "seconds": finished - started,
+                "children": (len(writes) - status_writes) / n,
+                "writesPerObject": len(writes) / n,
+                "cpuSeconds": round(floor_cpu, 2),
+                "emulatorCpuSeconds": round(sum(backend_cpu.values()), 2),
+                "backendCpu": backend_cpu,
+            }
         finally:
             try:
                 await asyncio.to_thread(proc.wait, 30)
@@ -96,8 +111,7 @@ async def run_floor(n: int, workers: int, log: IO[str], backend: Backend) -> dic
                     proc.kill()
 
 
-async def run_operator(n: int, workers: int, log: IO[str], backend: Backend, *,
-                       restart: bool = True) -> dict[str, Any]:
+async def run_operator(n: int, workers: int, log: IO[str], backend: Backend, *, restart: bool = True) -> dict[str, Any]:
     """Converge N new ModelDeployments; with `restart`, then start a new operator over them (`_restart`)."""
     manifests = workload.model_deployments(n)
     env = {"GENAI_OPERATOR_WORKERS": str(workers)}
@@ -121,8 +135,12 @@ async def run_operator(n: int, workers: int, log: IO[str], backend: Backend, *,
             backend_before = cluster.backend_cpu()
             started = time.perf_counter()
             cluster.create_all(manifests)
-            ready_at = await view.until(lambda: cluster.ready_model_deployments() > n or _dead(operator),
-                                        _timeout(n), "operator: all Ready", interval=poll_interval(n))
+            ready_at = await view.until(
+                lambda: cluster.ready_model_deployments() > n or _dead(operator),
+                _timeout(n),
+                "operator: all Ready",
+                interval=poll_interval(n),
+            )
             _dead(operator, fail=True)
             out["convergeSeconds"] = ready_at - started
             out["convergeCpuSeconds"] = round(operator.cpu() - cpu_before, 2)
@@ -167,8 +185,9 @@ async def _restart(cluster: view.BenchCluster, n: int, log: IO[str], env: dict[s
     """A new operator process over N converged ModelDeployments: start-up, then one periodic resync."""
     out: dict[str, Any] = {}
     cluster.clear_requests()
-    operator = OperatorProcess(cluster.kubeconfig_path, log,
-                               env={**env, "GENAI_OPERATOR_RESYNC_SECONDS": str(RESYNC_SECONDS)})
+    operator = OperatorProcess(
+        cluster.kubeconfig_path, log, env={**env, "GENAI_OPERATOR_RESYNC_SECONDS": str(RESYNC_SECONDS)}
+    )
     try:
         counters: dict[str, tuple[float, float] | None] = {"now": None}
 
@@ -216,9 +235,14 @@ async def _until_async(check: Any, timeout: float, what: str) -> None:
         await asyncio.sleep(0.2)
 
 
-async def run_size(n: int, workers: int, log: IO[str], repeat: int = 1,
-                   progress: Callable[[str], None] | None = None,
-                   backend: Backend = view.EmulatedBenchCluster) -> trials.Result:
+async def run_size(
+    n: int,
+    workers: int,
+    log: IO[str],
+    repeat: int = 1,
+    progress: Callable[[str], None] | None = None,
+    backend: Backend = view.EmulatedBenchCluster,
+) -> trials.Result:
     """`repeat` trials, interleaved; the restart after the first operator trial only. See bench/trials.py."""
     if repeat < 1:
         raise ValueError(f"repeat must be at least 1, not {repeat}")
@@ -233,6 +257,8 @@ async def run_size(n: int, workers: int, log: IO[str], repeat: int = 1,
         ops.append(await run_operator(n, workers, log, backend, restart=trial == 1))
         if progress is not None:
             ratio = ops[-1]["convergeSeconds"] / floors[-1]["seconds"]
-            progress(f"N={n} trial {trial}/{repeat}: floor {floors[-1]['seconds']:.2f}s, "
-                     f"operator {ops[-1]['convergeSeconds']:.2f}s, ratio {ratio:.2f}")
+            progress(
+                f"N={n} trial {trial}/{repeat}: floor {floors[-1]['seconds']:.2f}s, "
+                f"operator {ops[-1]['convergeSeconds']:.2f}s, ratio {ratio:.2f}"
+            )
     return trials.combine(n, workers, floors, ops)

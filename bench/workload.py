@@ -85,17 +85,19 @@ def model_deployments(n: int) -> list[dict[str, Any]]:
     for i in range(n):
         uri = MODELS[i % len(MODELS)]
         size = "1b" if "1B" in uri else "3b"
-        out.append({
-            "apiVersion": "genaiops.dev/v1alpha1",
-            "kind": "ModelDeployment",
-            "metadata": {"name": f"llama-{size}-{i:04d}", "namespace": namespaces[i % len(namespaces)]},
-            "spec": {
-                "model": {"uri": f"hf://{uri}"},
-                "serving": {"maxContextLength": 4096, "maxConcurrentSequences": 8},
-                "resources": {"gpu": {"types": ["nvidia-l4"]}},
-                "replicas": 1,
-            },
-        })
+        out.append(
+            {
+                "apiVersion": "genaiops.dev/v1alpha1",
+                "kind": "ModelDeployment",
+                "metadata": {"name": f"llama-{size}-{i:04d}", "namespace": namespaces[i % len(namespaces)]},
+                "spec": {
+                    "model": {"uri": f"hf://{uri}"},
+                    "serving": {"maxContextLength": 4096, "maxConcurrentSequences": 8},
+                    "resources": {"gpu": {"types": ["nvidia-l4"]}},
+                    "replicas": 1,
+                },
+            }
+        )
     return out
 
 

@@ -50,8 +50,19 @@ def run(args: Sequence[str], *, check: bool = True, timeout: float = 120) -> sub
 
 @functools.cache
 def _template_text(args: tuple[str, ...]) -> str:
-    return run([tool("helm"), "template", RELEASE, str(CHART), "--namespace", RELEASE_NAMESPACE,
-                "--kube-version", KUBE_VERSION, *args]).stdout
+    return run(
+        [
+            tool("helm"),
+            "template",
+            RELEASE,
+            str(CHART),
+            "--namespace",
+            RELEASE_NAMESPACE,
+            "--kube-version",
+            KUBE_VERSION,
+            *args,
+        ]
+    ).stdout
 
 
 def helm_template(*args: str) -> list[dict[str, Any]]:
@@ -61,8 +72,7 @@ def helm_template(*args: str) -> list[dict[str, Any]]:
 
 def helm_template_error(*args: str) -> str:
     """The error of a `helm template` that must fail (e.g. values the schema rejects)."""
-    result = run([tool("helm"), "template", RELEASE, str(CHART), "--kube-version", KUBE_VERSION, *args],
-                 check=False)
+    result = run([tool("helm"), "template", RELEASE, str(CHART), "--kube-version", KUBE_VERSION, *args], check=False)
     assert result.returncode != 0, f"helm template {' '.join(args)} should have failed:\n{result.stdout[:2000]}"
     return result.stderr
 
@@ -91,9 +101,12 @@ class Request:
 
 def _rule_allows(rule: dict[str, Any], request: Request) -> bool:
     resource = f"{request.resource}/{request.subresource}" if request.subresource else request.resource
-    return (request.verb in rule.get("verbs", []) and request.group in rule.get("apiGroups", [])
-            and resource in rule.get("resources", [])
-            and (not rule.get("resourceNames") or request.name in rule["resourceNames"]))
+    return (
+        request.verb in rule.get("verbs", [])
+        and request.group in rule.get("apiGroups", [])
+        and resource in rule.get("resources", [])
+        and (not rule.get("resourceNames") or request.name in rule["resourceNames"])
+    )
 
 
 class Authorizer:
@@ -101,8 +114,11 @@ class Authorizer:
 
     def __init__(self, objects: Sequence[dict[str, Any]], service_account: str, namespace: str) -> None:
         self.subject = ("ServiceAccount", service_account, namespace)
-        roles = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o.get("rules") or []
-                 for o in objects if o.get("kind") in ("Role", "ClusterRole")}
+        roles = {
+            (o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o.get("rules") or []
+            for o in objects
+            if o.get("kind") in ("Role", "ClusterRole")
+        }
         self.cluster_rules: list[dict[str, Any]] = []  # from ClusterRoleBindings: everywhere
         self.namespace_rules: dict[str, list[dict[str, Any]]] = {}  # from RoleBindings: their namespace
         for binding in objects:
@@ -119,8 +135,9 @@ class Authorizer:
                 self.namespace_rules.setdefault(bound_ns, []).extend(rules)
 
     def _binds(self, binding: dict[str, Any]) -> bool:
-        return any((s.get("kind"), s.get("name"), s.get("namespace")) == self.subject
-                   for s in binding.get("subjects") or [])
+        return any(
+            (s.get("kind"), s.get("name"), s.get("namespace")) == self.subject for s in binding.get("subjects") or []
+        )
 
     def allows(self, request: Request) -> bool:
         rules = list(self.cluster_rules)

@@ -15,8 +15,7 @@ from genai_emulator import ThreadedCluster
 def api(cluster: ThreadedCluster) -> Iterator[kubernetes.client.ApiClient]:
     # The client reads $KUBECONFIG only at import, so the path is always passed explicitly.
     configuration = kubernetes.client.Configuration()
-    kubernetes.config.load_kube_config(config_file=str(cluster.kubeconfig_path),
-                                       client_configuration=configuration)
+    kubernetes.config.load_kube_config(config_file=str(cluster.kubeconfig_path), client_configuration=configuration)
     with kubernetes.client.ApiClient(configuration) as client:
         yield client
 

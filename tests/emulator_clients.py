@@ -14,5 +14,5 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f'condition not met within {timeout}s')
+            raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(0.02)

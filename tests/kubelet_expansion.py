@@ -18,7 +18,7 @@ def expand(text: str, env: Mapping[str, str]) -> str:
     while cursor < len(text):
         if text[cursor] == OPERATOR and cursor + 1 < len(text):
             out.append(text[checkpoint:cursor])
-            read, is_var, advance = _read_variable_name(text[cursor + 1:])
+            read, is_var, advance = _read_variable_name(text[cursor + 1 :])
             out.append(env.get(read, f"$({read})") if is_var else read)
             cursor += advance
             checkpoint = cursor + 1
@@ -43,6 +43,8 @@ def expand_container(container: Mapping[str, Any], secrets: Mapping[str, str]) -
     env: dict[str, str] = dict(secrets)
     for item in container.get("env") or []:
         env[item["name"]] = expand(item["value"], env) if "value" in item else secrets.get(item["name"], "")
-    return {"command": [expand(c, env) for c in container.get("command") or []],
-            "args": [expand(a, env) for a in container.get("args") or []],
-            "env": env}
+    return {
+        "command": [expand(c, env) for c in container.get("command") or []],
+        "args": [expand(a, env) for a in container.get("args") or []],
+        "env": env,
+    }

@@ -39,8 +39,14 @@ def example(name: str) -> dict[str, Any]:
 
 
 class OperatorHarness:
-    def __init__(self, *, with_keda: bool = False, with_prometheus_operator: bool = False,
-                 options: dict[str, Any] | None = None, pool_caches: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        with_keda: bool = False,
+        with_prometheus_operator: bool = False,
+        options: dict[str, Any] | None = None,
+        pool_caches: bool = False,
+    ) -> None:
         self.cluster = EmulatedCluster(with_keda=with_keda, with_prometheus_operator=with_prometheus_operator)
         self.options = options or {}
         # The sample pools' model caches (a claim per model on cloud-l4, StatefulSets on edge-orin) add
@@ -121,9 +127,8 @@ def condition(obj: dict[str, Any], type_: str) -> dict[str, Any]:
 
 def is_ready(obj: dict[str, Any]) -> bool:
     status = obj.get("status") or {}
-    return (
-        condition(obj, "Ready").get("status") == "True"
-        and status.get("observedGeneration") == obj["metadata"].get("generation")
+    return condition(obj, "Ready").get("status") == "True" and status.get("observedGeneration") == obj["metadata"].get(
+        "generation"
     )
 
 

@@ -225,8 +225,9 @@ ADAPTER_AND_CACHE_INVALID: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("case", "obj", "needle"), ADAPTER_AND_CACHE_INVALID,
-                         ids=[c[0] for c in ADAPTER_AND_CACHE_INVALID])
+@pytest.mark.parametrize(
+    ("case", "obj", "needle"), ADAPTER_AND_CACHE_INVALID, ids=[c[0] for c in ADAPTER_AND_CACHE_INVALID]
+)
 def test_adapter_rules_reject_in_crd_and_models_alike(case: str, obj: dict[str, Any], needle: str) -> None:
     assert admission_errors(model_deployment_crd(), obj), f"{case}: the CRD admitted it"
     with pytest.raises(ValidationError) as info:
@@ -245,17 +246,24 @@ def test_adapter_names_are_unique_and_a_list_map() -> None:
 
 
 def pool_manifest(cache: dict[str, Any]) -> dict[str, Any]:
-    return {"apiVersion": "genaiops.dev/v1alpha1", "kind": "PlacementPool", "metadata": {"name": "p"},
-            "spec": {"tier": "Cloud", "cache": cache}}
+    return {
+        "apiVersion": "genaiops.dev/v1alpha1",
+        "kind": "PlacementPool",
+        "metadata": {"name": "p"},
+        "spec": {"tier": "Cloud", "cache": cache},
+    }
 
 
-@pytest.mark.parametrize(("cache", "needle"), [
-    ({"mode": "NodeLocal", "existingClaim": "models"}, "existingClaim"),
-    ({"mode": "None", "storageClassName": "nfs"}, "Shared or NodeLocal"),
-    ({"mode": "Shared", "size": "lots"}, "size"),
-    ({"mode": "Shared", "keepRevisions": 0}, "keepRevisions"),
-    ({"mode": "Everywhere"}, "mode"),
-])
+@pytest.mark.parametrize(
+    ("cache", "needle"),
+    [
+        ({"mode": "NodeLocal", "existingClaim": "models"}, "existingClaim"),
+        ({"mode": "None", "storageClassName": "nfs"}, "Shared or NodeLocal"),
+        ({"mode": "Shared", "size": "lots"}, "size"),
+        ({"mode": "Shared", "keepRevisions": 0}, "keepRevisions"),
+        ({"mode": "Everywhere"}, "mode"),
+    ],
+)
 def test_pool_cache_rules_reject_in_crd_and_models_alike(cache: dict[str, Any], needle: str) -> None:
     obj = pool_manifest(cache)
     crd = yaml.safe_load((ROOT / "crds" / "placementpools.genaiops.dev.yaml").read_text(encoding="utf-8"))

@@ -29,7 +29,9 @@ async def test_scale_to_zero_and_back_without_reverting_the_autoscaler() -> None
         md = await eventually(lambda: (o := harness.md("ml", "qwen-7b")) and is_ready(o) and o)
         so = harness.cluster.get(SCALED_OBJECTS, "ml", "qwen-7b")
         assert so["spec"]["minReplicaCount"] == 0 and [t["name"] for t in so["spec"]["triggers"]] == [
-            "kv-cache-usage", "wake-up"]
+            "kv-cache-usage",
+            "wake-up",
+        ]
         assert condition(md, "AutoscalerReady")["status"] == "True"
         assert harness.cluster.get(SERVICE_MONITORS, "ml", "qwen-7b") is not None
         harness.clear_requests()
@@ -41,8 +43,9 @@ async def test_scale_to_zero_and_back_without_reverting_the_autoscaler() -> None
         assert harness.cluster.get(DEPLOYMENTS, "ml", "qwen-7b-cloud-l4")["spec"]["replicas"] == 0
 
         await scale(harness, "ml", "qwen-7b", 2)
-        md = await eventually(lambda: (o := harness.md("ml", "qwen-7b")) and o["status"]["replicas"] == 2
-                              and is_ready(o) and o)
+        md = await eventually(
+            lambda: (o := harness.md("ml", "qwen-7b")) and o["status"]["replicas"] == 2 and is_ready(o) and o
+        )
         assert harness.cluster.get(DEPLOYMENTS, "ml", "qwen-7b-cloud-l4")["spec"]["replicas"] == 2
         await asyncio.sleep(1.0)
         assert harness.md("ml", "qwen-7b")["spec"]["replicas"] == 2

@@ -23,17 +23,40 @@ sys.path.insert(0, str(ROOT / "bench"))
 import compare  # noqa: E402 (bench/ is not a package)
 import trials  # noqa: E402
 
-FIELDS = {"n", "childrenPerObject", "convergeSeconds", "floorSeconds", "ratio", "createWritesPerObject",
-          "resyncWrites", "peakRssBytes", "rssBytesPerObject", "startupSeconds"}
+FIELDS = {
+    "n",
+    "childrenPerObject",
+    "convergeSeconds",
+    "floorSeconds",
+    "ratio",
+    "createWritesPerObject",
+    "resyncWrites",
+    "peakRssBytes",
+    "rssBytesPerObject",
+    "startupSeconds",
+}
 
 
 @pytest.mark.integration
 def test_bench_smoke_stays_within_write_bounds(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "5", "--repeat", "2", "--json", str(out),
-         "--log-dir", str(tmp_path / "logs")],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--sizes",
+            "5",
+            "--repeat",
+            "2",
+            "--json",
+            str(out),
+            "--log-dir",
+            str(tmp_path / "logs"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     logs = "\n".join(p.read_text() for p in (tmp_path / "logs").glob("*.log"))
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}\n{logs[-4000:]}"
@@ -65,16 +88,24 @@ def test_bench_help_and_bad_arguments() -> None:
 
 
 def _floor(seconds: float) -> dict[str, Any]:
-    return {"seconds": seconds, "children": 2.0, "writesPerObject": 3.0, "cpuSeconds": 1.0,
-            "emulatorCpuSeconds": 1.0}
+    return {"seconds": seconds, "children": 2.0, "writesPerObject": 3.0, "cpuSeconds": 1.0, "emulatorCpuSeconds": 1.0}
 
 
 def _operator(seconds: float, writes: int, peak: int, *, restart: bool = False) -> dict[str, Any]:
-    op: dict[str, Any] = {"convergeSeconds": seconds, "convergeCpuSeconds": seconds, "convergeEmulatorCpuSeconds": 1.0,
-                          "createReconcilesPerObject": 1.0, "createWrites": writes,
-                          "createWritesByVerb": {"create deployments": writes}, "createClusterWrites": 0,
-                          "createEvents": 10, "createRequestsByVerb": {}, "baselineRssBytes": 1000,
-                          "createPeakRssBytes": peak, "settledRssBytes": peak}
+    op: dict[str, Any] = {
+        "convergeSeconds": seconds,
+        "convergeCpuSeconds": seconds,
+        "convergeEmulatorCpuSeconds": 1.0,
+        "createReconcilesPerObject": 1.0,
+        "createWrites": writes,
+        "createWritesByVerb": {"create deployments": writes},
+        "createClusterWrites": 0,
+        "createEvents": 10,
+        "createRequestsByVerb": {},
+        "baselineRssBytes": 1000,
+        "createPeakRssBytes": peak,
+        "settledRssBytes": peak,
+    }
     if restart:
         op.update(startupSeconds=1.5, startupWrites=0, periodicResyncWrites=0, startupPeakRssBytes=1500)
     return op
@@ -97,9 +128,17 @@ def test_trials_combine_medians_of_times_and_the_worst_trial_of_writes_and_memor
 
 
 def _result(n: int, **overrides: float) -> dict[str, Any]:
-    base = {"n": n, "convergeSeconds": 4.0, "floorSeconds": 3.0, "ratio": 1.33, "createWritesPerObject": 4.0,
-            "resyncWrites": 0, "peakRssBytes": 110 * 1024 * 1024, "rssBytesPerObject": 70 * 1024,
-            "startupSeconds": 1.7}
+    base = {
+        "n": n,
+        "convergeSeconds": 4.0,
+        "floorSeconds": 3.0,
+        "ratio": 1.33,
+        "createWritesPerObject": 4.0,
+        "resyncWrites": 0,
+        "peakRssBytes": 110 * 1024 * 1024,
+        "rssBytesPerObject": 70 * 1024,
+        "startupSeconds": 1.7,
+    }
     return {**base, **overrides}
 
 
@@ -113,8 +152,10 @@ def test_compare_calls_out_write_regressions_and_only_large_timing_changes() -> 
     assert not worse and notes == ["N=100: converge s worse by 50%"]
     chattier = [_result(100), _result(500, createWritesPerObject=5.0, resyncWrites=3)]
     _, notes, worse = compare.compare(before, chattier, 0.25)
-    assert worse and notes == ["N=500: writes/obj rose from 4 to 5 (a bound, not noise)",
-                               "N=500: resync writes rose from 0 to 3 (a bound, not noise)"]
+    assert worse and notes == [
+        "N=500: writes/obj rose from 4 to 5 (a bound, not noise)",
+        "N=500: resync writes rose from 0 to 3 (a bound, not noise)",
+    ]
 
 
 def test_compare_command_exit_codes(tmp_path: Path) -> None:

@@ -61,10 +61,21 @@ def _pools_values() -> Path:
     return POOLS_VALUES
 
 
-PRODUCTION = ("--set", f"image.digest={DIGEST}", "--set", "serviceMonitor.enabled=true", "--set", "replicas=2",
-              "--values", str(_pools_values()))
-RENDERS = {"default": (), "production": PRODUCTION,
-           "namespaced": (*NAMESPACED_VALUES, "--set", f"image.digest={DIGEST}")}
+PRODUCTION = (
+    "--set",
+    f"image.digest={DIGEST}",
+    "--set",
+    "serviceMonitor.enabled=true",
+    "--set",
+    "replicas=2",
+    "--values",
+    str(_pools_values()),
+)
+RENDERS = {
+    "default": (),
+    "production": PRODUCTION,
+    "namespaced": (*NAMESPACED_VALUES, "--set", f"image.digest={DIGEST}"),
+}
 
 
 def _deployment(*values: str) -> dict[str, Any]:
@@ -108,18 +119,38 @@ def test_chart_crds_validate_strictly() -> None:
 
 def test_expected_objects_per_render() -> None:
     kinds = sorted(o["kind"] for o in helm_template())
-    assert kinds == ["ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "Deployment",
-                     "NetworkPolicy", "Role", "RoleBinding", "Service", "ServiceAccount"]
+    assert kinds == [
+        "ClusterRole",
+        "ClusterRole",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Deployment",
+        "NetworkPolicy",
+        "Role",
+        "RoleBinding",
+        "Service",
+        "ServiceAccount",
+    ]
     production = helm_template(*PRODUCTION)
     assert len(of_kind(production, "ServiceMonitor")) == 1
     pools = of_kind(production, "PlacementPool")
     assert {p["metadata"]["name"] for p in pools} >= {"cloud-l4"}
     assert all("namespace" not in p["metadata"] for p in pools)  # cluster-scoped
-    minimal = helm_template("--set", "rbac.create=false", "--set", "serviceAccount.create=false",
-                            "--set", "networkPolicy.enabled=false", "--set", "rbac.aggregateToDefaultRoles=false")
+    minimal = helm_template(
+        "--set",
+        "rbac.create=false",
+        "--set",
+        "serviceAccount.create=false",
+        "--set",
+        "networkPolicy.enabled=false",
+        "--set",
+        "rbac.aggregateToDefaultRoles=false",
+    )
     assert sorted(o["kind"] for o in minimal) == ["Deployment", "Service"]
-    assert _deployment("--set", "serviceAccount.create=false")["spec"]["template"]["spec"][
-        "serviceAccountName"] == "default"
+    assert (
+        _deployment("--set", "serviceAccount.create=false")["spec"]["template"]["spec"]["serviceAccountName"]
+        == "default"
+    )
 
 
 @pytest.mark.parametrize("render", list(RENDERS))
@@ -239,8 +270,16 @@ def test_helm_refuses_values_the_schema_rejects(setting: str) -> None:
 
 
 def test_duplicate_pool_names_fail_the_render() -> None:
-    error = helm_template_error("--set", "pools[0].name=a", "--set", "pools[0].spec.tier=Edge",
-                                "--set", "pools[1].name=a", "--set", "pools[1].spec.tier=Cloud")
+    error = helm_template_error(
+        "--set",
+        "pools[0].name=a",
+        "--set",
+        "pools[0].spec.tier=Edge",
+        "--set",
+        "pools[1].name=a",
+        "--set",
+        "pools[1].spec.tier=Cloud",
+    )
     assert 'the name "a" appears twice' in error
 
 
@@ -250,8 +289,10 @@ def test_operator_pod_meets_pod_security_restricted(render: str) -> None:
     deployment = _deployment(*RENDERS[render])
     # The new pod first: it stands by until the old one releases the leader lease.
     assert deployment["spec"]["replicas"] == (2 if render == "production" else 1)
-    assert deployment["spec"]["strategy"] == {"type": "RollingUpdate",
-                                              "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -279,8 +320,10 @@ def test_operator_pod_meets_pod_security_restricted(render: str) -> None:
 def test_image_reference_prefers_the_digest() -> None:
     assert _container()["image"] == f"ghcr.io/genaiops/genai-operator:{CHART_META['appVersion']}"
     assert _container("--set", "image.tag=1.2.3")["image"] == "ghcr.io/genaiops/genai-operator:1.2.3"
-    assert _container("--set", "image.tag=1.2.3", "--set", f"image.digest={DIGEST}")["image"] == \
-        f"ghcr.io/genaiops/genai-operator@{DIGEST}"
+    assert (
+        _container("--set", "image.tag=1.2.3", "--set", f"image.digest={DIGEST}")["image"]
+        == f"ghcr.io/genaiops/genai-operator@{DIGEST}"
+    )
 
 
 def _env(container: dict[str, Any]) -> dict[str, str]:
@@ -291,24 +334,41 @@ def _env(container: dict[str, Any]) -> dict[str, str]:
 def test_values_reach_the_operator_as_arguments_and_settings() -> None:
     queries = {"QueueDepth": 'sum(vllm:num_requests_waiting{namespace="{namespace}"})'}
     container = _container(
-        "--set", "prometheus.address=http://prom.obs.svc:9090",
-        "--set-json", f"prometheus.metricQueries={json.dumps(queries)}",
-        "--set", "prometheus.modelServiceMonitors=false",
-        "--set", "prometheus.wakeQuery=sum(rate(gateway_requests{service=\"{service}\"}[2m]))",
-        "--set", "engineImages.vllm=registry.local/vllm-openai:v0.9.0",
-        "--set", "engineImages.llamaCpp=registry.local/llama.cpp:server",
-        "--set", "defaultGpuTypes={nvidia-l4,nvidia-h100-80gb}",
-        "--set", "metrics.port=9090", "--set", "verbose=true", "--set", "ociModels=ImageVolume",
-        "--set", "security.hostPathPrefixes={/opt/models,/data/edge}",
-        "--set", "security.allowedImageRegistries={docker.io/vllm,ghcr.io/ggml-org}")
+        "--set",
+        "prometheus.address=http://prom.obs.svc:9090",
+        "--set-json",
+        f"prometheus.metricQueries={json.dumps(queries)}",
+        "--set",
+        "prometheus.modelServiceMonitors=false",
+        "--set",
+        'prometheus.wakeQuery=sum(rate(gateway_requests{service="{service}"}[2m]))',
+        "--set",
+        "engineImages.vllm=registry.local/vllm-openai:v0.9.0",
+        "--set",
+        "engineImages.llamaCpp=registry.local/llama.cpp:server",
+        "--set",
+        "defaultGpuTypes={nvidia-l4,nvidia-h100-80gb}",
+        "--set",
+        "metrics.port=9090",
+        "--set",
+        "verbose=true",
+        "--set",
+        "ociModels=ImageVolume",
+        "--set",
+        "security.hostPathPrefixes={/opt/models,/data/edge}",
+        "--set",
+        "security.allowedImageRegistries={docker.io/vllm,ghcr.io/ggml-org}",
+    )
     settings = Settings.from_env(_env(container))
     assert settings.prometheus_address == "http://prom.obs.svc:9090"
     assert settings.oci_models == "ImageVolume"
     assert dict(settings.metric_queries) == queries
     assert settings.service_monitors is False
     assert settings.wake_query == 'sum(rate(gateway_requests{service="{service}"}[2m]))'
-    assert dict(settings.images) == {Engine.VLLM: "registry.local/vllm-openai:v0.9.0",
-                                     Engine.LLAMA_CPP: "registry.local/llama.cpp:server"}
+    assert dict(settings.images) == {
+        Engine.VLLM: "registry.local/vllm-openai:v0.9.0",
+        Engine.LLAMA_CPP: "registry.local/llama.cpp:server",
+    }
     assert settings.default_gpu_types == ("nvidia-l4", "nvidia-h100-80gb")
     assert settings.host_path_prefixes == ("/opt/models", "/data/edge")
     assert settings.image_registries == ("docker.io/vllm", "ghcr.io/ggml-org")
@@ -334,8 +394,13 @@ def test_namespaced_mode_grants_per_namespace_roles_only() -> None:
     assert sorted(b["metadata"]["namespace"] for b in bindings) == ["ml", "stores"]
     (cluster_role,) = [r for r in of_kind(objects, "ClusterRole") if r["metadata"]["name"].endswith("-cluster")]
     cluster_resources = {res for rule in cluster_role["rules"] for res in rule["resources"]}
-    assert cluster_resources == {"nodes", "placementpools", "placementpools/status", "customresourcedefinitions",
-                                 "namespaces"}
+    assert cluster_resources == {
+        "nodes",
+        "placementpools",
+        "placementpools/status",
+        "customresourcedefinitions",
+        "namespaces",
+    }
     for rule in cluster_role["rules"]:  # reads only, but for the pools' status
         if rule["resources"] != ["placementpools/status"]:
             assert set(rule["verbs"]) == {"get", "list", "watch"}, rule
@@ -358,8 +423,18 @@ def test_metrics_service_and_service_monitor_select_the_operator() -> None:
 
 def test_notes_tell_the_user_what_to_apply_next() -> None:
     def notes(*values: str) -> str:
-        out = run([tool("helm"), "install", RELEASE, str(CHART), "--namespace", RELEASE_NAMESPACE,
-                   "--dry-run=client", *values]).stdout
+        out = run(
+            [
+                tool("helm"),
+                "install",
+                RELEASE,
+                str(CHART),
+                "--namespace",
+                RELEASE_NAMESPACE,
+                "--dry-run=client",
+                *values,
+            ]
+        ).stdout
         return out.split("NOTES:", 1)[1]
 
     text = notes()
@@ -376,8 +451,17 @@ def test_notes_tell_the_user_what_to_apply_next() -> None:
 # -- checkov --------------------------------------------------------------------------------------------
 def _checkov(files: list[Path]) -> set[tuple[str, str]]:
     """(check id, resource) of every failed check."""
-    args = [tool("checkov"), "--framework", "kubernetes", "--output", "json", "--quiet", "--compact",
-            "--skip-download", "--soft-fail"]
+    args = [
+        tool("checkov"),
+        "--framework",
+        "kubernetes",
+        "--output",
+        "json",
+        "--quiet",
+        "--compact",
+        "--skip-download",
+        "--soft-fail",
+    ]
     for path in files:
         args += ["-f", str(path)]
     result = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
@@ -405,7 +489,8 @@ def test_checkov_passes_production_renders_and_only_the_documented_skips_fail_by
     assert all(entry["why"].strip() for entry in SKIPS["default-values"])
     failed = _checkov([files["default"]])
     assert {check for check, _ in failed} == documented, (
-        f"checkov on the default values failed {sorted(failed)}; documented skips: {sorted(documented)}")
+        f"checkov on the default values failed {sorted(failed)}; documented skips: {sorted(documented)}"
+    )
 
 
 @pytest.mark.parametrize("values", [(), NAMESPACED_VALUES], ids=["cluster-wide", "namespaced"])
@@ -419,8 +504,12 @@ def test_the_leader_lease_is_the_operators_own_in_its_own_namespace(values: tupl
     assert role["metadata"]["namespace"] == RELEASE_NAMESPACE
     assert role["rules"] == [
         {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
-        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": [lease],
-         "verbs": ["get", "update"]},
+        {
+            "apiGroups": ["coordination.k8s.io"],
+            "resources": ["leases"],
+            "resourceNames": [lease],
+            "verbs": ["get", "update"],
+        },
     ]
     (binding,) = [b for b in of_kind(objects, "RoleBinding") if b["metadata"]["name"] == role["metadata"]["name"]]
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
@@ -435,7 +524,8 @@ def test_stand_bys_get_a_disruption_budget_and_spread_over_nodes() -> None:
     assert budget["spec"]["maxUnavailable"] == 1
     assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
     (term,) = deployment["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"][
-        "preferredDuringSchedulingIgnoredDuringExecution"]
+        "preferredDuringSchedulingIgnoredDuringExecution"
+    ]
     assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
     assert term["podAffinityTerm"]["labelSelector"]["matchLabels"].items() <= pod_labels.items()
     single = helm_template()  # one replica: no budget (it would block every drain), no spreading rule

@@ -44,36 +44,42 @@ def quantized(method: QuantMethod, precision: Precision) -> dict[str, object]:
 
 # --- vLLM ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("method", "precision", "gpu", "expected"), [
-    (QuantMethod.AWQ, Precision.INT4, L4, "awq_marlin"),
-    (QuantMethod.AWQ, Precision.INT4, T4, "awq"),
-    (QuantMethod.GPTQ, Precision.INT4, A100, "gptq_marlin"),
-    (QuantMethod.GPTQ, Precision.INT8, T4, "gptq"),
-    (QuantMethod.BITS_AND_BYTES, Precision.INT4, L4, "bitsandbytes"),
-    (QuantMethod.BITS_AND_BYTES, Precision.INT8, L4, "bitsandbytes"),
-    (QuantMethod.FP8, Precision.FP8, H100, "fp8"),
-    (QuantMethod.NONE, Precision.FP8, L4, "fp8"),
-    (QuantMethod.NONE, Precision.INT8, A100, "fp8"),
-    (QuantMethod.NONE, Precision.INT8, T4, "bitsandbytes"),
-    (QuantMethod.NONE, Precision.INT4, L4, "bitsandbytes"),
-    (QuantMethod.NONE, Precision.BF16, L4, None),
-    (QuantMethod.NONE, Precision.FP16, T4, None),
-])
-def test_vllm_quantization_flag(method: QuantMethod, precision: Precision, gpu: GpuType,
-                                expected: str | None) -> None:
+
+@pytest.mark.parametrize(
+    ("method", "precision", "gpu", "expected"),
+    [
+        (QuantMethod.AWQ, Precision.INT4, L4, "awq_marlin"),
+        (QuantMethod.AWQ, Precision.INT4, T4, "awq"),
+        (QuantMethod.GPTQ, Precision.INT4, A100, "gptq_marlin"),
+        (QuantMethod.GPTQ, Precision.INT8, T4, "gptq"),
+        (QuantMethod.BITS_AND_BYTES, Precision.INT4, L4, "bitsandbytes"),
+        (QuantMethod.BITS_AND_BYTES, Precision.INT8, L4, "bitsandbytes"),
+        (QuantMethod.FP8, Precision.FP8, H100, "fp8"),
+        (QuantMethod.NONE, Precision.FP8, L4, "fp8"),
+        (QuantMethod.NONE, Precision.INT8, A100, "fp8"),
+        (QuantMethod.NONE, Precision.INT8, T4, "bitsandbytes"),
+        (QuantMethod.NONE, Precision.INT4, L4, "bitsandbytes"),
+        (QuantMethod.NONE, Precision.BF16, L4, None),
+        (QuantMethod.NONE, Precision.FP16, T4, None),
+    ],
+)
+def test_vllm_quantization_flag(method: QuantMethod, precision: Precision, gpu: GpuType, expected: str | None) -> None:
     md = manifest(engine="VLLM", **quantized(method, precision))
     plan = plan_for(md, assign(pool(gpu=gpu), decided=sizing(gpu, precision=precision, method=method)))
     assert flag(plan.args, "--quantization") == expected
 
 
-@pytest.mark.parametrize(("precision", "method", "gpu", "expected"), [
-    (Precision.BF16, QuantMethod.NONE, L4, "bfloat16"),
-    (Precision.BF16, QuantMethod.NONE, T4, "float16"),  # Turing has no bf16
-    (Precision.FP16, QuantMethod.NONE, L4, "float16"),
-    (Precision.FP32, QuantMethod.NONE, A100, "float32"),
-    (Precision.INT4, QuantMethod.AWQ, L4, None),
-    (Precision.INT4, QuantMethod.AWQ, T4, "float16"),
-])
+@pytest.mark.parametrize(
+    ("precision", "method", "gpu", "expected"),
+    [
+        (Precision.BF16, QuantMethod.NONE, L4, "bfloat16"),
+        (Precision.BF16, QuantMethod.NONE, T4, "float16"),  # Turing has no bf16
+        (Precision.FP16, QuantMethod.NONE, L4, "float16"),
+        (Precision.FP32, QuantMethod.NONE, A100, "float32"),
+        (Precision.INT4, QuantMethod.AWQ, L4, None),
+        (Precision.INT4, QuantMethod.AWQ, T4, "float16"),
+    ],
+)
 def test_vllm_dtype(precision: Precision, method: QuantMethod, gpu: GpuType, expected: str | None) -> None:
     md = manifest(engine="VLLM", **quantized(method, precision))
     plan = plan_for(md, assign(pool(gpu=gpu), decided=sizing(gpu, precision=precision, method=method)))
@@ -81,9 +87,16 @@ def test_vllm_dtype(precision: Precision, method: QuantMethod, gpu: GpuType, exp
 
 
 def test_vllm_serving_flags_follow_the_spec() -> None:
-    md = manifest(name="chat", engine="VLLM",
-                  serving={"maxContextLength": 16384, "maxConcurrentSequences": 32,
-                           "gpuMemoryUtilizationPercent": 85, "port": 8080})
+    md = manifest(
+        name="chat",
+        engine="VLLM",
+        serving={
+            "maxContextLength": 16384,
+            "maxConcurrentSequences": 32,
+            "gpuMemoryUtilizationPercent": 85,
+            "port": 8080,
+        },
+    )
     plan = plan_for(md, assign(pool()))
     assert plan.command == ("vllm", "serve")
     # positional (--model is deprecated): the local directory the model loader filled
@@ -130,8 +143,9 @@ def test_vllm_revision_and_object_store_sources() -> None:
     # The revision is part of the cache key: a new revision is a new directory, never a stale cache hit.
     assert with_revision.args[0] != other_revision.args[0]
     assert "--revision" not in with_revision.args  # the loader fetched that revision; vLLM reads a path
-    s3 = plan_for(manifest(model={"uri": "s3://bucket/llama", "credentialsSecret": "aws"}, engine="VLLM"),
-                  assign(pool()))
+    s3 = plan_for(
+        manifest(model={"uri": "s3://bucket/llama", "credentialsSecret": "aws"}, engine="VLLM"), assign(pool())
+    )
     assert s3.args[0].startswith("/model-cache/llama-")
     loader = s3.init_containers[0]
     assert loader["envFrom"] == [{"secretRef": {"name": "aws", "optional": False}}]
@@ -140,43 +154,56 @@ def test_vllm_revision_and_object_store_sources() -> None:
 
 # --- llama.cpp ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("spec_type", "pool_type", "precision", "expected"), [
-    (GgufType.Q5_K_M, GgufType.Q8_0, Precision.INT4, "Q5_K_M"),  # the spec wins
-    (None, GgufType.Q8_0, Precision.INT4, "Q8_0"),  # then the pool default
-    (None, None, Precision.INT4, "Q4_K_M"),  # then the precision
-    (None, None, Precision.INT8, "Q8_0"),
-    (None, None, Precision.FP16, "F16"),
-])
-def test_llamacpp_picks_the_gguf_type(spec_type: GgufType | None, pool_type: GgufType | None,
-                                      precision: Precision, expected: str) -> None:
+
+@pytest.mark.parametrize(
+    ("spec_type", "pool_type", "precision", "expected"),
+    [
+        (GgufType.Q5_K_M, GgufType.Q8_0, Precision.INT4, "Q5_K_M"),  # the spec wins
+        (None, GgufType.Q8_0, Precision.INT4, "Q8_0"),  # then the pool default
+        (None, None, Precision.INT4, "Q4_K_M"),  # then the precision
+        (None, None, Precision.INT8, "Q8_0"),
+        (None, None, Precision.FP16, "F16"),
+    ],
+)
+def test_llamacpp_picks_the_gguf_type(
+    spec_type: GgufType | None, pool_type: GgufType | None, precision: Precision, expected: str
+) -> None:
     quantization: dict[str, object] = {"method": "GGUF"}
     if spec_type:
         quantization["ggufType"] = spec_type.value
     md = manifest(model={"uri": GGUF_URI}, engine="LlamaCpp", quantization=quantization)
     defaults = EngineDefaults(gguf_type=pool_type) if pool_type else None
     target = pool("store", Tier.EDGE, cpu_only=True, defaults=defaults)
-    plan = plan_for(md, assign(target, engine=Engine.LLAMA_CPP,
-                               decided=sizing(None, precision=precision, method=QuantMethod.GGUF)))
+    plan = plan_for(
+        md, assign(target, engine=Engine.LLAMA_CPP, decided=sizing(None, precision=precision, method=QuantMethod.GGUF))
+    )
     item = loader_plan(plan)[0]
     assert item["uri"] == GGUF_URI and item["ggufType"] == expected and item["link"] == "model.gguf"
     assert flag(plan.args, "--model") == f"{item['dest']}/model.gguf"
 
 
 def test_llamacpp_context_is_shared_by_all_slots() -> None:
-    md = manifest(model={"uri": GGUF_URI}, engine="LlamaCpp", quantization={"method": "GGUF"},
-                  serving={"maxContextLength": 4096, "maxConcurrentSequences": 4})
+    md = manifest(
+        model={"uri": GGUF_URI},
+        engine="LlamaCpp",
+        quantization={"method": "GGUF"},
+        serving={"maxContextLength": 4096, "maxConcurrentSequences": 4},
+    )
     plan = plan_for(md, assign(pool(cpu_only=True), engine=Engine.LLAMA_CPP, decided=sizing(None)))
     assert flag(plan.args, "--ctx-size") == str(4096 * 4) and flag(plan.args, "--parallel") == "4"
     assert flag(plan.args, "--alias") == "llama" and "--metrics" in plan.args
     assert flag(plan.args, "--host") == "0.0.0.0"
 
 
-@pytest.mark.parametrize(("uri", "model", "item"), [
-    ("hf://org/repo-GGUF/model-q4.gguf", "/model-cache/model-q4-gguf-", {"file": "model-q4.gguf", "mode": "fetch"}),
-    ("s3://bucket/qwen", "/model-cache/qwen-", {"ggufType": "F16", "mode": "fetch"}),  # BF16 sizing
-    ("pvc://models/qwen/q4.gguf", "/model-source/qwen/q4.gguf", {"mode": "verify"}),
-    ("file:///opt/models/q4.gguf", "/opt/models/q4.gguf", {"mode": "verify"}),
-])
+@pytest.mark.parametrize(
+    ("uri", "model", "item"),
+    [
+        ("hf://org/repo-GGUF/model-q4.gguf", "/model-cache/model-q4-gguf-", {"file": "model-q4.gguf", "mode": "fetch"}),
+        ("s3://bucket/qwen", "/model-cache/qwen-", {"ggufType": "F16", "mode": "fetch"}),  # BF16 sizing
+        ("pvc://models/qwen/q4.gguf", "/model-source/qwen/q4.gguf", {"mode": "verify"}),
+        ("file:///opt/models/q4.gguf", "/opt/models/q4.gguf", {"mode": "verify"}),
+    ],
+)
 def test_llamacpp_model_sources(uri: str, model: str, item: dict[str, str]) -> None:
     md = manifest(model={"uri": uri}, engine="LlamaCpp")
     plan = plan_for(md, assign(pool(cpu_only=True), engine=Engine.LLAMA_CPP, decided=sizing(None)))
@@ -187,20 +214,23 @@ def test_llamacpp_model_sources(uri: str, model: str, item: dict[str, str]) -> N
 LLAMA_IMAGE = "ghcr.io/ggml-org/llama.cpp"
 
 
-@pytest.mark.parametrize(("target", "image", "arch", "gpu_flag"), [
-    (pool("cpu", cpu_only=True), f"{LLAMA_IMAGE}:server-b9660", None, False),
-    (pool("l4", gpu=L4), f"{LLAMA_IMAGE}:server-cuda-b9660", None, True),
-    (pool("orin", Tier.EDGE, gpu=ORIN, arch="arm64"), f"{LLAMA_IMAGE}:server-cuda-b9660", None, True),
-    (pool("mi300", gpu=MI300, resource="amd.com/gpu"), f"{LLAMA_IMAGE}:server-rocm-b9660", "amd64", True),
-])
-def test_llamacpp_image_follows_the_hardware(target: object, image: str, arch: str | None,
-                                             gpu_flag: bool) -> None:
+@pytest.mark.parametrize(
+    ("target", "image", "arch", "gpu_flag"),
+    [
+        (pool("cpu", cpu_only=True), f"{LLAMA_IMAGE}:server-b9660", None, False),
+        (pool("l4", gpu=L4), f"{LLAMA_IMAGE}:server-cuda-b9660", None, True),
+        (pool("orin", Tier.EDGE, gpu=ORIN, arch="arm64"), f"{LLAMA_IMAGE}:server-cuda-b9660", None, True),
+        (pool("mi300", gpu=MI300, resource="amd.com/gpu"), f"{LLAMA_IMAGE}:server-rocm-b9660", "amd64", True),
+    ],
+)
+def test_llamacpp_image_follows_the_hardware(target: object, image: str, arch: str | None, gpu_flag: bool) -> None:
     from genai_operator.placement.types import Pool
 
     assert isinstance(target, Pool)
     decided = sizing(target.gpu) if target.gpu else sizing(None)
-    plan = plan_for(manifest(model={"uri": GGUF_URI}, engine="LlamaCpp"),
-                    assign(target, engine=Engine.LLAMA_CPP, decided=decided))
+    plan = plan_for(
+        manifest(model={"uri": GGUF_URI}, engine="LlamaCpp"), assign(target, engine=Engine.LLAMA_CPP, decided=decided)
+    )
     assert plan.image == image and plan.node_arch == arch
     assert ("--n-gpu-layers" in plan.args) is gpu_flag
     assert ("--threads" in plan.args) is not gpu_flag
@@ -211,8 +241,11 @@ def test_llamacpp_image_follows_the_hardware(target: object, image: str, arch: s
 def test_llamacpp_rejects_mounted_sources_that_are_not_a_gguf_file(uri: str) -> None:
     md = manifest(model={"uri": uri}, engine="LlamaCpp")
     with pytest.raises(UnsupportedModelSourceError, match=r"llama\.cpp"):
-        plan_for(md, assign(pool(cpu_only=True), engine=Engine.LLAMA_CPP, decided=sizing(None)),
-                 Settings(oci_models="ImageVolume"))
+        plan_for(
+            md,
+            assign(pool(cpu_only=True), engine=Engine.LLAMA_CPP, decided=sizing(None)),
+            Settings(oci_models="ImageVolume"),
+        )
 
 
 def test_llamacpp_loads_the_gguf_file_of_a_pulled_oci_artifact() -> None:
@@ -233,16 +266,20 @@ def test_llamacpp_threads_follow_the_cpu_request() -> None:
 
 # --- TGI ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("method", "precision", "expected"), [
-    (QuantMethod.AWQ, Precision.INT4, "awq"),
-    (QuantMethod.GPTQ, Precision.INT4, "gptq"),
-    (QuantMethod.BITS_AND_BYTES, Precision.INT8, "bitsandbytes"),
-    (QuantMethod.BITS_AND_BYTES, Precision.INT4, "bitsandbytes-nf4"),
-    (QuantMethod.FP8, Precision.FP8, "fp8"),
-    (QuantMethod.NONE, Precision.INT8, "eetq"),
-    (QuantMethod.NONE, Precision.INT4, "bitsandbytes-nf4"),
-    (QuantMethod.NONE, Precision.BF16, None),
-])
+
+@pytest.mark.parametrize(
+    ("method", "precision", "expected"),
+    [
+        (QuantMethod.AWQ, Precision.INT4, "awq"),
+        (QuantMethod.GPTQ, Precision.INT4, "gptq"),
+        (QuantMethod.BITS_AND_BYTES, Precision.INT8, "bitsandbytes"),
+        (QuantMethod.BITS_AND_BYTES, Precision.INT4, "bitsandbytes-nf4"),
+        (QuantMethod.FP8, Precision.FP8, "fp8"),
+        (QuantMethod.NONE, Precision.INT8, "eetq"),
+        (QuantMethod.NONE, Precision.INT4, "bitsandbytes-nf4"),
+        (QuantMethod.NONE, Precision.BF16, None),
+    ],
+)
 def test_tgi_quantize_flag(method: QuantMethod, precision: Precision, expected: str | None) -> None:
     md = manifest(engine="TGI", **quantized(method, precision))
     decided = sizing(L4, precision=precision, method=method)
@@ -253,8 +290,7 @@ def test_tgi_quantize_flag(method: QuantMethod, precision: Precision, expected: 
 
 
 def test_tgi_flags() -> None:
-    md = manifest(name="mistral", engine="TGI",
-                  serving={"maxContextLength": 4096, "maxConcurrentSequences": 8})
+    md = manifest(name="mistral", engine="TGI", serving={"maxContextLength": 4096, "maxConcurrentSequences": 8})
     plan = plan_for(md, assign(pool(gpu=A100), engine=Engine.TGI, decided=sizing(A100, gpus=2, tp=2)))
     assert flag(plan.args, "--model-id").startswith("/model-cache/llama-3-1-8b-instruct-")
     assert flag(plan.args, "--max-input-tokens") == "4095" and flag(plan.args, "--max-total-tokens") == "4096"
@@ -273,15 +309,18 @@ def test_tgi_rejects_sources_it_cannot_load(uri: str) -> None:
 
 # --- shared behaviour -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("engine", [Engine.VLLM, Engine.LLAMA_CPP, Engine.TGI])
 def test_credentials_are_referenced_never_inlined(engine: Engine) -> None:
-    md = manifest(model={"uri": "hf://meta-llama/Llama-3.1-8B-Instruct", "credentialsSecret": "hf-token"},
-                  engine=engine.value)
+    md = manifest(
+        model={"uri": "hf://meta-llama/Llama-3.1-8B-Instruct", "credentialsSecret": "hf-token"}, engine=engine.value
+    )
     plan = plan_for(md, assign(pool(), engine=engine))
     loader = plan.init_containers[0]
     token = [e for e in loader["env"] if e["name"] == "HF_TOKEN"]
-    assert token == [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {
-        "name": "hf-token", "key": "HF_TOKEN", "optional": False}}}]
+    assert token == [
+        {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "HF_TOKEN", "optional": False}}}
+    ]
     # Only the loader downloads: the engine gets no credentials and runs offline.
     assert not [e for e in plan.env if e["name"] == "HF_TOKEN"]
     assert env_map({"env": list(plan.env)})["HF_HUB_OFFLINE"] == "1"
@@ -324,8 +363,10 @@ def test_startup_budget_grows_with_the_model_and_is_bounded() -> None:
     small = plan_for(manifest(), assign(pool(), decided=sizing(L4, weights=2 * GB)))
     large = plan_for(manifest(), assign(pool(gpu=H100), decided=sizing(H100, gpus=2, tp=2, weights=140 * GB)))
     huge = plan_for(manifest(), assign(pool(gpu=H100), decided=sizing(H100, gpus=8, tp=8, weights=900 * GB)))
-    local = plan_for(manifest(model={"uri": "pvc://weights/llama-70b"}),
-                     assign(pool(gpu=H100), decided=sizing(H100, gpus=2, tp=2, weights=140 * GB)))
+    local = plan_for(
+        manifest(model={"uri": "pvc://weights/llama-70b"}),
+        assign(pool(gpu=H100), decided=sizing(H100, gpus=2, tp=2, weights=140 * GB)),
+    )
     for plan in (small, large, huge, local):
         probe = plan.startup_probe
         assert probe["httpGet"]["path"] == "/health"
@@ -351,8 +392,7 @@ def loader_plan(plan: object) -> list[dict[str, str]]:
 
 def test_bitsandbytes_download_is_the_16_bit_checkpoint() -> None:
     md = manifest(**quantized(QuantMethod.BITS_AND_BYTES, Precision.INT4))
-    decided = sizing(L4, precision=Precision.INT4, method=QuantMethod.BITS_AND_BYTES, weights=4 * GB,
-                     bits=4.0)
+    decided = sizing(L4, precision=Precision.INT4, method=QuantMethod.BITS_AND_BYTES, weights=4 * GB, bits=4.0)
     bnb = plan_for(md, assign(pool(), decided=decided))
     assert parse_quantity(bnb.resources["requests"]["ephemeral-storage"]) >= 16 * GB
 
@@ -362,13 +402,16 @@ def test_resources_gpu_cpu_and_overrides() -> None:
     assert gpu_plan.resources["limits"]["nvidia.com/gpu"] == "4"
     assert gpu_plan.resources["requests"]["nvidia.com/gpu"] == "4"
     assert "cpu" not in gpu_plan.resources["limits"]  # no CPU throttling of token generation
-    cpu_plan = plan_for(manifest(model={"uri": GGUF_URI}, engine="LlamaCpp"),
-                        assign(pool(cpu_only=True), engine=Engine.LLAMA_CPP,
-                               decided=sizing(None, weights=9 * GB)))
+    cpu_plan = plan_for(
+        manifest(model={"uri": GGUF_URI}, engine="LlamaCpp"),
+        assign(pool(cpu_only=True), engine=Engine.LLAMA_CPP, decided=sizing(None, weights=9 * GB)),
+    )
     assert parse_quantity(cpu_plan.resources["requests"]["memory"]) >= 9 * GB + 2 * GB + 1 * GB
     assert not any("gpu" in k for k in cpu_plan.resources["requests"])
-    jetson = plan_for(manifest(model={"uri": GGUF_URI}, engine="LlamaCpp"),
-                      assign(pool(gpu=ORIN), engine=Engine.LLAMA_CPP, decided=sizing(ORIN, weights=30 * GB)))
+    jetson = plan_for(
+        manifest(model={"uri": GGUF_URI}, engine="LlamaCpp"),
+        assign(pool(gpu=ORIN), engine=Engine.LLAMA_CPP, decided=sizing(ORIN, weights=30 * GB)),
+    )
     assert parse_quantity(jetson.resources["requests"]["memory"]) >= 30 * GB  # unified memory
     amd = plan_for(manifest(), assign(pool(gpu=MI300), decided=sizing(MI300)))
     assert amd.resources["limits"] == {"memory": amd.resources["limits"]["memory"], "amd.com/gpu": "1"}
@@ -377,12 +420,19 @@ def test_resources_gpu_cpu_and_overrides() -> None:
     assert override.resources["requests"]["memory"] == override.resources["limits"]["memory"] == "48Gi"
 
 
-@pytest.mark.parametrize(("engine", "queue", "running", "kv"), [
-    (Engine.VLLM, "vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:kv_cache_usage_perc"),
-    (Engine.LLAMA_CPP, "llamacpp:requests_deferred", "llamacpp:requests_processing",
-     "llamacpp:kv_cache_usage_ratio"),
-    (Engine.TGI, "tgi_queue_size", "tgi_batch_current_size", None),
-])
+@pytest.mark.parametrize(
+    ("engine", "queue", "running", "kv"),
+    [
+        (Engine.VLLM, "vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:kv_cache_usage_perc"),
+        (
+            Engine.LLAMA_CPP,
+            "llamacpp:requests_deferred",
+            "llamacpp:requests_processing",
+            "llamacpp:kv_cache_usage_ratio",
+        ),
+        (Engine.TGI, "tgi_queue_size", "tgi_batch_current_size", None),
+    ],
+)
 def test_metric_names(engine: Engine, queue: str, running: str, kv: str | None) -> None:
     metrics = engine_profile(engine).metrics
     assert metrics.name_for(ScalingMetric.QUEUE_DEPTH) == queue
@@ -396,25 +446,43 @@ def test_registry_refuses_auto() -> None:
     with pytest.raises(ValueError, match="not resolved"):
         engine_profile(Engine.AUTO)
     assert [engine_profile(e).label for e in (Engine.VLLM, Engine.LLAMA_CPP, Engine.TGI)] == [
-        "vllm", "llama-cpp", "tgi"]
+        "vllm",
+        "llama-cpp",
+        "tgi",
+    ]
 
 
-@pytest.mark.parametrize(("uri", "repo", "path", "revision", "file", "downloads"), [
-    ("hf://org/model", "org/model", "org/model", None, None, True),
-    ("hf://org/model@v2", "org/model", "org/model", "v2", None, True),
-    ("hf://org/repo/sub/f.gguf@main", "org/repo", "org/repo", "main", "sub/f.gguf", True),
-    ("s3://bucket/path", "s3://bucket/path", "s3://bucket/path", None, None, True),
-    ("pvc://claim/dir/model", "claim", "/model-source/dir/model", None, None, False),
-    ("pvc://claim", "claim", "/model-source", None, None, False),
-    ("oci://registry.example/models/llama:1", "registry.example/models/llama:1",
-     "oci://registry.example/models/llama:1", None, None, True),
-    ("file:///srv/models/x", "/srv/models/x", "/srv/models/x", None, None, False),
-])
-def test_parse_model_uri(uri: str, repo: str, path: str, revision: str | None, file: str | None,
-                         downloads: bool) -> None:
+@pytest.mark.parametrize(
+    ("uri", "repo", "path", "revision", "file", "downloads"),
+    [
+        ("hf://org/model", "org/model", "org/model", None, None, True),
+        ("hf://org/model@v2", "org/model", "org/model", "v2", None, True),
+        ("hf://org/repo/sub/f.gguf@main", "org/repo", "org/repo", "main", "sub/f.gguf", True),
+        ("s3://bucket/path", "s3://bucket/path", "s3://bucket/path", None, None, True),
+        ("pvc://claim/dir/model", "claim", "/model-source/dir/model", None, None, False),
+        ("pvc://claim", "claim", "/model-source", None, None, False),
+        (
+            "oci://registry.example/models/llama:1",
+            "registry.example/models/llama:1",
+            "oci://registry.example/models/llama:1",
+            None,
+            None,
+            True,
+        ),
+        ("file:///srv/models/x", "/srv/models/x", "/srv/models/x", None, None, False),
+    ],
+)
+def test_parse_model_uri(
+    uri: str, repo: str, path: str, revision: str | None, file: str | None, downloads: bool
+) -> None:
     location = parse_model_uri(uri)
     assert (location.repo, location.path, location.revision, location.file, location.downloads) == (
-        repo, path, revision, file, downloads)
+        repo,
+        path,
+        revision,
+        file,
+        downloads,
+    )
     for mount in location.mounts:
         assert mount["readOnly"] is True
 
@@ -422,8 +490,10 @@ def test_parse_model_uri(uri: str, repo: str, path: str, revision: str | None, f
 def test_oci_source_as_an_image_volume_uses_the_secret_as_a_pull_secret() -> None:
     md = manifest(model={"uri": "oci://registry.example/llama:1", "credentialsSecret": "pull"}, engine="VLLM")
     plan = plan_for(md, assign(pool()), Settings(oci_models="ImageVolume"))
-    assert {"name": "model-source", "image": {"reference": "registry.example/llama:1",
-                                             "pullPolicy": "IfNotPresent"}} in plan.volumes
+    assert {
+        "name": "model-source",
+        "image": {"reference": "registry.example/llama:1", "pullPolicy": "IfNotPresent"},
+    } in plan.volumes
     assert plan.image_pull_secrets == ({"name": "pull"},)
     assert "ephemeral-storage" in plan.resources["requests"]
 
@@ -433,8 +503,11 @@ def test_oci_source_pulled_by_the_loader_gets_the_secret_as_an_auth_file_only() 
     plan = plan_for(md, assign(pool()))
     assert not plan.image_pull_secrets and not any("image" in v for v in plan.volumes)
     auth = next(v for v in plan.volumes if v["name"] == "registry-auth")
-    assert auth["secret"] == {"secretName": "pull", "optional": False,
-                              "items": [{"key": ".dockerconfigjson", "path": "config.json"}]}
+    assert auth["secret"] == {
+        "secretName": "pull",
+        "optional": False,
+        "items": [{"key": ".dockerconfigjson", "path": "config.json"}],
+    }
     init = plan.init_containers[0]
     assert {"name": "REGISTRY_AUTH_FILE", "value": "/var/run/secrets/genaiops.dev/registry/config.json"} in init["env"]
     assert any(m["name"] == "registry-auth" and m["readOnly"] for m in init["volumeMounts"])
@@ -455,10 +528,16 @@ def test_a_pulled_oci_model_gets_room_to_unpack_an_image_layer() -> None:
     assert mounted == 1  # nothing fetched: the kubelet mounts the image
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("4", Decimal(4)), ("500m", Decimal("0.5")), ("16Gi", Decimal(16 * 1024**3)), ("2.5", Decimal("2.5")),
-    ("1k", Decimal(1000)),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("4", Decimal(4)),
+        ("500m", Decimal("0.5")),
+        ("16Gi", Decimal(16 * 1024**3)),
+        ("2.5", Decimal("2.5")),
+        ("1k", Decimal(1000)),
+    ],
+)
 def test_quantities(text: str, value: Decimal) -> None:
     assert parse_quantity(text) == value
 

@@ -128,26 +128,40 @@ def test_build_context_builds_the_tested_package_which_runs_read_only(tmp_path: 
     (wheel,) = wheels.glob("genai_operator-*.whl")
     install = tmp_path / "install"
     run([*pip, "install", "--quiet", "--no-deps", "--no-compile", "--target", str(install), str(wheel)])
-    installed = sorted(p.relative_to(install / "genai_operator").as_posix()
-                       for p in (install / "genai_operator").rglob("*") if p.is_file())
-    source = sorted(p.relative_to(ROOT / "operator" / "genai_operator").as_posix()
-                    for p in (ROOT / "operator" / "genai_operator").rglob("*")
-                    if p.is_file() and "__pycache__" not in p.parts)
+    installed = sorted(
+        p.relative_to(install / "genai_operator").as_posix()
+        for p in (install / "genai_operator").rglob("*")
+        if p.is_file()
+    )
+    source = sorted(
+        p.relative_to(ROOT / "operator" / "genai_operator").as_posix()
+        for p in (ROOT / "operator" / "genai_operator").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
     assert installed == source  # the whole package, data files included: the same package the tests use
 
     home, work = tmp_path / "home", tmp_path / "work"
     home.mkdir()
     work.mkdir()
     snapshot = sorted(p.as_posix() for p in install.rglob("*"))
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "PYTHONPATH": str(install),
-           "PYTHONDONTWRITEBYTECODE": "1"}
-    script = (f"{sys.executable} -c 'import genai_operator, genai_operator.controller.kopf_setup; "
-              f"assert genai_operator.__file__.startswith(\"{install}\"), genai_operator.__file__' && "
-              f"{sys.executable} -m genai_operator --version && "
-              f"{sys.executable} -m genai_operator crd >/dev/null && "
-              f"{sys.executable} -m genai_operator render -f {ROOT / 'examples' / 'llama-8b-bf16-l4.yaml'}")
-    read_only = subprocess.run(["unshare", "-m", "true"], capture_output=True, check=False).returncode == 0 \
-        if shutil.which("unshare") else False
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "PYTHONPATH": str(install),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    script = (
+        f"{sys.executable} -c 'import genai_operator, genai_operator.controller.kopf_setup; "
+        f'assert genai_operator.__file__.startswith("{install}"), genai_operator.__file__\' && '
+        f"{sys.executable} -m genai_operator --version && "
+        f"{sys.executable} -m genai_operator crd >/dev/null && "
+        f"{sys.executable} -m genai_operator render -f {ROOT / 'examples' / 'llama-8b-bf16-l4.yaml'}"
+    )
+    read_only = (
+        subprocess.run(["unshare", "-m", "true"], capture_output=True, check=False).returncode == 0
+        if shutil.which("unshare")
+        else False
+    )
     if read_only:  # mount the install read-only, as the image's root filesystem is in the pod
         script = f"mount --bind {install} {install} && mount -o remount,bind,ro {install} && {script}"
         command = ["unshare", "-m", "sh", "-c", script]
@@ -198,7 +212,8 @@ def test_loader_build_context_runs_from_a_read_only_copy_writing_nothing(tmp_pat
     package = ROOT / "loader" / "genai_model_loader"
     files = _context_files(LOADER_DOCKERIGNORE)
     assert sorted(p.relative_to(package).as_posix() for p in files) == sorted(
-        p.relative_to(package).as_posix() for p in package.glob("*.py"))
+        p.relative_to(package).as_posix() for p in package.glob("*.py")
+    )
     version = re.search(r'^version = "(.*)"', (ROOT / "pyproject.toml").read_text(), re.M)
     assert version and f'__version__ = "{version.group(1)}"' in (package / "__init__.py").read_text()
     # As the build stage does: the package under /opt, compiled to hash-based bytecode, then read-only.
@@ -217,14 +232,34 @@ def test_loader_build_context_runs_from_a_read_only_copy_writing_nothing(tmp_pat
     work = tmp_path / "work"
     work.mkdir(mode=0o555)
     plan = json.dumps([{"name": "model", "uri": "pvc://models/m", "dest": str(model), "mode": "verify"}])
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(opt), "PYTHONSAFEPATH": "1",
-           "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(work)}
-    result = subprocess.run([sys.executable, "-m", "genai_model_loader", "--plan", plan, "--termination-log",
-                             str(work / "termination-log")], capture_output=True, text=True, cwd=work, env=env,
-                            timeout=60, check=False)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(opt),
+        "PYTHONSAFEPATH": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HOME": str(work),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "genai_model_loader",
+            "--plan",
+            plan,
+            "--termination-log",
+            str(work / "termination-log"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "model: verified" in result.stderr
     termination = work / "termination-log"  # /dev/termination-log in a pod: the one line the operator reads
     assert termination.read_text().startswith("CacheHit: model in place")
-    assert sorted(p.as_posix() for p in tmp_path.rglob("*") if p not in (work, termination)) == snapshot, \
+    assert sorted(p.as_posix() for p in tmp_path.rglob("*") if p not in (work, termination)) == snapshot, (
         "the run wrote files"
+    )

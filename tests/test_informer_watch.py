@@ -59,10 +59,16 @@ class Feed:
 
 
 def service(name: str, owner: str = "m", labels: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": name, "namespace": "ml",
-                         "labels": labels if labels is not None else {**OURS, "genaiops.dev/model-deployment": owner}},
-            "spec": {"ports": [{"port": 80}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": name,
+            "namespace": "ml",
+            "labels": labels if labels is not None else {**OURS, "genaiops.dev/model-deployment": owner},
+        },
+        "spec": {"ports": [{"port": 80}]},
+    }
 
 
 def names(feed: Feed, owner: str = "m") -> set[str]:
@@ -110,8 +116,9 @@ async def test_lists_then_follows_changes(cluster: EmulatedCluster, watched: tup
     assert watch.params["resourceVersion"] not in ("", "0") and watcher.relists == 0
 
 
-async def test_a_dropped_watch_resumes_without_a_relist(cluster: EmulatedCluster,
-                                                        watched: tuple[Watcher, Feed]) -> None:
+async def test_a_dropped_watch_resumes_without_a_relist(
+    cluster: EmulatedCluster, watched: tuple[Watcher, Feed]
+) -> None:
     watcher, feed = watched
     cluster.drop_watches()
     cluster.apply(service("b"))
@@ -121,7 +128,8 @@ async def test_a_dropped_watch_resumes_without_a_relist(cluster: EmulatedCluster
 
 
 async def test_errors_back_off_then_410_relists_and_drops_what_vanished(
-        cluster: EmulatedCluster, watched: tuple[Watcher, Feed]) -> None:
+    cluster: EmulatedCluster, watched: tuple[Watcher, Feed]
+) -> None:
     watcher, feed = watched
     cluster.apply(service("b"))
     await eventually(lambda: names(feed) == {"a", "b"})
@@ -207,11 +215,20 @@ def test_a_workload_with_every_replica_ready_is_routed_as_rolled_out() -> None:
     router = Router()
     meta = {"namespace": "ns", "labels": OURS, "generation": 2}
     spec = {"replicas": 2}
-    for status in ({"observedGeneration": 2, "readyReplicas": 2, "updatedReplicas": 2},
-                   {"observedGeneration": 2, "readyReplicas": 1, "updatedReplicas": 2},
-                   {"observedGeneration": 1, "readyReplicas": 2, "updatedReplicas": 2}):  # the controller lags
+    for status in (
+        {"observedGeneration": 2, "readyReplicas": 2, "updatedReplicas": 2},
+        {"observedGeneration": 2, "readyReplicas": 1, "updatedReplicas": 2},
+        {"observedGeneration": 1, "readyReplicas": 2, "updatedReplicas": 2},
+    ):  # the controller lags
         route_child(router, {"kind": "Deployment", "metadata": meta, "spec": spec, "status": status})
-    route_child(router, {"kind": "StatefulSet", "metadata": meta, "spec": spec,
-                         "status": {"observedGeneration": 2, "readyReplicas": 2, "updatedReplicas": 2}})
+    route_child(
+        router,
+        {
+            "kind": "StatefulSet",
+            "metadata": meta,
+            "spec": spec,
+            "status": {"observedGeneration": 2, "readyReplicas": 2, "updatedReplicas": 2},
+        },
+    )
     route_child(router, {"kind": "Service", "metadata": meta, "spec": {}})
     assert router.rolled_out == [True, False, False, True, False]

@@ -58,7 +58,8 @@ def holder(cluster: EmulatedCluster) -> str | None:
 
 
 async def test_a_stand_by_takes_over_as_soon_as_the_holder_releases(
-        cluster: EmulatedCluster, clients: tuple[KubeClient, KubeClient]) -> None:
+    cluster: EmulatedCluster, clients: tuple[KubeClient, KubeClient]
+) -> None:
     a, b = LeaderElector(clients[0], config("a")), LeaderElector(clients[1], config("b"))
     never = asyncio.Event()
     assert await a.acquire(never) and holder(cluster) == "a"
@@ -75,7 +76,8 @@ async def test_a_stand_by_takes_over_as_soon_as_the_holder_releases(
 
 
 async def test_a_silent_holder_is_replaced_only_after_the_lease_duration(
-        cluster: EmulatedCluster, clients: tuple[KubeClient, KubeClient]) -> None:
+    cluster: EmulatedCluster, clients: tuple[KubeClient, KubeClient]
+) -> None:
     a, b = LeaderElector(clients[0], config("a")), LeaderElector(clients[1], config("b"))
     never = asyncio.Event()
     assert await a.acquire(never)  # and never renews: a crashed process
@@ -87,7 +89,8 @@ async def test_a_silent_holder_is_replaced_only_after_the_lease_duration(
 
 
 async def test_a_holder_that_cannot_renew_stops_and_fences_writes(
-        cluster: EmulatedCluster, clients: tuple[KubeClient, KubeClient], caplog: pytest.LogCaptureFixture) -> None:
+    cluster: EmulatedCluster, clients: tuple[KubeClient, KubeClient], caplog: pytest.LogCaptureFixture
+) -> None:
     lease_client, reconciling = clients
     elector = LeaderElector(lease_client, config("a", lease_seconds=3.0), on_lost=reconciling.fence)
     stopping = asyncio.Event()
@@ -102,15 +105,22 @@ async def test_a_holder_that_cannot_renew_stops_and_fences_writes(
     # Not before the renew deadline (1 s), and well before the lease (3 s) would let a stand-by in.
     assert not elector.leading and 1.0 <= stopped < 2.0, stopped
     with pytest.raises(ApiError) as refused:
-        await reconciling.create(SERVICES, {"apiVersion": "v1", "kind": "Service",
-                                            "metadata": {"name": "late", "namespace": "default"},
-                                            "spec": {"ports": [{"port": 80}]}})
+        await reconciling.create(
+            SERVICES,
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "late", "namespace": "default"},
+                "spec": {"ports": [{"port": 80}]},
+            },
+        )
     assert refused.value.reason == "NotLeader" and "lost the leader lease default/genai-operator" in str(refused.value)
     assert cluster.get("v1/services", "default", "late") is None
 
 
 async def test_a_holder_whose_lease_was_taken_stops_at_its_next_renewal(
-        cluster: EmulatedCluster, clients: tuple[KubeClient, KubeClient]) -> None:
+    cluster: EmulatedCluster, clients: tuple[KubeClient, KubeClient]
+) -> None:
     lost: list[str] = []
     elector = LeaderElector(clients[0], config("a"), on_lost=lost.append)
     stopping = asyncio.Event()

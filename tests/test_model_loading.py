@@ -28,29 +28,46 @@ def status(state: dict[str, Any], last: dict[str, Any] | None = None, name: str 
     return {"phase": "Pending", "initContainerStatuses": [entry]}
 
 
-UNAUTHORIZED = ("Unauthorized: model hf://meta-llama/Llama-3.1-8B-Instruct: the Hub answered 401; set "
-                "spec.model.credentialsSecret to a Secret with key HF_TOKEN that can read this repository")
+UNAUTHORIZED = (
+    "Unauthorized: model hf://meta-llama/Llama-3.1-8B-Instruct: the Hub answered 401; set "
+    "spec.model.credentialsSecret to a Secret with key HF_TOKEN that can read this repository"
+)
 
 
-@pytest.mark.parametrize(("pod_status", "expected"), [
-    ({"phase": "Pending"}, None),
-    (status({"waiting": {"reason": "PodInitializing"}}), LoaderState(LOADING, LOADING)),
-    (status({"running": {"startedAt": "2026-11-28T00:00:00Z"}}), LoaderState(LOADING, LOADING)),
-    (status({"terminated": {"exitCode": 0, "reason": "Completed", "message": "CacheHit: model: 15.0 GiB"}}),
-     LoaderState(LOADED, "CacheHit", "model: 15.0 GiB")),
-    (status({"terminated": {"exitCode": 0, "reason": "Completed"}}), LoaderState(LOADED, LOADED)),
-    # The kubelet restarted it: the reason is in lastState, the current state is a back-off.
-    (status({"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s"}},
-            {"terminated": {"exitCode": 1, "reason": "Error", "message": UNAUTHORIZED}}),
-     LoaderState(FAILED, "Unauthorized", UNAUTHORIZED.split(": ", 1)[1])),
-    (status({"terminated": {"exitCode": 1, "reason": "Error", "message": "Traceback (most recent call last)"}}),
-     LoaderState(FAILED, "Error", "Traceback (most recent call last)")),
-    (status({"waiting": {"reason": "CreateContainerConfigError", "message": 'secret "hf-token" not found'}}),
-     LoaderState(FAILED, "CreateContainerConfigError", 'secret "hf-token" not found')),
-    (status({"waiting": {"reason": "ErrImagePull", "message": "not found"}}),
-     LoaderState(FAILED, "ErrImagePull", "not found")),
-    (status({"running": {}}, name="other"), None),
-])
+@pytest.mark.parametrize(
+    ("pod_status", "expected"),
+    [
+        ({"phase": "Pending"}, None),
+        (status({"waiting": {"reason": "PodInitializing"}}), LoaderState(LOADING, LOADING)),
+        (status({"running": {"startedAt": "2026-11-28T00:00:00Z"}}), LoaderState(LOADING, LOADING)),
+        (
+            status({"terminated": {"exitCode": 0, "reason": "Completed", "message": "CacheHit: model: 15.0 GiB"}}),
+            LoaderState(LOADED, "CacheHit", "model: 15.0 GiB"),
+        ),
+        (status({"terminated": {"exitCode": 0, "reason": "Completed"}}), LoaderState(LOADED, LOADED)),
+        # The kubelet restarted it: the reason is in lastState, the current state is a back-off.
+        (
+            status(
+                {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s"}},
+                {"terminated": {"exitCode": 1, "reason": "Error", "message": UNAUTHORIZED}},
+            ),
+            LoaderState(FAILED, "Unauthorized", UNAUTHORIZED.split(": ", 1)[1]),
+        ),
+        (
+            status({"terminated": {"exitCode": 1, "reason": "Error", "message": "Traceback (most recent call last)"}}),
+            LoaderState(FAILED, "Error", "Traceback (most recent call last)"),
+        ),
+        (
+            status({"waiting": {"reason": "CreateContainerConfigError", "message": 'secret "hf-token" not found'}}),
+            LoaderState(FAILED, "CreateContainerConfigError", 'secret "hf-token" not found'),
+        ),
+        (
+            status({"waiting": {"reason": "ErrImagePull", "message": "not found"}}),
+            LoaderState(FAILED, "ErrImagePull", "not found"),
+        ),
+        (status({"running": {}}, name="other"), None),
+    ],
+)
 def test_loader_state_reads_the_kubelet_report(pod_status: dict[str, Any], expected: LoaderState | None) -> None:
     assert loader_state(pod_status) == expected
 

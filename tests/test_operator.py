@@ -33,14 +33,17 @@ async def test_create_converges_to_children_and_ready_status(harness: OperatorHa
     assert status["selector"] == "genaiops.dev/model-deployment=llama-8b"
     assert status["endpoint"] == "http://llama-8b.ml.svc:8000/v1"
     assert status["sizing"]["gpuType"] == "nvidia-l4" and status["sizing"]["precision"] == "BF16"
-    assert status["placement"] == [
-        {**status["placement"][0], "pool": "cloud-l4", "replicas": 2, "readyReplicas": 2}
-    ]
+    assert status["placement"] == [{**status["placement"][0], "pool": "cloud-l4", "replicas": 2, "readyReplicas": 2}]
     for cond in status["conditions"]:
         assert set(cond) == {"type", "status", "reason", "message", "lastTransitionTime", "observedGeneration"}
     assert {c["type"]: c["status"] for c in status["conditions"]} == {
-        "SpecValid": "True", "Placed": "True", "Ready": "True", "Progressing": "False", "Degraded": "False",
-        "ModelLoaded": "True"}
+        "SpecValid": "True",
+        "Placed": "True",
+        "Ready": "True",
+        "Progressing": "False",
+        "Degraded": "False",
+        "ModelLoaded": "True",
+    }
     dep = harness.cluster.get(DEPLOYMENTS, "ml", "llama-8b-cloud-l4")
     assert dep is not None
     owner = dep["metadata"]["ownerReferences"][0]
@@ -49,8 +52,11 @@ async def test_create_converges_to_children_and_ready_status(harness: OperatorHa
     assert harness.cluster.get(SERVICES, "ml", "llama-8b") and harness.cluster.get(PDBS, "ml", "llama-8b")
     # Budget: one write per child (Deployment, Service, PDB) plus at most two status writes.
     writes = Counter((r.verb, r.resource, r.subresource) for r in harness.writes())
-    children = writes[("create", "deployments", None)] + writes[("create", "services", None)] + \
-        writes[("create", "poddisruptionbudgets", None)]
+    children = (
+        writes[("create", "deployments", None)]
+        + writes[("create", "services", None)]
+        + writes[("create", "poddisruptionbudgets", None)]
+    )
     assert children == 3
     assert sum(writes.values()) <= children + 2 + 1, writes  # + the user's own create
     assert await quiet(harness, 1.5) == []  # a resync of a converged object writes nothing
@@ -60,8 +66,9 @@ async def test_spec_update_patches_children_and_observes_generation(harness: Ope
     await harness.create(example("llama-8b-bf16-l4.yaml"))
     await eventually(lambda: is_ready(harness.md("ml", "llama-8b")))
     await harness.patch_spec("ml", "llama-8b", {"replicas": 3, "serving": {"maxContextLength": 4096}})
-    md = await eventually(lambda: (o := harness.md("ml", "llama-8b")) and is_ready(o) and o["status"]["replicas"] == 3
-                          and o)
+    md = await eventually(
+        lambda: (o := harness.md("ml", "llama-8b")) and is_ready(o) and o["status"]["replicas"] == 3 and o
+    )
     assert md["metadata"]["generation"] == 2 and md["status"]["observedGeneration"] == 2
     dep = harness.cluster.get(DEPLOYMENTS, "ml", "llama-8b-cloud-l4")
     assert dep["spec"]["replicas"] == 3
@@ -103,8 +110,12 @@ async def test_dropping_a_pool_deletes_its_deployment_only(harness: OperatorHarn
 
 
 async def test_objects_we_do_not_own_are_never_touched(harness: OperatorHarness) -> None:
-    foreign = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "llama-8b", "namespace": "ml",
-               "labels": {"team": "other"}}, "spec": {"ports": [{"port": 80}]}}
+    foreign = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "llama-8b", "namespace": "ml", "labels": {"team": "other"}},
+        "spec": {"ports": [{"port": 80}]},
+    }
     harness.cluster.apply(foreign)
     await harness.create(example("llama-8b-bf16-l4.yaml"))
     await eventually(lambda: harness.cluster.get(DEPLOYMENTS, "ml", "llama-8b-cloud-l4"))
@@ -146,10 +157,16 @@ async def test_restart_mid_reconcile_converges_without_duplicates(harness: Opera
     await harness.start()
     for ns, name in (("ml", "llama-8b"), ("ml", "mistral-tgi"), ("stores", "qwen-edge")):
         await eventually(lambda ns=ns, name=name: is_ready(harness.md(ns, name)))
-    created = Counter((r.resource, r.namespace) for r in harness.writes()
-                      if r.verb == "create" and r.status == 201 and r.resource != "modeldeployments")
-    existing = Counter((res.rsplit("/", 1)[1], o["metadata"]["namespace"])
-                       for res in (DEPLOYMENTS, SERVICES, PDBS) for o in harness.cluster.list(res))
+    created = Counter(
+        (r.resource, r.namespace)
+        for r in harness.writes()
+        if r.verb == "create" and r.status == 201 and r.resource != "modeldeployments"
+    )
+    existing = Counter(
+        (res.rsplit("/", 1)[1], o["metadata"]["namespace"])
+        for res in (DEPLOYMENTS, SERVICES, PDBS)
+        for o in harness.cluster.list(res)
+    )
     assert created == existing  # every successful create is an object that still exists: none twice
     assert len(harness.cluster.list(DEPLOYMENTS)) == 3
 
@@ -195,8 +212,9 @@ async def test_switching_backend_replaces_the_autoscaler() -> None:
         await eventually(lambda: harness.cluster.get(hpa, "ml", "assistant"))
         assert harness.cluster.get(scaled, "ml", "assistant") is None
         await harness.patch_spec("ml", "assistant", {"scaling": {"backend": "KEDA"}})
-        await eventually(lambda: harness.cluster.get(scaled, "ml", "assistant") and not harness.cluster.get(
-            hpa, "ml", "assistant"))
+        await eventually(
+            lambda: harness.cluster.get(scaled, "ml", "assistant") and not harness.cluster.get(hpa, "ml", "assistant")
+        )
         md = await eventually(lambda: (o := harness.md("ml", "assistant")) and condition(o, "AutoscalerReady") and o)
         assert condition(md, "AutoscalerReady")["status"] == "True"
 
@@ -244,8 +262,9 @@ async def test_metrics_and_liveness_endpoints() -> None:
 async def test_ready_does_not_wait_out_the_child_event_window() -> None:
     # A window (and a capacity re-plan delay) far longer than the whole scenario: Ready must come from the
     # rollout event itself.
-    async with OperatorHarness(options={"child_event_window_seconds": 30.0,
-                                        "capacity_debounce_seconds": 30.0}) as harness:
+    async with OperatorHarness(
+        options={"child_event_window_seconds": 30.0, "capacity_debounce_seconds": 30.0}
+    ) as harness:
         harness.clear_requests()
         await harness.create(example("llama-8b-bf16-l4.yaml"))
         await eventually(lambda: is_ready(harness.md("ml", "llama-8b")), timeout=10)

@@ -30,8 +30,11 @@ async def test_a_taken_service_name_is_reported_never_served() -> None:
         await harness.create(llama("md-8b-chat"))
         await eventually(lambda: is_ready(harness.md("ml", "md-8b-chat")))
         await harness.create(llama("8b-chat"))  # wants Service md-8b-chat too (a name must start with a letter)
-        degraded = await eventually(lambda: (c := condition(harness.md("ml", "8b-chat"), "Degraded"))
-                                    and c.get("reason") == "NameConflict" and c)
+        degraded = await eventually(
+            lambda: (
+                (c := condition(harness.md("ml", "8b-chat"), "Degraded")) and c.get("reason") == "NameConflict" and c
+            )
+        )
         assert "Service md-8b-chat" in degraded["message"] and "ModelDeployment md-8b-chat" in degraded["message"]
         loser = harness.md("ml", "8b-chat")
         assert "endpoint" not in loser["status"]  # it pointed at the other model's Service
@@ -50,8 +53,9 @@ async def test_an_object_the_api_server_rejects_sets_a_condition(monkeypatch: py
     settings = Settings(host_path_prefixes=("/",))
     async with OperatorHarness(options={"resync_seconds": 1.0, "settings": settings}) as harness:
         await harness.create(llama("tmp-model", model={"uri": "file:///tmp", "parameters": "8B"}))
-        spec_valid = await eventually(lambda: (c := condition(harness.md("ml", "tmp-model"), "SpecValid"))
-                                      and c.get("status") == "False" and c)
+        spec_valid = await eventually(
+            lambda: (c := condition(harness.md("ml", "tmp-model"), "SpecValid")) and c.get("status") == "False" and c
+        )
         assert spec_valid["reason"] == "RejectedByApiServer"
         assert "Deployment tmp-model-cloud-l4" in spec_valid["message"]
         assert 'mountPath: Invalid value: "/tmp": must be unique' in spec_valid["message"]
@@ -67,8 +71,9 @@ async def test_an_object_the_api_server_rejects_sets_a_condition(monkeypatch: py
 async def test_a_node_path_outside_the_policy_is_spec_invalid() -> None:
     async with OperatorHarness() as harness:
         await harness.create(llama("pki", model={"uri": "file:///etc/kubernetes/pki", "parameters": "8B"}))
-        spec_valid = await eventually(lambda: (c := condition(harness.md("ml", "pki"), "SpecValid"))
-                                      and c.get("status") == "False" and c)
+        spec_valid = await eventually(
+            lambda: (c := condition(harness.md("ml", "pki"), "SpecValid")) and c.get("status") == "False" and c
+        )
         assert "spec.model.uri" in spec_valid["message"]
         assert "GENAI_OPERATOR_HOST_PATH_PREFIXES" in spec_valid["message"]
         await asyncio.sleep(0.5)

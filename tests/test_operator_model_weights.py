@@ -21,8 +21,10 @@ SERVICES = "v1/services"
 PVCS = "v1/persistentvolumeclaims"
 STATEFULSETS = "apps/v1/statefulsets"
 PODS = "v1/pods"
-UNAUTHORIZED = ("Unauthorized: model hf://meta-llama/Llama-3.1-8B-Instruct: the Hub answered 401; set "
-                "spec.model.credentialsSecret to a Secret with key HF_TOKEN that can read this repository")
+UNAUTHORIZED = (
+    "Unauthorized: model hf://meta-llama/Llama-3.1-8B-Instruct: the Hub answered 401; set "
+    "spec.model.credentialsSecret to a Secret with key HF_TOKEN that can read this repository"
+)
 
 
 @pytest.fixture
@@ -35,8 +37,14 @@ def pool(name: str, base: str, cache: dict[str, Any], harness: OperatorHarness) 
     """A PlacementPool on the same nodes as the inventory's `base` pool, with a model cache."""
     source = harness.cluster.get("genaiops.dev/v1alpha1/placementpools", None, base)
     assert source is not None
-    harness.cluster.apply({"apiVersion": "genaiops.dev/v1alpha1", "kind": "PlacementPool",
-                           "metadata": {"name": name}, "spec": {**source["spec"], "cache": cache}})
+    harness.cluster.apply(
+        {
+            "apiVersion": "genaiops.dev/v1alpha1",
+            "kind": "PlacementPool",
+            "metadata": {"name": name},
+            "spec": {**source["spec"], "cache": cache},
+        }
+    )
 
 
 def on_pool(manifest: dict[str, Any], pool_name: str) -> dict[str, Any]:
@@ -49,15 +57,23 @@ def on_pool(manifest: dict[str, Any], pool_name: str) -> dict[str, Any]:
 async def test_loader_failure_is_model_loaded_false_with_its_reason_then_recovers(harness: OperatorHarness) -> None:
     harness.cluster.fail_init_container("ml", "llama-8b-", exit_code=1, reason="Error", message=UNAUTHORIZED)
     await harness.create(example("llama-8b-bf16-l4.yaml"))
-    failing = await eventually(lambda: condition(harness.md("ml", "llama-8b"), "ModelLoaded").get("reason")
-                               == "Unauthorized" and harness.md("ml", "llama-8b"))
+    failing = await eventually(
+        lambda: (
+            condition(harness.md("ml", "llama-8b"), "ModelLoaded").get("reason") == "Unauthorized"
+            and harness.md("ml", "llama-8b")
+        )
+    )
     loaded = condition(failing, "ModelLoaded")
     assert loaded["status"] == "False"
     assert "the Hub answered 401; set spec.model.credentialsSecret" in loaded["message"]
     assert condition(failing, "Ready")["status"] == "False"
+
     def warnings() -> list[dict[str, Any]]:
-        return [e for e in harness.cluster.list("v1/events", "ml")
-                if e.get("reason") == "Unauthorized" and e.get("type") == "Warning"]
+        return [
+            e
+            for e in harness.cluster.list("v1/events", "ml")
+            if e.get("reason") == "Unauthorized" and e.get("type") == "Warning"
+        ]
 
     await eventually(warnings)  # Kopf posts events after the status write
     await asyncio.sleep(1.5)  # a resync and the kubelet's restarts later: still one event, no storm
@@ -71,9 +87,14 @@ async def test_loader_failure_is_model_loaded_false_with_its_reason_then_recover
 async def test_loading_shows_while_the_loader_runs(harness: OperatorHarness) -> None:
     harness.cluster.hold_init_containers("ml", "llama-8b-")
     await harness.create(example("llama-8b-bf16-l4.yaml"))
-    md = await eventually(lambda: "fetching the model on 2 pod(s)" in condition(harness.md("ml", "llama-8b"),
-                                                                                  "ModelLoaded").get("message", "")
-                          and harness.md("ml", "llama-8b"), timeout=20)
+    md = await eventually(
+        lambda: (
+            "fetching the model on 2 pod(s)"
+            in condition(harness.md("ml", "llama-8b"), "ModelLoaded").get("message", "")
+            and harness.md("ml", "llama-8b")
+        ),
+        timeout=20,
+    )
     assert condition(md, "ModelLoaded")["status"] == "False" and condition(md, "ModelLoaded")["reason"] == "Loading"
     assert condition(md, "Ready")["status"] == "False"
     harness.cluster.release_init_containers()
@@ -87,7 +108,9 @@ async def test_adding_an_adapter_replaces_only_the_deployment(harness: OperatorH
     deployment_uid = harness.cluster.get(DEPLOYMENTS, "ml", "llama-8b-lora-cloud-l4")["metadata"]["uid"]  # type: ignore[index]
     harness.clear_requests()
     adapters = example("llama-8b-lora-adapters.yaml")["spec"]["adapters"]
-    await harness.patch_spec("ml", "llama-8b-lora", {"adapters": [*adapters, {"name": "legal", "uri": "hf://acme/legal"}]})
+    await harness.patch_spec(
+        "ml", "llama-8b-lora", {"adapters": [*adapters, {"name": "legal", "uri": "hf://acme/legal"}]}
+    )
     await eventually(lambda: is_ready(harness.md("ml", "llama-8b-lora")))
     await asyncio.sleep(0.5)
     children = [r for r in harness.writes() if r.resource not in ("modeldeployments",)]
@@ -121,7 +144,8 @@ async def test_shared_cache_claim_is_created_bound_and_mounted_by_every_replica(
 
 
 async def test_claim_binding_while_loading_waits_for_the_ready_write(
-        harness: OperatorHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    harness: OperatorHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Readiness is held back (the loaders wait) while the claim binds: that news must ride on the Ready write.
     # The hold is long here so a slow machine cannot turn it into a write of its own.
     monkeypatch.setattr("genai_operator.controller.reconciler.PROGRESS_HOLD_SECONDS", 30.0)
@@ -129,8 +153,12 @@ async def test_claim_binding_while_loading_waits_for_the_ready_write(
     harness.cluster.hold_init_containers("ml", "llama-8b-")
     harness.clear_requests()
     await harness.create(on_pool(example("llama-8b-bf16-l4.yaml"), "l4-shared"))
-    await eventually(lambda: (harness.cluster.get(PVCS, "ml", "llama-8b-l4-shared-cache") or {})
-                     .get("status", {}).get("phase") == "Bound")
+    await eventually(
+        lambda: (
+            (harness.cluster.get(PVCS, "ml", "llama-8b-l4-shared-cache") or {}).get("status", {}).get("phase")
+            == "Bound"
+        )
+    )
     await asyncio.sleep(1.0)  # several child-event windows: the bound claim has been seen
     md = harness.md("ml", "llama-8b")
     assert md["status"]["placement"][0]["cache"] == "Shared (claim llama-8b-l4-shared-cache, Pending)"
@@ -142,9 +170,15 @@ async def test_claim_binding_while_loading_waits_for_the_ready_write(
 
 
 async def test_node_local_cache_runs_a_statefulset_with_a_claim_per_replica(harness: OperatorHarness) -> None:
-    harness.cluster.apply({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-                           "metadata": {"name": "local-storage"}, "provisioner": "kubernetes.io/no-provisioner",
-                           "volumeBindingMode": "WaitForFirstConsumer"})
+    harness.cluster.apply(
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "local-storage"},
+            "provisioner": "kubernetes.io/no-provisioner",
+            "volumeBindingMode": "WaitForFirstConsumer",
+        }
+    )
     pool("l4-local", "cloud-l4", {"mode": "NodeLocal", "storageClassName": "local-storage", "size": "60Gi"}, harness)
     await harness.create(on_pool(example("llama-8b-bf16-l4.yaml"), "l4-local"))
     md = await eventually(lambda: (o := harness.md("ml", "llama-8b")) and is_ready(o) and o)
@@ -168,17 +202,32 @@ async def test_revision_change_on_a_full_pool_rolls_one_at_a_time(harness: Opera
     await eventually(lambda: is_ready(harness.md("ml", "llama-8b")))
     dep = harness.cluster.get(DEPLOYMENTS, "ml", "llama-8b-cloud-l4")
     assert dep is not None and dep["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
-    await harness.patch_spec("ml", "llama-8b", {"model": {"uri": "hf://meta-llama/Llama-3.1-8B-Instruct@v2",
-                                                          "credentialsSecret": "hf-token"}})
-    md = await eventually(lambda: (o := harness.md("ml", "llama-8b"))
-                          and o["status"].get("observedGeneration") == o["metadata"]["generation"] and o)
+    await harness.patch_spec(
+        "ml",
+        "llama-8b",
+        {"model": {"uri": "hf://meta-llama/Llama-3.1-8B-Instruct@v2", "credentialsSecret": "hf-token"}},
+    )
+    md = await eventually(
+        lambda: (
+            (o := harness.md("ml", "llama-8b"))
+            and o["status"].get("observedGeneration") == o["metadata"]["generation"]
+            and o
+        )
+    )
     dep = harness.cluster.get(DEPLOYMENTS, "ml", "llama-8b-cloud-l4")
     assert dep is not None and dep["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 0, "maxUnavailable": 1}
     assert md["status"]["placement"][0]["rollout"] == "OneAtATime"
     rolling = condition(md, "Progressing")
     assert rolling["reason"] == "RollingOut" and "replaced one at a time" in rolling["message"]
-    md = await eventually(lambda: (o := harness.md("ml", "llama-8b")) and is_ready(o)
-                          and condition(o, "Progressing")["reason"] == "Stable" and o, timeout=30)
+    md = await eventually(
+        lambda: (
+            (o := harness.md("ml", "llama-8b"))
+            and is_ready(o)
+            and condition(o, "Progressing")["reason"] == "Stable"
+            and o
+        ),
+        timeout=30,
+    )
     pods = [p for p in harness.cluster.list(PODS, "ml") if p["metadata"]["name"].startswith("llama-8b-cloud-l4")]
     assert len(pods) == 4  # the old replicas were replaced, none left behind
 
@@ -187,4 +236,3 @@ async def _quiet(harness: OperatorHarness) -> list[Any]:
     harness.clear_requests()
     await asyncio.sleep(1.5)  # more than a resync interval
     return harness.writes()
-

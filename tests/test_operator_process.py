@@ -30,16 +30,30 @@ LEASE = "coordination.k8s.io/v1/leases"
 
 
 @contextlib.asynccontextmanager
-async def operator_process(cluster: EmulatedCluster, tmp_path: Path, *args: str,
-                           env: dict[str, str] | None = None) -> AsyncIterator[int]:
+async def operator_process(
+    cluster: EmulatedCluster, tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> AsyncIterator[int]:
     """`genai-operator run` on the cluster with `args`; yields its metrics port. On the way out: SIGTERM, which
     must end it with exit code 0 and no traceback."""
     port = _free_port()
     log = (tmp_path / "operator.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "genai_operator", "run", "--kubeconfig", str(cluster.kubeconfig_path),
-         "--all-namespaces", "--metrics-port", str(port), *args],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+        [
+            sys.executable,
+            "-m",
+            "genai_operator",
+            "run",
+            "--kubeconfig",
+            str(cluster.kubeconfig_path),
+            "--all-namespaces",
+            "--metrics-port",
+            str(port),
+            *args,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+    )
     try:
         yield port
     finally:
@@ -96,8 +110,9 @@ async def test_without_the_crds_it_says_so_then_serves_them_once_installed(tmp_p
             assert "kubectl apply -f crds/" in log.read_text()
             # Kopf notices a CRD from its watch of CRDs, which opens after the warning: a CRD created in between
             # is only in that watch's initial list, which Kopf skips (its initial scan came before).
-            await eventually(lambda: cluster.emulator.recorded_requests(verb="watch",
-                                                                        resource="customresourcedefinitions"))
+            await eventually(
+                lambda: cluster.emulator.recorded_requests(verb="watch", resource="customresourcedefinitions")
+            )
             cluster.install_crds(list(all_crds().values()))  # what `helm install` or the fix does
             cluster.apply(example("llama-8b-bf16-l4.yaml"))
             await eventually(lambda: is_ready(cluster.get(MD, "ml", "llama-8b") or {"metadata": {}}), timeout=30)
@@ -118,8 +133,9 @@ async def test_scale_subresource_sets_replicas_that_are_split_across_pools() -> 
         scale = await harness.client.get(MODEL_DEPLOYMENTS, "ml", "assistant", "scale")
         assert scale is not None and scale["kind"] == "Scale"
         await harness.client.patch(MODEL_DEPLOYMENTS, "ml", "assistant", {"spec": {"replicas": 4}}, "scale")
-        md = await eventually(lambda: (o := harness.md("ml", "assistant")) and o["status"]["replicas"] == 4
-                              and is_ready(o) and o)
+        md = await eventually(
+            lambda: (o := harness.md("ml", "assistant")) and o["status"]["replicas"] == 4 and is_ready(o) and o
+        )
         assert {p["pool"]: p["replicas"] for p in md["status"]["placement"]} == {"edge-orin": 2, "cloud-l4": 2}
         scale = await harness.client.get(MODEL_DEPLOYMENTS, "ml", "assistant", "scale")
         assert scale["status"]["replicas"] == 4

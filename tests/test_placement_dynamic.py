@@ -33,10 +33,16 @@ def edge_replicas(harness: OperatorHarness) -> int:
 
 def foreign_gpu_pod(node: str) -> dict[str, Any]:
     """Someone else's workload holding the Jetson's only GPU."""
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "camera-ai", "namespace": "vision"},
-            "spec": {"nodeName": node, "containers": [{"name": "c", "image": "vision:1",
-                                                       "resources": {"limits": {"nvidia.com/gpu": 1}}}]},
-            "status": {"phase": "Running"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "camera-ai", "namespace": "vision"},
+        "spec": {
+            "nodeName": node,
+            "containers": [{"name": "c", "image": "vision:1", "resources": {"limits": {"nvidia.com/gpu": 1}}}],
+        },
+        "status": {"phase": "Running"},
+    }
 
 
 def set_ready(harness: OperatorHarness, name: str, ready: bool) -> None:
@@ -59,8 +65,7 @@ async def test_full_edge_spills_then_returns_after_the_hold() -> None:
         assert "cloud-l4=2" in condition(md, "Placed")["message"]
 
         harness.cluster.delete(PODS, "vision", "camera-ai")  # the edge GPU is free again
-        md = await eventually(lambda: (o := harness.md("ml", "assistant"))["status"].get("placementPendingSince")
-                              and o)
+        md = await eventually(lambda: (o := harness.md("ml", "assistant"))["status"].get("placementPendingSince") and o)
         assert shares(harness) == {"edge-orin": 1, "cloud-l4": 2}  # held: capacity must stay free first
         assert "better split" in condition(md, "Placed")["message"]
         await eventually(lambda: shares(harness) == {"edge-orin": 2, "cloud-l4": 1}, timeout=10)
@@ -92,8 +97,13 @@ async def test_stuck_replicas_spill_after_the_timeout() -> None:
             node["status"]["allocatable"]["memory"] = "1Gi"
             harness.cluster.apply(node)
         await harness.create(example("llama-3b-autoscaled-hybrid.yaml"))
-        md = await eventually(lambda: (o := harness.md("ml", "assistant")) and any(
-            p.get("unschedulableReplicas") for p in o.get("status", {}).get("placement") or []) and o)
+        md = await eventually(
+            lambda: (
+                (o := harness.md("ml", "assistant"))
+                and any(p.get("unschedulableReplicas") for p in o.get("status", {}).get("placement") or [])
+                and o
+            )
+        )
         assert shares(harness)["edge-orin"] == 2
         await eventually(lambda: shares(harness) == {"cloud-l4": 3}, timeout=10)
         md = await eventually(lambda: (o := harness.md("ml", "assistant")) and is_ready(o) and o)
@@ -111,8 +121,9 @@ async def test_deleted_pool_moves_its_replicas_at_once() -> None:
         await eventually(lambda: harness.cluster.get(DEPLOYMENTS, "ml", "assistant-edge-orin") is None)
 
         md = await eventually(lambda: (o := harness.md("ml", "assistant")) and is_ready(o) and o)
-        assert "pool edge-orin does not exist" in " ".join(
-            c["message"] for c in md["status"]["conditions"]) or shares(harness) == {"cloud-l4": 3}
+        assert "pool edge-orin does not exist" in " ".join(c["message"] for c in md["status"]["conditions"]) or shares(
+            harness
+        ) == {"cloud-l4": 3}
 
 
 async def test_placement_pools_publish_their_capacity() -> None:

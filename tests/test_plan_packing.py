@@ -32,23 +32,38 @@ EXAMPLES = ROOT / "examples"
 def model(name: str, uri: str, replicas: int = 1, **spec: Any) -> ModelDeployment:
     body: dict[str, Any] = {"model": {"uri": uri}, "replicas": replicas, **spec}
     return ModelDeployment.model_validate(
-        {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment",
-         "metadata": {"name": name, "namespace": "ml"}, "spec": body}
+        {
+            "apiVersion": "genaiops.dev/v1alpha1",
+            "kind": "ModelDeployment",
+            "metadata": {"name": name, "namespace": "ml"},
+            "spec": body,
+        }
     )
 
 
 def tp4_on_l4(name: str, replicas: int = 1, pools: list[str] | None = None) -> ModelDeployment:
     """Gemma 2 27B in BF16 (~79 GiB with its KV cache): four L4s, tensor parallel 4."""
     placement = {"placement": {"pools": pools}} if pools else {}
-    return model(name, "hf://google/gemma-2-27b-it", replicas, quantization={"precision": "BF16"},
-                 serving={"maxContextLength": 8192, "maxConcurrentSequences": 8},
-                 resources={"gpu": {"types": ["nvidia-l4"]}}, **placement)
+    return model(
+        name,
+        "hf://google/gemma-2-27b-it",
+        replicas,
+        quantization={"precision": "BF16"},
+        serving={"maxContextLength": 8192, "maxConcurrentSequences": 8},
+        resources={"gpu": {"types": ["nvidia-l4"]}},
+        **placement,
+    )
 
 
 def one_l4(name: str, replicas: int = 1) -> ModelDeployment:
-    return model(name, "hf://meta-llama/Llama-3.1-8B-Instruct", replicas, quantization={"precision": "BF16"},
-                 serving={"maxContextLength": 8192, "maxConcurrentSequences": 4},
-                 resources={"gpu": {"types": ["nvidia-l4"]}})
+    return model(
+        name,
+        "hf://meta-llama/Llama-3.1-8B-Instruct",
+        replicas,
+        quantization={"precision": "BF16"},
+        serving={"maxContextLength": 8192, "maxConcurrentSequences": 4},
+        resources={"gpu": {"types": ["nvidia-l4"]}},
+    )
 
 
 def sample_pools() -> list[Pool]:
@@ -97,8 +112,9 @@ def test_consume_takes_gpus_and_cpu_memory() -> None:
 
 
 def test_two_tp4_models_fill_the_two_four_gpu_l4_nodes_of_the_sample() -> None:
-    result = plan_all([tp4_on_l4("a", pools=["cloud-l4"]), tp4_on_l4("b", pools=["cloud-l4"])], sample_pools(),
-                      Settings())
+    result = plan_all(
+        [tp4_on_l4("a", pools=["cloud-l4"]), tp4_on_l4("b", pools=["cloud-l4"])], sample_pools(), Settings()
+    )
     assert all(e["fits"] and e["tensorParallel"] == 4 and not e["reasons"] for e in result.entries)
     assert [e["placement"] for e in result.entries] == [[{"pool": "cloud-l4", "replicas": 1}]] * 2
     l4 = next(u for u in result.pools if u.name == "cloud-l4")
@@ -109,8 +125,12 @@ def test_two_tp4_models_fill_the_two_four_gpu_l4_nodes_of_the_sample() -> None:
 def test_small_replicas_first_do_not_fragment_the_nodes() -> None:
     # Best fit stacks the 1-GPU replicas on one node, so a whole node stays free for the TP=4 replica
     # (spreading them would leave 3 + 3 free GPUs and no room for it), and the TP=2 one fills the rest.
-    tp2 = model("c", "hf://meta-llama/Llama-3.1-8B-Instruct", quantization={"precision": "BF16"},
-                resources={"gpu": {"types": ["nvidia-l4"], "count": 2}})
+    tp2 = model(
+        "c",
+        "hf://meta-llama/Llama-3.1-8B-Instruct",
+        quantization={"precision": "BF16"},
+        resources={"gpu": {"types": ["nvidia-l4"], "count": 2}},
+    )
     result = plan_all([one_l4("a", replicas=2), tp4_on_l4("b"), tp2], l4_nodes(4, 4), Settings())
     assert result.summary.pending == 0 and result.summary.order == ORDER_INPUT
     assert result.pools[0].gpus_used == 8 and result.pools[0].gpus_free == 0
@@ -119,11 +139,19 @@ def test_small_replicas_first_do_not_fragment_the_nodes() -> None:
 def test_largest_first_wins_when_input_order_leaves_replicas_without_a_node() -> None:
     nodes = [nvidia_node("h100-0", "NVIDIA-H100-80GB-HBM3", 81559, 8), nvidia_node("l4-0", "NVIDIA-L4", 23034, 4)]
     pools = build_pools([], [node_view(n) for n in nodes])
-    small = model("small", "hf://meta-llama/Llama-3.1-8B-Instruct", quantization={"precision": "BF16"},
-                  resources={"gpu": {"types": ["nvidia-h100-80gb", "nvidia-l4"]}})
-    big = model("big", "hf://meta-llama/Llama-3.1-405B-Instruct", quantization={"precision": "FP8", "method": "FP8"},
-                serving={"maxContextLength": 4096, "maxConcurrentSequences": 4},
-                resources={"gpu": {"types": ["nvidia-h100-80gb"]}})
+    small = model(
+        "small",
+        "hf://meta-llama/Llama-3.1-8B-Instruct",
+        quantization={"precision": "BF16"},
+        resources={"gpu": {"types": ["nvidia-h100-80gb", "nvidia-l4"]}},
+    )
+    big = model(
+        "big",
+        "hf://meta-llama/Llama-3.1-405B-Instruct",
+        quantization={"precision": "FP8", "method": "FP8"},
+        serving={"maxContextLength": 4096, "maxConcurrentSequences": 4},
+        resources={"gpu": {"types": ["nvidia-h100-80gb"]}},
+    )
     result = plan_all([small, big], pools, Settings())
     assert result.summary.order == ORDER_LARGEST and result.summary.pending == 0
     assert [e["name"] for e in result.entries] == ["small", "big"]  # reported in input order
@@ -147,9 +175,12 @@ def test_input_order_kept_when_largest_first_is_no_better() -> None:
 def test_cpu_pool_replicas_consume_memory_per_node() -> None:
     store_nodes = [node_view(openyurt_node(f"s{i}", "store-1", memory_gib=16)) for i in range(2)]
     pools = build_pools([], store_nodes) or []
-    gguf = {"quantization": {"method": "GGUF", "ggufType": "Q4_K_M"}, "engine": "LlamaCpp",
-            "serving": {"maxContextLength": 4096, "maxConcurrentSequences": 4},
-            "placement": {"pools": ["edge-store-1-cpu"]}}
+    gguf = {
+        "quantization": {"method": "GGUF", "ggufType": "Q4_K_M"},
+        "engine": "LlamaCpp",
+        "serving": {"maxContextLength": 4096, "maxConcurrentSequences": 4},
+        "placement": {"pools": ["edge-store-1-cpu"]},
+    }
     result = plan_all([model("q", "hf://Qwen/Qwen2.5-1.5B-Instruct-GGUF", 40, **gguf)], pools, Settings())
     [entry] = result.entries
     size = entry["totalBytesPerReplica"]
@@ -171,8 +202,10 @@ def test_sizing_cache_and_early_stop_agree_with_plain_planning(monkeypatch: pyte
 
     cases = [
         (examples(), sample_pools()),
-        (plan_scale.synthetic_models(120, seed=5, replicas_scale=scale),
-         build_pools([], [node_view(n) for n in plan_scale.synthetic_nodes(400, seed=5)])),
+        (
+            plan_scale.synthetic_models(120, seed=5, replicas_scale=scale),
+            build_pools([], [node_view(n) for n in plan_scale.synthetic_nodes(400, seed=5)]),
+        ),
     ]
     for deployments, pools in cases:
         cached = plan_all(deployments, pools, Settings())

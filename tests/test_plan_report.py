@@ -26,19 +26,41 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 NODES = EXAMPLES / "inventory" / "nodes.yaml"
 POOLS = EXAMPLES / "inventory" / "pools.yaml"
-SECTION5 = {"name", "namespace", "engine", "precision", "weightsBytes", "kvCacheBytes", "totalBytesPerReplica",
-            "gpuType", "gpusPerReplica", "tensorParallel", "placement", "fits", "reasons",
-            "kvCacheTokens", "fullContextSequences"}  # the last two: what the chosen GPUs give (issue 16)
+SECTION5 = {
+    "name",
+    "namespace",
+    "engine",
+    "precision",
+    "weightsBytes",
+    "kvCacheBytes",
+    "totalBytesPerReplica",
+    "gpuType",
+    "gpusPerReplica",
+    "tensorParallel",
+    "placement",
+    "fits",
+    "reasons",
+    "kvCacheTokens",
+    "fullContextSequences",
+}  # the last two: what the chosen GPUs give (issue 16)
 
 
 def md(name: str, uri: str, **spec: Any) -> ModelDeployment:
-    return ModelDeployment.model_validate({"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment",
-                                           "metadata": {"name": name, "namespace": "ml"},
-                                           "spec": {"model": {"uri": uri}, **spec}})
+    return ModelDeployment.model_validate(
+        {
+            "apiVersion": "genaiops.dev/v1alpha1",
+            "kind": "ModelDeployment",
+            "metadata": {"name": name, "namespace": "ml"},
+            "spec": {"model": {"uri": uri}, **spec},
+        }
+    )
 
 
-GEMMA_TP4 = {"quantization": {"precision": "BF16"}, "serving": {"maxContextLength": 8192, "maxConcurrentSequences": 8},
-             "resources": {"gpu": {"types": ["nvidia-l4"]}}}
+GEMMA_TP4 = {
+    "quantization": {"precision": "BF16"},
+    "serving": {"maxContextLength": 8192, "maxConcurrentSequences": 8},
+    "resources": {"gpu": {"types": ["nvidia-l4"]}},
+}
 
 
 def l4_pools(counts: tuple[int, ...], requested: dict[str, int] | None = None, **kw: Any) -> Any:
@@ -63,9 +85,13 @@ def test_fragmented_free_gpus_say_which_node_would_make_it_fit() -> None:
 
 
 def test_replica_larger_than_any_node() -> None:
-    seventy = md("big", "hf://meta-llama/Llama-3.1-70B-Instruct", quantization={"precision": "BF16"},
-                 serving={"maxContextLength": 4096, "maxConcurrentSequences": 4},
-                 resources={"gpu": {"types": ["nvidia-l4"]}})
+    seventy = md(
+        "big",
+        "hf://meta-llama/Llama-3.1-70B-Instruct",
+        quantization={"precision": "BF16"},
+        serving={"maxContextLength": 4096, "maxConcurrentSequences": 4},
+        resources={"gpu": {"types": ["nvidia-l4"]}},
+    )
     result = plan_all([seventy], l4_pools((4, 4)), Settings())
     assert result.entries[0]["gpusPerReplica"] == 8
     assert (
@@ -76,10 +102,14 @@ def test_replica_larger_than_any_node() -> None:
 
 def _pool(name: str, **spec: Any) -> PlacementPool:
     selector = {"nvidia.com/gpu.product": "NVIDIA-L4"}
-    return PlacementPool.model_validate({"apiVersion": "genaiops.dev/v1alpha1", "kind": "PlacementPool",
-                                         "metadata": {"name": name},
-                                         "spec": {"tier": "Cloud", "nodeSelector": selector,
-                                                  "gpu": {"type": "nvidia-l4"}, **spec}})
+    return PlacementPool.model_validate(
+        {
+            "apiVersion": "genaiops.dev/v1alpha1",
+            "kind": "PlacementPool",
+            "metadata": {"name": name},
+            "spec": {"tier": "Cloud", "nodeSelector": selector, "gpu": {"type": "nvidia-l4"}, **spec},
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -92,8 +122,14 @@ def _pool(name: str, **spec: Any) -> PlacementPool:
 def test_pools_without_a_ready_node(spec: dict[str, Any], needle: str) -> None:
     nodes = [node_view(nvidia_node("l4-0", "NVIDIA-L4", 23034, 4, unschedulable=True))]
     pools = build_pools([_pool("l4", **spec)], nodes)
-    model = md("m", "hf://meta-llama/Llama-3.1-8B-Instruct", replicas=2, quantization={"precision": "BF16"},
-               serving={"maxContextLength": 8192, "maxConcurrentSequences": 4}, placement={"pools": ["l4"]})
+    model = md(
+        "m",
+        "hf://meta-llama/Llama-3.1-8B-Instruct",
+        replicas=2,
+        quantization={"precision": "BF16"},
+        serving={"maxContextLength": 8192, "maxConcurrentSequences": 4},
+        placement={"pools": ["l4"]},
+    )
     result = plan_all([model], pools, Settings())
     assert any(needle in r for r in reasons(result))
     assert result.summary.waiting == 2 and result.pools[0].waiting == 2 and result.pools[0].gpus_used == 2
@@ -108,9 +144,21 @@ def test_table_has_a_pools_section_and_a_summary(capsys: pytest.CaptureFixture[s
     out = run(["plan", "-f", str(EXAMPLES), "--nodes", str(NODES), "--pools", str(POOLS)], capsys)
     lines = out.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("POOL"))
-    assert lines[start].split() == ["POOL", "TIER", "GPU", "NODES", "GPUS", "USED", "FREE", "MAX-FREE/NODE",
-                                    "SHORT", "CPU-MEM", "USED/FREE", "REPLICAS"]
-    rows = {line.split()[0]: line.split() for line in lines[start + 1:] if line and not line.startswith("GPUs")}
+    assert lines[start].split() == [
+        "POOL",
+        "TIER",
+        "GPU",
+        "NODES",
+        "GPUS",
+        "USED",
+        "FREE",
+        "MAX-FREE/NODE",
+        "SHORT",
+        "CPU-MEM",
+        "USED/FREE",
+        "REPLICAS",
+    ]
+    rows = {line.split()[0]: line.split() for line in lines[start + 1 :] if line and not line.startswith("GPUs")}
     assert set(rows) == {"cloud-h100", "cloud-l4", "onprem-a100", "edge-orin", "store-cpu"}
     assert rows["cloud-l4"][:8] == ["cloud-l4", "Cloud", "nvidia-l4", "2", "8", "7", "1", "1"]
     assert rows["edge-orin"][3:7] == ["2", "2", "2", "0"]
@@ -141,11 +189,19 @@ def test_pending_replicas_show_in_the_placement_column(tmp_path: Path, capsys: p
     nodes = tmp_path / "nodes.yaml"
     nodes.write_text(yaml.safe_dump(node_list(nvidia_node("l4-0", "NVIDIA-L4", 23034, 4))))
     models = tmp_path / "m.yaml"
-    models.write_text(yaml.safe_dump_all([
-        {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment",
-         "metadata": {"name": f"g{i}", "namespace": "ml"},
-         "spec": {"model": {"uri": "hf://google/gemma-2-27b-it"}, **GEMMA_TP4}} for i in range(2)
-    ]))
+    models.write_text(
+        yaml.safe_dump_all(
+            [
+                {
+                    "apiVersion": "genaiops.dev/v1alpha1",
+                    "kind": "ModelDeployment",
+                    "metadata": {"name": f"g{i}", "namespace": "ml"},
+                    "spec": {"model": {"uri": "hf://google/gemma-2-27b-it"}, **GEMMA_TP4},
+                }
+                for i in range(2)
+            ]
+        )
+    )
     out = run(["plan", "-f", str(models), "--nodes", str(nodes)], capsys)
     assert "cloud-nvidia-l4=1 (1 without node)" in out
     assert "needs 4 more nvidia-l4 GPUs in pool cloud-nvidia-l4 (1 more node(s) with 4 GPUs)" in out

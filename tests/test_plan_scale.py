@@ -40,9 +40,22 @@ def test_small_run_reports_consistent_figures() -> None:
 def test_command_line(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "plan_scale.py"), "--models", "20", "--nodes", "80", "--cli",
-         "--json", str(out)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT, check=False,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "plan_scale.py"),
+            "--models",
+            "20",
+            "--nodes",
+            "80",
+            "--cli",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "20 models" in done.stdout and "lower bound" in done.stdout and "as JSON" in done.stdout

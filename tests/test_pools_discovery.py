@@ -120,8 +120,13 @@ def test_openyurt_edge_workers_group_by_node_pool() -> None:
 
 
 def test_openyurt_node_pool_with_gpus() -> None:
-    raw = nvidia_node("yurt-gpu", "NVIDIA-L4", 23034, 1, labels={
-        "openyurt.io/is-edge-worker": "true", "apps.openyurt.io/nodepool": "factory-7"})
+    raw = nvidia_node(
+        "yurt-gpu",
+        "NVIDIA-L4",
+        23034,
+        1,
+        labels={"openyurt.io/is-edge-worker": "true", "apps.openyurt.io/nodepool": "factory-7"},
+    )
     pools = pools_of(raw)
     assert list(pools) == ["edge-factory-7-nvidia-l4"]
     assert pools["edge-factory-7-nvidia-l4"].selector == {
@@ -177,10 +182,14 @@ def test_unready_nodes_still_name_pools_but_add_no_capacity() -> None:
 
 def test_manifest_pool_detects_gpu_from_amd_selector_and_gfd_memory() -> None:
     def manifest(selector: dict[str, str], resource: str = "nvidia.com/gpu") -> PlacementPool:
-        return PlacementPool.model_validate({
-            "apiVersion": "genaiops.dev/v1alpha1", "kind": "PlacementPool", "metadata": {"name": "p"},
-            "spec": {"tier": "Cloud", "nodeSelector": selector, "gpu": {"resourceName": resource}},
-        })
+        return PlacementPool.model_validate(
+            {
+                "apiVersion": "genaiops.dev/v1alpha1",
+                "kind": "PlacementPool",
+                "metadata": {"name": "p"},
+                "spec": {"tier": "Cloud", "nodeSelector": selector, "gpu": {"resourceName": resource}},
+            }
+        )
 
     amd = pool_from_manifest(manifest({"amd.com/gpu.product-name": "AMD_Instinct_MI300X_OAM"}, "amd.com/gpu"))
     assert amd.gpu is not None and amd.gpu.key == "amd-mi300x"

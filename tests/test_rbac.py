@@ -55,8 +55,9 @@ WILDCARD = "*"
 class ChartModeHarness(OperatorHarness):
     """The harness, with the namespaces and flags the chart's Deployment gives `genai-operator run`."""
 
-    def __init__(self, run_args: Sequence[str], *, lease_name: str, with_keda: bool,
-                 with_prometheus_operator: bool) -> None:
+    def __init__(
+        self, run_args: Sequence[str], *, lease_name: str, with_keda: bool, with_prometheus_operator: bool
+    ) -> None:
         # With the sample pools' caches: claims and StatefulSets are requests the chart must allow too.
         super().__init__(with_keda=with_keda, options={"resync_seconds": 1.0}, pool_caches=True)
         self.cluster = EmulatedCluster(with_keda=with_keda, with_prometheus_operator=with_prometheus_operator)
@@ -70,13 +71,22 @@ class ChartModeHarness(OperatorHarness):
         flag, args = self.stop_flag, self.args
 
         # The chart runs with the leader lease, in the release namespace (GENAI_OPERATOR_LEASE_NAMESPACE).
-        election = None if args.standalone else LeaseConfig(namespace=RELEASE_NAMESPACE, identity="rbac-test",
-                                                            name=self.lease_name)
+        election = (
+            None
+            if args.standalone
+            else LeaseConfig(namespace=RELEASE_NAMESPACE, identity="rbac-test", name=self.lease_name)
+        )
 
         def run() -> None:
-            asyncio.run(operator_main(options, namespaces=args.namespace,
-                                      clusterwide=args.all_namespaces or not args.namespace,
-                                      election=election, stop_flag=flag))
+            asyncio.run(
+                operator_main(
+                    options,
+                    namespaces=args.namespace,
+                    clusterwide=args.all_namespaces or not args.namespace,
+                    election=election,
+                    stop_flag=flag,
+                )
+            )
 
         self.thread = threading.Thread(target=run, name="operator", daemon=True)
         self.thread.start()
@@ -111,7 +121,8 @@ def update_spec(h: OperatorHarness, namespace: str, name: str, **changes: Any) -
 
 async def ready(h: OperatorHarness, namespace: str, name: str, timeout: float = 20) -> dict[str, Any]:
     result: dict[str, Any] = await eventually(
-        lambda: (o := h.md(namespace, name)) and is_ready(o) and o, timeout=timeout)
+        lambda: (o := h.md(namespace, name)) and is_ready(o) and o, timeout=timeout
+    )
     return result
 
 
@@ -133,9 +144,15 @@ async def scenarios(h: OperatorHarness, *, keda: bool, monitors: bool) -> None:
     dep["spec"]["template"]["spec"]["containers"][0]["image"] = "evil/image:1"
     h.cluster.apply(dep)
     h.cluster.delete(SERVICES, "ml", "llama-8b")
-    await eventually(lambda: h.cluster.get(SERVICES, "ml", "llama-8b") and h.cluster.get(
-        DEPLOYMENTS, "ml", "llama-8b-cloud-l4")["spec"]["template"]["spec"]["containers"][0]["image"]
-        != "evil/image:1")
+    await eventually(
+        lambda: (
+            h.cluster.get(SERVICES, "ml", "llama-8b")
+            and h.cluster.get(DEPLOYMENTS, "ml", "llama-8b-cloud-l4")["spec"]["template"]["spec"]["containers"][0][
+                "image"
+            ]
+            != "evil/image:1"
+        )
+    )
     # NetworkPolicy on, then off (deleted by the operator)
     update_spec(h, "ml", "llama-8b", networkPolicy={"enabled": True, "allowedClients": [{"podSelector": {"a": "b"}}]})
     await eventually(lambda: h.cluster.get(POLICIES, "ml", "llama-8b"))
@@ -154,14 +171,22 @@ async def scenarios(h: OperatorHarness, *, keda: bool, monitors: bool) -> None:
     await eventually(lambda: h.cluster.get(HPAS, "ml", "assistant"))
     await ready(h, "ml", "assistant")
     update_spec(h, "ml", "assistant", replicas=5)  # what the HPA does through /scale
-    await eventually(lambda: sum(d["spec"]["replicas"] for d in [*h.cluster.list(DEPLOYMENTS, "ml"),
-                                                                 *h.cluster.list(STATEFULSETS, "ml")]
-                                 if d["metadata"]["name"].startswith("assistant-")) == 5)
+    await eventually(
+        lambda: (
+            sum(
+                d["spec"]["replicas"]
+                for d in [*h.cluster.list(DEPLOYMENTS, "ml"), *h.cluster.list(STATEFULSETS, "ml")]
+                if d["metadata"]["name"].startswith("assistant-")
+            )
+            == 5
+        )
+    )
     if keda:  # the backend switch: the HPA is deleted, a ScaledObject created
         scaling = {**h.md("ml", "assistant")["spec"]["scaling"], "backend": "KEDA"}
         update_spec(h, "ml", "assistant", scaling=scaling)
-        await eventually(lambda: h.cluster.get(SCALED, "ml", "assistant")
-                         and not h.cluster.get(HPAS, "ml", "assistant"))
+        await eventually(
+            lambda: h.cluster.get(SCALED, "ml", "assistant") and not h.cluster.get(HPAS, "ml", "assistant")
+        )
     # a dropped pool: its Deployment is deleted by the operator
     update_spec(h, "ml", "assistant", placement={"pools": ["edge-orin"], "spillover": False})
     await eventually(lambda: h.cluster.get(DEPLOYMENTS, "ml", "assistant-cloud-l4") is None)
@@ -173,8 +198,7 @@ async def scenarios(h: OperatorHarness, *, keda: bool, monitors: bool) -> None:
 
 def as_request(record: RequestRecord) -> Request:
     assert record.resource is not None
-    return Request(record.verb, record.group or "", record.resource, record.subresource, record.namespace,
-                   record.name)
+    return Request(record.verb, record.group or "", record.resource, record.subresource, record.namespace, record.name)
 
 
 def denied(records: Sequence[RequestRecord], rbac: Authorizer) -> list[str]:
@@ -204,8 +228,9 @@ async def test_every_request_of_the_operator_is_allowed_by_the_chart(mode: str) 
     rbac = authorizer(*values)
     objects = helm_template(*values)
     args = operator_args(objects)
-    async with ChartModeHarness(args, lease_name=lease_name(objects), with_keda=keda,
-                                with_prometheus_operator=monitors) as h:
+    async with ChartModeHarness(
+        args, lease_name=lease_name(objects), with_keda=keda, with_prometheus_operator=monitors
+    ) as h:
         h.clear_requests()
         await h.stop()
         await h.start()  # recorded from the very first request of a fresh operator
@@ -218,11 +243,20 @@ async def test_every_request_of_the_operator_is_allowed_by_the_chart(mode: str) 
     assert {"get", "update"} <= lease_verbs, lease_verbs
     seen = {(r.verb, r.resource, r.subresource) for r in records if r.resource}
     # The scenarios did exercise every verb the rules grant on children, and status writes.
-    for needed in [("create", "deployments", None), ("update", "deployments", None), ("delete", "deployments", None),
-                   ("create", "networkpolicies", None), ("delete", "networkpolicies", None),
-                   ("create", "horizontalpodautoscalers", None), ("get", "services", None),
-                   ("patch", "modeldeployments", "status"), ("create", "events", None),
-                   ("watch", "nodes", None), ("watch", "pods", None), ("watch", "placementpools", None)]:
+    for needed in [
+        ("create", "deployments", None),
+        ("update", "deployments", None),
+        ("delete", "deployments", None),
+        ("create", "networkpolicies", None),
+        ("delete", "networkpolicies", None),
+        ("create", "horizontalpodautoscalers", None),
+        ("get", "services", None),
+        ("patch", "modeldeployments", "status"),
+        ("create", "events", None),
+        ("watch", "nodes", None),
+        ("watch", "pods", None),
+        ("watch", "placementpools", None),
+    ]:
         assert needed in seen, f"the scenarios never made {needed}"
     if keda:
         assert ("create", "scaledobjects", None) in seen and ("delete", "horizontalpodautoscalers", None) in seen
@@ -252,7 +286,8 @@ def test_the_authorizer_denies_what_the_chart_does_not_grant() -> None:
     assert not namespaced.allows(Request("list", "apps", "deployments", None, None))  # cluster-wide list
     assert namespaced.allows(Request("watch", "", "nodes", None, None))
     assert not authorizer("--set", "keda.enabled=false").allows(
-        Request("create", "keda.sh", "scaledobjects", None, "ml"))
+        Request("create", "keda.sh", "scaledobjects", None, "ml")
+    )
 
 
 # -- the inverse: what the rules must never contain, and what they must ------------------------------
@@ -303,5 +338,6 @@ def test_operator_pod_runs_as_the_bound_service_account() -> None:
     (account,) = of_kind(objects, "ServiceAccount")
     assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == account["metadata"]["name"]
     (binding,) = [b for b in of_kind(objects, "ClusterRoleBinding")]
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": account["metadata"]["name"],
-                                    "namespace": account["metadata"]["namespace"]}]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": account["metadata"]["namespace"]}
+    ]

@@ -56,10 +56,14 @@ def reference_subset(desired: Any, observed: Any) -> bool:
     """The plain definition the fast `is_subset` must agree with."""
     if isinstance(desired, dict):
         return isinstance(observed, dict) and all(
-            k in observed and reference_subset(v, observed[k]) for k, v in desired.items())
+            k in observed and reference_subset(v, observed[k]) for k, v in desired.items()
+        )
     if isinstance(desired, list):
-        return isinstance(observed, list) and len(desired) == len(observed) and all(
-            reference_subset(d, o) for d, o in zip(desired, observed, strict=True))
+        return (
+            isinstance(observed, list)
+            and len(desired) == len(observed)
+            and all(reference_subset(d, o) for d, o in zip(desired, observed, strict=True))
+        )
     if isinstance(desired, bool) or isinstance(observed, bool):
         return type(desired) is type(observed) and desired == observed
     return bool(desired == observed)

@@ -46,8 +46,7 @@ SCALING = {"minReplicas": 1, "maxReplicas": 6, "metric": "QueueDepth", "target":
 def hybrid() -> tuple[Any, Any]:
     """llama.cpp on a CPU edge pool and vLLM on a cloud L4 pool."""
     md = manifest("assistant", scaling=SCALING, replicas=3)
-    edge = assign(pool("store-cpu", Tier.EDGE, cpu_only=True), 2, Engine.LLAMA_CPP,
-                  sizing(None, weights=2 * GB))
+    edge = assign(pool("store-cpu", Tier.EDGE, cpu_only=True), 2, Engine.LLAMA_CPP, sizing(None, weights=2 * GB))
     cloud = assign(pool("cloud-l4", gpu=L4), 1, Engine.VLLM)
     return md, decision(edge, cloud)
 
@@ -77,7 +76,9 @@ def test_every_child_carries_the_design_labels(backend: ScalingBackend | None) -
         template = deployment["spec"]["template"]["metadata"]["labels"]
         assert template == deployment["metadata"]["labels"]
         assert deployment["spec"]["selector"]["matchLabels"] == {
-            MODEL_DEPLOYMENT: "assistant", POOL: deployment["metadata"]["labels"][POOL]}
+            MODEL_DEPLOYMENT: "assistant",
+            POOL: deployment["metadata"]["labels"][POOL],
+        }
     for shared in objects[2:]:
         assert POOL not in shared["metadata"]["labels"]
 
@@ -86,9 +87,16 @@ def test_owner_references_only_with_a_uid() -> None:
     md, placed = hybrid()
     owned = render_valid(md, placed, owner_uid=UID, autoscaler=ScalingBackend.KEDA)
     for obj in owned:
-        assert obj["metadata"]["ownerReferences"] == [{
-            "apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment", "name": "assistant", "uid": UID,
-            "controller": True, "blockOwnerDeletion": True}]
+        assert obj["metadata"]["ownerReferences"] == [
+            {
+                "apiVersion": "genaiops.dev/v1alpha1",
+                "kind": "ModelDeployment",
+                "name": "assistant",
+                "uid": UID,
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]
     offline = render_valid(md, placed, owner_uid=None, autoscaler=ScalingBackend.HPA)
     assert all("ownerReferences" not in o["metadata"] for o in offline)
 
@@ -126,14 +134,20 @@ def pod(deployment: dict[str, Any]) -> dict[str, Any]:
 
 def test_gpu_pool_affinity_and_tolerations() -> None:
     unpinned = pool("any-gpu", gpu=None)  # GPU type unknown to the pool: sizing chose A100
-    pinned = pool("h100", gpu=H100, selector={"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"},
-                  tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}])
-    objects = render_valid(manifest(), decision(assign(unpinned, 1, decided=sizing(A100)),
-                                                assign(pinned, 1, decided=sizing(H100))))
+    pinned = pool(
+        "h100",
+        gpu=H100,
+        selector={"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"},
+        tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+    )
+    objects = render_valid(
+        manifest(), decision(assign(unpinned, 1, decided=sizing(A100)), assign(pinned, 1, decided=sizing(H100)))
+    )
     first, second = (pod(d) for d in by_kind(objects, "Deployment"))
     terms = first["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
-    assert terms["nodeSelectorTerms"] == [{"matchExpressions": [{
-        "key": "nvidia.com/gpu.product", "operator": "In", "values": list(A100.products)}]}]
+    assert terms["nodeSelectorTerms"] == [
+        {"matchExpressions": [{"key": "nvidia.com/gpu.product", "operator": "In", "values": list(A100.products)}]}
+    ]
     assert "affinity" not in second  # the selector already pins the product
     gpu_toleration = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
     assert first["tolerations"] == [gpu_toleration]
@@ -143,11 +157,13 @@ def test_gpu_pool_affinity_and_tolerations() -> None:
 
 
 def test_amd_gpu_uses_its_resource_and_product_label() -> None:
-    objects = render_valid(manifest(), decision(assign(pool("mi", gpu=MI300, resource="amd.com/gpu"),
-                                                       decided=sizing(MI300))))
+    objects = render_valid(
+        manifest(), decision(assign(pool("mi", gpu=MI300, resource="amd.com/gpu"), decided=sizing(MI300)))
+    )
     spec = pod(only(objects, "Deployment"))
     expression = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
-        "nodeSelectorTerms"][0]["matchExpressions"][0]
+        "nodeSelectorTerms"
+    ][0]["matchExpressions"][0]
     assert expression["key"] == "amd.com/gpu.product-name"
     assert spec["tolerations"] == [{"key": "amd.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
 
@@ -162,16 +178,21 @@ def test_cpu_pool_has_no_gpu_scheduling() -> None:
 
 
 def test_edge_pool_tolerates_flaky_links_and_prefers_local_endpoints() -> None:
-    orin = pool("edge-orin", Tier.EDGE, gpu=ORIN, arch="arm64",
-                selector={"node-role.kubernetes.io/edge": "", "nvidia.com/gpu.product": "Orin"},
-                tolerations=[{"key": "node-role.kubernetes.io/edge", "operator": "Exists",
-                              "effect": "NoSchedule"}])
+    orin = pool(
+        "edge-orin",
+        Tier.EDGE,
+        gpu=ORIN,
+        arch="arm64",
+        selector={"node-role.kubernetes.io/edge": "", "nvidia.com/gpu.product": "Orin"},
+        tolerations=[{"key": "node-role.kubernetes.io/edge", "operator": "Exists", "effect": "NoSchedule"}],
+    )
     md = manifest(**GGUF)
     objects = render_valid(md, decision(assign(orin, 2, Engine.LLAMA_CPP, sizing(ORIN))))
     spec = pod(only(objects, "Deployment"))
     for taint in ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready"):
         assert {"key": taint, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 3600} in spec[
-            "tolerations"]
+            "tolerations"
+        ]
     assert spec["nodeSelector"]["kubernetes.io/arch"] == "arm64"
     assert spec["containers"][0]["imagePullPolicy"] == "IfNotPresent"
     assert only(objects, "Service")["spec"]["trafficDistribution"] == "PreferClose"
@@ -192,8 +213,12 @@ def test_restricted_security_context() -> None:
     assert security["runAsUser"] > 0 and security["fsGroup"] == security["runAsUser"]
     assert security["seccompProfile"] == {"type": "RuntimeDefault"}
     container = spec["containers"][0]["securityContext"]
-    assert container == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
-                         "readOnlyRootFilesystem": True, "runAsNonRoot": True}
+    assert container == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+    }
     assert spec["automountServiceAccountToken"] is False and spec["enableServiceLinks"] is False
     assert spec["terminationGracePeriodSeconds"] >= 60
     for volume in spec["volumes"]:
@@ -202,15 +227,19 @@ def test_restricted_security_context() -> None:
 
 def test_an_engine_needing_root_says_so_explicitly() -> None:
     plan = replace(plan_for(manifest(), assign(pool())), needs_root=True)
-    assert container_security(plan) == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
-                                        "readOnlyRootFilesystem": True, "runAsNonRoot": False, "runAsUser": 0}
+    assert container_security(plan) == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": False,
+        "runAsUser": 0,
+    }
 
 
 def test_deployment_strategy_and_progress_deadline() -> None:
     big = assign(pool(gpu=H100), decided=sizing(H100, weights=140 * GB))
     spec = only(render_valid(manifest(), decision(big)), "Deployment")["spec"]
-    assert spec["strategy"] == {"type": "RollingUpdate",
-                                "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    assert spec["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     assert spec["revisionHistoryLimit"] <= 5
     startup = spec["template"]["spec"]["containers"][0]["startupProbe"]
     assert spec["progressDeadlineSeconds"] > startup["periodSeconds"] * startup["failureThreshold"]
@@ -244,46 +273,58 @@ def test_service_selects_every_pool_on_port_8000() -> None:
 
 # --- autoscalers ----------------------------------------------------------------------------------
 
+
 def scaled(metric: str, target: str = "4", **extra: Any) -> Any:
     return manifest(scaling={"minReplicas": 1, "maxReplicas": 8, "metric": metric, "target": target, **extra})
 
 
 def test_no_autoscaler_without_scaling_or_backend() -> None:
-    assert not by_kind(render_valid(manifest(), decision(assign(pool())), autoscaler=ScalingBackend.HPA),
-                       "HorizontalPodAutoscaler")
-    assert not by_kind(render_valid(scaled("QueueDepth"), decision(assign(pool()))),
-                       "HorizontalPodAutoscaler")
+    assert not by_kind(
+        render_valid(manifest(), decision(assign(pool())), autoscaler=ScalingBackend.HPA), "HorizontalPodAutoscaler"
+    )
+    assert not by_kind(render_valid(scaled("QueueDepth"), decision(assign(pool()))), "HorizontalPodAutoscaler")
     with pytest.raises(ValueError, match="resolve the autoscaler backend"):
         build_autoscaler(scaled("QueueDepth"), decision(assign(pool())), ScalingBackend.AUTO, "vllm")
 
 
 def test_hpa_scales_the_model_deployment_on_the_engine_queue() -> None:
     md = scaled("QueueDepth", scaleDownStabilizationSeconds=600)
-    hpa = only(render_valid(md, decision(assign(pool())), autoscaler=ScalingBackend.HPA),
-               "HorizontalPodAutoscaler")
+    hpa = only(render_valid(md, decision(assign(pool())), autoscaler=ScalingBackend.HPA), "HorizontalPodAutoscaler")
     spec = hpa["spec"]
-    assert spec["scaleTargetRef"] == {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment",
-                                      "name": "llama"}
+    assert spec["scaleTargetRef"] == {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment", "name": "llama"}
     assert (spec["minReplicas"], spec["maxReplicas"]) == (1, 8)
     assert spec["metrics"] == [pods_metric("vllm:num_requests_waiting", "4")]
     assert spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 600
 
 
 def pods_metric(name: str, average: str) -> dict[str, Any]:
-    return {"type": "Pods", "pods": {"metric": {"name": name},
-                                     "target": {"type": "AverageValue", "averageValue": average}}}
+    return {
+        "type": "Pods",
+        "pods": {"metric": {"name": name}, "target": {"type": "AverageValue", "averageValue": average}},
+    }
 
 
-@pytest.mark.parametrize(("metric", "target", "expected"), [
-    ("RunningRequests", "12", pods_metric("vllm:num_requests_running", "12")),
-    ("KVCacheUsage", "80", pods_metric("vllm:kv_cache_usage_perc", "0.8")),  # the series is a 0..1 ratio
-    ("CPU", "70", {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization",
-                                                                               "averageUtilization": 70}}}),
-    ("GPUUtilization", "75", pods_metric("DCGM_FI_DEV_GPU_UTIL", "75")),
-])
+@pytest.mark.parametrize(
+    ("metric", "target", "expected"),
+    [
+        ("RunningRequests", "12", pods_metric("vllm:num_requests_running", "12")),
+        ("KVCacheUsage", "80", pods_metric("vllm:kv_cache_usage_perc", "0.8")),  # the series is a 0..1 ratio
+        (
+            "CPU",
+            "70",
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+            },
+        ),
+        ("GPUUtilization", "75", pods_metric("DCGM_FI_DEV_GPU_UTIL", "75")),
+    ],
+)
 def test_hpa_metric_kinds(metric: str, target: str, expected: dict[str, Any]) -> None:
-    hpa = only(render_valid(scaled(metric, target), decision(assign(pool())), autoscaler=ScalingBackend.HPA),
-               "HorizontalPodAutoscaler")
+    hpa = only(
+        render_valid(scaled(metric, target), decision(assign(pool())), autoscaler=ScalingBackend.HPA),
+        "HorizontalPodAutoscaler",
+    )
     assert hpa["spec"]["metrics"] == [expected]
 
 
@@ -291,36 +332,39 @@ def test_hpa_reads_each_engine_of_a_hybrid_deployment() -> None:
     md, placed = hybrid()
     hpa = only(render_valid(md, placed, autoscaler=ScalingBackend.HPA), "HorizontalPodAutoscaler")
     assert [m["pods"]["metric"]["name"] for m in hpa["spec"]["metrics"]] == [
-        "llamacpp:requests_deferred", "vllm:num_requests_waiting"]
+        "llamacpp:requests_deferred",
+        "vllm:num_requests_waiting",
+    ]
     assert hpa["metadata"]["labels"]["app.kubernetes.io/name"] == "llama-cpp"  # the primary pool's engine
 
 
 def test_hpa_minimum_is_at_least_one() -> None:
     md = scaled("QueueDepth", minReplicas=0, backend="KEDA")
-    hpa = only(render_valid(md, decision(assign(pool())), autoscaler=ScalingBackend.HPA),
-               "HorizontalPodAutoscaler")
+    hpa = only(render_valid(md, decision(assign(pool())), autoscaler=ScalingBackend.HPA), "HorizontalPodAutoscaler")
     assert hpa["spec"]["minReplicas"] == 1
 
 
 def test_scaled_object_shape() -> None:
     md = scaled("QueueDepth", minReplicas=0, backend="KEDA", scaleDownStabilizationSeconds=900)
     placed = decision(assign(pool(gpu=H100), 1, decided=sizing(H100, weights=140 * GB)))
-    wake = ('sum(rate(nginx_ingress_controller_requests{exported_namespace="{namespace}",'
-            'exported_service="{service}"}[2m]))')
+    wake = (
+        'sum(rate(nginx_ingress_controller_requests{exported_namespace="{namespace}",'
+        'exported_service="{service}"}[2m]))'
+    )
     settings = Settings(prometheus_address="http://prom.monitoring:9090", wake_query=wake)
     objects = render_valid(md, placed, owner_uid=UID, autoscaler=ScalingBackend.KEDA, settings=settings)
     scaled_object = only(objects, "ScaledObject")
     spec = scaled_object["spec"]
     assert scaled_object["apiVersion"] == "keda.sh/v1alpha1" and scaled_object["metadata"]["name"] == "llama"
-    assert spec["scaleTargetRef"] == {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment",
-                                      "name": "llama"}
+    assert spec["scaleTargetRef"] == {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment", "name": "llama"}
     assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (0, 8)
     assert spec["cooldownPeriod"] == 900
     startup = pod(only(objects, "Deployment"))["containers"][0]["startupProbe"]
     assert spec["initialCooldownPeriod"] >= startup["periodSeconds"] * startup["failureThreshold"]
     assert spec["fallback"] == {"failureThreshold": 3, "replicas": 1, "behavior": "currentReplicasIfHigher"}
-    assert spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"][
-        "stabilizationWindowSeconds"] == 900
+    assert (
+        spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 900
+    )
     trigger, wake_up = spec["triggers"]
     assert trigger["type"] == "prometheus" and trigger["metricType"] == "AverageValue"
     assert trigger["metadata"] == {
@@ -332,7 +376,8 @@ def test_scaled_object_shape() -> None:
     # Scale from zero: a second trigger on a series that exists while no pod runs, activation only.
     assert wake_up["name"] == "wake-up"
     assert wake_up["metadata"]["query"] == (
-        'sum(rate(nginx_ingress_controller_requests{exported_namespace="ml",exported_service="llama"}[2m]))')
+        'sum(rate(nginx_ingress_controller_requests{exported_namespace="ml",exported_service="llama"}[2m]))'
+    )
     assert wake_up["metadata"]["activationThreshold"] == "0"
     assert float(wake_up["metadata"]["threshold"]) >= 1e9
 
@@ -342,8 +387,12 @@ def test_scale_to_zero_needs_a_wake_up_signal() -> None:
     no_signal = scaled("QueueDepth", minReplicas=0, backend="KEDA")
     spec = only(render_valid(no_signal, placed, autoscaler=ScalingBackend.KEDA), "ScaledObject")["spec"]
     assert spec["minReplicaCount"] == 1 and len(spec["triggers"]) == 1  # kept warm: nothing could wake it
-    own = scaled("QueueDepth", minReplicas=0, backend="KEDA",
-                 wakeUp={"query": 'sum(rate(gateway_requests_total{route="llama"}[1m]))', "threshold": "0.5"})
+    own = scaled(
+        "QueueDepth",
+        minReplicas=0,
+        backend="KEDA",
+        wakeUp={"query": 'sum(rate(gateway_requests_total{route="llama"}[1m]))', "threshold": "0.5"},
+    )
     spec = only(render_valid(own, placed, autoscaler=ScalingBackend.KEDA), "ScaledObject")["spec"]
     assert spec["minReplicaCount"] == 0
     assert spec["triggers"][1]["metadata"]["query"] == 'sum(rate(gateway_requests_total{route="llama"}[1m]))'
@@ -356,33 +405,41 @@ def test_scaled_object_queries_per_engine_and_overrides() -> None:
     trigger = scaled_object["spec"]["triggers"][0]
     assert trigger["metadata"]["query"] == (
         '(sum(llamacpp:requests_deferred{namespace="ml",service="assistant"}) or vector(0)) + '
-        '(sum(vllm:num_requests_waiting{namespace="ml",model_name="assistant"}) or vector(0))')
-    settings = Settings(metric_queries={
-        "vllm:num_requests_waiting": "max({metric}{{selector}})",
-        "QueueDepth": 'sum({metric}{namespace="{namespace}",app="{name}"})',
-    })
+        '(sum(vllm:num_requests_waiting{namespace="ml",model_name="assistant"}) or vector(0))'
+    )
+    settings = Settings(
+        metric_queries={
+            "vllm:num_requests_waiting": "max({metric}{{selector}})",
+            "QueueDepth": 'sum({metric}{namespace="{namespace}",app="{name}"})',
+        }
+    )
     custom = only(render_valid(md, placed, autoscaler=ScalingBackend.KEDA, settings=settings), "ScaledObject")
     assert custom["spec"]["triggers"][0]["metadata"]["query"] == (
         '(sum(llamacpp:requests_deferred{namespace="ml",app="assistant"}) or vector(0)) + '
-        '(max(vllm:num_requests_waiting{namespace="ml",model_name="assistant"}) or vector(0))')
+        '(max(vllm:num_requests_waiting{namespace="ml",model_name="assistant"}) or vector(0))'
+    )
 
 
 def test_scaled_object_kv_cache_in_percent() -> None:
-    objects = render_valid(scaled("KVCacheUsage", "80"), decision(assign(pool())),
-                           autoscaler=ScalingBackend.KEDA)
+    objects = render_valid(scaled("KVCacheUsage", "80"), decision(assign(pool())), autoscaler=ScalingBackend.KEDA)
     so = only(objects, "ScaledObject")
     metadata = so["spec"]["triggers"][0]["metadata"]
     assert metadata["query"].endswith(" * 100") and metadata["threshold"] == "80"
 
 
 def test_scaled_object_cpu_and_gpu_triggers_have_no_fallback() -> None:
-    cpu = only(render_valid(scaled("CPU", "70", minReplicas=0, backend="KEDA"), decision(assign(pool())),
-                            autoscaler=ScalingBackend.KEDA), "ScaledObject")["spec"]
-    assert cpu["triggers"] == [{"type": "cpu", "name": "cpu", "metricType": "Utilization",
-                                "metadata": {"value": "70"}}]
+    cpu = only(
+        render_valid(
+            scaled("CPU", "70", minReplicas=0, backend="KEDA"), decision(assign(pool())), autoscaler=ScalingBackend.KEDA
+        ),
+        "ScaledObject",
+    )["spec"]
+    assert cpu["triggers"] == [{"type": "cpu", "name": "cpu", "metricType": "Utilization", "metadata": {"value": "70"}}]
     assert cpu["minReplicaCount"] == 1 and "fallback" not in cpu
-    gpu = only(render_valid(scaled("GPUUtilization", "75"), decision(assign(pool())),
-                            autoscaler=ScalingBackend.KEDA), "ScaledObject")["spec"]
+    gpu = only(
+        render_valid(scaled("GPUUtilization", "75"), decision(assign(pool())), autoscaler=ScalingBackend.KEDA),
+        "ScaledObject",
+    )["spec"]
     trigger = gpu["triggers"][0]
     assert trigger["metricType"] == "Value" and "fallback" not in gpu
     expected = 'avg(DCGM_FI_DEV_GPU_UTIL{namespace="ml",pod=~"(llama-cloud-l4)-.+"})'

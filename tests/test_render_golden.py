@@ -51,8 +51,9 @@ def render_example(path: Path, backend: ScalingBackend | None) -> str:
         md = ModelDeployment.model_validate(document)
         names_pools = md.spec.placement is not None and md.spec.placement.pools is not None
         decision = plan_model_deployment(md, build_pools(manifests, None) if names_pools else None)
-        objects.extend(render_children(md, decision, owner_uid=None, autoscaler=backend,
-                                       service_monitor=backend is not None))
+        objects.extend(
+            render_children(md, decision, owner_uid=None, autoscaler=backend, service_monitor=backend is not None)
+        )
     validate_all(objects)
     return yaml.safe_dump_all(objects, sort_keys=False)
 
@@ -78,4 +79,5 @@ def test_rendered_example_matches_golden(example: Path, name: str, backend: Scal
     assert golden.exists(), f"{golden} is missing: run with UPDATE_GOLDEN=1"
     assert rendered == golden.read_text(encoding="utf-8"), (
         f"{example.name} renders differently from {golden.relative_to(ROOT)}; if the change is intended, "
-        f"regenerate with UPDATE_GOLDEN=1 and review the diff")
+        f"regenerate with UPDATE_GOLDEN=1 and review the diff"
+    )

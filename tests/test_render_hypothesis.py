@@ -29,16 +29,37 @@ from genai_operator.settings import Settings
 from genai_operator.sizing.types import SizingDecision
 from test_render_support import GB, GPUS, assign, decision, estimate, pool, render_valid
 
-BITS = {Precision.FP32: 32.0, Precision.BF16: 16.0, Precision.FP16: 16.0, Precision.FP8: 8.5,
-        Precision.INT8: 8.5, Precision.INT4: 4.8, Precision.AUTO: 16.0}
+BITS = {
+    Precision.FP32: 32.0,
+    Precision.BF16: 16.0,
+    Precision.FP16: 16.0,
+    Precision.FP8: 8.5,
+    Precision.INT8: 8.5,
+    Precision.INT4: 4.8,
+    Precision.AUTO: 16.0,
+}
 URIS: dict[Engine, list[str]] = {
-    Engine.VLLM: ["hf://meta-llama/Llama-3.1-8B-Instruct", "hf://org/model@v1.2", "s3://bucket/models/llama",
-                  "gs://bucket/llama", "pvc://weights/llama-8b", "oci://registry.example/models/llama:1",
-                  "file:///srv/models/llama"],
-    Engine.LLAMA_CPP: ["hf://Qwen/Qwen2.5-1.5B-Instruct-GGUF", "hf://org/repo-GGUF/model-q4_k_m.gguf",
-                       "pvc://weights/qwen/q4.gguf", "file:///srv/models/q4.gguf"],
-    Engine.TGI: ["hf://TheBloke/Mistral-7B-Instruct-v0.2-GPTQ", "hf://org/model@main", "pvc://weights/mistral",
-                 "oci://registry.example/models/mistral:2"],
+    Engine.VLLM: [
+        "hf://meta-llama/Llama-3.1-8B-Instruct",
+        "hf://org/model@v1.2",
+        "s3://bucket/models/llama",
+        "gs://bucket/llama",
+        "pvc://weights/llama-8b",
+        "oci://registry.example/models/llama:1",
+        "file:///srv/models/llama",
+    ],
+    Engine.LLAMA_CPP: [
+        "hf://Qwen/Qwen2.5-1.5B-Instruct-GGUF",
+        "hf://org/repo-GGUF/model-q4_k_m.gguf",
+        "pvc://weights/qwen/q4.gguf",
+        "file:///srv/models/q4.gguf",
+    ],
+    Engine.TGI: [
+        "hf://TheBloke/Mistral-7B-Instruct-v0.2-GPTQ",
+        "hf://org/model@main",
+        "pvc://weights/mistral",
+        "oci://registry.example/models/mistral:2",
+    ],
 }
 METHODS = {Engine.LLAMA_CPP: [QuantMethod.NONE, QuantMethod.GGUF]}
 OTHER_METHODS = [m for m in QuantMethod if m != QuantMethod.GGUF]
@@ -96,8 +117,8 @@ def model_deployments(draw: st.DrawFn, engine: Engine) -> ModelDeployment:
         metadata["namespace"] = draw(NAMES)
     try:
         return ModelDeployment.model_validate(
-            {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment", "metadata": metadata,
-             "spec": spec})
+            {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment", "metadata": metadata, "spec": spec}
+        )
     except ValidationError:
         assume(False)
         raise
@@ -114,19 +135,36 @@ def assignments(draw: st.DrawFn, engine: Engine, index: int, md: ModelDeployment
         selector["nvidia.com/gpu.product"] = gpu.products[0]
     if tier == Tier.EDGE and draw(st.booleans()):
         selector["node-role.kubernetes.io/edge"] = ""
-    tolerations = draw(st.sampled_from([
-        (), ({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},),
-        ({"key": "dedicated", "operator": "Equal", "value": "llm", "effect": "NoSchedule"},),
-    ]))
-    target = pool(f"pool-{index}-{tier.value.lower()}", tier, gpu=gpu, cpu_only=on_cpu, selector=selector,
-                  tolerations=tolerations, arch=draw(st.sampled_from([None, "amd64", "arm64"])),
-                  resource=gpu.resource_name if gpu else "nvidia.com/gpu")
+    tolerations = draw(
+        st.sampled_from(
+            [
+                (),
+                ({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},),
+                ({"key": "dedicated", "operator": "Equal", "value": "llm", "effect": "NoSchedule"},),
+            ]
+        )
+    )
+    target = pool(
+        f"pool-{index}-{tier.value.lower()}",
+        tier,
+        gpu=gpu,
+        cpu_only=on_cpu,
+        selector=selector,
+        tolerations=tolerations,
+        arch=draw(st.sampled_from([None, "amd64", "arm64"])),
+        resource=gpu.resource_name if gpu else "nvidia.com/gpu",
+    )
     precision = md.spec.quantization.precision
     if precision == Precision.AUTO:
         precision = draw(st.sampled_from([Precision.BF16, Precision.FP8, Precision.INT8, Precision.INT4]))
     weights = draw(st.integers(GB // 2, 900 * GB))
-    decided = SizingDecision(True, estimate(precision, md.spec.quantization.method, weights=weights,
-                                            bits=BITS[precision]), gpu, gpus, max(gpus, 1))
+    decided = SizingDecision(
+        True,
+        estimate(precision, md.spec.quantization.method, weights=weights, bits=BITS[precision]),
+        gpu,
+        gpus,
+        max(gpus, 1),
+    )
     return assign(target, draw(st.integers(0, 6)), engine, decided)
 
 
@@ -152,8 +190,12 @@ def test_arbitrary_specs_render_valid_objects(scenario: Scenario, uid: str | Non
     md, placed, backend = scenario
     scaling = md.spec.scaling
     engines = {g.profile.engine for g in engine_groups(md, placed)}
-    tgi_kv = (backend is not None and scaling is not None and scaling.metric == ScalingMetric.KV_CACHE_USAGE
-              and Engine.TGI in engines)
+    tgi_kv = (
+        backend is not None
+        and scaling is not None
+        and scaling.metric == ScalingMetric.KV_CACHE_USAGE
+        and Engine.TGI in engines
+    )
     if tgi_kv:
         try:
             render_valid(md, placed, owner_uid=uid, autoscaler=backend, settings=EDGE_MODELS)

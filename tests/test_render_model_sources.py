@@ -24,48 +24,103 @@ GOLDEN = Path(__file__).resolve().parent / "golden" / "sources"
 LLAMA = "hf://meta-llama/Llama-3.1-8B-Instruct@0e9e39f249a16976918f6564b8830bc894c89659"
 GGUF_REPO = "hf://Qwen/Qwen2.5-1.5B-Instruct-GGUF"
 
-GPU_POOL: dict[str, Any] = {"tier": "Cloud", "nodeSelector": {"nvidia.com/gpu.product": "NVIDIA-L4"},
-                            "gpu": {"type": "nvidia-l4"}}
+GPU_POOL: dict[str, Any] = {
+    "tier": "Cloud",
+    "nodeSelector": {"nvidia.com/gpu.product": "NVIDIA-L4"},
+    "gpu": {"type": "nvidia-l4"},
+}
 CPU_POOL: dict[str, Any] = {"tier": "Edge", "nodeSelector": {"node-role.kubernetes.io/edge": ""}}
 
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     # name: (ModelDeployment spec, PlacementPool spec)
     "hf-emptydir": ({"model": {"uri": LLAMA, "credentialsSecret": "hf-token"}, "engine": "VLLM"}, GPU_POOL),
-    "hf-shared": ({"model": {"uri": LLAMA}, "engine": "VLLM", "replicas": 3},
-                  {**GPU_POOL, "cache": {"mode": "Shared", "storageClassName": "nfs-rwx", "keepRevisions": 3}}),
-    "hf-shared-existing": ({"model": {"uri": LLAMA}, "engine": "VLLM"},
-                           {**GPU_POOL, "cache": {"mode": "Shared", "existingClaim": "team-models"}}),
-    "hf-nodelocal": ({"model": {"uri": LLAMA}, "engine": "VLLM", "replicas": 2},
-                     {**GPU_POOL, "cache": {"mode": "NodeLocal", "storageClassName": "local-storage",
-                                            "size": "100Gi"}}),
-    "gguf-type": ({"model": {"uri": GGUF_REPO}, "engine": "LlamaCpp",
-                   "quantization": {"method": "GGUF", "ggufType": "Q5_K_M"}}, CPU_POOL),
-    "gguf-file": ({"model": {"uri": f"{GGUF_REPO}/qwen2.5-1.5b-instruct-q4_k_m.gguf"}, "engine": "LlamaCpp"},
-                  {**CPU_POOL, "cache": {"mode": "NodeLocal", "storageClassName": "local-storage"}}),
-    "s3": ({"model": {"uri": "s3://models/llama-3.1-8b-instruct", "parameters": "8B",
-                      "credentialsSecret": "aws-models"}, "engine": "VLLM"}, GPU_POOL),
-    "gs-tgi": ({"model": {"uri": "gs://models/mistral-7b-instruct", "parameters": "7B",
-                          "credentialsSecret": "gcs-hmac"}, "engine": "TGI"}, GPU_POOL),
-    "oci": ({"model": {"uri": "oci://registry.example.com/models/llama-3.1-8b:v1", "parameters": "8B",
-                       "credentialsSecret": "registry"}, "engine": "VLLM"}, GPU_POOL),
-    "oci-image-volume": ({"model": {"uri": "oci://registry.example.com/models/llama-3.1-8b:v1", "parameters": "8B",
-                                    "credentialsSecret": "registry"}, "engine": "VLLM"}, GPU_POOL),
+    "hf-shared": (
+        {"model": {"uri": LLAMA}, "engine": "VLLM", "replicas": 3},
+        {**GPU_POOL, "cache": {"mode": "Shared", "storageClassName": "nfs-rwx", "keepRevisions": 3}},
+    ),
+    "hf-shared-existing": (
+        {"model": {"uri": LLAMA}, "engine": "VLLM"},
+        {**GPU_POOL, "cache": {"mode": "Shared", "existingClaim": "team-models"}},
+    ),
+    "hf-nodelocal": (
+        {"model": {"uri": LLAMA}, "engine": "VLLM", "replicas": 2},
+        {**GPU_POOL, "cache": {"mode": "NodeLocal", "storageClassName": "local-storage", "size": "100Gi"}},
+    ),
+    "gguf-type": (
+        {"model": {"uri": GGUF_REPO}, "engine": "LlamaCpp", "quantization": {"method": "GGUF", "ggufType": "Q5_K_M"}},
+        CPU_POOL,
+    ),
+    "gguf-file": (
+        {"model": {"uri": f"{GGUF_REPO}/qwen2.5-1.5b-instruct-q4_k_m.gguf"}, "engine": "LlamaCpp"},
+        {**CPU_POOL, "cache": {"mode": "NodeLocal", "storageClassName": "local-storage"}},
+    ),
+    "s3": (
+        {
+            "model": {
+                "uri": "s3://models/llama-3.1-8b-instruct",
+                "parameters": "8B",
+                "credentialsSecret": "aws-models",
+            },
+            "engine": "VLLM",
+        },
+        GPU_POOL,
+    ),
+    "gs-tgi": (
+        {
+            "model": {"uri": "gs://models/mistral-7b-instruct", "parameters": "7B", "credentialsSecret": "gcs-hmac"},
+            "engine": "TGI",
+        },
+        GPU_POOL,
+    ),
+    "oci": (
+        {
+            "model": {
+                "uri": "oci://registry.example.com/models/llama-3.1-8b:v1",
+                "parameters": "8B",
+                "credentialsSecret": "registry",
+            },
+            "engine": "VLLM",
+        },
+        GPU_POOL,
+    ),
+    "oci-image-volume": (
+        {
+            "model": {
+                "uri": "oci://registry.example.com/models/llama-3.1-8b:v1",
+                "parameters": "8B",
+                "credentialsSecret": "registry",
+            },
+            "engine": "VLLM",
+        },
+        GPU_POOL,
+    ),
     "pvc": ({"model": {"uri": "pvc://weights/llama-3.1-8b", "parameters": "8B"}, "engine": "VLLM"}, GPU_POOL),
-    "file-edge": ({"model": {"uri": "file:///opt/models/qwen2.5-1.5b-q4_k_m.gguf", "parameters": "1.5B"},
-                   "engine": "LlamaCpp"}, CPU_POOL),
-    "adapters": ({"model": {"uri": LLAMA, "credentialsSecret": "hf-token"}, "engine": "VLLM",
-                  "serving": {"maxContextLength": 4096, "maxConcurrentSequences": 4, "maxLoraRank": 32},
-                  "adapters": [{"name": "sql", "uri": "hf://acme/llama-sql-lora@v2"},
-                               {"name": "support", "uri": "s3://acme-adapters/support"},
-                               {"name": "legal", "uri": "pvc://adapters/legal"},
-                               {"name": "vision", "uri": "oci://ghcr.io/acme/vision-lora:v1"}]},
-                 {**GPU_POOL, "cache": {"mode": "Shared"}}),
+    "file-edge": (
+        {"model": {"uri": "file:///opt/models/qwen2.5-1.5b-q4_k_m.gguf", "parameters": "1.5B"}, "engine": "LlamaCpp"},
+        CPU_POOL,
+    ),
+    "adapters": (
+        {
+            "model": {"uri": LLAMA, "credentialsSecret": "hf-token"},
+            "engine": "VLLM",
+            "serving": {"maxContextLength": 4096, "maxConcurrentSequences": 4, "maxLoraRank": 32},
+            "adapters": [
+                {"name": "sql", "uri": "hf://acme/llama-sql-lora@v2"},
+                {"name": "support", "uri": "s3://acme-adapters/support"},
+                {"name": "legal", "uri": "pvc://adapters/legal"},
+                {"name": "vision", "uri": "oci://ghcr.io/acme/vision-lora:v1"},
+            ],
+        },
+        {**GPU_POOL, "cache": {"mode": "Shared"}},
+    ),
 }
 
 
 # Operator settings other than the defaults, per case.
-CASE_SETTINGS = {"oci-image-volume": Settings(oci_models="ImageVolume"),
-                 "file-edge": Settings(host_path_prefixes=("/opt/models",))}
+CASE_SETTINGS = {
+    "oci-image-volume": Settings(oci_models="ImageVolume"),
+    "file-edge": Settings(host_path_prefixes=("/opt/models",)),
+}
 
 
 def workload(objects: list[dict[str, Any]]) -> dict[str, Any]:
@@ -117,11 +172,18 @@ def test_loader_runs_first_restricted_and_credentials_stay_references(case: str)
 
 
 def test_mounted_sources_are_verified_not_copied() -> None:
-    for case, path in (("pvc", "/model-source/llama-3.1-8b"), ("file-edge", "/opt/models/qwen2.5-1.5b-q4_k_m.gguf"),
-                       ("oci-image-volume", "/model-source")):
+    for case, path in (
+        ("pvc", "/model-source/llama-3.1-8b"),
+        ("file-edge", "/opt/models/qwen2.5-1.5b-q4_k_m.gguf"),
+        ("oci-image-volume", "/model-source"),
+    ):
         objects = render_on_pool(*CASES[case], settings=CASE_SETTINGS.get(case))
-        assert loader_items(workload(objects))[0] == {"name": "model", "uri": CASES[case][0]["model"]["uri"],
-                                                      "dest": path, "mode": "verify"}
+        assert loader_items(workload(objects))[0] == {
+            "name": "model",
+            "uri": CASES[case][0]["model"]["uri"],
+            "dest": path,
+            "mode": "verify",
+        }
 
 
 def test_cache_key_follows_the_revision() -> None:
@@ -183,7 +245,7 @@ def test_adapters_are_fetched_sized_and_served() -> None:
     args = dep["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "--enable-lora" in args and args[args.index("--max-lora-rank") + 1] == "32"
     assert args[args.index("--max-loras") + 1] == "4"
-    modules = args[args.index("--lora-modules") + 1:]
+    modules = args[args.index("--lora-modules") + 1 :]
     assert [m.split("=")[0] for m in modules[:4]] == ["sql", "support", "legal", "vision"]
     assert modules[2] == "legal=/adapter-source/2/legal"  # pvc://adapters/legal: claim adapters, path legal
     init = dep["spec"]["template"]["spec"]["initContainers"][0]
@@ -198,8 +260,9 @@ def test_adapters_are_fetched_sized_and_served() -> None:
 def test_adding_an_adapter_changes_only_the_workload() -> None:
     spec, pool = CASES["hf-shared"]
     before = render_on_pool({**spec, "adapters": [{"name": "a", "uri": "hf://acme/a"}]}, pool)
-    after = render_on_pool({**spec, "adapters": [{"name": "a", "uri": "hf://acme/a"}, {"name": "b", "uri": "hf://acme/b"}]},
-                        pool)
+    after = render_on_pool(
+        {**spec, "adapters": [{"name": "a", "uri": "hf://acme/a"}, {"name": "b", "uri": "hf://acme/b"}]}, pool
+    )
     changed = {o["kind"] for o, p in zip(before, after, strict=True) if o != p}
     assert changed <= {"Deployment", "PersistentVolumeClaim"}
     assert "Deployment" in changed
@@ -212,8 +275,11 @@ def test_registry_credentials_are_required_for_an_oci_model_and_optional_for_oci
 
     assert auth_volume("oci")["secret"]["optional"] is False  # a Secret without the key stops the pod, clearly
     # The model's Secret is a Hub token here; the adapter may well be public: pulled anonymously then.
-    assert auth_volume("adapters")["secret"] == {"secretName": "hf-token", "optional": True,
-                                                 "items": [{"key": ".dockerconfigjson", "path": "config.json"}]}
+    assert auth_volume("adapters")["secret"] == {
+        "secretName": "hf-token",
+        "optional": True,
+        "items": [{"key": ".dockerconfigjson", "path": "config.json"}],
+    }
     assert auth_volume("oci-image-volume") == {} and auth_volume("hf-emptydir") == {}
     items = loader_items(workload(render_on_pool(*CASES["adapters"])))
     vision = next(i for i in items if i["name"] == "adapter:vision")

@@ -27,8 +27,12 @@ CLIENTS = [
     {"podSelector": {"app": "chat-ui"}},
     {"namespaceSelector": {"kubernetes.io/metadata.name": "gateway"}, "podSelector": {"app": "envoy"}},
 ]
-SCRAPER = [{"namespaceSelector": {"kubernetes.io/metadata.name": "monitoring"},
-            "podSelector": {"app.kubernetes.io/name": "prometheus"}}]
+SCRAPER = [
+    {
+        "namespaceSelector": {"kubernetes.io/metadata.name": "monitoring"},
+        "podSelector": {"app.kubernetes.io/name": "prometheus"},
+    }
+]
 
 
 def two_pools() -> Any:
@@ -44,8 +48,9 @@ def test_no_policy_without_the_field_or_when_disabled() -> None:
 
 
 def test_policy_selects_every_pod_and_admits_only_declared_peers_on_the_http_port() -> None:
-    md = manifest("assistant", replicas=3, networkPolicy={"enabled": True, "allowedClients": CLIENTS,
-                                                           "allowMetricsFrom": SCRAPER})
+    md = manifest(
+        "assistant", replicas=3, networkPolicy={"enabled": True, "allowedClients": CLIENTS, "allowMetricsFrom": SCRAPER}
+    )
     objects = render_valid(md, two_pools(), owner_uid=UID)
     policy = only(objects, "NetworkPolicy")
     service = only(objects, "Service")
@@ -55,19 +60,28 @@ def test_policy_selects_every_pod_and_admits_only_declared_peers_on_the_http_por
     assert policy["metadata"]["ownerReferences"][0]["uid"] == UID
     spec = policy["spec"]
     # The Service's selector: every pool's pods, whichever engine serves them.
-    assert spec["podSelector"] == {"matchLabels": service["spec"]["selector"]} == {
-        "matchLabels": {MODEL_DEPLOYMENT: "assistant"}}
+    assert (
+        spec["podSelector"]
+        == {"matchLabels": service["spec"]["selector"]}
+        == {"matchLabels": {MODEL_DEPLOYMENT: "assistant"}}
+    )
     for dep in by_kind(objects, "Deployment"):
         assert dep["spec"]["template"]["metadata"]["labels"][MODEL_DEPLOYMENT] == "assistant"
     assert spec["policyTypes"] == ["Ingress"]  # egress stays open: weights are downloaded
     clients, scraper = spec["ingress"]
     assert clients["from"] == [
         {"podSelector": {"matchLabels": {"app": "chat-ui"}}},
-        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}},
-         "podSelector": {"matchLabels": {"app": "envoy"}}},
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}},
+            "podSelector": {"matchLabels": {"app": "envoy"}},
+        },
     ]
-    assert scraper["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
-                                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}]
+    assert scraper["from"] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+        }
+    ]
     # The named port reaches every engine (each names its API port `http`, also serving /metrics).
     for rule in spec["ingress"]:
         assert rule["ports"] == [{"protocol": "TCP", "port": "http"}]
@@ -77,22 +91,31 @@ def test_policy_selects_every_pod_and_admits_only_declared_peers_on_the_http_por
 
 
 def test_empty_selector_maps_select_everything() -> None:
-    md = manifest(networkPolicy={"enabled": True, "allowedClients": [{"namespaceSelector": {}}],
-                                 "allowMetricsFrom": [{"podSelector": {}}]})
+    md = manifest(
+        networkPolicy={
+            "enabled": True,
+            "allowedClients": [{"namespaceSelector": {}}],
+            "allowMetricsFrom": [{"podSelector": {}}],
+        }
+    )
     policy = only(render_valid(md, decision(assign(pool()))), "NetworkPolicy")
     assert policy["spec"]["ingress"][0]["from"] == [{"namespaceSelector": {}}]  # any pod in any namespace
     assert policy["spec"]["ingress"][1]["from"] == [{"podSelector": {}}]  # any pod in the md's namespace
 
 
 def test_enabled_without_peers_admits_nothing() -> None:
-    policy = only(render_valid(manifest(networkPolicy={"enabled": True}), decision(assign(pool()))),
-                  "NetworkPolicy")
+    policy = only(render_valid(manifest(networkPolicy={"enabled": True}), decision(assign(pool()))), "NetworkPolicy")
     assert policy["spec"]["ingress"] == [] and policy["spec"]["policyTypes"] == ["Ingress"]
     md = manifest(networkPolicy={"enabled": True, "allowMetricsFrom": SCRAPER})
     policy = only(render_valid(md, decision(assign(pool()))), "NetworkPolicy")
-    assert [r["from"] for r in policy["spec"]["ingress"]] == [[{
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
-        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}]]
+    assert [r["from"] for r in policy["spec"]["ingress"]] == [
+        [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+            }
+        ]
+    ]
 
 
 @pytest.mark.parametrize("backend", [ScalingBackend.HPA, ScalingBackend.KEDA])
@@ -116,10 +139,15 @@ def test_name_follows_the_service_for_names_starting_with_a_digit() -> None:
 def test_a_peer_without_selectors_is_rejected_by_the_model_and_the_crd() -> None:
     from crd_validation import admission_errors
 
-    body = {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment",
-            "metadata": {"name": "m", "namespace": "ml"},
-            "spec": {"model": {"uri": "hf://meta-llama/Llama-3.1-8B-Instruct"},
-                     "networkPolicy": {"enabled": True, "allowedClients": [{}]}}}
+    body = {
+        "apiVersion": "genaiops.dev/v1alpha1",
+        "kind": "ModelDeployment",
+        "metadata": {"name": "m", "namespace": "ml"},
+        "spec": {
+            "model": {"uri": "hf://meta-llama/Llama-3.1-8B-Instruct"},
+            "networkPolicy": {"enabled": True, "allowedClients": [{}]},
+        },
+    }
     with pytest.raises(ValidationError, match="a peer needs namespaceSelector, podSelector or both"):
         ModelDeployment.model_validate(body)
     crd = yaml.safe_load(CRD.read_text(encoding="utf-8"))
@@ -140,5 +168,8 @@ def test_unknown_fields_and_bad_label_values_are_rejected() -> None:
 
 def test_wire_form_round_trips_in_camel_case() -> None:
     md = manifest(networkPolicy={"enabled": True, "allowedClients": CLIENTS, "allowMetricsFrom": SCRAPER})
-    assert md.spec.to_dict()["networkPolicy"] == {"enabled": True, "allowedClients": CLIENTS,
-                                                   "allowMetricsFrom": SCRAPER}
+    assert md.spec.to_dict()["networkPolicy"] == {
+        "enabled": True,
+        "allowedClients": CLIENTS,
+        "allowMetricsFrom": SCRAPER,
+    }

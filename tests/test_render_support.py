@@ -51,47 +51,112 @@ def _k8s_versions() -> tuple[str, ...]:
 
 K8S_VERSIONS = _k8s_versions()
 
-L4 = GpuType("nvidia-l4", "L4", "nvidia", "nvidia.com/gpu", 24 * GB, 23 * GB, ("NVIDIA-L4",),
-             supports_bf16=True, supports_fp8=True)
-T4 = GpuType("nvidia-t4", "T4", "nvidia", "nvidia.com/gpu", 16 * GB, 15 * GB, ("Tesla-T4",),
-             supports_bf16=False)
-A100 = GpuType("nvidia-a100-80gb", "A100 80GB", "nvidia", "nvidia.com/gpu", 80 * GB, 79 * GB,
-               ("NVIDIA-A100-SXM4-80GB", "NVIDIA-A100-80GB-PCIe"))
-H100 = GpuType("nvidia-h100-80gb", "H100 80GB", "nvidia", "nvidia.com/gpu", 80 * GB, 79 * GB,
-               ("NVIDIA-H100-80GB-HBM3",), supports_fp8=True)
-ORIN = GpuType("nvidia-jetson-agx-orin-64gb", "Jetson AGX Orin", "nvidia", "nvidia.com/gpu", 64 * GB, 60 * GB,
-               ("Orin",), arch="arm64", unified_memory=True)
-MI300 = GpuType("amd-mi300x", "MI300X", "amd", "amd.com/gpu", 192 * GB, 191 * GB,
-                ("AMD_Instinct_MI300X_OAM",), supports_fp8=True)
+L4 = GpuType(
+    "nvidia-l4",
+    "L4",
+    "nvidia",
+    "nvidia.com/gpu",
+    24 * GB,
+    23 * GB,
+    ("NVIDIA-L4",),
+    supports_bf16=True,
+    supports_fp8=True,
+)
+T4 = GpuType("nvidia-t4", "T4", "nvidia", "nvidia.com/gpu", 16 * GB, 15 * GB, ("Tesla-T4",), supports_bf16=False)
+A100 = GpuType(
+    "nvidia-a100-80gb",
+    "A100 80GB",
+    "nvidia",
+    "nvidia.com/gpu",
+    80 * GB,
+    79 * GB,
+    ("NVIDIA-A100-SXM4-80GB", "NVIDIA-A100-80GB-PCIe"),
+)
+H100 = GpuType(
+    "nvidia-h100-80gb",
+    "H100 80GB",
+    "nvidia",
+    "nvidia.com/gpu",
+    80 * GB,
+    79 * GB,
+    ("NVIDIA-H100-80GB-HBM3",),
+    supports_fp8=True,
+)
+ORIN = GpuType(
+    "nvidia-jetson-agx-orin-64gb",
+    "Jetson AGX Orin",
+    "nvidia",
+    "nvidia.com/gpu",
+    64 * GB,
+    60 * GB,
+    ("Orin",),
+    arch="arm64",
+    unified_memory=True,
+)
+MI300 = GpuType(
+    "amd-mi300x", "MI300X", "amd", "amd.com/gpu", 192 * GB, 191 * GB, ("AMD_Instinct_MI300X_OAM",), supports_fp8=True
+)
 GPUS = (L4, T4, A100, H100, ORIN, MI300)
 
 
-def estimate(precision: Precision = Precision.BF16, method: QuantMethod = QuantMethod.NONE, *,
-             weights: int = 16 * GB, bits: float = 16.0, kv: int = 2 * GB) -> MemoryEstimate:
+def estimate(
+    precision: Precision = Precision.BF16,
+    method: QuantMethod = QuantMethod.NONE,
+    *,
+    weights: int = 16 * GB,
+    bits: float = 16.0,
+    kv: int = 2 * GB,
+) -> MemoryEstimate:
     overhead = 1 * GB
     return MemoryEstimate(precision, method, bits, weights, kv, 131072, overhead, weights + kv + overhead)
 
 
-def sizing(gpu: GpuType | None = L4, *, gpus: int = 1, tp: int = 1, precision: Precision = Precision.BF16,
-           method: QuantMethod = QuantMethod.NONE, weights: int = 16 * GB,
-           bits: float = 16.0) -> SizingDecision:
-    return SizingDecision(True, estimate(precision, method, weights=weights, bits=bits), gpu,
-                          gpus if gpu else 0, tp if gpu else 1)
+def sizing(
+    gpu: GpuType | None = L4,
+    *,
+    gpus: int = 1,
+    tp: int = 1,
+    precision: Precision = Precision.BF16,
+    method: QuantMethod = QuantMethod.NONE,
+    weights: int = 16 * GB,
+    bits: float = 16.0,
+) -> SizingDecision:
+    return SizingDecision(
+        True, estimate(precision, method, weights=weights, bits=bits), gpu, gpus if gpu else 0, tp if gpu else 1
+    )
 
 
-def pool(name: str = "cloud-l4", tier: Tier = Tier.CLOUD, *, gpu: GpuType | None = L4, cpu_only: bool = False,
-         selector: dict[str, str] | None = None, tolerations: Sequence[dict[str, Any]] = (),
-         arch: str | None = None, resource: str = "nvidia.com/gpu",
-         defaults: EngineDefaults | None = None) -> Pool:
-    return Pool(name=name, tier=tier, node_selector=tuple(sorted((selector or {}).items())),
-                tolerations=tuple(tolerations), gpu=None if cpu_only else gpu, cpu_only=cpu_only,
-                gpu_resource=resource, engine_defaults=defaults, arch=arch)
+def pool(
+    name: str = "cloud-l4",
+    tier: Tier = Tier.CLOUD,
+    *,
+    gpu: GpuType | None = L4,
+    cpu_only: bool = False,
+    selector: dict[str, str] | None = None,
+    tolerations: Sequence[dict[str, Any]] = (),
+    arch: str | None = None,
+    resource: str = "nvidia.com/gpu",
+    defaults: EngineDefaults | None = None,
+) -> Pool:
+    return Pool(
+        name=name,
+        tier=tier,
+        node_selector=tuple(sorted((selector or {}).items())),
+        tolerations=tuple(tolerations),
+        gpu=None if cpu_only else gpu,
+        cpu_only=cpu_only,
+        gpu_resource=resource,
+        engine_defaults=defaults,
+        arch=arch,
+    )
 
 
-def assign(target: Pool, replicas: int = 1, engine: Engine = Engine.VLLM,
-           decided: SizingDecision | None = None) -> PoolAssignment:
-    return PoolAssignment(pool=target, replicas=replicas, engine=engine,
-                          sizing=decided if decided is not None else sizing(target.gpu))
+def assign(
+    target: Pool, replicas: int = 1, engine: Engine = Engine.VLLM, decided: SizingDecision | None = None
+) -> PoolAssignment:
+    return PoolAssignment(
+        pool=target, replicas=replicas, engine=engine, sizing=decided if decided is not None else sizing(target.gpu)
+    )
 
 
 def decision(*assignments: PoolAssignment) -> PlacementDecision:
@@ -104,7 +169,8 @@ def manifest(name: str = "llama", namespace: str | None = "ml", **spec: Any) -> 
     if namespace is not None:
         meta["namespace"] = namespace
     return ModelDeployment.model_validate(
-        {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment", "metadata": meta, "spec": body})
+        {"apiVersion": "genaiops.dev/v1alpha1", "kind": "ModelDeployment", "metadata": meta, "spec": body}
+    )
 
 
 def plan_for(md: ModelDeployment, assignment: PoolAssignment, settings: Settings | None = None) -> EnginePlan:
@@ -112,12 +178,16 @@ def plan_for(md: ModelDeployment, assignment: PoolAssignment, settings: Settings
     return engine_profile(assignment.engine).plan(ctx)
 
 
-def render_valid(md: ModelDeployment, placed: PlacementDecision, *, owner_uid: str | None = None,
-                 autoscaler: ScalingBackend | None = None,
-                 settings: Settings | None = None) -> list[dict[str, Any]]:
+def render_valid(
+    md: ModelDeployment,
+    placed: PlacementDecision,
+    *,
+    owner_uid: str | None = None,
+    autoscaler: ScalingBackend | None = None,
+    settings: Settings | None = None,
+) -> list[dict[str, Any]]:
     """render_children, with every object validated strictly; the objects are returned for assertions."""
-    objects = render_children(md, placed, owner_uid=owner_uid, autoscaler=autoscaler,
-                              settings=settings or Settings())
+    objects = render_children(md, placed, owner_uid=owner_uid, autoscaler=autoscaler, settings=settings or Settings())
     validate_all(objects)
     return objects
 
@@ -151,8 +221,11 @@ def _strict(node: Any) -> Any:
     """CRD schemas allow unknown fields (the API server prunes them); a typo should fail the test instead."""
     if isinstance(node, dict):
         out = {k: _strict(v) for k, v in node.items()}
-        if "properties" in out and "additionalProperties" not in out \
-                and not out.get("x-kubernetes-preserve-unknown-fields"):
+        if (
+            "properties" in out
+            and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")
+        ):
             out["additionalProperties"] = False
         return out
     if isinstance(node, list):
@@ -180,15 +253,28 @@ def flag(args: Sequence[str], name: str) -> str | None:
     return items[items.index(name) + 1] if name in items else None
 
 
-def render_on_pool(spec: dict[str, Any], pool_spec: dict[str, Any], name: str = "model",
-                   settings: Settings | None = None) -> list[dict[str, Any]]:
+def render_on_pool(
+    spec: dict[str, Any], pool_spec: dict[str, Any], name: str = "model", settings: Settings | None = None
+) -> list[dict[str, Any]]:
     """A ModelDeployment `spec` planned onto one PlacementPool "pool" and rendered, every object validated."""
     md = manifest(name=name, **{**spec, "placement": {"pools": ["pool"]}})
-    pools = build_pools([PlacementPool.model_validate({"apiVersion": "genaiops.dev/v1alpha1", "kind": "PlacementPool",
-                                                       "metadata": {"name": "pool"}, "spec": pool_spec})], None)
+    pools = build_pools(
+        [
+            PlacementPool.model_validate(
+                {
+                    "apiVersion": "genaiops.dev/v1alpha1",
+                    "kind": "PlacementPool",
+                    "metadata": {"name": "pool"},
+                    "spec": pool_spec,
+                }
+            )
+        ],
+        None,
+    )
     decision = plan_model_deployment(md, pools)
     assert decision.fits, decision.reasons
-    objects = render_children(md, decision, owner_uid="00000000-0000-0000-0000-000000000001",
-                              settings=settings or Settings())
+    objects = render_children(
+        md, decision, owner_uid="00000000-0000-0000-0000-000000000001", settings=settings or Settings()
+    )
     validate_all(objects)
     return objects

@@ -16,9 +16,14 @@ from test_render_support import assign, decision, manifest, pool
 
 def with_capacity(free_per_node: tuple[int, ...], *, autoscaled: bool = False) -> Any:
     target = pool()
-    capacity = PoolCapacity(nodes=len(free_per_node), gpus_total=sum(free_per_node) + 8,
-                            gpus_allocatable=sum(free_per_node) + 8, gpus_requested=8,
-                            max_gpus_per_node=8, free_gpus_per_node=free_per_node)
+    capacity = PoolCapacity(
+        nodes=len(free_per_node),
+        gpus_total=sum(free_per_node) + 8,
+        gpus_allocatable=sum(free_per_node) + 8,
+        gpus_requested=8,
+        max_gpus_per_node=8,
+        free_gpus_per_node=free_per_node,
+    )
     from dataclasses import replace
 
     return replace(target, capacity=capacity, autoscaled=autoscaled)
@@ -71,8 +76,12 @@ def test_autoscaled_pools_always_surge() -> None:
 def test_claims_only_grow_and_statefulset_templates_stay() -> None:
     from genai_operator.reconcile.frozen_fields import within_frozen_fields
 
-    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "c"},
-             "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "40Gi"}}}}
+    claim = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "c"},
+        "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "40Gi"}}},
+    }
     current = copy.deepcopy(claim)
     current["spec"].update(volumeName="pv-1", storageClassName="nfs")
     current["status"] = {"phase": "Bound"}
@@ -90,9 +99,17 @@ def test_claims_only_grow_and_statefulset_templates_stay() -> None:
     assert [a.verb for a in diff_children([bigger], {("PersistentVolumeClaim", "c"): current})] == ["replace"]
     assert diff_children([smaller], {("PersistentVolumeClaim", "c"): current}) == []
 
-    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "s"},
-           "spec": {"replicas": 2, "serviceName": "m", "volumeClaimTemplates": [{"spec": {"size": "new"}}],
-                    "template": {"spec": {"containers": [{"name": "engine", "image": "v2"}]}}}}
+    sts = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "s"},
+        "spec": {
+            "replicas": 2,
+            "serviceName": "m",
+            "volumeClaimTemplates": [{"spec": {"size": "new"}}],
+            "template": {"spec": {"containers": [{"name": "engine", "image": "v2"}]}},
+        },
+    }
     live = copy.deepcopy(sts)
     live["spec"]["volumeClaimTemplates"] = [{"spec": {"size": "old"}}]
     live["spec"]["template"]["spec"]["containers"][0]["image"] = "v1"

@@ -34,8 +34,13 @@ def _no_go_path(tmp_path: Path) -> str:
 
 
 def test_the_build_script_says_go_is_missing(tmp_path: Path) -> None:
-    result = subprocess.run(["bash", str(BUILD_SCRIPT)], capture_output=True, text=True, timeout=30,
-                            env={**os.environ, "PATH": _no_go_path(tmp_path)})
+    result = subprocess.run(
+        ["bash", str(BUILD_SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PATH": _no_go_path(tmp_path)},
+    )
     assert result.returncode == 1
     assert "Go is not installed" in result.stderr and "1.26" in result.stderr, result.stderr
 

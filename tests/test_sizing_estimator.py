@@ -121,9 +121,7 @@ def test_tensor_parallel_must_divide_the_attention_heads(key: str, heads: int, s
 
 def test_auto_count_skips_sizes_that_do_not_divide_the_heads() -> None:
     # Qwen2.5-7B at 32K x 32 (56 GiB of KV) needs more than four T4s, but 8 does not divide its 28 heads.
-    decision = size_model(
-        request("qwen2.5-7b", context=32768, sequences=32), gpus("nvidia-t4", "nvidia-l40s")
-    )
+    decision = size_model(request("qwen2.5-7b", context=32768, sequences=32), gpus("nvidia-t4", "nvidia-l40s"))
     assert placed(decision) == ("nvidia-l40s", 2)
 
 
@@ -186,9 +184,7 @@ def test_auto_precision(
 
 def test_auto_with_gguf_method_sizes_gguf_types() -> None:
     # On one L4: F16 (15 GiB) plus 8 GiB of KV does not fit, Q8_0 (8 GiB) does.
-    req = request(
-        "llama-3.1-8b", Precision.AUTO, QuantMethod.GGUF, engine=Engine.LLAMA_CPP, sequences=8, count=1
-    )
+    req = request("llama-3.1-8b", Precision.AUTO, QuantMethod.GGUF, engine=Engine.LLAMA_CPP, sequences=8, count=1)
     decision = size_model(req, gpus("nvidia-l4"))
     assert decision.fits and decision.estimate.method is QuantMethod.GGUF
     assert decision.estimate.gguf_type is GgufType.Q8_0
@@ -223,9 +219,7 @@ def test_not_fitting_names_the_need_the_largest_gpu_and_a_suggestion() -> None:
     assert not decision.fits
     assert decision.gpu is None and decision.gpus_per_replica == 0 and decision.tensor_parallel == 1
     (reason,) = decision.reasons
-    assert reason.startswith(
-        "llama-3.1-70b at BF16 needs 174.7 GiB per replica (weights 131.4 GiB, KV cache 40.0 GiB"
-    )
+    assert reason.startswith("llama-3.1-70b at BF16 needs 174.7 GiB per replica (weights 131.4 GiB, KV cache 40.0 GiB")
     # L4 is the largest tried (23034 MiB against the A10G's 23028 MiB).
     assert "The largest GPU tried, nvidia-l4 (22.5 GiB usable, 20.2 GiB for the engine)" in reason
     assert "even split 8 ways" in reason
@@ -306,12 +300,8 @@ def test_unknown_model_is_sized_from_its_parameter_count() -> None:
         (12, Precision.INT4, GgufType.Q4_K_M),
     ],
 )
-def test_size_for_cpu_picks_the_highest_gguf_that_fits(
-    memory_gib: int, precision: Precision, gguf: GgufType
-) -> None:
-    decision = size_for_cpu(
-        request("llama-3.1-8b", Precision.AUTO, engine=Engine.LLAMA_CPP), memory_gib * GIB
-    )
+def test_size_for_cpu_picks_the_highest_gguf_that_fits(memory_gib: int, precision: Precision, gguf: GgufType) -> None:
+    decision = size_for_cpu(request("llama-3.1-8b", Precision.AUTO, engine=Engine.LLAMA_CPP), memory_gib * GIB)
     assert decision.fits, decision.reasons
     assert (decision.gpu, decision.gpus_per_replica, decision.tensor_parallel) == (None, 0, 1)
     assert (decision.estimate.precision, decision.estimate.gguf_type) == (precision, gguf)

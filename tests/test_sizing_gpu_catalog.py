@@ -165,9 +165,7 @@ def test_ambiguous_product_without_memory_assumes_the_smallest() -> None:
     assert gpu.marketed_bytes == min(g.marketed_bytes for g in all_gpus() if "Orin" in g.products)
 
 
-@pytest.mark.parametrize(
-    "product", ["NVIDIA-A100-SXM4-40GB-MIG-1g.5gb", "NVIDIA-GeForce-RTX-4090", "", "Quadro"]
-)
+@pytest.mark.parametrize("product", ["NVIDIA-A100-SXM4-40GB-MIG-1g.5gb", "NVIDIA-GeForce-RTX-4090", "", "Quadro"])
 def test_mig_slices_and_unknown_products_match_nothing(product: str) -> None:
     assert gpu_by_product(product, 40960) is None
 

@@ -138,9 +138,7 @@ def test_gguf_bits_per_weight_match_llama_cpp_table(gguf: GgufType, bpw: float) 
         (Precision.BF16, Engine.VLLM, None),
     ],
 )
-def test_llama_cpp_maps_precisions_to_gguf_types(
-    precision: Precision, engine: Engine, gguf: GgufType | None
-) -> None:
+def test_llama_cpp_maps_precisions_to_gguf_types(precision: Precision, engine: Engine, gguf: GgufType | None) -> None:
     estimate = estimate_memory(request("llama-3.1-8b", precision, engine=engine), precision)
     assert estimate.gguf_type is gguf
     assert (estimate.method is QuantMethod.GGUF) == (gguf is not None)
@@ -181,9 +179,7 @@ def test_body_bits_per_method(precision: Precision, method: QuantMethod, low: fl
         (Precision.INT4, QuantMethod.GGUF, Engine.TGI, "TGI does not load GGUF"),
     ],
 )
-def test_impossible_combinations_raise(
-    precision: Precision, method: QuantMethod, engine: Engine, message: str
-) -> None:
+def test_impossible_combinations_raise(precision: Precision, method: QuantMethod, engine: Engine, message: str) -> None:
     with pytest.raises(QuantizationError, match=message):
         estimate_memory(request("llama-3.1-8b", precision, method, engine=engine), precision)
 
@@ -309,9 +305,7 @@ def test_overhead_grows_with_tensor_parallel_and_is_small_for_llama_cpp() -> Non
     four = gpu_overhead_bytes(model, Engine.VLLM, 4, 16, Precision.BF16)
     assert 0.5 * GIB < four < one < 4 * GIB  # per GPU: activations shard, NCCL buffers appear
     assert gpu_overhead_bytes(model, Engine.LLAMA_CPP, 1, 16, Precision.BF16) < 1.5 * GIB
-    cpu = estimate_cpu_memory(
-        request("llama-3.1-70b", Precision.INT4, engine=Engine.LLAMA_CPP), Precision.INT4
-    )
+    cpu = estimate_cpu_memory(request("llama-3.1-70b", Precision.INT4, engine=Engine.LLAMA_CPP), Precision.INT4)
     assert cpu.overhead_bytes < 1 * GIB
 
 

@@ -67,9 +67,7 @@ def test_estimates_grow_with_context_and_concurrency(
     if not valid_tp(req, tensor_parallel):
         tensor_parallel = 1
     base = estimate_memory(req, Precision.BF16, tensor_parallel)
-    longer = estimate_memory(
-        replace(req, max_context=max(context, req.max_context)), Precision.BF16, tensor_parallel
-    )
+    longer = estimate_memory(replace(req, max_context=max(context, req.max_context)), Precision.BF16, tensor_parallel)
     busier = estimate_memory(
         replace(req, max_sequences=max(sequences, req.max_sequences)), Precision.BF16, tensor_parallel
     )
@@ -95,9 +93,7 @@ def test_lower_precision_never_needs_more_memory(req: SizingRequest, tensor_para
 
 @settings(max_examples=300, deadline=None)
 @given(requests(precisions), st.lists(st.sampled_from(all_gpus()), min_size=1, max_size=4, unique=True))
-def test_fitting_decisions_respect_budget_heads_and_jetson(
-    req: SizingRequest, allowed: list[GpuType]
-) -> None:
+def test_fitting_decisions_respect_budget_heads_and_jetson(req: SizingRequest, allowed: list[GpuType]) -> None:
     decision = size_model(req, allowed)
     if not decision.fits:
         assert decision.reasons and all(reason.strip() for reason in decision.reasons)

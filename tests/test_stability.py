@@ -24,23 +24,33 @@ def test_caps_only_after_the_timeout_and_longer_on_autoscaled_pools() -> None:
     assert caps_for_stuck_pools(health, {"karpenter"}, T) == {"edge": 1, "karpenter": 0}
 
 
-@pytest.mark.parametrize(("previous", "desired", "forced", "pending", "now", "expected", "pending_after"), [
-    # first placement, or nothing to change
-    (None, {"a": 2}, set(), None, 0, {"a": 2}, None),
-    ({"a": 2, "b": 1}, {"a": 2, "b": 1}, set(), 50.0, 100, {"a": 2, "b": 1}, None),
-    # a better split appears: held, the wait starts now
-    ({"a": 1, "b": 2}, {"a": 2, "b": 1}, set(), None, 100, {"a": 1, "b": 2}, 100.0),
-    # still within the hold
-    ({"a": 1, "b": 2}, {"a": 2, "b": 1}, set(), 100.0, 399, {"a": 1, "b": 2}, 100.0),
-    # the hold is over: move
-    ({"a": 1, "b": 2}, {"a": 2, "b": 1}, set(), 100.0, 400, {"a": 2, "b": 1}, None),
-    # the previous split must leave a pool (stuck replicas, pool gone): at once
-    ({"a": 2, "b": 1}, {"b": 3}, {"a"}, None, 100, {"b": 3}, None),
-    # scaling changes the total: re-split at once
-    ({"a": 2, "b": 1}, {"a": 2, "b": 2}, set(), 100.0, 150, {"a": 2, "b": 2}, None),
-])
-def test_stabilize(previous: dict[str, int] | None, desired: dict[str, int], forced: set[str],
-                   pending: float | None, now: float, expected: dict[str, int], pending_after: float | None) -> None:
+@pytest.mark.parametrize(
+    ("previous", "desired", "forced", "pending", "now", "expected", "pending_after"),
+    [
+        # first placement, or nothing to change
+        (None, {"a": 2}, set(), None, 0, {"a": 2}, None),
+        ({"a": 2, "b": 1}, {"a": 2, "b": 1}, set(), 50.0, 100, {"a": 2, "b": 1}, None),
+        # a better split appears: held, the wait starts now
+        ({"a": 1, "b": 2}, {"a": 2, "b": 1}, set(), None, 100, {"a": 1, "b": 2}, 100.0),
+        # still within the hold
+        ({"a": 1, "b": 2}, {"a": 2, "b": 1}, set(), 100.0, 399, {"a": 1, "b": 2}, 100.0),
+        # the hold is over: move
+        ({"a": 1, "b": 2}, {"a": 2, "b": 1}, set(), 100.0, 400, {"a": 2, "b": 1}, None),
+        # the previous split must leave a pool (stuck replicas, pool gone): at once
+        ({"a": 2, "b": 1}, {"b": 3}, {"a"}, None, 100, {"b": 3}, None),
+        # scaling changes the total: re-split at once
+        ({"a": 2, "b": 1}, {"a": 2, "b": 2}, set(), 100.0, 150, {"a": 2, "b": 2}, None),
+    ],
+)
+def test_stabilize(
+    previous: dict[str, int] | None,
+    desired: dict[str, int],
+    forced: set[str],
+    pending: float | None,
+    now: float,
+    expected: dict[str, int],
+    pending_after: float | None,
+) -> None:
     result = stabilize(previous, desired, forced=forced, pending_since=pending, now=now, timings=T)
     assert {k: v for k, v in result.shares.items() if v} == expected
     assert result.pending_since == pending_after

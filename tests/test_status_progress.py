@@ -33,13 +33,23 @@ def test_loading_progress_is_held_but_failures_and_readiness_are_not() -> None:
 
 def shared_status(phase: str | None, **observed_extra: Any) -> dict[str, Any]:
     shared = dataclasses.replace(pool(), cache=ModelCache(mode=CacheMode.SHARED, storage_class_name="nfs"))
-    observed: dict[Any, Any] = {("Deployment", "llama-cloud-l4"): {
-        "metadata": {"generation": 1}, "spec": {"replicas": 1},
-        "status": {"observedGeneration": 1, "replicas": 1, "readyReplicas": 0}}}
+    observed: dict[Any, Any] = {
+        ("Deployment", "llama-cloud-l4"): {
+            "metadata": {"generation": 1},
+            "spec": {"replicas": 1},
+            "status": {"observedGeneration": 1, "replicas": 1, "readyReplicas": 0},
+        }
+    }
     if phase is not None:
         observed[("PersistentVolumeClaim", CLAIM)] = {"metadata": {"name": CLAIM}, "status": {"phase": phase}}
-    return build_status(manifest(engine="VLLM", replicas=1), decision(assign(shared, replicas=1)), observed,
-                        generation=1, now="2026-12-03T00:00:00Z", settings=Settings())
+    return build_status(
+        manifest(engine="VLLM", replicas=1),
+        decision(assign(shared, replicas=1)),
+        observed,
+        generation=1,
+        now="2026-12-03T00:00:00Z",
+        settings=Settings(),
+    )
 
 
 def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -67,6 +77,12 @@ def test_a_lost_claim_is_degraded_and_written_at_once() -> None:
 
 def test_an_existing_claim_is_named_without_a_phase() -> None:
     existing = dataclasses.replace(pool(), cache=ModelCache(mode=CacheMode.SHARED, existing_claim="team-models"))
-    status = build_status(manifest(engine="VLLM", replicas=1), decision(assign(existing, replicas=1)), {},
-                          generation=1, now="2026-12-03T00:00:00Z", settings=Settings())
+    status = build_status(
+        manifest(engine="VLLM", replicas=1),
+        decision(assign(existing, replicas=1)),
+        {},
+        generation=1,
+        now="2026-12-03T00:00:00Z",
+        settings=Settings(),
+    )
     assert status["placement"][0]["cache"] == "Shared (claim team-models)"

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TOKEN = 'genai-emulator-token'
+DEFAULT_TOKEN = "genai-emulator-token"
 
 
 class EmulatedCluster:
@@ -46,7 +46,7 @@ class EmulatedCluster:
         simulate_workloads: bool = True,
         ready_delay: float = 0.0,
         strict_namespaces: bool = False,
-        host: str = '127.0.0.1',
+        host: str = "127.0.0.1",
         port: int = 0,
         token: str = DEFAULT_TOKEN,
         workdir: str | os.PathLike[str] | None = None,
@@ -55,9 +55,11 @@ class EmulatedCluster:
         self._nodes = builtins.list(nodes)
         self._crds = builtins.list(crds)
         self._options: dict[str, Any] = {
-            'with_keda': with_keda, 'with_prometheus_operator': with_prometheus_operator,
-            'simulate_workloads': simulate_workloads, 'ready_delay': ready_delay,
-            'strict_namespaces': strict_namespaces,
+            "with_keda": with_keda,
+            "with_prometheus_operator": with_prometheus_operator,
+            "simulate_workloads": simulate_workloads,
+            "ready_delay": ready_delay,
+            "strict_namespaces": strict_namespaces,
             **(emulator_options or {}),  # e.g. event_capacity, history_limit (see ClusterEmulator)
         }
         self._host, self._port = host, port
@@ -73,24 +75,25 @@ class EmulatedCluster:
     def in_thread(cls, **kwargs: Any) -> ThreadedCluster:
         """The same cluster, run on a daemon thread for synchronous code."""
         from genai_emulator.threaded import ThreadedCluster
+
         return ThreadedCluster(**kwargs)
 
     @property
     def emulator(self) -> ClusterEmulator:
         if self._emulator is None:
-            raise RuntimeError('The cluster is not running.')
+            raise RuntimeError("The cluster is not running.")
         return self._emulator
 
     @property
     def url(self) -> str:
         if self._url is None:
-            raise RuntimeError('The cluster is not running.')
+            raise RuntimeError("The cluster is not running.")
         return self._url
 
     @property
     def kubeconfig_path(self) -> Path:
         if self._kubeconfig is None:
-            raise RuntimeError('The cluster is not running.')
+            raise RuntimeError("The cluster is not running.")
         return self._kubeconfig
 
     async def __aenter__(self) -> EmulatedCluster:
@@ -109,19 +112,20 @@ class EmulatedCluster:
             site = aiohttp.web.TCPSite(self._runner, self._host, self._port)
             await site.start()
             host, port = self._runner.addresses[0][:2]
-            self._url = f'http://{host}:{port}'
-            directory = self._workdir or Path(tempfile.mkdtemp(prefix='genai-emulator-'))
+            self._url = f"http://{host}:{port}"
+            directory = self._workdir or Path(tempfile.mkdtemp(prefix="genai-emulator-"))
             self._tempdir = directory if self._workdir is None else None
             directory.mkdir(parents=True, exist_ok=True)
-            self._kubeconfig = write_kubeconfig(directory / 'kubeconfig', self._url, self.token)
-            logger.info('Emulated cluster serving at %s (kubeconfig %s)', self._url, self._kubeconfig)
+            self._kubeconfig = write_kubeconfig(directory / "kubeconfig", self._url, self.token)
+            logger.info("Emulated cluster serving at %s (kubeconfig %s)", self._url, self._kubeconfig)
         except BaseException:
             await self.__aexit__(None, None, None)
             raise
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._emulator is not None:
             self._emulator.drop_watches()  # let the streaming handlers finish before shutdown
         if self._runner is not None:
@@ -143,19 +147,20 @@ class EmulatedCluster:
     def get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         return self.emulator.get_object(resource, namespace, name)
 
-    def list(self, resource: str, namespace: str | None = None,
-             label_selector: str | None = None) -> builtins.list[dict[str, Any]]:
+    def list(
+        self, resource: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> builtins.list[dict[str, Any]]:
         return self.emulator.list_objects(resource, namespace, label_selector)
 
-    def delete(self, resource: str, namespace: str | None, name: str, *,
-               propagation: str | None = None) -> None:
+    def delete(self, resource: str, namespace: str | None, name: str, *, propagation: str | None = None) -> None:
         self.emulator.delete_object(resource, namespace, name, propagation=propagation)
 
     def add_nodes(self, nodes: Iterable[Mapping[str, Any]]) -> builtins.list[dict[str, Any]]:
         return self.emulator.add_nodes(nodes)
 
-    def install_crds(self, sources: Iterable[str | os.PathLike[str] | Mapping[str, Any]]
-                     ) -> builtins.list[dict[str, Any]]:
+    def install_crds(
+        self, sources: Iterable[str | os.PathLike[str] | Mapping[str, Any]]
+    ) -> builtins.list[dict[str, Any]]:
         return self.emulator.install_crds(sources)
 
     def owned_objects(self, owner_group: str | None = GENAI_GROUP) -> builtins.list[dict[str, Any]]:
@@ -171,12 +176,11 @@ class EmulatedCluster:
     def drop_watches(self) -> None:
         self.emulator.drop_watches()
 
-    def fail_init_container(self, namespace: str | None, match: str = '', **options: Any) -> InitRule:
+    def fail_init_container(self, namespace: str | None, match: str = "", **options: Any) -> InitRule:
         """See :meth:`ClusterEmulator.fail_init_container` (options: container, exit_code, reason, message)."""
         return self.emulator.fail_init_container(namespace, match, **options)
 
-    def hold_init_containers(self, namespace: str | None, match: str = '', *,
-                             container: str | None = None) -> InitRule:
+    def hold_init_containers(self, namespace: str | None, match: str = "", *, container: str | None = None) -> InitRule:
         return self.emulator.hold_init_containers(namespace, match, container=container)
 
     def clear_init_failures(self) -> None:

@@ -28,15 +28,21 @@ logger = logging.getLogger(__name__)
 
 
 class WorkloadController:
-    def __init__(self, store: Store, *, ready_delay: float = 0.0, coalesce: float = 0.01,
-                 kubelet_faults: KubeletFaults | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        ready_delay: float = 0.0,
+        coalesce: float = 0.01,
+        kubelet_faults: KubeletFaults | None = None,
+    ) -> None:
         self.store = store
         self.ready_delay = ready_delay
         self.coalesce = coalesce
-        self._deployments = self._spec('apps', 'v1', 'deployments')
-        self._pods = self._spec('', 'v1', 'pods')
-        self._nodes = self._spec('', 'v1', 'nodes')
-        self._claims = self._spec('', 'v1', 'persistentvolumeclaims')
+        self._deployments = self._spec("apps", "v1", "deployments")
+        self._pods = self._spec("", "v1", "pods")
+        self._nodes = self._spec("", "v1", "nodes")
+        self._claims = self._spec("", "v1", "persistentvolumeclaims")
         self._sets = StatefulSetController(store, self._pods)
         self.kubelet = Kubelet(store, self._pods, self._nodes, kubelet_faults or KubeletFaults())
         self._unsubscribe_faults = self.kubelet.faults.subscribe(self._on_faults)
@@ -61,7 +67,7 @@ class WorkloadController:
     def _spec(self, group: str, version: str, plural: str) -> ResourceSpec:
         spec = self.store.registry.lookup(group, version, plural)
         if spec is None:
-            raise RuntimeError(f'{plural} must be served for the workload controller')
+            raise RuntimeError(f"{plural} must be served for the workload controller")
         return spec
 
     def start(self) -> None:
@@ -70,7 +76,7 @@ class WorkloadController:
         self._dirty_sets.update(_key(sts) for sts in self.store.items(self._sets.spec))
         self._dirty_claims.update(_key(claim) for claim in self.store.items(self._claims))
         self._wake.set()  # a first pass for what the store already holds (a restarted emulator)
-        self._task = asyncio.create_task(self._run(), name='emulator-workload-controller')
+        self._task = asyncio.create_task(self._run(), name="emulator-workload-controller")
 
     async def stop(self) -> None:
         self._unsubscribe()
@@ -86,33 +92,33 @@ class WorkloadController:
     def _on_change(self, change: Change) -> None:
         spec, obj, old = change.spec, change.obj, change.old
         if spec == self._deployments:
-            if change.type != 'DELETED':
+            if change.type != "DELETED":
                 self._dirty.add(_key(obj))
         elif spec == self._sets.spec:
-            if change.type != 'DELETED':
+            if change.type != "DELETED":
                 self._dirty_sets.add(_key(obj))
         elif spec == self._claims:
-            if change.type != 'DELETED':
+            if change.type != "DELETED":
                 self._dirty_claims.add(_key(obj))
             self._schedule_needed = True  # a pod may wait for this claim
         elif spec == self._pods:
-            for ref in (obj.get('metadata') or {}).get('ownerReferences') or []:
-                owner = (obj['metadata'].get('namespace'), str(ref.get('name')))
-                if ref.get('apiVersion') == 'apps/v1' and ref.get('kind') == 'Deployment':
+            for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+                owner = (obj["metadata"].get("namespace"), str(ref.get("name")))
+                if ref.get("apiVersion") == "apps/v1" and ref.get("kind") == "Deployment":
                     self._dirty.add(owner)
-                elif ref.get('apiVersion') == 'apps/v1' and ref.get('kind') == 'StatefulSet':
+                elif ref.get("apiVersion") == "apps/v1" and ref.get("kind") == "StatefulSet":
                     self._dirty_sets.add(owner)
-            self.scheduler_cache.update(obj, deleted=change.type == 'DELETED')
-            if change.type != 'MODIFIED' or _node(obj) != _node(old) or _phase(obj) != _phase(old):
+            self.scheduler_cache.update(obj, deleted=change.type == "DELETED")
+            if change.type != "MODIFIED" or _node(obj) != _node(old) or _phase(obj) != _phase(old):
                 self._schedule_needed = True  # a new pending pod, or capacity freed/taken
-            if change.type == 'DELETED':
+            if change.type == "DELETED":
                 self._starting.pop(_key(obj), None)
         elif spec == self._nodes:
             self._schedule_needed = True
             self._node_list = None
-            if change.type == 'DELETED':
-                self._gone_nodes.add(str(obj['metadata']['name']))
-                self._views.pop(str(obj['metadata']['name']), None)
+            if change.type == "DELETED":
+                self._gone_nodes.add(str(obj["metadata"]["name"]))
+                self._views.pop(str(obj["metadata"]["name"]), None)
         else:
             return
         self._wake.set()
@@ -133,7 +139,7 @@ class WorkloadController:
             try:
                 self._pass()
             except Exception:  # keep simulating even if one object is odd
-                logger.exception('Workload controller pass failed')
+                logger.exception("Workload controller pass failed")
 
     def _pass(self) -> None:
         self.passes += 1
@@ -162,9 +168,9 @@ class WorkloadController:
 
     def _reconcile(self, key: Key) -> None:
         deployment = self.store.get(self._deployments, *key)
-        if deployment is None or deployment['metadata'].get('deletionTimestamp'):
+        if deployment is None or deployment["metadata"].get("deletionTimestamp"):
             return
-        pod_hash = workloads.template_hash((deployment.get('spec') or {}).get('template') or {})
+        pod_hash = workloads.template_hash((deployment.get("spec") or {}).get("template") or {})
         current = []
         for pod in self._owned_pods(deployment):
             if _labels(pod).get(workloads.TEMPLATE_HASH_LABEL) == pod_hash:
@@ -173,12 +179,13 @@ class WorkloadController:
                 self._delete_pod(pod)  # no rolling update: replace every old-template pod at once
         desired = workloads.desired_replicas(deployment)
         for _ in range(desired - len(current)):
-            current.append(self.store.create(self._pods, key[0], workloads.new_pod(deployment, pod_hash),
-                                             enforce=False))
+            current.append(
+                self.store.create(self._pods, key[0], workloads.new_pod(deployment, pod_hash), enforce=False)
+            )
         if len(current) > desired:
             # Keep scheduled, ready and old pods; drop unscheduled, then not ready, then the newest
             # (two stable sorts: oldest first, then scheduled/ready first).
-            current.sort(key=lambda p: str(p['metadata'].get('creationTimestamp', '')))
+            current.sort(key=lambda p: str(p["metadata"].get("creationTimestamp", "")))
             current.sort(key=lambda p: (bool(_node(p)), workloads.is_pod_ready(p)), reverse=True)
             for pod in current[desired:]:
                 self._delete_pod(pod)
@@ -188,11 +195,10 @@ class WorkloadController:
 
     def _owned_pods(self, deployment: Mapping[str, Any]) -> list[dict[str, Any]]:
         pods = []
-        for spec, namespace, name in self.store.dependents(str(deployment['metadata']['uid'])):
+        for spec, namespace, name in self.store.dependents(str(deployment["metadata"]["uid"])):
             if spec == self._pods:
                 pod = self.store.get(spec, namespace, name)
-                if pod is not None and not pod['metadata'].get('deletionTimestamp') \
-                        and _phase(pod) not in TERMINAL:
+                if pod is not None and not pod["metadata"].get("deletionTimestamp") and _phase(pod) not in TERMINAL:
                     pods.append(pod)
         return pods
 
@@ -221,14 +227,19 @@ class WorkloadController:
                 self._starting[key] = due
                 self.scheduler_cache.unstarted.discard(key)
         pending = [pod for key in self.scheduler_cache.pending if (pod := self.store.get(self._pods, *key)) is not None]
-        pending.sort(key=lambda p: (p['metadata'].get('creationTimestamp', ''),
-                                    p['metadata'].get('namespace') or '', p['metadata']['name']))
+        pending.sort(
+            key=lambda p: (
+                p["metadata"].get("creationTimestamp", ""),
+                p["metadata"].get("namespace") or "",
+                p["metadata"]["name"],
+            )
+        )
         usage = self.scheduler_cache.usage  # binding a pod updates it (the store tells the cache synchronously)
         for pod in pending:
             requests = self.scheduler_cache.requests(pod)
             claims = volumes.check_pod(self.store, self._claims, pod)
             if claims.problem is not None:  # a PreFilter failure: no node is even looked at
-                message = f'0/{len(nodes)} nodes are available: {claims.problem}.'
+                message = f"0/{len(nodes)} nodes are available: {claims.problem}."
                 self.store.write_status(self._pods, pod, workloads.unschedulable_status(pod, message))
                 continue
             decision = choose_node(pod, nodes, usage, requests, volume_nodes=claims.nodes)
@@ -237,10 +248,14 @@ class WorkloadController:
                 self.store.write_status(self._pods, pod, status)
                 continue
             volumes.bind_waiting(self.store, self._claims, pod, claims, decision.node)
-            bound = {**pod, 'spec': {**(pod.get('spec') or {}), 'nodeName': decision.node},
-                     'status': workloads.scheduled_status(pod)}
-            self.store.replace(self._pods, pod['metadata'].get('namespace'), pod['metadata']['name'],
-                               bound, enforce=False)
+            bound = {
+                **pod,
+                "spec": {**(pod.get("spec") or {}), "nodeName": decision.node},
+                "status": workloads.scheduled_status(pod),
+            }
+            self.store.replace(
+                self._pods, pod["metadata"].get("namespace"), pod["metadata"]["name"], bound, enforce=False
+            )
             self._starting[_key(pod)] = asyncio.get_running_loop().time() + self.ready_delay
             self.scheduler_cache.unstarted.discard(_key(pod))
 
@@ -251,7 +266,7 @@ class WorkloadController:
         return self._node_list
 
     def _view(self, node: Mapping[str, Any]) -> NodeView:
-        name, version = str(node['metadata']['name']), str(node['metadata'].get('resourceVersion'))
+        name, version = str(node["metadata"]["name"]), str(node["metadata"].get("resourceVersion"))
         cached = self._views.get(name)
         if cached is None or cached[0] != version:
             cached = self._views[name] = (version, NodeView.of(node))
@@ -259,21 +274,21 @@ class WorkloadController:
 
 
 def _key(obj: Mapping[str, Any]) -> Key:
-    meta = obj['metadata']
-    return meta.get('namespace'), str(meta['name'])
+    meta = obj["metadata"]
+    return meta.get("namespace"), str(meta["name"])
 
 
 def _order(key: Key) -> tuple[str, str]:
-    return key[0] or '', key[1]
+    return key[0] or "", key[1]
 
 
 def _labels(obj: Mapping[str, Any]) -> Mapping[str, str]:
-    return (obj.get('metadata') or {}).get('labels') or {}
+    return (obj.get("metadata") or {}).get("labels") or {}
 
 
 def _node(obj: Mapping[str, Any] | None) -> str | None:
-    return ((obj or {}).get('spec') or {}).get('nodeName')
+    return ((obj or {}).get("spec") or {}).get("nodeName")
 
 
 def _phase(obj: Mapping[str, Any] | None) -> str | None:
-    return ((obj or {}).get('status') or {}).get('phase')
+    return ((obj or {}).get("status") or {}).get("phase")

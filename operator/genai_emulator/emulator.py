@@ -35,9 +35,15 @@ from genai_emulator.selectors import match_labels, parse_label_selector
 
 logger = logging.getLogger(__name__)
 
-VERBS = frozenset({'create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'})
-_ACTIONS = {'list': kmock.action.LIST, 'watch': kmock.action.WATCH, 'get': kmock.action.FETCH,
-            'create': kmock.action.CREATE, 'patch': kmock.action.UPDATE, 'delete': kmock.action.DELETE}
+VERBS = frozenset({"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"})
+_ACTIONS = {
+    "list": kmock.action.LIST,
+    "watch": kmock.action.WATCH,
+    "get": kmock.action.FETCH,
+    "create": kmock.action.CREATE,
+    "patch": kmock.action.UPDATE,
+    "delete": kmock.action.DELETE,
+}
 
 
 @attrs.define(kw_only=True)
@@ -75,29 +81,40 @@ class ClusterEmulator(kmock.KubernetesEmulator):
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
-        self.registry = Registry(default_resources(
-            with_keda=self.with_keda, with_prometheus_operator=self.with_prometheus_operator,
-            with_genai=self.genai_served))
-        self.store = Store(self.registry, self.objects, history_limit=self.history_limit,
-                           event_capacity=self.event_capacity, strict_namespaces=self.strict_namespaces)
+        self.registry = Registry(
+            default_resources(
+                with_keda=self.with_keda,
+                with_prometheus_operator=self.with_prometheus_operator,
+                with_genai=self.genai_served,
+            )
+        )
+        self.store = Store(
+            self.registry,
+            self.objects,
+            history_limit=self.history_limit,
+            event_capacity=self.event_capacity,
+            strict_namespaces=self.strict_namespaces,
+        )
         self.store.on_registry_change = self._declare_resources
         self._http = HttpApi(self.store)
         self._records = collections.deque(maxlen=self.record_limit)
         self._declare_resources()
-        namespaces = self.registry.resolve('v1/namespaces')
-        for name in ('default', 'kube-system', 'kube-public', 'kube-node-lease'):
-            self.store.create(namespaces, None, {'metadata': {'name': name}})
+        namespaces = self.registry.resolve("v1/namespaces")
+        for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
+            self.store.create(namespaces, None, {"metadata": {"name": name}})
 
     async def __aenter__(self) -> ClusterEmulator:
         await super().__aenter__()
         if self.simulate_workloads and self.controller is None:
-            self.controller = WorkloadController(self.store, ready_delay=self.ready_delay,
-                                                 kubelet_faults=self.kubelet_faults)
+            self.controller = WorkloadController(
+                self.store, ready_delay=self.ready_delay, kubelet_faults=self.kubelet_faults
+            )
             self.controller.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self.controller is not None:
             await self.controller.stop()
             self.controller = None
@@ -116,16 +133,17 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             if injected is not None:
                 response = error_answer(errors.injected(injected))
             elif target is not None and target.plural is not None:
-                response = (await self._user_reaction(raw, target, record, body)
-                            or await self._http.serve(raw, target, body))
+                response = await self._user_reaction(raw, target, record, body) or await self._http.serve(
+                    raw, target, body
+                )
             else:
                 kreq = self._kmock_request(raw, target, record, body)
                 response = await super(kmock.KubernetesEmulator, self)._handle(kreq)
         except Exception as exc:  # answer like an apiserver would, and keep serving
             if isinstance(exc, kmock.KubernetesError):
-                logger.debug('Request %s %s failed: %r', raw.method, raw.path_qs, exc)
+                logger.debug("Request %s %s failed: %r", raw.method, raw.path_qs, exc)
             else:  # an emulator bug or a broken user reaction: make it visible
-                logger.exception('Request %s %s failed', raw.method, raw.path_qs)
+                logger.exception("Request %s %s failed", raw.method, raw.path_qs)
             response = await self._render_error(exc)
         record.status = response.status
         return response
@@ -133,42 +151,67 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     def _record(self, raw: aiohttp.web.BaseRequest, target: Target | None) -> RequestRecord:
         self._request_ids += 1
         params = dict(raw.query)
-        spec = self.registry.lookup(target.group, target.version, target.plural) \
-            if target is not None and target.plural else None
+        spec = (
+            self.registry.lookup(target.group, target.version, target.plural)
+            if target is not None and target.plural
+            else None
+        )
         record = RequestRecord(
-            id=self._request_ids, method=raw.method.upper(), verb=verb_of(raw.method.upper(), target, params),
-            path=raw.path, group=target.group if target else None, version=target.version if target else None,
-            resource=target.plural if target else None, kind=spec.kind if spec else None,
-            namespace=target.namespace if target else None, name=target.name if target else None,
-            subresource=target.subresource if target else None, params=params,
-            content_type=raw.headers.get('Content-Type'),
+            id=self._request_ids,
+            method=raw.method.upper(),
+            verb=verb_of(raw.method.upper(), target, params),
+            path=raw.path,
+            group=target.group if target else None,
+            version=target.version if target else None,
+            resource=target.plural if target else None,
+            kind=spec.kind if spec else None,
+            namespace=target.namespace if target else None,
+            name=target.name if target else None,
+            subresource=target.subresource if target else None,
+            params=params,
+            content_type=raw.headers.get("Content-Type"),
         )
         self._records.append(record)
         return record
 
-    def _kmock_request(self, raw: aiohttp.web.BaseRequest, target: Target | None, record: RequestRecord,
-                       body: bytes) -> kmock.Request:
+    def _kmock_request(
+        self, raw: aiohttp.web.BaseRequest, target: Target | None, record: RequestRecord, body: bytes
+    ) -> kmock.Request:
         try:
             data = json.loads(body) if body else None
         except ValueError:
             data = None
-        resource = kmock.resource(group=target.group, version=target.version, plural=target.plural) \
-            if target is not None else None
+        resource = (
+            kmock.resource(group=target.group, version=target.version, plural=target.plural)
+            if target is not None
+            else None
+        )
         # Clients ask for `/api/v1/`; kmock's discovery routes match paths without the slash.
-        url = raw.url.with_path(raw.path.rstrip('/') or '/')
+        url = raw.url.with_path(raw.path.rstrip("/") or "/")
         request = kmock.Request(
-            id=record.id, raw_request=raw, url=url, method=raw.method, params=record.params,
-            headers=dict(raw.headers), cookies=dict(raw.cookies), body=body,
-            text=body.decode('utf-8', errors='replace'), data=data,
+            id=record.id,
+            raw_request=raw,
+            url=url,
+            method=raw.method,
+            params=record.params,
+            headers=dict(raw.headers),
+            cookies=dict(raw.cookies),
+            body=body,
+            text=body.decode("utf-8", errors="replace"),
+            data=data,
             action=_ACTIONS.get(record.verb) if record.resource else None,
-            resource=resource, namespace=record.namespace, name=record.name, subresource=record.subresource,
+            resource=resource,
+            namespace=record.namespace,
+            name=record.name,
+            subresource=record.subresource,
         )
         # kmock matches a reaction by finding the request among the view's recorded requests.
         self._requests.append(request)
         return request
 
-    async def _user_reaction(self, raw: aiohttp.web.BaseRequest, target: Target, record: RequestRecord,
-                             body: bytes) -> aiohttp.web.StreamResponse | None:
+    async def _user_reaction(
+        self, raw: aiohttp.web.BaseRequest, target: Target, record: RequestRecord, body: bytes
+    ) -> aiohttp.web.StreamResponse | None:
         """kmock DSL reactions (`emulator['get /api/v1/pods'] << 500`) win over the store."""
         reactions = [p for p in self._payloads if not ((ps := self._priorities_of(p)) and ps[0] == -math.inf)]
         if not reactions:
@@ -200,8 +243,14 @@ class ClusterEmulator(kmock.KubernetesEmulator):
                 del self.resources[key]
         for key, spec in wanted.items():
             self.resources[key] = kmock.ResourceInfo(
-                kind=spec.kind, namespaced=spec.namespaced, singular=spec.singular, verbs=VERBS,
-                shortnames=spec.shortnames, categories=spec.categories, subresources=spec.subresources)
+                kind=spec.kind,
+                namespaced=spec.namespaced,
+                singular=spec.singular,
+                verbs=VERBS,
+                shortnames=spec.shortnames,
+                categories=spec.categories,
+                subresources=spec.subresources,
+            )
 
     # -- the public helpers -------------------------------------------------------------------
 
@@ -210,8 +259,9 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         self.registry.add(spec)
         self._declare_resources()
 
-    def install_crds(self, sources: Iterable[str | os.PathLike[str] | Mapping[str, Any]]
-                     ) -> builtins.list[dict[str, Any]]:
+    def install_crds(
+        self, sources: Iterable[str | os.PathLike[str] | Mapping[str, Any]]
+    ) -> builtins.list[dict[str, Any]]:
         """Create or update the CRDs (YAML files, directories of them, or CRD dicts); serve them."""
         docs: builtins.list[Mapping[str, Any]] = []
         for source in sources:
@@ -221,31 +271,36 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             if is_crd(doc):
                 installed.append(self.store.apply(doc))
             else:
-                logger.warning('Skipping a non-CRD document: %s/%s', doc.get('kind'),
-                               (doc.get('metadata') or {}).get('name'))
+                logger.warning(
+                    "Skipping a non-CRD document: %s/%s", doc.get("kind"), (doc.get("metadata") or {}).get("name")
+                )
         return [copy.deepcopy(obj) for obj in installed]
 
     def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Create or replace an object in-process (status is written as given)."""
         return copy.deepcopy(self.store.apply(obj))
 
-    def get_object(self, resource: str | ResourceSpec, namespace: str | None,
-                   name: str) -> dict[str, Any] | None:
+    def get_object(self, resource: str | ResourceSpec, namespace: str | None, name: str) -> dict[str, Any] | None:
         obj = self.store.get(self.registry.resolve(resource), namespace, name)
         return copy.deepcopy(obj) if obj is not None else None
 
-    def list_objects(self, resource: str | ResourceSpec, namespace: str | None = None,
-                     label_selector: str | None = None) -> builtins.list[dict[str, Any]]:
+    def list_objects(
+        self, resource: str | ResourceSpec, namespace: str | None = None, label_selector: str | None = None
+    ) -> builtins.list[dict[str, Any]]:
         requirements = parse_label_selector(label_selector)
-        return [copy.deepcopy(obj) for obj in self.store.items(self.registry.resolve(resource), namespace)
-                if match_labels(requirements, obj['metadata'].get('labels'))]
+        return [
+            copy.deepcopy(obj)
+            for obj in self.store.items(self.registry.resolve(resource), namespace)
+            if match_labels(requirements, obj["metadata"].get("labels"))
+        ]
 
-    def delete_object(self, resource: str | ResourceSpec, namespace: str | None, name: str, *,
-                      propagation: str | None = None) -> None:
+    def delete_object(
+        self, resource: str | ResourceSpec, namespace: str | None, name: str, *, propagation: str | None = None
+    ) -> None:
         self.store.delete(self.registry.resolve(resource), namespace, name, propagation=propagation)
 
     def add_nodes(self, nodes: Iterable[Mapping[str, Any]]) -> builtins.list[dict[str, Any]]:
-        return [self.apply({'apiVersion': 'v1', 'kind': 'Node', **node}) for node in nodes]
+        return [self.apply({"apiVersion": "v1", "kind": "Node", **node}) for node in nodes]
 
     def owned_objects(self, owner_group: str | None = GENAI_GROUP) -> builtins.list[dict[str, Any]]:
         """Objects with an owner reference into `owner_group` (None: any owner), sorted by kind/name."""
@@ -254,56 +309,80 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             if self.registry.storage_spec(spec) is not spec:
                 continue  # one version per multi-version resource
             for obj in self.store.items(spec):
-                refs = obj['metadata'].get('ownerReferences') or []
-                if any(owner_group is None or str(ref.get('apiVersion', '')).split('/')[0] == owner_group
-                       for ref in refs):
+                refs = obj["metadata"].get("ownerReferences") or []
+                if any(
+                    owner_group is None or str(ref.get("apiVersion", "")).split("/")[0] == owner_group for ref in refs
+                ):
                     found.append(copy.deepcopy(obj))
-        found.sort(key=lambda o: (o['kind'], o['metadata'].get('namespace') or '', o['metadata']['name']))
+        found.sort(key=lambda o: (o["kind"], o["metadata"].get("namespace") or "", o["metadata"]["name"]))
         return found
 
     def children_summary(self, owner_group: str | None = GENAI_GROUP) -> dict[str, builtins.list[str]]:
         """`{kind: [namespace/name, ...]}` of :meth:`owned_objects`."""
         summary: dict[str, builtins.list[str]] = {}
         for obj in self.owned_objects(owner_group):
-            meta = obj['metadata']
-            name = f'{meta["namespace"]}/{meta["name"]}' if meta.get('namespace') else meta['name']
-            summary.setdefault(obj['kind'], []).append(name)
+            meta = obj["metadata"]
+            name = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
+            summary.setdefault(obj["kind"], []).append(name)
         return summary
 
-    def fail_next(self, count: int, status: int, *, method: str | None = None, resource: str | None = None,
-                  namespace: str | None = None, name: str | None = None) -> FaultRule:
+    def fail_next(
+        self,
+        count: int,
+        status: int,
+        *,
+        method: str | None = None,
+        resource: str | None = None,
+        namespace: str | None = None,
+        name: str | None = None,
+    ) -> FaultRule:
         """Answer the next `count` matching API requests with `status` and a Status body."""
         return self.faults.add(FaultRule(count, status, method, resource, namespace, name))
 
-    def fail_init_container(self, namespace: str | None, match: str = '', *, container: str = 'model-loader',
-                            exit_code: int = 1, reason: str = 'Error', message: str = '') -> InitRule:
+    def fail_init_container(
+        self,
+        namespace: str | None,
+        match: str = "",
+        *,
+        container: str = "model-loader",
+        exit_code: int = 1,
+        reason: str = "Error",
+        message: str = "",
+    ) -> InitRule:
         """Matching pods, now and later, report init container `container` exiting with `exit_code` (then
         CrashLoopBackOff). `match`: a pod-name prefix, or a label selector (`app=x`); '' matches all."""
-        return self.kubelet_faults.add(InitRule('fail', namespace, match, container, exit_code, reason, message))
+        return self.kubelet_faults.add(InitRule("fail", namespace, match, container, exit_code, reason, message))
 
-    def hold_init_containers(self, namespace: str | None, match: str = '', *,
-                             container: str | None = None) -> InitRule:
+    def hold_init_containers(self, namespace: str | None, match: str = "", *, container: str | None = None) -> InitRule:
         """Matching pods stay Pending with init container `container` (None: the first) running."""
-        return self.kubelet_faults.add(InitRule('hold', namespace, match, container))
+        return self.kubelet_faults.add(InitRule("hold", namespace, match, container))
 
     def clear_init_failures(self) -> None:
         """Drop every fail rule: the pods they held back run their init containers to completion."""
-        self.kubelet_faults.clear('fail')
+        self.kubelet_faults.clear("fail")
 
     def release_init_containers(self) -> None:
         """Drop every hold rule (see :meth:`hold_init_containers`)."""
-        self.kubelet_faults.clear('hold')
+        self.kubelet_faults.clear("hold")
 
     def drop_watches(self) -> None:
         """End every open watch stream; clients have to reconnect (and resume or relist)."""
         self.store.events.drop_all()
 
-    def recorded_requests(self, *, verb: str | None = None, resource: str | None = None,
-                          namespace: str | None = None, name: str | None = None,
-                          subresource: str | None = None) -> builtins.list[RequestRecord]:
-        return [r for r in self._records
-                if r.matches(verb=verb, resource=resource, namespace=namespace, name=name,
-                             subresource=subresource)]
+    def recorded_requests(
+        self,
+        *,
+        verb: str | None = None,
+        resource: str | None = None,
+        namespace: str | None = None,
+        name: str | None = None,
+        subresource: str | None = None,
+    ) -> builtins.list[RequestRecord]:
+        return [
+            r
+            for r in self._records
+            if r.matches(verb=verb, resource=resource, namespace=namespace, name=name, subresource=subresource)
+        ]
 
     def clear_recorded_requests(self) -> None:
         self._records.clear()

@@ -21,7 +21,7 @@ class EncodedObjects:
         self._cache: OrderedDict[int, tuple[Mapping[str, Any], Any, bytes]] = OrderedDict()
 
     def encode(self, obj: Mapping[str, Any]) -> bytes:
-        version = (obj.get('metadata') or {}).get('resourceVersion')
+        version = (obj.get("metadata") or {}).get("resourceVersion")
         entry = self._cache.get(id(obj))
         if entry is not None and entry[0] is obj and entry[1] == version:
             return entry[2]

@@ -12,19 +12,19 @@ from typing import Any
 from genai_emulator.resources import ResourceSpec
 
 REASONS: dict[int, str] = {
-    400: 'BadRequest',
-    401: 'Unauthorized',
-    403: 'Forbidden',
-    404: 'NotFound',
-    405: 'MethodNotAllowed',
-    409: 'Conflict',
-    410: 'Expired',
-    415: 'UnsupportedMediaType',
-    422: 'Invalid',
-    429: 'TooManyRequests',
-    500: 'InternalError',
-    503: 'ServiceUnavailable',
-    504: 'Timeout',
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    410: "Expired",
+    415: "UnsupportedMediaType",
+    422: "Invalid",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "Timeout",
 }
 
 
@@ -41,7 +41,7 @@ class ApiError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.reason = reason or REASONS.get(code, 'Unknown')
+        self.reason = reason or REASONS.get(code, "Unknown")
         self.details = dict(details or {})
         self.headers = dict(headers or {})
 
@@ -49,29 +49,27 @@ class ApiError(Exception):
         return status_body(self.code, self.message, reason=self.reason, details=self.details)
 
 
-def status_body(
-    code: int, message: str, *, reason: str, details: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+def status_body(code: int, message: str, *, reason: str, details: Mapping[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
-        'apiVersion': 'v1',
-        'kind': 'Status',
-        'metadata': {},
-        'status': 'Success' if code < 400 else 'Failure',
-        'code': code,
+        "apiVersion": "v1",
+        "kind": "Status",
+        "metadata": {},
+        "status": "Success" if code < 400 else "Failure",
+        "code": code,
     }
     if message:
-        body['message'] = message
+        body["message"] = message
     if reason:
-        body['reason'] = reason
+        body["reason"] = reason
     if details:
-        body['details'] = dict(details)
+        body["details"] = dict(details)
     return body
 
 
 def _details(spec: ResourceSpec, name: str | None) -> dict[str, Any]:
-    details: dict[str, Any] = {'group': spec.group, 'kind': spec.plural}
+    details: dict[str, Any] = {"group": spec.group, "kind": spec.plural}
     if name is not None:
-        details['name'] = name
+        details["name"] = name
     return details
 
 
@@ -80,18 +78,21 @@ def not_found(spec: ResourceSpec, name: str) -> ApiError:
 
 
 def already_exists(spec: ResourceSpec, name: str) -> ApiError:
-    return ApiError(409, f'{spec.group_resource} "{name}" already exists',
-                    reason='AlreadyExists', details=_details(spec, name))
+    return ApiError(
+        409, f'{spec.group_resource} "{name}" already exists', reason="AlreadyExists", details=_details(spec, name)
+    )
 
 
 def conflict(spec: ResourceSpec, name: str, why: str) -> ApiError:
-    return ApiError(409, f'Operation cannot be fulfilled on {spec.group_resource} "{name}": {why}',
-                    details=_details(spec, name))
+    return ApiError(
+        409, f'Operation cannot be fulfilled on {spec.group_resource} "{name}": {why}', details=_details(spec, name)
+    )
 
 
 def stale(spec: ResourceSpec, name: str) -> ApiError:
-    return conflict(spec, name, 'the object has been modified; please apply your changes '
-                                'to the latest version and try again')
+    return conflict(
+        spec, name, "the object has been modified; please apply your changes to the latest version and try again"
+    )
 
 
 def invalid(spec: ResourceSpec, name: str | None, why: str) -> ApiError:
@@ -100,11 +101,12 @@ def invalid(spec: ResourceSpec, name: str | None, why: str) -> ApiError:
 
 def forbidden_fields(spec: ResourceSpec, name: str, fields: list[tuple[str, str]]) -> ApiError:
     """422 for fields an update may not change, worded and detailed as field.Forbidden errors are."""
-    messages = [f'{path}: Forbidden: {detail}' for path, detail in fields]
-    why = messages[0] if len(messages) == 1 else f'[{", ".join(messages)}]'
+    messages = [f"{path}: Forbidden: {detail}" for path, detail in fields]
+    why = messages[0] if len(messages) == 1 else f"[{', '.join(messages)}]"
     details = _details(spec, name)
-    details['causes'] = [{'reason': 'FieldValueForbidden', 'message': f'Forbidden: {detail}', 'field': path}
-                         for path, detail in fields]
+    details["causes"] = [
+        {"reason": "FieldValueForbidden", "message": f"Forbidden: {detail}", "field": path} for path, detail in fields
+    ]
     return ApiError(422, f'{spec.kind} "{name}" is invalid: {why}', details=details)
 
 
@@ -122,12 +124,12 @@ def injected(code: int) -> ApiError:
     headers: dict[str, str] = {}
     details: dict[str, Any] = {}
     if code == 429:
-        headers['Retry-After'] = '1'
-        details['retryAfterSeconds'] = 1
+        headers["Retry-After"] = "1"
+        details["retryAfterSeconds"] = 1
     messages = {
-        409: 'Operation cannot be fulfilled: the object has been modified (injected)',
-        429: 'Too many requests, please try again later (injected)',
-        500: 'Internal error occurred (injected)',
-        503: 'The server is currently unable to handle the request (injected)',
+        409: "Operation cannot be fulfilled: the object has been modified (injected)",
+        429: "Too many requests, please try again later (injected)",
+        500: "Internal error occurred (injected)",
+        503: "The server is currently unable to handle the request (injected)",
     }
-    return ApiError(code, messages.get(code, f'Injected failure {code}'), details=details, headers=headers)
+    return ApiError(code, messages.get(code, f"Injected failure {code}"), details=details, headers=headers)

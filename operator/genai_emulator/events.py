@@ -59,7 +59,7 @@ class EventLog:
 
     def since(self, resource: ResourceId, resource_version: int) -> list[WatchEvent]:
         if resource_version < self._floor.get(resource, 0):
-            raise ExpiredError(f'too old resource version: {resource_version}')
+            raise ExpiredError(f"too old resource version: {resource_version}")
         events = self._events.get(resource, [])
         newer: list[WatchEvent] = []
         for event in reversed(events):  # usually only the last few events are new

@@ -18,7 +18,8 @@ class FaultRule:
 
     def matches(self, record: RequestRecord) -> bool:
         return record.resource is not None and record.matches(
-            verb=self.method, resource=self.resource, namespace=self.namespace, name=self.name)
+            verb=self.method, resource=self.resource, namespace=self.namespace, name=self.name
+        )
 
 
 class FaultInjector:

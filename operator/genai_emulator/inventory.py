@@ -19,8 +19,8 @@ def load_nodes(*paths: str | os.PathLike[str]) -> list[dict[str, Any]]:
 def parse_nodes(text: str) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
     for doc in yaml.load_all(text, Loader=YAML_LOADER):
-        if isinstance(doc, dict) and isinstance(doc.get('items'), list):
-            docs.extend(item for item in doc['items'] if isinstance(item, dict))
+        if isinstance(doc, dict) and isinstance(doc.get("items"), list):
+            docs.extend(item for item in doc["items"] if isinstance(item, dict))
         elif isinstance(doc, dict):
             docs.append(doc)
     return _only_nodes(docs)
@@ -29,8 +29,8 @@ def parse_nodes(text: str) -> list[dict[str, Any]]:
 def _only_nodes(docs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     nodes = []
     for doc in docs:
-        if doc.get('kind') != 'Node':
-            name = (doc.get('metadata') or {}).get('name')
-            raise ValueError(f'not a Node: kind={doc.get("kind")!r} name={name!r}')
+        if doc.get("kind") != "Node":
+            name = (doc.get("metadata") or {}).get("name")
+            raise ValueError(f"not a Node: kind={doc.get('kind')!r} name={name!r}")
         nodes.append(doc)
     return nodes

@@ -11,7 +11,7 @@ from genai_emulator.init_containers import KubeletFaults, observed_outcome, star
 from genai_emulator.operations import Store
 from genai_emulator.resources import ResourceSpec
 
-_TERMINAL = ('Succeeded', 'Failed')
+_TERMINAL = ("Succeeded", "Failed")
 
 
 class Kubelet:
@@ -25,15 +25,15 @@ class Kubelet:
     def start(self, namespace: str | None, name: str) -> None:
         """Run a bound pod: its init containers (per the fault rules), then its containers."""
         pod = self.store.get(self._pods, namespace, name)
-        if pod is None or not _node(pod) or pod['metadata'].get('deletionTimestamp'):
+        if pod is None or not _node(pod) or pod["metadata"].get("deletionTimestamp"):
             return
         self._write(pod, self.faults.outcome(pod))
 
     def resync(self) -> None:
         """After the fault rules changed: move started pods to what the rules now say, and only those."""
         for pod in list(self.store.items(self._pods)):
-            status = pod.get('status') or {}
-            if not _node(pod) or status.get('phase') in _TERMINAL or pod['metadata'].get('deletionTimestamp'):
+            status = pod.get("status") or {}
+            if not _node(pod) or status.get("phase") in _TERMINAL or pod["metadata"].get("deletionTimestamp"):
                 continue
             observed = observed_outcome(pod)
             if observed is None:
@@ -43,22 +43,22 @@ class Kubelet:
                 self._write(pod, wanted)
 
     def _write(self, pod: Mapping[str, Any], outcome: tuple[Any, ...]) -> None:
-        status = pod.get('status') or {}
+        status = pod.get("status") or {}
         # The sandbox keeps its IP across container restarts; a new pod gets the next free one.
-        pod_ip = status.get('podIP') or self._next_ip()
-        host_ip = status.get('hostIP') or self._host_ip(str(_node(pod)))
+        pod_ip = status.get("podIP") or self._next_ip()
+        host_ip = status.get("hostIP") or self._host_ip(str(_node(pod)))
         new = started_status(pod, outcome, host_ip=str(host_ip), pod_ip=str(pod_ip), now=now_rfc3339())
         self.store.write_status(self._pods, pod, new)
 
     def _next_ip(self) -> str:
         serial = next(self._ips)
-        return f'10.244.{serial // 250 % 250}.{serial % 250 + 1}'
+        return f"10.244.{serial // 250 % 250}.{serial % 250 + 1}"
 
     def _host_ip(self, node_name: str) -> str:
         node = self.store.get(self._nodes, None, node_name)
-        addresses = ((node or {}).get('status') or {}).get('addresses') or []
-        return str(next((a.get('address') for a in addresses if a.get('type') == 'InternalIP'), '10.0.0.1'))
+        addresses = ((node or {}).get("status") or {}).get("addresses") or []
+        return str(next((a.get("address") for a in addresses if a.get("type") == "InternalIP"), "10.0.0.1"))
 
 
 def _node(obj: Mapping[str, Any] | None) -> str | None:
-    return ((obj or {}).get('spec') or {}).get('nodeName')
+    return ((obj or {}).get("spec") or {}).get("nodeName")

@@ -10,23 +10,23 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-MERGE_PATCH = 'application/merge-patch+json'
-STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json'
-JSON_PATCH = 'application/json-patch+json'
-APPLY_PATCH = 'application/apply-patch+yaml'
+MERGE_PATCH = "application/merge-patch+json"
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
 
 # Strategic-merge keys of the Kubernetes types an operator usually touches; lists of objects
 # not listed here merge by `name` when every item has one, else they are replaced.
 _MERGE_KEYS: dict[str, str] = {
-    'volumeMounts': 'mountPath',
-    'volumeDevices': 'devicePath',
-    'conditions': 'type',
-    'ownerReferences': 'uid',
-    'hostAliases': 'ip',
-    'topologySpreadConstraints': 'topologyKey',
+    "volumeMounts": "mountPath",
+    "volumeDevices": "devicePath",
+    "conditions": "type",
+    "ownerReferences": "uid",
+    "hostAliases": "ip",
+    "topologySpreadConstraints": "topologyKey",
 }
 # Primitive lists with patchStrategy=merge (union) rather than replace.
-_MERGED_PRIMITIVE_LISTS = frozenset({'finalizers'})
+_MERGED_PRIMITIVE_LISTS = frozenset({"finalizers"})
 
 
 class PatchError(ValueError):
@@ -50,16 +50,16 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def strategic_merge_patch(target: Any, patch: Any, field: str = '') -> Any:
+def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
     """Merge patch, plus merging of keyed lists the way kubectl/Kubernetes do for built-ins."""
     if isinstance(patch, Mapping):
-        if patch.get('$patch') == 'replace':
-            return {k: copy.deepcopy(v) for k, v in patch.items() if not k.startswith('$')}
-        if patch.get('$patch') == 'delete':
+        if patch.get("$patch") == "replace":
+            return {k: copy.deepcopy(v) for k, v in patch.items() if not k.startswith("$")}
+        if patch.get("$patch") == "delete":
             return None
         result: dict[str, Any] = dict(target) if isinstance(target, Mapping) else {}
         for key, value in patch.items():
-            if key.startswith('$'):
+            if key.startswith("$"):
                 continue  # directives such as $setElementOrder/$retainKeys: order is not emulated
             if value is None:
                 result.pop(key, None)
@@ -84,11 +84,11 @@ def _merge_key(field: str, target: list[Any], patch: list[Any]) -> str | None:
     if not items or not all(isinstance(item, Mapping) for item in items):
         return None
     candidates = [_MERGE_KEYS[field]] if field in _MERGE_KEYS else []
-    if field == 'ports':
-        candidates = ['containerPort', 'port']
-    candidates.append('name')
+    if field == "ports":
+        candidates = ["containerPort", "port"]
+    candidates.append("name")
     for key in candidates:
-        if all(key in item for item in items if item.get('$patch') != 'delete' or key in item):
+        if all(key in item for item in items if item.get("$patch") != "delete" or key in item):
             return key
     return None
 
@@ -97,7 +97,7 @@ def _merge_keyed_lists(target: list[Any], patch: list[Any], key: str) -> list[An
     result: list[Any] = list(target)
     for item in patch:
         index = next((i for i, old in enumerate(result) if old.get(key) == item.get(key)), None)
-        if item.get('$patch') == 'delete':
+        if item.get("$patch") == "delete":
             if index is not None:
                 del result[index]
         elif index is None:
@@ -110,46 +110,46 @@ def _merge_keyed_lists(target: list[Any], patch: list[Any], key: str) -> list[An
 def json_patch(target: Any, operations: Any) -> Any:
     """RFC 6902 with add, remove, replace, move, copy and test."""
     if not isinstance(operations, list):
-        raise PatchFormatError('a JSON patch must be a list of operations')
+        raise PatchFormatError("a JSON patch must be a list of operations")
     doc = copy.deepcopy(target)
     for op in operations:
-        if not isinstance(op, Mapping) or 'op' not in op or 'path' not in op:
-            raise PatchFormatError(f'malformed JSON patch operation: {op!r}')
+        if not isinstance(op, Mapping) or "op" not in op or "path" not in op:
+            raise PatchFormatError(f"malformed JSON patch operation: {op!r}")
         doc = _apply_operation(doc, op)
     return doc
 
 
 def _apply_operation(doc: Any, op: Mapping[str, Any]) -> Any:
-    kind = op['op']
-    path = _pointer(op['path'])
-    if kind == 'test':
-        if _get(doc, path) != op.get('value'):
-            raise PatchError(f'testing value {op["path"]} failed')
+    kind = op["op"]
+    path = _pointer(op["path"])
+    if kind == "test":
+        if _get(doc, path) != op.get("value"):
+            raise PatchError(f"testing value {op['path']} failed")
         return doc
-    if kind == 'remove':
+    if kind == "remove":
         return _remove(doc, path)
-    if kind in ('add', 'replace'):
-        if 'value' not in op:
-            raise PatchFormatError(f'{kind} operation on {op["path"]} has no value')
-        if kind == 'replace':
+    if kind in ("add", "replace"):
+        if "value" not in op:
+            raise PatchFormatError(f"{kind} operation on {op['path']} has no value")
+        if kind == "replace":
             _get(doc, path)  # must exist
             doc = _remove(doc, path)
-        return _add(doc, path, copy.deepcopy(op['value']))
-    if kind in ('move', 'copy'):
-        source = _pointer(str(op.get('from', '')))
+        return _add(doc, path, copy.deepcopy(op["value"]))
+    if kind in ("move", "copy"):
+        source = _pointer(str(op.get("from", "")))
         value = copy.deepcopy(_get(doc, source))
-        if kind == 'move':
+        if kind == "move":
             doc = _remove(doc, source)
         return _add(doc, path, value)
-    raise PatchFormatError(f'unsupported JSON patch operation: {kind!r}')
+    raise PatchFormatError(f"unsupported JSON patch operation: {kind!r}")
 
 
 def _pointer(path: str) -> list[str]:
-    if path == '':
+    if path == "":
         return []
-    if not path.startswith('/'):
-        raise PatchFormatError(f'invalid JSON pointer: {path!r}')
-    return [part.replace('~1', '/').replace('~0', '~') for part in path[1:].split('/')]
+    if not path.startswith("/"):
+        raise PatchFormatError(f"invalid JSON pointer: {path!r}")
+    return [part.replace("~1", "/").replace("~0", "~") for part in path[1:].split("/")]
 
 
 def _get(doc: Any, path: Sequence[str]) -> Any:
@@ -159,7 +159,7 @@ def _get(doc: Any, path: Sequence[str]) -> Any:
         elif isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
             doc = doc[int(part)]
         else:
-            raise PatchError(f'path /{"/".join(path)} does not exist')
+            raise PatchError(f"path /{'/'.join(path)} does not exist")
     return doc
 
 
@@ -171,14 +171,14 @@ def _add(doc: Any, path: Sequence[str], value: Any) -> Any:
     if isinstance(parent, dict):
         parent[last] = value
     elif isinstance(parent, list):
-        if last == '-':
+        if last == "-":
             parent.append(value)
         elif last.isdigit() and int(last) <= len(parent):
             parent.insert(int(last), value)
         else:
-            raise PatchError(f'index {last} is out of range')
+            raise PatchError(f"index {last} is out of range")
     else:
-        raise PatchError(f'cannot add to a scalar at /{"/".join(path)}')
+        raise PatchError(f"cannot add to a scalar at /{'/'.join(path)}")
     return doc
 
 
@@ -192,5 +192,5 @@ def _remove(doc: Any, path: Sequence[str]) -> Any:
     elif isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
         del parent[int(last)]
     else:
-        raise PatchError(f'path /{"/".join(path)} does not exist')
+        raise PatchError(f"path /{'/'.join(path)} does not exist")
     return doc

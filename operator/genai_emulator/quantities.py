@@ -14,14 +14,24 @@ from fractions import Fraction
 from typing import Any
 
 _SUFFIXES: dict[str, Fraction] = {
-    '': Fraction(1),
-    'n': Fraction(1, 10**9), 'u': Fraction(1, 10**6), 'm': Fraction(1, 1000),
-    'k': Fraction(10**3), 'M': Fraction(10**6), 'G': Fraction(10**9),
-    'T': Fraction(10**12), 'P': Fraction(10**15), 'E': Fraction(10**18),
-    'Ki': Fraction(2**10), 'Mi': Fraction(2**20), 'Gi': Fraction(2**30),
-    'Ti': Fraction(2**40), 'Pi': Fraction(2**50), 'Ei': Fraction(2**60),
+    "": Fraction(1),
+    "n": Fraction(1, 10**9),
+    "u": Fraction(1, 10**6),
+    "m": Fraction(1, 1000),
+    "k": Fraction(10**3),
+    "M": Fraction(10**6),
+    "G": Fraction(10**9),
+    "T": Fraction(10**12),
+    "P": Fraction(10**15),
+    "E": Fraction(10**18),
+    "Ki": Fraction(2**10),
+    "Mi": Fraction(2**20),
+    "Gi": Fraction(2**30),
+    "Ti": Fraction(2**40),
+    "Pi": Fraction(2**50),
+    "Ei": Fraction(2**60),
 }
-_QUANTITY = re.compile(r'^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([KMGTPE]i|[numkMGTPE])?$')
+_QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([KMGTPE]i|[numkMGTPE])?$")
 
 # Whole quantities are plain ints (exact, and ~50x faster than Fractions in the scheduler's inner loop);
 # fractional ones ("500m" cpu) stay Fractions. Both mix exactly in arithmetic and comparisons.
@@ -31,7 +41,7 @@ Resources = dict[str, Quantity]
 
 def parse_quantity(value: Any) -> Quantity:
     if isinstance(value, bool):
-        raise ValueError(f'not a quantity: {value!r}')
+        raise ValueError(f"not a quantity: {value!r}")
     if isinstance(value, int | float):
         return _whole(Fraction(Decimal(str(value))))
     return _parse_text(str(value))
@@ -48,12 +58,12 @@ def _parse_text(text: str) -> Quantity:
     value = text
     match = _QUANTITY.match(text.strip())
     if match is None:
-        raise ValueError(f'not a quantity: {value!r}')
+        raise ValueError(f"not a quantity: {value!r}")
     try:
         number = Fraction(Decimal(match[1]))
     except InvalidOperation as exc:
-        raise ValueError(f'not a quantity: {value!r}') from exc
-    return _whole(number * _SUFFIXES[match[2] or ''])
+        raise ValueError(f"not a quantity: {value!r}") from exc
+    return _whole(number * _SUFFIXES[match[2] or ""])
 
 
 def parse_resources(values: Mapping[str, Any] | None) -> Resources:

@@ -21,7 +21,7 @@ from genai_emulator.quantities import Resources
 from genai_emulator.scheduling import NodeUsage, pod_requests
 
 Key = tuple[str | None, str]
-TERMINAL = ('Succeeded', 'Failed')
+TERMINAL = ("Succeeded", "Failed")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -42,28 +42,28 @@ class SchedulerCache:
 
     def update(self, pod: Mapping[str, Any], *, deleted: bool = False) -> None:
         """Account for the pod's latest version (or its removal from the store)."""
-        meta = pod['metadata']
-        key: Key = (meta.get('namespace'), str(meta['name']))
+        meta = pod["metadata"]
+        key: Key = (meta.get("namespace"), str(meta["name"]))
         if deleted:
             self._unplace(key)
             self.pending.discard(key)
             self.unstarted.discard(key)
             self._requests.pop(key, None)
             return
-        status = pod.get('status') or {}
-        node, phase = (pod.get('spec') or {}).get('nodeName'), status.get('phase')
+        status = pod.get("status") or {}
+        node, phase = (pod.get("spec") or {}).get("nodeName"), status.get("phase")
         live = phase not in TERMINAL
         if node and live:
             self._place(key, str(node), pod)
         else:
             self._unplace(key)
-        _toggle(self.pending, key, not node and live and not meta.get('deletionTimestamp'))
-        _toggle(self.unstarted, key, bool(node) and phase in (None, 'Pending') and not status.get('startTime'))
+        _toggle(self.pending, key, not node and live and not meta.get("deletionTimestamp"))
+        _toggle(self.unstarted, key, bool(node) and phase in (None, "Pending") and not status.get("startTime"))
 
     def requests(self, pod: Mapping[str, Any]) -> Resources:
         """Cached while the pod's spec is the same object (status writes share it; binding copies it)."""
-        meta, spec = pod['metadata'], pod.get('spec')
-        key: Key = (meta.get('namespace'), str(meta['name']))
+        meta, spec = pod["metadata"], pod.get("spec")
+        key: Key = (meta.get("namespace"), str(meta["name"]))
         cached = self._requests.get(key)
         if cached is None or cached[0] is not spec:
             cached = self._requests[key] = (spec, pod_requests(pod))

@@ -15,33 +15,33 @@ from typing import Any
 from genai_emulator.quantities import Resources, add_resources, parse_resources
 from genai_emulator.selectors import Requirement
 
-_BLOCKING_EFFECTS = ('NoSchedule', 'NoExecute')
+_BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
 _AFFINITY_REASON = "node(s) didn't match Pod's node affinity/selector"
-_VOLUME_REASON = 'node(s) had volume node affinity conflict'
+_VOLUME_REASON = "node(s) had volume node affinity conflict"
 
 
 def pod_requests(pod: Mapping[str, Any]) -> Resources:
     """Effective requests: containers summed, init containers maxed, limits default requests."""
-    spec = pod.get('spec') or {}
+    spec = pod.get("spec") or {}
     total: Resources = {}
-    for container in spec.get('containers') or []:
+    for container in spec.get("containers") or []:
         add_resources(total, _container_requests(container))
-    for container in spec.get('initContainers') or []:
+    for container in spec.get("initContainers") or []:
         for key, value in _container_requests(container).items():
             total[key] = max(total.get(key, 0), value)
     return total
 
 
 def _container_requests(container: Mapping[str, Any]) -> Resources:
-    resources = container.get('resources') or {}
-    limits = parse_resources(resources.get('limits'))
-    requests = parse_resources(resources.get('requests'))
+    resources = container.get("resources") or {}
+    limits = parse_resources(resources.get("limits"))
+    requests = parse_resources(resources.get("requests"))
     return {**limits, **requests}  # Kubernetes defaults a missing request to its limit
 
 
 def allocatable(node: Mapping[str, Any]) -> Resources:
-    status = node.get('status') or {}
-    return parse_resources(status.get('allocatable') or status.get('capacity'))
+    status = node.get("status") or {}
+    return parse_resources(status.get("allocatable") or status.get("capacity"))
 
 
 @dataclasses.dataclass
@@ -66,65 +66,71 @@ class NodeUsage:
 
 def tolerates(tolerations: Sequence[Mapping[str, Any]], taint: Mapping[str, Any]) -> bool:
     for toleration in tolerations:
-        effect = toleration.get('effect')
-        if effect and effect != taint.get('effect'):
+        effect = toleration.get("effect")
+        if effect and effect != taint.get("effect"):
             continue
-        operator = toleration.get('operator', 'Equal')
-        key = toleration.get('key')
-        if not key and operator == 'Exists':
+        operator = toleration.get("operator", "Equal")
+        key = toleration.get("key")
+        if not key and operator == "Exists":
             return True
-        if key != taint.get('key'):
+        if key != taint.get("key"):
             continue
-        if operator == 'Exists' or str(toleration.get('value', '')) == str(taint.get('value', '')):
+        if operator == "Exists" or str(toleration.get("value", "")) == str(taint.get("value", "")):
             return True
     return False
 
 
 def _untolerated_taint(pod: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    tolerations = (pod.get('spec') or {}).get('tolerations') or []
-    taints = list((node.get('spec') or {}).get('taints') or [])
+    tolerations = (pod.get("spec") or {}).get("tolerations") or []
+    taints = list((node.get("spec") or {}).get("taints") or [])
     if not is_ready(node):
-        taints.append({'key': 'node.kubernetes.io/not-ready', 'effect': 'NoSchedule'})
+        taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
     for taint in taints:
-        if isinstance(taint, Mapping) and taint.get('effect') in _BLOCKING_EFFECTS \
-                and not tolerates(tolerations, taint):
+        if (
+            isinstance(taint, Mapping)
+            and taint.get("effect") in _BLOCKING_EFFECTS
+            and not tolerates(tolerations, taint)
+        ):
             return taint
     return None
 
 
 def is_ready(node: Mapping[str, Any]) -> bool:
     """Nodes without conditions count as ready (hand-written inventories often omit them)."""
-    for condition in (node.get('status') or {}).get('conditions') or []:
-        if condition.get('type') == 'Ready':
-            return bool(condition.get('status') == 'True')
+    for condition in (node.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            return bool(condition.get("status") == "True")
     return True
 
 
 def _term_matches(term: Mapping[str, Any], node: Mapping[str, Any]) -> bool:
-    labels = (node.get('metadata') or {}).get('labels') or {}
-    name = (node.get('metadata') or {}).get('name', '')
-    for expr in term.get('matchExpressions') or []:
-        requirement = Requirement(str(expr.get('key')), str(expr.get('operator')),
-                                  tuple(str(v) for v in expr.get('values') or ()))
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    name = (node.get("metadata") or {}).get("name", "")
+    for expr in term.get("matchExpressions") or []:
+        requirement = Requirement(
+            str(expr.get("key")), str(expr.get("operator")), tuple(str(v) for v in expr.get("values") or ())
+        )
         if not requirement.matches(labels):
             return False
-    for expr in term.get('matchFields') or []:
-        requirement = Requirement('metadata.name', str(expr.get('operator')),
-                                  tuple(str(v) for v in expr.get('values') or ()))
-        if not requirement.matches({'metadata.name': name}):
+    for expr in term.get("matchFields") or []:
+        requirement = Requirement(
+            "metadata.name", str(expr.get("operator")), tuple(str(v) for v in expr.get("values") or ())
+        )
+        if not requirement.matches({"metadata.name": name}):
             return False
-    return bool(term.get('matchExpressions') or term.get('matchFields'))
+    return bool(term.get("matchExpressions") or term.get("matchFields"))
 
 
 def matches_affinity(pod: Mapping[str, Any], node: Mapping[str, Any]) -> bool:
-    spec = pod.get('spec') or {}
-    labels = (node.get('metadata') or {}).get('labels') or {}
-    for key, value in (spec.get('nodeSelector') or {}).items():
+    spec = pod.get("spec") or {}
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    for key, value in (spec.get("nodeSelector") or {}).items():
         if labels.get(key) != str(value):
             return False
-    required = (((spec.get('affinity') or {}).get('nodeAffinity') or {})
-                .get('requiredDuringSchedulingIgnoredDuringExecution') or {})
-    terms = required.get('nodeSelectorTerms')
+    required = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
+    terms = required.get("nodeSelectorTerms")
     if terms is None:
         return True
     return any(_term_matches(term, node) for term in terms)  # terms are ORed
@@ -140,32 +146,37 @@ class NodeView:
 
     @classmethod
     def of(cls, node: Mapping[str, Any]) -> NodeView:
-        return cls(str(node['metadata']['name']), node, allocatable(node))
+        return cls(str(node["metadata"]["name"]), node, allocatable(node))
 
 
-def filter_node(pod: Mapping[str, Any], view: NodeView, usage: NodeUsage, requests: Resources,
-                volume_nodes: frozenset[str] | None = None) -> list[str]:
+def filter_node(
+    pod: Mapping[str, Any],
+    view: NodeView,
+    usage: NodeUsage,
+    requests: Resources,
+    volume_nodes: frozenset[str] | None = None,
+) -> list[str]:
     """The reasons the node cannot take `pod`; empty when it fits.
 
     volume_nodes: the nodes that the pod's bound node-local volumes allow (None: any node).
     """
     node = view.node
-    if (node.get('spec') or {}).get('unschedulable'):
-        return ['node(s) were unschedulable']
+    if (node.get("spec") or {}).get("unschedulable"):
+        return ["node(s) were unschedulable"]
     taint = _untolerated_taint(pod, node)
     if taint is not None:
-        return [f'node(s) had untolerated taint {{{taint.get("key")}: {taint.get("value", "")}}}']
+        return [f"node(s) had untolerated taint {{{taint.get('key')}: {taint.get('value', '')}}}"]
     if not matches_affinity(pod, node):
         return [_AFFINITY_REASON]
     capacity = view.capacity
     reasons = []
-    if 'pods' in capacity and usage.pods + 1 > capacity['pods']:
-        reasons.append('Too many pods')
+    if "pods" in capacity and usage.pods + 1 > capacity["pods"]:
+        reasons.append("Too many pods")
     for resource, amount in sorted(requests.items()):
         if amount <= 0:
             continue
         if usage.requested.get(resource, 0) + amount > capacity.get(resource, 0):
-            reasons.append(f'Insufficient {resource}')
+            reasons.append(f"Insufficient {resource}")
     if not reasons and volume_nodes is not None and view.name not in volume_nodes:
         reasons.append(_VOLUME_REASON)
     return reasons
@@ -175,19 +186,28 @@ def _score(view: NodeView, usage: NodeUsage, requests: Resources) -> float:
     """LeastAllocated: prefer the node left emptiest for the resources the pod asks for (a ranking only,
     so a float is exact enough; the fit check above stays exact)."""
     capacity = view.capacity
-    shares = [float((usage.requested.get(key, 0) + amount) / capacity[key])
-              for key, amount in requests.items() if capacity.get(key)]
+    shares = [
+        float((usage.requested.get(key, 0) + amount) / capacity[key])
+        for key, amount in requests.items()
+        if capacity.get(key)
+    ]
     return max(shares, default=0.0)
 
 
 @dataclasses.dataclass(frozen=True)
 class Decision:
     node: str | None
-    message: str = ''
+    message: str = ""
 
 
-def choose_node(pod: Mapping[str, Any], nodes: Sequence[NodeView], usage: Mapping[str, NodeUsage],
-                requests: Resources | None = None, *, volume_nodes: frozenset[str] | None = None) -> Decision:
+def choose_node(
+    pod: Mapping[str, Any],
+    nodes: Sequence[NodeView],
+    usage: Mapping[str, NodeUsage],
+    requests: Resources | None = None,
+    *,
+    volume_nodes: frozenset[str] | None = None,
+) -> Decision:
     requests = pod_requests(pod) if requests is None else requests
     feasible: list[tuple[float, str]] = []
     reasons: Counter[str] = Counter()
@@ -201,7 +221,7 @@ def choose_node(pod: Mapping[str, Any], nodes: Sequence[NodeView], usage: Mappin
     if feasible:
         return Decision(min(feasible)[1])
     if not nodes:
-        return Decision(None, 'no nodes available to schedule pods')
+        return Decision(None, "no nodes available to schedule pods")
     # kube-scheduler sorts the formatted "<count> <reason>" strings, count first.
-    details = ', '.join(sorted(f'{count} {reason}' for reason, count in reasons.items()))
-    return Decision(None, f'0/{len(nodes)} nodes are available: {details}.')
+    details = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
+    return Decision(None, f"0/{len(nodes)} nodes are available: {details}.")

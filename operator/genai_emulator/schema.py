@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 # Never pruned at the root of an object: the API machinery owns them.
-_ROOT_KEEP = frozenset({'apiVersion', 'kind', 'metadata'})
+_ROOT_KEEP = frozenset({"apiVersion", "kind", "metadata"})
 
 
 def prune_and_default(obj: dict[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def _walk(value: Any, schema: Mapping[str, Any], *, root: bool = False) -> Any:
     if isinstance(value, dict):
         return _walk_object(value, schema, root=root)
     if isinstance(value, list):
-        items = schema.get('items')
+        items = schema.get("items")
         if isinstance(items, Mapping):
             return [_walk(item, items) for item in value]
         return value
@@ -33,16 +33,16 @@ def _walk(value: Any, schema: Mapping[str, Any], *, root: bool = False) -> Any:
 
 
 def _walk_object(value: dict[str, Any], schema: Mapping[str, Any], *, root: bool) -> dict[str, Any]:
-    properties: Mapping[str, Any] = schema.get('properties') or {}
-    additional = schema.get('additionalProperties')
-    preserve = bool(schema.get('x-kubernetes-preserve-unknown-fields'))
-    embedded = bool(schema.get('x-kubernetes-embedded-resource'))
+    properties: Mapping[str, Any] = schema.get("properties") or {}
+    additional = schema.get("additionalProperties")
+    preserve = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
+    embedded = bool(schema.get("x-kubernetes-embedded-resource"))
     result: dict[str, Any] = {}
     for key, item in value.items():
         if root and key in _ROOT_KEEP:
             result[key] = item  # even when the schema declares `metadata: {type: object}`
         elif key in properties:
-            if item is None and not properties[key].get('nullable'):
+            if item is None and not properties[key].get("nullable"):
                 continue  # pruned before defaulting, as kube-apiserver does with non-nullable nulls
             result[key] = _walk(item, properties[key])
         elif isinstance(additional, Mapping):
@@ -51,14 +51,14 @@ def _walk_object(value: dict[str, Any], schema: Mapping[str, Any], *, root: bool
             result[key] = item
         # else: pruned
     for key, prop in properties.items():
-        if key not in result and isinstance(prop, Mapping) and 'default' in prop:
-            result[key] = _walk(copy.deepcopy(prop['default']), prop)
+        if key not in result and isinstance(prop, Mapping) and "default" in prop:
+            result[key] = _walk(copy.deepcopy(prop["default"]), prop)
     return result
 
 
 def version_schema(crd: Mapping[str, Any], version: str) -> Mapping[str, Any] | None:
-    for entry in (crd.get('spec') or {}).get('versions') or []:
-        if entry.get('name') == version:
-            schema = (entry.get('schema') or {}).get('openAPIV3Schema')
+    for entry in (crd.get("spec") or {}).get("versions") or []:
+        if entry.get("name") == version:
+            schema = (entry.get("schema") or {}).get("openAPIV3Schema")
             return schema if isinstance(schema, Mapping) else None
     return None

@@ -84,7 +84,7 @@ class StoreBase:
                 yield obj
 
     def dependents(self, uid: str) -> list[tuple[ResourceSpec, str | None, str]]:
-        return sorted(self._dependents.get(uid, ()), key=lambda d: (d[0].plural, d[1] or '', d[2]))
+        return sorted(self._dependents.get(uid, ()), key=lambda d: (d[0].plural, d[1] or "", d[2]))
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -102,53 +102,55 @@ class StoreBase:
             obj = prune_and_default(obj, spec.schema)
             problems = list(schema_errors(obj, spec.schema))
             if problems:
-                name = (obj.get('metadata') or {}).get('name')
-                raise errors.invalid(spec, name, problems[0] if len(problems) == 1 else f'[{", ".join(problems)}]')
+                name = (obj.get("metadata") or {}).get("name")
+                raise errors.invalid(spec, name, problems[0] if len(problems) == 1 else f"[{', '.join(problems)}]")
         if defaults and not spec.custom:
             obj = apply_builtin_defaults(spec.group, spec.plural, obj, old, self._allocate_ip)
         if is_crd(obj):
             specs_from_crd(obj)  # raises on an unusable CRD before anything is stored
-            obj['status'] = {**crd_status(obj), **{k: v for k, v in (obj.get('status') or {}).items()
-                                                   if k not in ('conditions', 'acceptedNames')}}
+            obj["status"] = {
+                **crd_status(obj),
+                **{k: v for k, v in (obj.get("status") or {}).items() if k not in ("conditions", "acceptedNames")},
+            }
         return obj
 
     def _allocate_ip(self) -> str:
         serial = next(self._service_ips)
-        return f'10.96.{serial // 254 % 256}.{serial % 254 + 1}'
+        return f"10.96.{serial // 254 % 256}.{serial % 254 + 1}"
 
     def _commit(self, spec: ResourceSpec, new: Body, old: Body | None) -> Body:
         """Store a new version (or the first one) and tell the watchers and listeners."""
         spec = self.registry.storage_spec(spec)
-        meta = new['metadata']
-        namespace, name = meta.get('namespace'), str(meta['name'])
+        meta = new["metadata"]
+        namespace, name = meta.get("namespace"), str(meta["name"])
         if old is not None and bookkeeping.same_ignoring_version(old, new):
             return old
-        if old is not None and meta.get('deletionTimestamp') and not meta.get('finalizers'):
+        if old is not None and meta.get("deletionTimestamp") and not meta.get("finalizers"):
             self._remove(spec, new, orphan=False)  # the last finalizer is gone: delete now
             return new
         self._rv += 1
-        meta['resourceVersion'] = str(self._rv)
+        meta["resourceVersion"] = str(self._rv)
         self._current[spec.group, spec.plural][namespace, name] = new
         self._mirror(spec, namespace, name, new)
         self._reindex_owners(spec, old, new)
-        self._emit(spec, 'MODIFIED' if old is not None else 'ADDED', new, old)
+        self._emit(spec, "MODIFIED" if old is not None else "ADDED", new, old)
         if is_crd(new):
             self._crd_changed(new, deleted=False)
         return new
 
     def _remove(self, spec: ResourceSpec, last: Body, *, orphan: bool, foreground: bool = False) -> Body:
         spec = self.registry.storage_spec(spec)
-        meta = last['metadata']
-        namespace, name, uid = meta.get('namespace'), str(meta['name']), str(meta.get('uid', ''))
+        meta = last["metadata"]
+        namespace, name, uid = meta.get("namespace"), str(meta["name"]), str(meta.get("uid", ""))
         dependents = self.dependents(uid)
         if foreground and not orphan:
             self._delete_dependents(dependents)
         self._current[spec.group, spec.plural].pop((namespace, name), None)
         self._rv += 1
-        final = {**last, 'metadata': {**meta, 'resourceVersion': str(self._rv)}}
+        final = {**last, "metadata": {**meta, "resourceVersion": str(self._rv)}}
         self._mirror(spec, namespace, name, None)
         self._reindex_owners(spec, last, None)
-        self._emit(spec, 'DELETED', final, last)
+        self._emit(spec, "DELETED", final, last)
         if orphan:
             for dep_spec, dep_ns, dep_name in dependents:
                 current = self.get(dep_spec, dep_ns, dep_name)
@@ -156,7 +158,7 @@ class StoreBase:
                     self._commit(dep_spec, bookkeeping.without_owner(current, uid), current)
         elif not foreground:
             self._delete_dependents(dependents)
-        if spec.group == '' and spec.plural == 'namespaces':
+        if spec.group == "" and spec.plural == "namespaces":
             self._purge_namespace(name)
         if is_crd(last):
             self._crd_changed(last, deleted=True)
@@ -166,32 +168,33 @@ class StoreBase:
         for dep_spec, dep_ns, dep_name in dependents:
             current = self.get(dep_spec, dep_ns, dep_name)
             if current is not None:
-                logger.debug('Garbage-collecting %s %s/%s', dep_spec.kind, dep_ns, dep_name)
+                logger.debug("Garbage-collecting %s %s/%s", dep_spec.kind, dep_ns, dep_name)
                 self.mark_deleted(dep_spec, current)
 
-    def mark_deleted(self, spec: ResourceSpec, current: Body, *, orphan: bool = False,
-                     foreground: bool = False) -> Body:
+    def mark_deleted(
+        self, spec: ResourceSpec, current: Body, *, orphan: bool = False, foreground: bool = False
+    ) -> Body:
         """Delete now, or set deletionTimestamp and wait for the finalizers to go."""
-        meta = current['metadata']
-        if not meta.get('finalizers'):
+        meta = current["metadata"]
+        if not meta.get("finalizers"):
             return self._remove(spec, current, orphan=orphan, foreground=foreground)
-        if meta.get('deletionTimestamp'):
+        if meta.get("deletionTimestamp"):
             return current
-        new_meta = {**meta, 'deletionTimestamp': bookkeeping.now_rfc3339(), 'deletionGracePeriodSeconds': 0}
-        if 'generation' in meta:
-            new_meta['generation'] = int(meta['generation']) + 1  # as graceful deletion does
-        return self._commit(spec, {**current, 'metadata': new_meta}, current)
+        new_meta = {**meta, "deletionTimestamp": bookkeeping.now_rfc3339(), "deletionGracePeriodSeconds": 0}
+        if "generation" in meta:
+            new_meta["generation"] = int(meta["generation"]) + 1  # as graceful deletion does
+        return self._commit(spec, {**current, "metadata": new_meta}, current)
 
     def _purge_namespace(self, namespace: str) -> None:
         for spec in list(self.registry):
             if spec.namespaced and self.registry.storage_spec(spec) is spec:
                 for obj in list(self.items(spec, namespace)):
-                    if self.get(spec, namespace, obj['metadata']['name']) is not None:
+                    if self.get(spec, namespace, obj["metadata"]["name"]) is not None:
                         self.mark_deleted(spec, obj)
 
     def _crd_changed(self, crd: Mapping[str, Any], *, deleted: bool) -> None:
-        crd_spec = crd.get('spec') or {}
-        group, plural = str(crd_spec.get('group', '')), str((crd_spec.get('names') or {}).get('plural', ''))
+        crd_spec = crd.get("spec") or {}
+        group, plural = str(crd_spec.get("group", "")), str((crd_spec.get("names") or {}).get("plural", ""))
         if deleted:
             gone = self.registry.remove(group, plural)
             if gone:
@@ -223,13 +226,12 @@ class StoreBase:
         else:
             record.history.append(new)
         if len(record.history) > self.history_limit:
-            del record.history[:-self.history_limit]
+            del record.history[: -self.history_limit]
 
-    def _reindex_owners(self, spec: ResourceSpec, old: Mapping[str, Any] | None,
-                        new: Mapping[str, Any] | None) -> None:
+    def _reindex_owners(self, spec: ResourceSpec, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> None:
         source = new or old or {}
-        meta = source.get('metadata') or {}
-        entry = (spec, meta.get('namespace'), str(meta.get('name')))
+        meta = source.get("metadata") or {}
+        entry = (spec, meta.get("namespace"), str(meta.get("name")))
         for uid in bookkeeping.owner_uids(old) - bookkeeping.owner_uids(new):
             self._dependents[uid].discard(entry)
             if not self._dependents[uid]:
@@ -244,29 +246,29 @@ class StoreBase:
             try:
                 listener(change)
             except Exception:  # a broken listener must not break the write that triggered it
-                logger.exception('Store listener %r failed', listener)
+                logger.exception("Store listener %r failed", listener)
 
     # -- namespaces ---------------------------------------------------------------------------
 
     def ensure_namespace(self, namespace: str) -> None:
-        ns_spec = self.registry.lookup('', 'v1', 'namespaces')
+        ns_spec = self.registry.lookup("", "v1", "namespaces")
         if ns_spec is None or self.get(ns_spec, None, namespace) is not None:
             return
         if self.strict_namespaces:
             raise errors.not_found(ns_spec, namespace)
-        created = self._stamp_new(ns_spec, {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': namespace}})
+        created = self._stamp_new(ns_spec, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         self._commit(ns_spec, self._prepare(ns_spec, created, None), None)
 
     @staticmethod
     def _stamp_new(spec: ResourceSpec, obj: Body) -> Body:
-        meta = obj['metadata']
-        meta['uid'] = bookkeeping.new_uid()
-        meta['creationTimestamp'] = bookkeeping.now_rfc3339()
-        meta['generation'] = 1
-        for field in ('resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields'):
+        meta = obj["metadata"]
+        meta["uid"] = bookkeeping.new_uid()
+        meta["creationTimestamp"] = bookkeeping.now_rfc3339()
+        meta["generation"] = 1
+        for field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields"):
             meta.pop(field, None)
         if not spec.namespaced:
-            meta.pop('namespace', None)
+            meta.pop("namespace", None)
         return obj
 
     @staticmethod

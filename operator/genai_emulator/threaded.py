@@ -23,7 +23,7 @@ from genai_emulator.init_containers import InitRule
 from genai_emulator.resources import GENAI_GROUP
 from genai_emulator.routing import RequestRecord
 
-T = TypeVar('T')
+T = TypeVar("T")
 
 
 class ThreadedCluster:
@@ -39,14 +39,15 @@ class ThreadedCluster:
     def __enter__(self) -> ThreadedCluster:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def start(self) -> ThreadedCluster:
         if self._thread is not None:
-            raise RuntimeError('The cluster is already started.')
-        self._thread = threading.Thread(target=self._main, name='genai-emulator', daemon=True)
+            raise RuntimeError("The cluster is already started.")
+        self._thread = threading.Thread(target=self._main, name="genai-emulator", daemon=True)
         self._thread.start()
         self._cluster = self._started.result(timeout=self._startup_timeout)
         return self
@@ -76,20 +77,22 @@ class ThreadedCluster:
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a synchronous callable on the emulator's loop and return its result."""
+
         async def invoke() -> T:
             return fn(*args, **kwargs)
+
         return self.run(invoke())
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = 30.0) -> T:
         if self._loop is None:
             coro.close()
-            raise RuntimeError('The cluster is not running.')
+            raise RuntimeError("The cluster is not running.")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     @property
     def cluster(self) -> EmulatedCluster:
         if self._cluster is None:
-            raise RuntimeError('The cluster is not running.')
+            raise RuntimeError("The cluster is not running.")
         return self._cluster
 
     @property
@@ -111,19 +114,20 @@ class ThreadedCluster:
     def get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         return self.call(self.cluster.get, resource, namespace, name)
 
-    def list(self, resource: str, namespace: str | None = None,
-             label_selector: str | None = None) -> builtins.list[dict[str, Any]]:
+    def list(
+        self, resource: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> builtins.list[dict[str, Any]]:
         return self.call(self.cluster.list, resource, namespace, label_selector)
 
-    def delete(self, resource: str, namespace: str | None, name: str, *,
-               propagation: str | None = None) -> None:
+    def delete(self, resource: str, namespace: str | None, name: str, *, propagation: str | None = None) -> None:
         self.call(self.cluster.delete, resource, namespace, name, propagation=propagation)
 
     def add_nodes(self, nodes: Iterable[Mapping[str, Any]]) -> builtins.list[dict[str, Any]]:
         return self.call(self.cluster.add_nodes, builtins.list(nodes))
 
-    def install_crds(self, sources: Iterable[str | os.PathLike[str] | Mapping[str, Any]]
-                     ) -> builtins.list[dict[str, Any]]:
+    def install_crds(
+        self, sources: Iterable[str | os.PathLike[str] | Mapping[str, Any]]
+    ) -> builtins.list[dict[str, Any]]:
         return self.call(self.cluster.install_crds, builtins.list(sources))
 
     def owned_objects(self, owner_group: str | None = GENAI_GROUP) -> builtins.list[dict[str, Any]]:
@@ -138,11 +142,10 @@ class ThreadedCluster:
     def drop_watches(self) -> None:
         self.call(self.emulator.drop_watches)
 
-    def fail_init_container(self, namespace: str | None, match: str = '', **options: Any) -> InitRule:
+    def fail_init_container(self, namespace: str | None, match: str = "", **options: Any) -> InitRule:
         return self.call(self.emulator.fail_init_container, namespace, match, **options)
 
-    def hold_init_containers(self, namespace: str | None, match: str = '', *,
-                             container: str | None = None) -> InitRule:
+    def hold_init_containers(self, namespace: str | None, match: str = "", *, container: str | None = None) -> InitRule:
         return self.call(self.emulator.hold_init_containers, namespace, match, container=container)
 
     def clear_init_failures(self) -> None:

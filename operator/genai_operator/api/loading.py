@@ -62,8 +62,9 @@ def read_documents(path: str, stdin: IO[bytes] | None = None) -> list[tuple[str,
             with file.open("rb") as reader:
                 text = read_text(reader, str(file))
         except OSError as exc:
-            raise ManifestError(f"{file}: cannot read it ({exc.strerror or exc}); pass a readable YAML or JSON "
-                                "file") from None
+            raise ManifestError(
+                f"{file}: cannot read it ({exc.strerror or exc}); pass a readable YAML or JSON file"
+            ) from None
         docs.extend(_parse(text, str(file)))
     return docs
 
@@ -75,19 +76,24 @@ def read_text(reader: IO[bytes], source: str) -> str:
     while chunk := reader.read(CHUNK):
         nul = chunk.find(b"\0")
         if nul >= 0:
-            raise ManifestError(f"{source}: binary data (a NUL byte at offset {size + nul}), not YAML or JSON; "
-                                "pass a manifest file")
+            raise ManifestError(
+                f"{source}: binary data (a NUL byte at offset {size + nul}), not YAML or JSON; pass a manifest file"
+            )
         size += len(chunk)
         if size > MAX_INPUT_BYTES:
-            raise ManifestError(f"{source}: more than {MAX_INPUT_BYTES >> 20} MiB, far larger than manifests are "
-                                "(endless input?); pass the manifests themselves")
+            raise ManifestError(
+                f"{source}: more than {MAX_INPUT_BYTES >> 20} MiB, far larger than manifests are "
+                "(endless input?); pass the manifests themselves"
+            )
         chunks.append(chunk)
     data = b"".join(chunks)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ManifestError(f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                            "save it as UTF-8 YAML or JSON") from None
+        raise ManifestError(
+            f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8 YAML or JSON"
+        ) from None
 
 
 # libyaml's parser when PyYAML has it: pure-Python YAML takes ~20 s for a 5,000-node inventory, libyaml ~3 s.
@@ -108,8 +114,9 @@ def _load_all(text: str) -> list[Any]:
 
 
 def _parse(text: str, source: str) -> list[tuple[str, dict[str, Any]]]:
-    too_deep = ManifestError(f"{source}: nested more than {MAX_DEPTH} levels deep, which no Kubernetes object is; "
-                             "pass a manifest file")
+    too_deep = ManifestError(
+        f"{source}: nested more than {MAX_DEPTH} levels deep, which no Kubernetes object is; pass a manifest file"
+    )
     try:
         loaded = _load_all(text)
     except RecursionError:

@@ -174,7 +174,9 @@ class Serving(ApiModel):
     )
     port: int = Field(default=8000, ge=1024, le=65535, description="Container port of the engine's HTTP API.")
     image: str | None = Field(
-        default=None, max_length=URI_MAX, pattern=IMAGE_PATTERN,
+        default=None,
+        max_length=URI_MAX,
+        pattern=IMAGE_PATTERN,
         description="Engine image override; defaults to the engine's public image. The operator may restrict "
         "it to allowed registries (GENAI_OPERATOR_ALLOWED_IMAGE_REGISTRIES).",
     )

@@ -50,8 +50,9 @@ class EngineDefaults(ApiModel):
     precision: Precision = Field(default=Precision.AUTO, description="Precision for Auto ModelDeployments.")
     method: QuantMethod | None = Field(default=None, description="Quantization method to use here.")
     gguf_type: GgufType | None = Field(default=None, description="GGUF type for llama.cpp on this pool.")
-    image: str | None = Field(default=None, max_length=512, pattern=IMAGE_PATTERN,
-                              description="Engine image override for this pool.")
+    image: str | None = Field(
+        default=None, max_length=512, pattern=IMAGE_PATTERN, description="Engine image override for this pool."
+    )
 
 
 class PlacementPoolSpec(ApiModel):

@@ -43,8 +43,16 @@ def _settled(obj: dict[str, Any]) -> bool:
 
 
 def summary_table(objs: Sequence[dict[str, Any]]) -> str:
-    headers = ["MODELDEPLOYMENT", "ENGINE", "PRECISION", "POOLS (REPLICAS)", "GPUS", "WEIGHTS (CACHE)", "READY",
-               "ENDPOINT"]
+    headers = [
+        "MODELDEPLOYMENT",
+        "ENGINE",
+        "PRECISION",
+        "POOLS (REPLICAS)",
+        "GPUS",
+        "WEIGHTS (CACHE)",
+        "READY",
+        "ENDPOINT",
+    ]
     rows = []
     for obj in objs:
         status = obj.get("status") or {}
@@ -133,8 +141,11 @@ async def _demo(examples: Path, nodes: Path, pools: Path, timeout: float, show_o
             if record.is_write and record.resource != "events":
                 label = f"{record.verb} {record.resource}{'/' + record.subresource if record.subresource else ''}"
                 writes[label] = writes.get(label, 0) + 1
-        out.write("API writes by the operator and this demo: "
-                  + ", ".join(f"{n} {label}" for label, n in sorted(writes.items())) + "\n")
+        out.write(
+            "API writes by the operator and this demo: "
+            + ", ".join(f"{n} {label}" for label, n in sorted(writes.items()))
+            + "\n"
+        )
         out.write(f"\n{len(settled)}/{len(objs)} ModelDeployments converged in {elapsed:.1f}s\n")
         if show_objects:
             import yaml

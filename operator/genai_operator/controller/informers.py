@@ -113,8 +113,11 @@ def own_pod(labels: Mapping[str, str], spec: Any, status: Any) -> tuple[str, boo
     """(pool, scheduled, unschedulable since, model loader state) of one of our inference pods."""
     since = None
     for cond in status.get("conditions") or []:
-        if cond.get("type") == "PodScheduled" and cond.get("status") == "False" and \
-                cond.get("reason") == "Unschedulable":
+        if (
+            cond.get("type") == "PodScheduled"
+            and cond.get("status") == "False"
+            and cond.get("reason") == "Unschedulable"
+        ):
             since = cond.get("lastTransitionTime")
     return labels.get(POOL_LABEL, ""), bool(spec.get("nodeName")), since, loader_state(status)
 
@@ -208,8 +211,13 @@ class Indices(Mapping[str, Any]):
 class _Feed:
     """A watch sink: files each object in its index, then routes it."""
 
-    def __init__(self, index: Index, entries: Callable[[dict[str, Any]], dict[Any, Any] | None],
-                 route: Callable[[dict[str, Any]], None], router: Router) -> None:
+    def __init__(
+        self,
+        index: Index,
+        entries: Callable[[dict[str, Any]], dict[Any, Any] | None],
+        route: Callable[[dict[str, Any]], None],
+        router: Router,
+    ) -> None:
         self.index, self.entries, self.route, self.router = index, entries, route, router
 
     def changed(self, obj: dict[str, Any], deleted: bool) -> None:
@@ -229,8 +237,9 @@ class _Feed:
 class WatchedIndexes:
     """The watches behind our indexes, their tasks, and the wait for their first lists."""
 
-    def __init__(self, session: ApiSession, settings: Settings, router: Router, *,
-                 namespaces: Sequence[str] = ()) -> None:
+    def __init__(
+        self, session: ApiSession, settings: Settings, router: Router, *, namespaces: Sequence[str] = ()
+    ) -> None:
         """`session`: the operator's connection (the caller closes it)."""
         if any(c in ns for ns in namespaces for c in "*?[!"):
             raise ValueError(f"namespace patterns are not supported, only names: {list(namespaces)}")
@@ -255,8 +264,10 @@ class WatchedIndexes:
                 self._start(res)
 
     def _start(self, res: Resource) -> None:
-        self._tasks[res] = [asyncio.create_task(w.run(), name=f"watch-{w.resource.plural}-{w.namespace or 'all'}")
-                            for w in self._watchers[res]]
+        self._tasks[res] = [
+            asyncio.create_task(w.run(), name=f"watch-{w.resource.plural}-{w.namespace or 'all'}")
+            for w in self._watchers[res]
+        ]
 
     async def enable(self, groups: Mapping[str, bool]) -> None:
         """Watch the optional kinds whose API group discovery found (waiting for their first lists), stop

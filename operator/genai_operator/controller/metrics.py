@@ -52,7 +52,8 @@ class OperatorMetrics:
             "genai_operator_workqueue_depth", "Keys waiting for a reconcile.", registry=self.registry
         )
         self.leader = Gauge(
-            "genai_operator_leader", "1 while this instance holds the leader lease (or runs standalone).",
+            "genai_operator_leader",
+            "1 while this instance holds the leader lease (or runs standalone).",
             registry=self.registry,
         )
         self.leader.set(1)

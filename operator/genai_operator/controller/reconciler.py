@@ -179,9 +179,13 @@ class Controller:
         try:
             if not await self.client.exists_api(API_GROUP, API_VERSION):
                 # Kopf waits quietly for a resource that is not served; say why nothing happens, and the fix.
-                log.warning("the %s/%s API is not served: the ModelDeployment and PlacementPool CRDs are not "
-                            "installed (helm installs them from the chart's crds/, or kubectl apply -f crds/); "
-                            "waiting for them", API_GROUP, API_VERSION)
+                log.warning(
+                    "the %s/%s API is not served: the ModelDeployment and PlacementPool CRDs are not "
+                    "installed (helm installs them from the chart's crds/, or kubectl apply -f crds/); "
+                    "waiting for them",
+                    API_GROUP,
+                    API_VERSION,
+                )
             if self.settings.keda_enabled:
                 self.keda_available = await self.client.exists_api("keda.sh", "v1alpha1")
             if self.settings.service_monitors:
@@ -270,9 +274,17 @@ class Controller:
             self._expected.remember(key, ((k, observed[k]) for k in applied.created_keys), time.monotonic())
             self._expected.drop(key, applied.deleted_keys)
         status = build_status(
-            md, decision, observed, generation=generation, now=utc_now(), settings=self.settings, autoscaler_note=note,
-            loaded=model_loaded(self._loader_states(key), decision.replicas), rollouts=rollouts,
-            conflicts=applied.conflicts, rejected=applied.rejected,
+            md,
+            decision,
+            observed,
+            generation=generation,
+            now=utc_now(),
+            settings=self.settings,
+            autoscaler_note=note,
+            loaded=model_loaded(self._loader_states(key), decision.replicas),
+            rollouts=rollouts,
+            conflicts=applied.conflicts,
+            rejected=applied.rejected,
         )
         annotate_placement(status, plan.pending_since, plan.note, self._pool_health(key))
         if plan.recheck_after is not None:

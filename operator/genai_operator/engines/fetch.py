@@ -93,8 +93,10 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
     items: list[dict[str, Any]] = []
     volumes: list[dict[str, Any]] = []
     engine_mounts: list[dict[str, Any]] = []
-    loader_mounts: list[dict[str, Any]] = [{"name": CACHE_VOLUME, "mountPath": CACHE_MOUNT},
-                                           {"name": "tmp", "mountPath": TMP_DIR}]
+    loader_mounts: list[dict[str, Any]] = [
+        {"name": CACHE_VOLUME, "mountPath": CACHE_MOUNT},
+        {"name": "tmp", "mountPath": TMP_DIR},
+    ]
     if location.downloads:
         gguf_type = ctx.gguf_type.value if gguf and not location.file else None
         key = cache_key(location.uri, file=location.file, gguf_type=gguf_type)
@@ -121,7 +123,8 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
         if gguf and not location.path.endswith(".gguf"):
             raise UnsupportedModelSourceError(
                 f"{ctx.name}: llama.cpp loads one .gguf file; write the file's path, e.g. "
-                f"{location.uri.rstrip('/')}/model-Q4_K_M.gguf")
+                f"{location.uri.rstrip('/')}/model-Q4_K_M.gguf"
+            )
         items.append({"name": "model", "uri": location.uri, "dest": location.path, "mode": "verify"})
         model_path = location.path
     adapters = []
@@ -163,7 +166,8 @@ def _check_host_mount(path: str) -> None:
     if clash is not None:
         raise UnsupportedModelSourceError(
             f"spec.model.uri: file://{path} would be mounted at {path}, which overlaps {clash} that the "
-            "operator's containers use; keep edge models in a directory of their own, e.g. file:///opt/models/...")
+            "operator's containers use; keep edge models in a directory of their own, e.g. file:///opt/models/..."
+        )
 
 
 def _credentials(secret: str | None, items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -234,8 +238,13 @@ def cache_volume(ctx: EngineContext, bytes_needed: int) -> dict[str, Any]:
     return {"name": CACHE_VOLUME, "emptyDir": {"sizeLimit": gib(int(bytes_needed * 1.1) + GIB)}}
 
 
-def loader_container(ctx: EngineContext, items: list[dict[str, Any]], mounts: list[dict[str, Any]],
-                     env: list[dict[str, Any]], env_from: list[dict[str, Any]]) -> dict[str, Any]:
+def loader_container(
+    ctx: EngineContext,
+    items: list[dict[str, Any]],
+    mounts: list[dict[str, Any]],
+    env: list[dict[str, Any]],
+    env_from: list[dict[str, Any]],
+) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": LOADER_CONTAINER,
         "image": ctx.settings.loader_image,
@@ -245,17 +254,19 @@ def loader_container(ctx: EngineContext, items: list[dict[str, Any]], mounts: li
     }
     if env_from:
         container["envFrom"] = env_from
-    container.update({
-        "resources": LOADER_RESOURCES,
-        "volumeMounts": mounts,
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-        },
-        # The loader writes "<Reason>: <message>" here; the operator reads it into ModelLoaded.
-        "terminationMessagePath": "/dev/termination-log",
-        "terminationMessagePolicy": "FallbackToLogsOnError",
-    })
+    container.update(
+        {
+            "resources": LOADER_RESOURCES,
+            "volumeMounts": mounts,
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "readOnlyRootFilesystem": True,
+                "runAsNonRoot": True,
+            },
+            # The loader writes "<Reason>: <message>" here; the operator reads it into ModelLoaded.
+            "terminationMessagePath": "/dev/termination-log",
+            "terminationMessagePolicy": "FallbackToLogsOnError",
+        }
+    )
     return container

@@ -73,12 +73,18 @@ def llamacpp_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     serving = ctx.spec.serving
     sequences = ctx.sequences
     args = [
-        "--model", files.model_path,
-        "--host", "0.0.0.0",
-        "--port", str(serving.port),
-        "--alias", ctx.name,
-        "--ctx-size", str(ctx.max_context * sequences),
-        "--parallel", str(sequences),
+        "--model",
+        files.model_path,
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(serving.port),
+        "--alias",
+        ctx.name,
+        "--ctx-size",
+        str(ctx.max_context * sequences),
+        "--parallel",
+        str(sequences),
         "--metrics",
     ]
     if ctx.gpu is not None:
@@ -100,7 +106,8 @@ class LlamaCppEngine:
         if ctx.spec.adapters:
             raise UnsupportedModelSourceError(
                 f"{ctx.name}: spec.adapters are served by vLLM, but pool {ctx.pool.name} runs llama.cpp: set "
-                "engine VLLM (on GPU pools) or remove the adapters")
+                "engine VLLM (on GPU pools) or remove the adapters"
+            )
         files = plan_model_files(ctx, gguf=True)
         args = llamacpp_args(ctx, files)
         volumes, mounts = writable_volumes(None)  # no NCCL: the default 64 MiB /dev/shm is enough
@@ -116,8 +123,9 @@ class LlamaCppEngine:
             volumes=tuple(volumes) + files.volumes,
             mounts=tuple(mounts) + files.mounts,
             resources=resources(ctx, shm=0, disk_bytes=node_disk_bytes(ctx, files)),
-            startup_probe=http_probe("/health", period=STARTUP_PERIOD_SECONDS, timeout=5,
-                                     failures=budget // STARTUP_PERIOD_SECONDS),
+            startup_probe=http_probe(
+                "/health", period=STARTUP_PERIOD_SECONDS, timeout=5, failures=budget // STARTUP_PERIOD_SECONDS
+            ),
             readiness_probe=http_probe("/health", period=10, timeout=5, failures=3),
             liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),
             startup_seconds=budget,

@@ -36,13 +36,16 @@ def check_policy(spec: ModelDeploymentSpec, settings: Settings) -> None:
             path = parse_model_uri(uri).repo  # normalised as it is mounted: `..` cannot climb out
             if not any(under(path, prefix) for prefix in settings.host_path_prefixes):
                 allowed = ", ".join(settings.host_path_prefixes) or "none"
-                raise PolicyError(f"{field}: host path {path} is not under a directory the operator allows "
-                                  f"(allowed: {allowed}; set by {HOST_PATHS_SETTING})")
+                raise PolicyError(
+                    f"{field}: host path {path} is not under a directory the operator allows "
+                    f"(allowed: {allowed}; set by {HOST_PATHS_SETTING})"
+                )
     image = spec.serving.image
-    if image and settings.image_registries and not any(
-            from_registry(image, r) for r in settings.image_registries):
-        raise PolicyError(f"spec.serving.image: {image} is not from an allowed registry "
-                          f"({', '.join(settings.image_registries)}; set by {REGISTRIES_SETTING})")
+    if image and settings.image_registries and not any(from_registry(image, r) for r in settings.image_registries):
+        raise PolicyError(
+            f"spec.serving.image: {image} is not from an allowed registry "
+            f"({', '.join(settings.image_registries)}; set by {REGISTRIES_SETTING})"
+        )
 
 
 def under(path: str, prefix: str) -> bool:

@@ -20,5 +20,4 @@ def engine_profile(engine: Engine) -> EngineProfile:
     try:
         return PROFILES[engine]
     except KeyError:
-        raise ValueError(
-            f"engine {engine.value} is not resolved: placement picks VLLM, LlamaCpp or TGI") from None
+        raise ValueError(f"engine {engine.value} is not resolved: placement picks VLLM, LlamaCpp or TGI") from None

@@ -33,7 +33,8 @@ def checkpoint_bytes(ctx: EngineContext, *, quantizes_at_load: bool) -> int:
     """Bytes on disk: the weights, or the 16-bit checkpoint for methods that quantize while loading."""
     estimate = ctx.sizing.estimate
     at_load = ctx.method in (QuantMethod.BITS_AND_BYTES, QuantMethod.FP8) or (
-        ctx.method == QuantMethod.NONE and ctx.precision in (Precision.FP8, Precision.INT8, Precision.INT4))
+        ctx.method == QuantMethod.NONE and ctx.precision in (Precision.FP8, Precision.INT8, Precision.INT4)
+    )
     if quantizes_at_load and at_load and estimate.bits_per_weight > 0:
         parameters = estimate.weights_bytes * 8 / estimate.bits_per_weight
         return max(estimate.weights_bytes, int(parameters * 2))

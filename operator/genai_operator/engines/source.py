@@ -85,8 +85,7 @@ def parse_model_uri(uri: str, *, oci_image_volume: bool = False) -> ModelLocatio
     return ModelLocation(uri, scheme, host_path, host_path, volumes=(volume,), mounts=(_mount(host_path),))
 
 
-def credentials_env(location: ModelLocation,
-                    secret: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def credentials_env(location: ModelLocation, secret: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(env, envFrom) that hand the download credentials to the engine without the operator reading them.
 
     optional: false makes a missing Secret or key block the pod with a clear event instead of a silent
@@ -104,8 +103,9 @@ def credentials_env(location: ModelLocation,
     return [], []
 
 
-def registry_auth_volume(model: ModelLocation, adapters: list[ModelLocation],
-                         secret: str | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+def registry_auth_volume(
+    model: ModelLocation, adapters: list[ModelLocation], secret: str | None
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(volume, loader mount) of the dockerconfigjson Secret the loader pulls private OCI sources with.
 
     Required when the model itself is pulled from a registry (a Secret without the key then stops the pod
@@ -114,8 +114,14 @@ def registry_auth_volume(model: ModelLocation, adapters: list[ModelLocation],
     required = model.scheme == "oci" and model.downloads
     if secret is None or not (required or any(a.scheme == "oci" and a.downloads for a in adapters)):
         return None
-    volume = {"name": AUTH_VOLUME, "secret": {"secretName": secret, "optional": not required,
-                                              "items": [{"key": ".dockerconfigjson", "path": AUTH_FILE}]}}
+    volume = {
+        "name": AUTH_VOLUME,
+        "secret": {
+            "secretName": secret,
+            "optional": not required,
+            "items": [{"key": ".dockerconfigjson", "path": AUTH_FILE}],
+        },
+    }
     return volume, {"name": AUTH_VOLUME, "mountPath": AUTH_DIR, "readOnly": True}
 
 

@@ -87,13 +87,19 @@ def tgi_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     serving = ctx.spec.serving
     args = ["--model-id", files.model_path]
     args += [
-        "--port", str(serving.port),
-        "--max-input-tokens", str(ctx.max_context - 1),
-        "--max-total-tokens", str(ctx.max_context),
+        "--port",
+        str(serving.port),
+        "--max-input-tokens",
+        str(ctx.max_context - 1),
+        "--max-total-tokens",
+        str(ctx.max_context),
         # The smallest prefill budget TGI accepts (it must cover --max-input-tokens); sizing counts its activations.
-        "--max-batch-prefill-tokens", str(ctx.max_context),
-        "--max-concurrent-requests", str(ctx.sequences * QUEUE_FACTOR),
-        "--cuda-memory-fraction", memory_fraction(ctx),
+        "--max-batch-prefill-tokens",
+        str(ctx.max_context),
+        "--max-concurrent-requests",
+        str(ctx.sequences * QUEUE_FACTOR),
+        "--cuda-memory-fraction",
+        memory_fraction(ctx),
     ]
     if ctx.tensor_parallel > 1:
         args += ["--num-shard", str(ctx.tensor_parallel)]
@@ -119,12 +125,14 @@ class TgiEngine:
         if ctx.spec.adapters:
             raise UnsupportedModelSourceError(
                 f"{ctx.name}: spec.adapters are served by vLLM, but pool {ctx.pool.name} runs TGI: set engine "
-                "VLLM or remove the adapters")
+                "VLLM or remove the adapters"
+            )
         files = plan_model_files(ctx, gguf=False)
         if files.location.file:
             raise UnsupportedModelSourceError(
                 f"{ctx.name}: TGI loads a whole repository or directory; write hf://{files.location.repo} "
-                "without a file path")
+                "without a file path"
+            )
         shm = shm_gib(ctx.tensor_parallel)
         volumes, mounts = writable_volumes(shm)
         budget = startup_seconds(ctx, init_seconds=INIT_SECONDS)
@@ -139,8 +147,9 @@ class TgiEngine:
             volumes=tuple(volumes) + files.volumes,
             mounts=tuple(mounts) + files.mounts,
             resources=resources(ctx, shm=shm, disk_bytes=node_disk_bytes(ctx, files)),
-            startup_probe=http_probe("/health", period=STARTUP_PERIOD_SECONDS, timeout=5,
-                                     failures=budget // STARTUP_PERIOD_SECONDS),
+            startup_probe=http_probe(
+                "/health", period=STARTUP_PERIOD_SECONDS, timeout=5, failures=budget // STARTUP_PERIOD_SECONDS
+            ),
             readiness_probe=http_probe("/health", period=10, timeout=5, failures=3),
             liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),
             startup_seconds=budget,

@@ -90,11 +90,16 @@ def vllm_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     serving = ctx.spec.serving
     args = [files.model_path]
     args += [
-        "--served-model-name", ctx.name,
-        "--port", str(serving.port),
-        "--max-model-len", str(ctx.max_context),
-        "--max-num-seqs", str(ctx.sequences),
-        "--gpu-memory-utilization", memory_fraction(ctx),
+        "--served-model-name",
+        ctx.name,
+        "--port",
+        str(serving.port),
+        "--max-model-len",
+        str(ctx.max_context),
+        "--max-num-seqs",
+        str(ctx.sequences),
+        "--gpu-memory-utilization",
+        memory_fraction(ctx),
     ]
     if ctx.tensor_parallel > 1:
         args += ["--tensor-parallel-size", str(ctx.tensor_parallel)]
@@ -116,9 +121,12 @@ def lora_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     count = len(files.adapters)
     args = [
         "--enable-lora",
-        "--max-lora-rank", str(ctx.spec.serving.max_lora_rank),
-        "--max-loras", str(lora_slots(count)),
-        "--max-cpu-loras", str(count),
+        "--max-lora-rank",
+        str(ctx.spec.serving.max_lora_rank),
+        "--max-loras",
+        str(lora_slots(count)),
+        "--max-cpu-loras",
+        str(count),
         "--lora-modules",
     ]
     return args + [f"{name}={path}" for name, path in files.adapters]
@@ -134,7 +142,8 @@ class VllmEngine:
         files = plan_model_files(ctx, gguf=False)
         if files.location.file:
             raise UnsupportedModelSourceError(
-                f"{ctx.name}: vLLM loads whole repositories; write hf://{files.location.repo} without a file path")
+                f"{ctx.name}: vLLM loads whole repositories; write hf://{files.location.repo} without a file path"
+            )
         shm = shm_gib(ctx.tensor_parallel)
         volumes, mounts = writable_volumes(shm)
         budget = startup_seconds(ctx, init_seconds=INIT_SECONDS)
@@ -148,8 +157,9 @@ class VllmEngine:
             volumes=tuple(volumes) + files.volumes,
             mounts=tuple(mounts) + files.mounts,
             resources=resources(ctx, shm=shm, disk_bytes=node_disk_bytes(ctx, files)),
-            startup_probe=http_probe("/health", period=STARTUP_PERIOD_SECONDS, timeout=5,
-                                     failures=budget // STARTUP_PERIOD_SECONDS),
+            startup_probe=http_probe(
+                "/health", period=STARTUP_PERIOD_SECONDS, timeout=5, failures=budget // STARTUP_PERIOD_SECONDS
+            ),
             # Not /v1/models: an --api-key in extraArgs guards /v1/* and would keep every pod unready.
             readiness_probe=http_probe("/health", period=10, timeout=5, failures=3),
             liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),

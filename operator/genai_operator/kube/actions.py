@@ -117,12 +117,21 @@ async def _adopt_existing(client: KubeClient, action: Action, result: ApplyResul
         raise ApiError(409, "Conflict", f"{action.resource.kind} {meta['name']} exists but cannot be read")
     wanted_uid = _owner_uid(action.obj)
     if not _owned_by(current, wanted_uid):
-        owner = next((f"{o.get('kind')} {o.get('name')}" for o in current["metadata"].get("ownerReferences") or []
-                      if o.get("controller")), "")
+        owner = next(
+            (
+                f"{o.get('kind')} {o.get('name')}"
+                for o in current["metadata"].get("ownerReferences") or []
+                if o.get("controller")
+            ),
+            "",
+        )
         result.conflicts.append(
             f"{action.resource.kind} {meta['name']} already exists and belongs to "
-            + (f"{owner}; rename one of the two ModelDeployments" if owner else "no ModelDeployment; rename or "
-               "delete it")
+            + (
+                f"{owner}; rename one of the two ModelDeployments"
+                if owner
+                else "no ModelDeployment; rename or delete it"
+            )
         )
         return
     key = child_key(action.obj)

@@ -44,8 +44,10 @@ class LeaseConfig:
 
     def __post_init__(self) -> None:
         if not self.lease_seconds > self.renew_deadline_seconds > self.retry_seconds > 0:
-            raise ValueError("leader election needs lease > renew deadline > retry period > 0 seconds, got "
-                             f"{self.lease_seconds}, {self.renew_deadline_seconds}, {self.retry_seconds}")
+            raise ValueError(
+                "leader election needs lease > renew deadline > retry period > 0 seconds, got "
+                f"{self.lease_seconds}, {self.renew_deadline_seconds}, {self.retry_seconds}"
+            )
 
 
 def micro_time() -> str:
@@ -79,13 +81,13 @@ class LeaderElector:
         while not stopping.is_set():
             if await self._try():
                 self.leading = True
-                log.info("leading: holding lease %s/%s as %s", self.config.namespace, self.config.name,
-                         self.config.identity)
+                log.info(
+                    "leading: holding lease %s/%s as %s", self.config.namespace, self.config.name, self.config.identity
+                )
                 return True
             if self.holder != announced:
                 announced = self.holder
-                log.info("standing by: lease %s/%s is held by %s", self.config.namespace, self.config.name,
-                         self.holder)
+                log.info("standing by: lease %s/%s is held by %s", self.config.namespace, self.config.name, self.holder)
             await _wait(stopping, self.config.retry_seconds * (1 + 0.2 * random.random()))
         return False
 
@@ -108,8 +110,7 @@ class LeaderElector:
             taken = self.holder not in (None, "", self.config.identity)
             if taken or self.clock() - renewed >= self.config.renew_deadline_seconds:
                 self.leading = False
-                why = f"held by {self.holder}" if taken else \
-                    f"not renewed for {self.config.renew_deadline_seconds:g}s"
+                why = f"held by {self.holder}" if taken else f"not renewed for {self.config.renew_deadline_seconds:g}s"
                 if self.on_lost is not None:
                     self.on_lost(f"lost the leader lease {self.config.namespace}/{self.config.name} ({why})")
                 log.error("lost the leader lease %s/%s: %s", self.config.namespace, self.config.name, why)
@@ -137,10 +138,19 @@ class LeaderElector:
             now = micro_time()
             duration = math.ceil(cfg.lease_seconds)
             if lease is None:
-                fresh = {"holderIdentity": cfg.identity, "leaseDurationSeconds": duration, "acquireTime": now,
-                         "renewTime": now, "leaseTransitions": 0}
-                body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                        "metadata": {"name": cfg.name, "namespace": cfg.namespace}, "spec": fresh}
+                fresh = {
+                    "holderIdentity": cfg.identity,
+                    "leaseDurationSeconds": duration,
+                    "acquireTime": now,
+                    "renewTime": now,
+                    "leaseTransitions": 0,
+                }
+                body = {
+                    "apiVersion": "coordination.k8s.io/v1",
+                    "kind": "Lease",
+                    "metadata": {"name": cfg.name, "namespace": cfg.namespace},
+                    "spec": fresh,
+                }
                 self._see(await self.client.create(LEASES, body))
                 self._last_error = None
                 return True

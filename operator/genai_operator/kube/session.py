@@ -158,7 +158,12 @@ class ApiSession:
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout, sock_read=READ_TIMEOUT)
         try:
             async with self._client().request(
-                method, self._url(path), params=dict(params or {}), data=data, headers=headers, timeout=timeout,
+                method,
+                self._url(path),
+                params=dict(params or {}),
+                data=data,
+                headers=headers,
+                timeout=timeout,
                 proxy=self._proxy,
             ) as response:
                 payload = await response.read()

@@ -29,8 +29,9 @@ class CreatedChildren:
         if not pending:
             del self._by_owner[owner]
 
-    def fill(self, owner: Hashable, observed: Mapping[ChildKey, dict[str, Any]], now: float
-             ) -> dict[ChildKey, dict[str, Any]]:
+    def fill(
+        self, owner: Hashable, observed: Mapping[ChildKey, dict[str, Any]], now: float
+    ) -> dict[ChildKey, dict[str, Any]]:
         """`observed` plus the children created but not yet indexed; settled expectations are dropped."""
         pending = self._by_owner.get(owner)
         if not pending:

@@ -31,13 +31,20 @@ def surge_room(assignment: PoolAssignment) -> bool:
     if pool.autoscaled or capacity is None or gpus < 1 or pool.cpu_only:
         return True
     # The capacity the controller plans with leaves this model's own pods out, so they are taken off here.
-    slots = sum(free // gpus for free in capacity.free_gpus_per_node) if capacity.free_gpus_per_node \
+    slots = (
+        sum(free // gpus for free in capacity.free_gpus_per_node)
+        if capacity.free_gpus_per_node
         else capacity.gpus_free // gpus
+    )
     return slots - assignment.replicas >= 1
 
 
-def choose_rollouts(md_name: str, desired: list[dict[str, Any]], observed: Mapping[ChildKey, Mapping[str, Any]],
-                    decision: PlacementDecision) -> dict[str, str]:
+def choose_rollouts(
+    md_name: str,
+    desired: list[dict[str, Any]],
+    observed: Mapping[ChildKey, Mapping[str, Any]],
+    decision: PlacementDecision,
+) -> dict[str, str]:
     """Set each Deployment's strategy in `desired` (in place); the strategy name per pool, for status."""
     by_name = {obj["metadata"]["name"]: obj for obj in desired if obj.get("kind") in ("Deployment", "StatefulSet")}
     chosen: dict[str, str] = {}
@@ -57,6 +64,7 @@ def choose_rollouts(md_name: str, desired: list[dict[str, Any]], observed: Mappi
             params = SURGE if surge_room(assignment) else ONE_AT_A_TIME
             obj["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": dict(params)}
         update = (obj["spec"].get("strategy") or {}).get("rollingUpdate") or {}
-        chosen[assignment.pool.name] = SURGE_NAME if update.get("maxSurge", 1) not in (0, "0", "0%") \
-            else ONE_AT_A_TIME_NAME
+        chosen[assignment.pool.name] = (
+            SURGE_NAME if update.get("maxSurge", 1) not in (0, "0", "0%") else ONE_AT_A_TIME_NAME
+        )
     return chosen

@@ -35,8 +35,9 @@ def check_objects(objects: Iterable[Mapping[str, Any]]) -> None:
         problems = list(_object_problems(obj))
         if problems:
             meta = obj.get("metadata") or {}
-            raise RejectedObjectError(f"{obj.get('kind')} {meta.get('name')} would be rejected by the API server: "
-                                      + "; ".join(problems))
+            raise RejectedObjectError(
+                f"{obj.get('kind')} {meta.get('name')} would be rejected by the API server: " + "; ".join(problems)
+            )
 
 
 def _object_problems(obj: Mapping[str, Any]) -> Iterable[str]:
@@ -84,7 +85,8 @@ def _label_problems(path: str, labels: Mapping[str, Any]) -> Iterable[str]:
     for key, value in labels.items():
         prefix, _, label = str(key).rpartition("/")
         if (prefix and (len(prefix) > SUBDOMAIN_MAX or not SUBDOMAIN.match(prefix))) or (
-                len(label) > MAX_NAME or not LABEL_NAME.match(label)):
+            len(label) > MAX_NAME or not LABEL_NAME.match(label)
+        ):
             yield f"{path}: invalid label key {key!r}"
         if not isinstance(value, str) or len(value) > MAX_NAME or not LABEL_VALUE.match(value):
             yield f"{path}: invalid label value {value!r} for {key!r}"

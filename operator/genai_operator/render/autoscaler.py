@@ -38,9 +38,15 @@ from genai_operator.settings import Settings
 DEFAULT_SETTINGS = Settings()
 
 
-def build_autoscaler(md: ModelDeployment, decision: PlacementDecision, backend: ScalingBackend,
-                     engine_label: str, *, settings: Settings = DEFAULT_SETTINGS,
-                     owner_uid: str | None = None) -> dict[str, Any] | None:
+def build_autoscaler(
+    md: ModelDeployment,
+    decision: PlacementDecision,
+    backend: ScalingBackend,
+    engine_label: str,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    owner_uid: str | None = None,
+) -> dict[str, Any] | None:
     if md.spec.scaling is None:
         return None
     if backend == ScalingBackend.HPA:
@@ -50,8 +56,9 @@ def build_autoscaler(md: ModelDeployment, decision: PlacementDecision, backend: 
     raise ValueError(f"{md.metadata.name}: resolve the autoscaler backend (HPA or KEDA) before rendering")
 
 
-def build_hpa(md: ModelDeployment, decision: PlacementDecision, engine_label: str, *,
-              owner_uid: str | None = None) -> dict[str, Any]:
+def build_hpa(
+    md: ModelDeployment, decision: PlacementDecision, engine_label: str, *, owner_uid: str | None = None
+) -> dict[str, Any]:
     scaling = md.spec.scaling
     if scaling is None:
         raise ValueError(f"{md.metadata.name}: spec.scaling is not set")
@@ -59,8 +66,13 @@ def build_hpa(md: ModelDeployment, decision: PlacementDecision, engine_label: st
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": object_meta(autoscaler_name(name), md.metadata.namespace or "default",
-                                common_labels(name, engine_label), md_name=name, owner_uid=owner_uid),
+        "metadata": object_meta(
+            autoscaler_name(name),
+            md.metadata.namespace or "default",
+            common_labels(name, engine_label),
+            md_name=name,
+            owner_uid=owner_uid,
+        ),
         "spec": {
             "scaleTargetRef": scale_target_ref(name),
             "minReplicas": max(1, scaling.min_replicas),

@@ -25,19 +25,32 @@ DEFAULT_SETTINGS = Settings()
 
 # Specs the schema admits but no engine can serve as asked: reported as SpecValid=False / exit code 2.
 RENDER_SPEC_ERRORS: tuple[type[ValueError], ...] = (
-    UnsupportedModelSourceError, MetricUnavailableError, PolicyError, RejectedObjectError)
+    UnsupportedModelSourceError,
+    MetricUnavailableError,
+    PolicyError,
+    RejectedObjectError,
+)
 
 
-def render_children(md: ModelDeployment, decision: PlacementDecision, *, owner_uid: str | None = None,
-                    autoscaler: ScalingBackend | None = None, service_monitor: bool = False,
-                    settings: Settings = DEFAULT_SETTINGS) -> list[dict[str, Any]]:
+def render_children(
+    md: ModelDeployment,
+    decision: PlacementDecision,
+    *,
+    owner_uid: str | None = None,
+    autoscaler: ScalingBackend | None = None,
+    service_monitor: bool = False,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> list[dict[str, Any]]:
     """The desired children. `autoscaler` is the resolved backend (HPA or KEDA); None renders none, as
     does a spec without scaling. `service_monitor` adds a ServiceMonitor (the caller found its CRD).
     owner_uid None (offline render) leaves out owner references. Raises one of RENDER_SPEC_ERRORS for a spec
     the operator's policy forbids or whose objects the API server would reject."""
     check_policy(md.spec, settings)
-    objects = [build_cache_claim(md, a, settings=settings, owner_uid=owner_uid)
-               for a in decision.assignments if needs_cache_claim(a)]
+    objects = [
+        build_cache_claim(md, a, settings=settings, owner_uid=owner_uid)
+        for a in decision.assignments
+        if needs_cache_claim(a)
+    ]
     objects += [build_deployment(md, a, settings=settings, owner_uid=owner_uid) for a in decision.assignments]
     engine_label = engine_groups(md, decision)[0].profile.label
     objects.append(build_service(md, decision, engine_label, owner_uid=owner_uid))
@@ -48,8 +61,7 @@ def render_children(md: ModelDeployment, decision: PlacementDecision, *, owner_u
     if policy is not None:
         objects.append(policy)
     if autoscaler is not None:
-        scaler = build_autoscaler(md, decision, autoscaler, engine_label, settings=settings,
-                                  owner_uid=owner_uid)
+        scaler = build_autoscaler(md, decision, autoscaler, engine_label, settings=settings, owner_uid=owner_uid)
         if scaler is not None:
             objects.append(scaler)
     if service_monitor:

@@ -34,15 +34,21 @@ def needs_cache_claim(assignment: PoolAssignment) -> bool:
     return cache.mode == CacheMode.SHARED and not cache.existing_claim
 
 
-def build_cache_claim(md: ModelDeployment, assignment: PoolAssignment, *, settings: Settings,
-                      owner_uid: str | None = None) -> dict[str, Any]:
+def build_cache_claim(
+    md: ModelDeployment, assignment: PoolAssignment, *, settings: Settings, owner_uid: str | None = None
+) -> dict[str, Any]:
     name = md.metadata.name
     ctx = EngineContext(name=name, spec=md.spec, assignment=assignment, settings=settings)
     labels = {**pool_selector(name, assignment.pool.name), MANAGED_BY: FIELD_MANAGER, COMPONENT: "model-cache"}
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
-        "metadata": object_meta(cache_claim_name(name, assignment.pool.name), md.metadata.namespace or "default",
-                                labels, md_name=name, owner_uid=owner_uid),
+        "metadata": object_meta(
+            cache_claim_name(name, assignment.pool.name),
+            md.metadata.namespace or "default",
+            labels,
+            md_name=name,
+            owner_uid=owner_uid,
+        ),
         "spec": claim_spec(ctx, "ReadWriteMany"),
     }

@@ -93,12 +93,18 @@ def workload(md: ModelDeployment, assignment: PoolAssignment, settings: Settings
         "metadata": {"labels": labels, "annotations": {"kubectl.kubernetes.io/default-container": CONTAINER}},
         "spec": pod_spec(ctx, plan, selector),
     }
-    return Workload(workload_name(name, assignment.pool), md.metadata.namespace or "default", labels, selector,
-                    plan, template)
+    return Workload(
+        workload_name(name, assignment.pool), md.metadata.namespace or "default", labels, selector, plan, template
+    )
 
 
-def build_deployment(md: ModelDeployment, assignment: PoolAssignment, *,
-                     settings: Settings = DEFAULT_SETTINGS, owner_uid: str | None = None) -> dict[str, Any]:
+def build_deployment(
+    md: ModelDeployment,
+    assignment: PoolAssignment,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    owner_uid: str | None = None,
+) -> dict[str, Any]:
     """The pool's Deployment, or its StatefulSet when the pool keeps a node-local cache per replica."""
     if assignment.pool.cache.mode == CacheMode.NODE_LOCAL:
         from genai_operator.render.statefulset import build_statefulset  # it builds on this module
@@ -108,8 +114,9 @@ def build_deployment(md: ModelDeployment, assignment: PoolAssignment, *,
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": object_meta(parts.name, parts.namespace, parts.labels, md_name=md.metadata.name,
-                                owner_uid=owner_uid),
+        "metadata": object_meta(
+            parts.name, parts.namespace, parts.labels, md_name=md.metadata.name, owner_uid=owner_uid
+        ),
         "spec": {
             "replicas": assignment.replicas,
             "revisionHistoryLimit": REVISION_HISTORY,
@@ -152,13 +159,15 @@ def pod_spec(ctx: EngineContext, plan: EnginePlan, selector: dict[str, str]) -> 
         spec["tolerations"] = tolerations
     if plan.image_pull_secrets:
         spec["imagePullSecrets"] = [dict(s) for s in plan.image_pull_secrets]
-    spec["topologySpreadConstraints"] = [{
-        "maxSkew": 1,
-        "topologyKey": HOSTNAME_LABEL,
-        "whenUnsatisfiable": "ScheduleAnyway",
-        "labelSelector": {"matchLabels": dict(selector)},
-        "matchLabelKeys": ["pod-template-hash"],  # spread each rollout revision on its own
-    }]
+    spec["topologySpreadConstraints"] = [
+        {
+            "maxSkew": 1,
+            "topologyKey": HOSTNAME_LABEL,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": dict(selector)},
+            "matchLabelKeys": ["pod-template-hash"],  # spread each rollout revision on its own
+        }
+    ]
     return spec
 
 
@@ -171,16 +180,18 @@ def container(plan: EnginePlan) -> dict[str, Any]:
     spec["env"] = [dict(e) for e in plan.env]
     if plan.env_from:
         spec["envFrom"] = [dict(e) for e in plan.env_from]
-    spec.update({
-        "resources": plan.resources,
-        "volumeMounts": [dict(m) for m in plan.mounts],
-        "startupProbe": plan.startup_probe,
-        "readinessProbe": plan.readiness_probe,
-        "livenessProbe": plan.liveness_probe,
-        "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_SECONDS}}},
-        "securityContext": container_security(plan),
-        "terminationMessagePolicy": "FallbackToLogsOnError",
-    })
+    spec.update(
+        {
+            "resources": plan.resources,
+            "volumeMounts": [dict(m) for m in plan.mounts],
+            "startupProbe": plan.startup_probe,
+            "readinessProbe": plan.readiness_probe,
+            "livenessProbe": plan.liveness_probe,
+            "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_SECONDS}}},
+            "securityContext": container_security(plan),
+            "terminationMessagePolicy": "FallbackToLogsOnError",
+        }
+    )
     return spec
 
 
@@ -200,8 +211,10 @@ def pod_tolerations(ctx: EngineContext) -> list[dict[str, Any]]:
     if ctx.gpu is not None:
         wanted.append({"key": ctx.gpu_resource, "operator": "Exists", "effect": "NoSchedule"})
     if ctx.pool.tier == Tier.EDGE:
-        wanted += [{"key": taint, "operator": "Exists", "effect": "NoExecute",
-                    "tolerationSeconds": EDGE_TOLERATION_SECONDS} for taint in EDGE_TAINTS]
+        wanted += [
+            {"key": taint, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": EDGE_TOLERATION_SECONDS}
+            for taint in EDGE_TAINTS
+        ]
     unique: list[dict[str, Any]] = []
     for toleration in wanted:
         if toleration not in unique:

@@ -20,8 +20,9 @@ from genai_operator.render.signals import engine_groups
 SCRAPE_INTERVAL = "15s"
 
 
-def build_service_monitor(md: ModelDeployment, decision: PlacementDecision, engine_label: str, *,
-                          owner_uid: str | None = None) -> dict[str, Any]:
+def build_service_monitor(
+    md: ModelDeployment, decision: PlacementDecision, engine_label: str, *, owner_uid: str | None = None
+) -> dict[str, Any]:
     name = md.metadata.name
     namespace = md.metadata.namespace or "default"
     endpoints = []
@@ -35,8 +36,9 @@ def build_service_monitor(md: ModelDeployment, decision: PlacementDecision, engi
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
-        "metadata": object_meta(service_name(name), namespace, common_labels(name, engine_label), md_name=name,
-                                owner_uid=owner_uid),
+        "metadata": object_meta(
+            service_name(name), namespace, common_labels(name, engine_label), md_name=name, owner_uid=owner_uid
+        ),
         "spec": {
             "selector": {"matchLabels": md_selector(name)},
             "namespaceSelector": {"matchNames": [namespace]},

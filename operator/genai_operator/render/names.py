@@ -6,8 +6,16 @@ from genai_operator.api.cache import CacheMode
 from genai_operator.formats.dns_names import MAX_NAME, MAX_STATEFULSET_NAME, cache_claim_name, fit_name
 from genai_operator.placement.types import Pool
 
-__all__ = ["MAX_NAME", "autoscaler_name", "cache_claim_name", "deployment_name", "fit_name", "pdb_name",
-           "service_name", "workload_name"]
+__all__ = [
+    "MAX_NAME",
+    "autoscaler_name",
+    "cache_claim_name",
+    "deployment_name",
+    "fit_name",
+    "pdb_name",
+    "service_name",
+    "workload_name",
+]
 
 
 def deployment_name(md_name: str, pool: str) -> str:

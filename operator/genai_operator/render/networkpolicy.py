@@ -41,8 +41,9 @@ def _rule(peers: Sequence[NetworkPeer]) -> dict[str, Any]:
     }
 
 
-def build_network_policy(md: ModelDeployment, engine_label: str, *,
-                         owner_uid: str | None = None) -> dict[str, Any] | None:
+def build_network_policy(
+    md: ModelDeployment, engine_label: str, *, owner_uid: str | None = None
+) -> dict[str, Any] | None:
     """None unless spec.networkPolicy.enabled."""
     policy = md.spec.network_policy
     if policy is None or not policy.enabled:
@@ -52,8 +53,13 @@ def build_network_policy(md: ModelDeployment, engine_label: str, *,
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": object_meta(service_name(name), md.metadata.namespace or "default",
-                                common_labels(name, engine_label), md_name=name, owner_uid=owner_uid),
+        "metadata": object_meta(
+            service_name(name),
+            md.metadata.namespace or "default",
+            common_labels(name, engine_label),
+            md_name=name,
+            owner_uid=owner_uid,
+        ),
         "spec": {
             "podSelector": {"matchLabels": md_selector(name)},
             "policyTypes": ["Ingress"],

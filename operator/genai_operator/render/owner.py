@@ -14,18 +14,21 @@ def owner_references(md_name: str, uid: str | None) -> list[dict[str, Any]]:
     """The controller reference to the ModelDeployment; none without a uid (offline `render`)."""
     if uid is None:
         return []
-    return [{
-        "apiVersion": MD_API_VERSION,
-        "kind": MD_KIND,
-        "name": md_name,
-        "uid": uid,
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }]
+    return [
+        {
+            "apiVersion": MD_API_VERSION,
+            "kind": MD_KIND,
+            "name": md_name,
+            "uid": uid,
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
 
 
-def object_meta(name: str, namespace: str, labels: dict[str, str], *, md_name: str,
-                owner_uid: str | None) -> dict[str, Any]:
+def object_meta(
+    name: str, namespace: str, labels: dict[str, str], *, md_name: str, owner_uid: str | None
+) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, "namespace": namespace, "labels": dict(labels)}
     owners = owner_references(md_name, owner_uid)
     if owners:

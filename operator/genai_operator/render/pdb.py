@@ -18,16 +18,22 @@ from genai_operator.render.owner import object_meta
 MIN_REPLICAS_FOR_PDB = 2
 
 
-def build_pdb(md: ModelDeployment, decision: PlacementDecision, engine_label: str, *,
-              owner_uid: str | None = None) -> dict[str, Any] | None:
+def build_pdb(
+    md: ModelDeployment, decision: PlacementDecision, engine_label: str, *, owner_uid: str | None = None
+) -> dict[str, Any] | None:
     if decision.replicas < MIN_REPLICAS_FOR_PDB:
         return None
     name = md.metadata.name
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": object_meta(pdb_name(name), md.metadata.namespace or "default",
-                                common_labels(name, engine_label), md_name=name, owner_uid=owner_uid),
+        "metadata": object_meta(
+            pdb_name(name),
+            md.metadata.namespace or "default",
+            common_labels(name, engine_label),
+            md_name=name,
+            owner_uid=owner_uid,
+        ),
         "spec": {
             "maxUnavailable": 1,
             "selector": {"matchLabels": md_selector(name)},

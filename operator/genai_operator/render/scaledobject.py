@@ -61,8 +61,14 @@ TRIGGER_NAMES: dict[ScalingMetric, str] = {
 }
 
 
-def build_scaled_object(md: ModelDeployment, decision: PlacementDecision, engine_label: str, *,
-                        settings: Settings, owner_uid: str | None = None) -> dict[str, Any]:
+def build_scaled_object(
+    md: ModelDeployment,
+    decision: PlacementDecision,
+    engine_label: str,
+    *,
+    settings: Settings,
+    owner_uid: str | None = None,
+) -> dict[str, Any]:
     scaling = md.spec.scaling
     if scaling is None:
         raise ValueError(f"{md.metadata.name}: spec.scaling is not set")
@@ -83,35 +89,42 @@ def build_scaled_object(md: ModelDeployment, decision: PlacementDecision, engine
         "maxReplicaCount": scaling.max_replicas,
     }
     if trigger.get("metricType") == "AverageValue":
-        spec["fallback"] = {"failureThreshold": FALLBACK_FAILURES, "replicas": max(scaling.min_replicas, 1),
-                            "behavior": "currentReplicasIfHigher"}
+        spec["fallback"] = {
+            "failureThreshold": FALLBACK_FAILURES,
+            "replicas": max(scaling.min_replicas, 1),
+            "behavior": "currentReplicasIfHigher",
+        }
     spec["advanced"] = {"horizontalPodAutoscalerConfig": {"behavior": behavior(scaling)}}
     spec["triggers"] = [trigger]
     if scaling.min_replicas == 0 and wake is not None:
         query, activation = wake
-        spec["triggers"].append({
-            "type": "prometheus",
-            "name": "wake-up",
-            "metricType": "AverageValue",
-            "metadata": {
-                "serverAddress": settings.prometheus_address,
-                "query": query,
-                # Activation only: the engine trigger sizes the replicas; this one just must not.
-                "threshold": WAKE_ONLY_THRESHOLD,
-                "activationThreshold": activation,
-            },
-        })
+        spec["triggers"].append(
+            {
+                "type": "prometheus",
+                "name": "wake-up",
+                "metricType": "AverageValue",
+                "metadata": {
+                    "serverAddress": settings.prometheus_address,
+                    "query": query,
+                    # Activation only: the engine trigger sizes the replicas; this one just must not.
+                    "threshold": WAKE_ONLY_THRESHOLD,
+                    "activationThreshold": activation,
+                },
+            }
+        )
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
-        "metadata": object_meta(autoscaler_name(name), namespace, common_labels(name, engine_label),
-                                md_name=name, owner_uid=owner_uid),
+        "metadata": object_meta(
+            autoscaler_name(name), namespace, common_labels(name, engine_label), md_name=name, owner_uid=owner_uid
+        ),
         "spec": spec,
     }
 
 
-def keda_trigger(scaling: Scaling, groups: list[EngineGroup], *, namespace: str, name: str,
-                 settings: Settings) -> dict[str, Any]:
+def keda_trigger(
+    scaling: Scaling, groups: list[EngineGroup], *, namespace: str, name: str, settings: Settings
+) -> dict[str, Any]:
     metric = scaling.metric
     threshold = plain_number(target(scaling))
     if metric == ScalingMetric.CPU:
@@ -120,12 +133,20 @@ def keda_trigger(scaling: Scaling, groups: list[EngineGroup], *, namespace: str,
     if metric == ScalingMetric.GPU_UTILIZATION:
         deployments = "|".join(d for g in groups for d in g.deployments) or name
         selector = f'namespace="{namespace}",pod=~"({deployments})-.+"'
-        query = render_query(settings, GPU_UTIL_METRIC, metric, namespace=namespace, name=name,
-                             selector=selector)
+        query = render_query(settings, GPU_UTIL_METRIC, metric, namespace=namespace, name=name, selector=selector)
         metric_type = "Value"
     else:
-        parts = [render_query(settings, engine_metric(g, metric), metric, namespace=namespace, name=name,
-                              selector=engine_selector(g, namespace, name)) for g in groups]
+        parts = [
+            render_query(
+                settings,
+                engine_metric(g, metric),
+                metric,
+                namespace=namespace,
+                name=name,
+                selector=engine_selector(g, namespace, name),
+            )
+            for g in groups
+        ]
         # `or vector(0)`: an engine with no pod yet yields an empty vector, which would empty the sum.
         query = parts[0] if len(parts) == 1 else " + ".join(f"({p} or vector(0))" for p in parts)
         metric_type = "AverageValue"
@@ -152,8 +173,11 @@ def wake_signal(md: ModelDeployment, settings: Settings) -> tuple[str, str] | No
     if settings.wake_query:
         namespace = md.metadata.namespace or "default"
         query = settings.wake_query
-        for token, value in (("{namespace}", namespace), ("{name}", md.metadata.name),
-                             ("{service}", service_name(md.metadata.name))):
+        for token, value in (
+            ("{namespace}", namespace),
+            ("{name}", md.metadata.name),
+            ("{service}", service_name(md.metadata.name)),
+        ):
             query = query.replace(token, value)
         return query, "0"
     return None
@@ -166,11 +190,17 @@ def engine_selector(group: EngineGroup, namespace: str, name: str) -> str:
     return f'namespace="{namespace}",service="{service_name(name)}"'
 
 
-def render_query(settings: Settings, metric_name: str, metric: ScalingMetric, *, namespace: str, name: str,
-                 selector: str) -> str:
-    template = (settings.metric_queries.get(metric_name) or settings.metric_queries.get(metric.value)
-                or DEFAULT_QUERIES[metric])
-    for token, value in (("{metric}", metric_name), ("{namespace}", namespace), ("{name}", name),
-                         ("{selector}", selector)):
+def render_query(
+    settings: Settings, metric_name: str, metric: ScalingMetric, *, namespace: str, name: str, selector: str
+) -> str:
+    template = (
+        settings.metric_queries.get(metric_name) or settings.metric_queries.get(metric.value) or DEFAULT_QUERIES[metric]
+    )
+    for token, value in (
+        ("{metric}", metric_name),
+        ("{namespace}", namespace),
+        ("{name}", name),
+        ("{selector}", selector),
+    ):
         template = template.replace(token, value)
     return template

@@ -21,21 +21,28 @@ from genai_operator.render.owner import object_meta
 SERVICE_PORT = 8000
 
 
-def build_service(md: ModelDeployment, decision: PlacementDecision, engine_label: str, *,
-                  owner_uid: str | None = None) -> dict[str, Any]:
+def build_service(
+    md: ModelDeployment, decision: PlacementDecision, engine_label: str, *, owner_uid: str | None = None
+) -> dict[str, Any]:
     name = md.metadata.name
     spec: dict[str, Any] = {
         "type": "ClusterIP",
         "selector": md_selector(name),
-        "ports": [{"name": PORT_NAME, "port": SERVICE_PORT, "targetPort": PORT_NAME, "protocol": "TCP",
-                   "appProtocol": "http"}],
+        "ports": [
+            {"name": PORT_NAME, "port": SERVICE_PORT, "targetPort": PORT_NAME, "protocol": "TCP", "appProtocol": "http"}
+        ],
     }
     if any(a.pool.tier == Tier.EDGE for a in decision.assignments):
         spec["trafficDistribution"] = "PreferClose"
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": object_meta(service_name(name), md.metadata.namespace or "default",
-                                common_labels(name, engine_label), md_name=name, owner_uid=owner_uid),
+        "metadata": object_meta(
+            service_name(name),
+            md.metadata.namespace or "default",
+            common_labels(name, engine_label),
+            md_name=name,
+            owner_uid=owner_uid,
+        ),
         "spec": spec,
     }

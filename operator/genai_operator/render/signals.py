@@ -51,7 +51,8 @@ def engine_metric(group: EngineGroup, metric: ScalingMetric) -> str:
     name = group.profile.metrics.name_for(metric)
     if name is None:
         raise MetricUnavailableError(
-            f"{group.profile.label} exports no {metric.value} metric: scale on QueueDepth or RunningRequests")
+            f"{group.profile.label} exports no {metric.value} metric: scale on QueueDepth or RunningRequests"
+        )
     return name
 
 

@@ -25,15 +25,17 @@ from genai_operator.render.owner import object_meta
 from genai_operator.settings import Settings
 
 
-def build_statefulset(md: ModelDeployment, assignment: PoolAssignment, *, settings: Settings,
-                      owner_uid: str | None = None) -> dict[str, Any]:
+def build_statefulset(
+    md: ModelDeployment, assignment: PoolAssignment, *, settings: Settings, owner_uid: str | None = None
+) -> dict[str, Any]:
     parts = workload(md, assignment, settings)
     ctx = EngineContext(name=md.metadata.name, spec=md.spec, assignment=assignment, settings=settings)
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
-        "metadata": object_meta(parts.name, parts.namespace, parts.labels, md_name=md.metadata.name,
-                                owner_uid=owner_uid),
+        "metadata": object_meta(
+            parts.name, parts.namespace, parts.labels, md_name=md.metadata.name, owner_uid=owner_uid
+        ),
         "spec": {
             "replicas": assignment.replicas,
             "serviceName": service_name(md.metadata.name),
@@ -43,11 +45,13 @@ def build_statefulset(md: ModelDeployment, assignment: PoolAssignment, *, settin
             "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete", "whenScaled": "Retain"},
             "selector": {"matchLabels": parts.selector},
             "template": parts.template,
-            "volumeClaimTemplates": [{
-                "apiVersion": "v1",
-                "kind": "PersistentVolumeClaim",
-                "metadata": {"name": CACHE_VOLUME, "labels": dict(parts.selector)},
-                "spec": claim_spec(ctx, "ReadWriteOnce"),
-            }],
+            "volumeClaimTemplates": [
+                {
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolumeClaim",
+                    "metadata": {"name": CACHE_VOLUME, "labels": dict(parts.selector)},
+                    "spec": claim_spec(ctx, "ReadWriteOnce"),
+                }
+            ],
         },
     }

@@ -109,9 +109,7 @@ def first_fit(
     return None, attempts
 
 
-def cpu_attempt(
-    request: SizingRequest, precision: Precision, budget_bytes: int
-) -> tuple[bool, MemoryEstimate]:
+def cpu_attempt(request: SizingRequest, precision: Precision, budget_bytes: int) -> tuple[bool, MemoryEstimate]:
     """Whether one llama.cpp replica at `precision` fits `budget_bytes` of node memory."""
     estimate = estimate_cpu_memory(request, precision)
     return estimate.total_bytes <= budget_bytes, estimate

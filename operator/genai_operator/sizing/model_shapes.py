@@ -54,9 +54,7 @@ def shape_from_parameters(parameters: int) -> ModelShape:
     granules = round(_HIDDEN_PER_CUBE_ROOT * parameters ** (1 / 3) / (_HEAD_DIM * _HEAD_GRANULE))
     heads = _HEAD_GRANULE * max(1, granules)
     hidden = heads * _HEAD_DIM
-    per_layer = (
-        2 * hidden * hidden + 2 * hidden * _KV_HEADS * _HEAD_DIM + 3 * int(_MLP_RATIO * hidden) * hidden
-    )
+    per_layer = 2 * hidden * hidden + 2 * hidden * _KV_HEADS * _HEAD_DIM + 3 * int(_MLP_RATIO * hidden) * hidden
     body = parameters - 2 * _ASSUMED_VOCAB * hidden
     layers = max(1, round(body / per_layer))
     return ModelShape(

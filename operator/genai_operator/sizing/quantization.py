@@ -124,13 +124,9 @@ def _gguf(gguf_type: GgufType | None, precision: Precision) -> WeightFormat:
     )
 
 
-def _gguf_format(
-    precision: Precision, method: QuantMethod, gguf_type: GgufType | None, engine: Engine
-) -> WeightFormat:
+def _gguf_format(precision: Precision, method: QuantMethod, gguf_type: GgufType | None, engine: Engine) -> WeightFormat:
     if method not in (QuantMethod.NONE, QuantMethod.GGUF):
-        raise QuantizationError(
-            f"llama.cpp loads GGUF files only; {method.value} checkpoints need vLLM or TGI"
-        )
+        raise QuantizationError(f"llama.cpp loads GGUF files only; {method.value} checkpoints need vLLM or TGI")
     if engine is Engine.TGI:
         raise QuantizationError("TGI does not load GGUF files; use engine LlamaCpp or VLLM")
     if method is QuantMethod.GGUF and gguf_type is not None:

@@ -44,8 +44,12 @@ def transition_events(old: Mapping[str, Any] | None, new: Mapping[str, Any], cre
     if (cond := flipped(DEGRADED, "True")) and cond.get("reason") != "ModelLoadFailed":  # ModelLoaded's own below
         events.append(Event("Warning", str(cond["reason"]), str(cond["message"])))
     loaded, loaded_before = after.get(MODEL_LOADED), before.get(MODEL_LOADED) or {}
-    if loaded and loaded.get("status") == "False" and loaded.get("reason") != "Loading" and \
-            loaded.get("reason") != loaded_before.get("reason"):
+    if (
+        loaded
+        and loaded.get("status") == "False"
+        and loaded.get("reason") != "Loading"
+        and loaded.get("reason") != loaded_before.get("reason")
+    ):
         # A new loader failure (Unauthorized, NotFound...): the reason changes even while the status stays False.
         events.append(Event("Warning", str(loaded["reason"]), f"model loader: {loaded.get('message', '')}"))
     desired_before = sum(p.get("replicas", 0) for p in old.get("placement") or [])

@@ -110,7 +110,8 @@ def build_status(
     scaled_to_zero = total == 0 and md.spec.scaling is not None and md.spec.scaling.min_replicas == 0
     refused = _refused(conflicts, rejected)
     conditions = [
-        condition(SPEC_VALID, False, *refused[1:]) if rejected
+        condition(SPEC_VALID, False, *refused[1:])
+        if rejected
         else condition(SPEC_VALID, True, "SpecValid", "the spec was sized and placed"),
         condition(
             PLACED,
@@ -119,8 +120,11 @@ def build_status(
             ", ".join(f"{p['pool']}={p['replicas']}" for p in placement)
             + (f"; {pending_note}" if pending_note else ""),
         ),
-        condition(READY, is_ready, *(refused[1:] if service_taken or rejected
-                                     else _ready_reason(is_ready, scaled_to_zero, total, ready))),
+        condition(
+            READY,
+            is_ready,
+            *(refused[1:] if service_taken or rejected else _ready_reason(is_ready, scaled_to_zero, total, ready)),
+        ),
         condition(
             PROGRESSING,
             not (rollouts_done and is_ready) and total > 0,

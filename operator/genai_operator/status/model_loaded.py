@@ -53,8 +53,11 @@ def loader_state(status: Mapping[str, Any]) -> LoaderState | None:
         failed = done if done else last.get("terminated")
         if failed and failed.get("exitCode"):
             reason, message = parse_message(failed.get("message"))
-            return LoaderState(FAILED, reason or str(failed.get("reason") or "LoaderFailed"),
-                               message or f"the model loader exited with code {failed.get('exitCode')}")
+            return LoaderState(
+                FAILED,
+                reason or str(failed.get("reason") or "LoaderFailed"),
+                message or f"the model loader exited with code {failed.get('exitCode')}",
+            )
         waiting = state.get("waiting")
         if waiting and waiting.get("reason") not in _STARTING:
             # ErrImagePull, CreateContainerConfigError (a missing credentials Secret or key), ...

@@ -31,6 +31,8 @@ def _claims_settled(status: Mapping[str, Any]) -> Mapping[str, Any]:
     placement = status.get("placement")
     if not placement:
         return status
-    settled = [{**p, "cache": _CLAIM_PROGRESS.sub(")", p["cache"])} if isinstance(p.get("cache"), str) else p
-               for p in placement]
+    settled = [
+        {**p, "cache": _CLAIM_PROGRESS.sub(")", p["cache"])} if isinstance(p.get("cache"), str) else p
+        for p in placement
+    ]
     return {**status, "placement": settled}

@@ -24,8 +24,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/metrics"):
             body, kind = b"vllm:num_requests_waiting 0\nvllm:num_requests_running 0\n", "text/plain"
         elif self.path.startswith("/v1/models"):
-            body, kind = json.dumps({"object": "list", "data": [{"id": MODEL, "object": "model"}]}).encode(), \
-                "application/json"
+            body, kind = (
+                json.dumps({"object": "list", "data": [{"id": MODEL, "object": "model"}]}).encode(),
+                "application/json",
+            )
         else:
             body, kind = b"ok\n", "text/plain"
         self.send_response(200)
