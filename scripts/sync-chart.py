@@ -5,7 +5,7 @@
 2. rewrites `definitions.placementPoolSpec` of charts/genai-operator/values.schema.json from the
    PlacementPool CRD's spec schema, so `pools` in values is validated like `kubectl apply` would.
 
-`--check` changes nothing and exits 1 when the chart is out of date (tests/test_chart.py runs the same check).
+`--check` changes nothing and exits 1 when the chart is out of date (tests/tools/test_chart.py runs the same check).
 """
 
 from __future__ import annotations

@@ -44,13 +44,10 @@ def test_kind_cluster_serves_and_collects_a_model_deployment() -> None:
 
 def test_the_suite_script_parses_and_its_manifest_is_admitted() -> None:
     """Runs everywhere: the script is valid bash and the ModelDeployment passes the CRD and the models."""
-    import sys
-
     import yaml
 
-    sys.path.insert(0, str(RUN.parents[1]))  # tests/, for the shared CRD admission check
-    from crd_validation import admission_errors
     from genai_operator.api.modeldeployment import ModelDeployment
+    from support.crd_validation import admission_errors
 
     assert subprocess.run(["bash", "-n", str(RUN)], check=False).returncode == 0
     root = RUN.parents[2]

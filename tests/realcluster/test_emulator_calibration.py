@@ -30,7 +30,7 @@ KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
     "the operator sends no apply patches, and kubectl apply --server-side is judged by the real server here",
     ("server_side_apply", "managers"): "no managedFields in the emulator (same reason)",
     ("validation_errors", "cel"): "CEL rules are not evaluated by the emulator (no CEL runtime in the product); "
-    "tests/crd_validation.py evaluates them with cel-python and test_crds.py on the real apiserver",
+    "tests/support/crd_validation.py evaluates them with cel-python and test_crds.py on the real apiserver",
 }
 
 

@@ -6,7 +6,7 @@ per pass at N=500 in bench/ (O(N) per pass, O(N^2) over a burst). Here the GPUs 
 re-read only for nodes whose pods changed (the pod event handler marks them), and each pool keeps a
 tally of its nodes' free GPUs that such a change updates in O(1); a pass whose own pods sit on some nodes
 adjusts a copy of those pools' tallies. The result equals `with_capacity(layout, requested-but-own)`
-(tests/test_capacity_cache.py checks it).
+(tests/unit/planning/test_capacity_cache.py checks it).
 
 No I/O: the caller passes nodes, PlacementPools and pod lookups (Kopf indexes in the operator).
 """

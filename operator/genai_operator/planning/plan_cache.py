@@ -5,7 +5,7 @@ engine defaults, architecture, and for CPU pools the memory of its largest node)
 capacity. Pools that agree on those (150 store pools of alike CPU nodes, say) size a model alike, so
 `plan` sizes each model once per class instead of once per pool: 1,000 models over 160 pools is then
 about 20,000 sizings fewer than 160,000. The key below must follow what `planning.plan_pool` reads;
-tests/test_plan_packing.py checks that cached and uncached plans agree on the sample and synthetic
+tests/unit/planning/test_plan_packing.py checks that cached and uncached plans agree on the sample and synthetic
 inventories.
 """
 

@@ -4,7 +4,7 @@ Every figure below is copied from the model's `config.json` (num_hidden_layers, 
 num_key_value_heads, head_dim or hidden_size / heads, hidden_size, vocab_size, tie_word_embeddings,
 num_local_experts / num_experts, max_position_embeddings). Parameter counts are the exact totals of
 the safetensors checkpoints (the "Model size" on the model page); they can be re-derived from the
-shape and intermediate_size (tests/test_sizing_model_catalog.py does, exactly).
+shape and intermediate_size (tests/unit/sizing/test_sizing_model_catalog.py does, exactly).
 Active parameters of MoE models are the total minus the experts a token does not use.
 """
 
