@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 GENAI_SETUP=test source scripts/setup.sh
 echo "== ruff"; ruff check operator loader tests bench scripts
 echo "== mypy (strict on the package)"; mypy
+echo "== import-linter (the architecture's contracts)"; PYTHONPATH=loader lint-imports --no-cache
 echo "== control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok)"
 if [ "${GENAI_REALCLUSTER:-1}" = 0 ]; then
   echo "!!! GENAI_REALCLUSTER=0: the real-control-plane tier is left out of this run"
