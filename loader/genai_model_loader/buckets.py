@@ -22,6 +22,7 @@ from genai_model_loader.remote_files import FetchedFile, Listing, RemoteFile, ch
 from genai_model_loader.retry import RetryPolicy
 from genai_model_loader.sigv4 import Credentials, sign
 from genai_model_loader.source_uris import BucketRef
+from genai_model_loader.transfer import Transfer
 
 GCS_ENDPOINT = "https://storage.googleapis.com"
 MD5_ETAG = re.compile(r"[0-9a-f]{32}")
@@ -29,10 +30,12 @@ MD5_ETAG = re.compile(r"[0-9a-f]{32}")
 
 class BucketSource:
     default_filter = False
+    concurrent_files = True
 
     def __init__(self, ref: BucketRef, item_name: str, env: Mapping[str, str], policy: RetryPolicy,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), transfer: Transfer | None = None) -> None:
         self.ref = ref
+        self.transfer = transfer or Transfer()
         self.item_name = item_name
         self.policy = policy
         self.limits = from_env(env)
@@ -73,7 +76,7 @@ class BucketSource:
     def fetch(self, file: RemoteFile, target: Path, progress: FileProgress) -> FetchedFile:
         url = f"{self.base}/{quote(self.keys[file.path], safe='/~')}"
         return download(partial(self._request, url), file, target, progress, self.policy,
-                        self._explain, self.hint, md5_applies=_etag_is_md5)
+                        self._explain, self.hint, md5_applies=_etag_is_md5, transfer=self.transfer)
 
     def _objects(self) -> Iterator[tuple[str, int, str]]:
         token: str | None = None

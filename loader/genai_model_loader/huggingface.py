@@ -21,6 +21,7 @@ from genai_model_loader.progress import FileProgress
 from genai_model_loader.remote_files import FetchedFile, Listing, RemoteFile, checked_relative
 from genai_model_loader.retry import RetryPolicy
 from genai_model_loader.source_uris import HubRef
+from genai_model_loader.transfer import Transfer
 
 log = logging.getLogger(__name__)
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -28,9 +29,12 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 
 class HubSource:
     default_filter = True
+    concurrent_files = True
 
-    def __init__(self, ref: HubRef, item_name: str, env: Mapping[str, str], policy: RetryPolicy) -> None:
+    def __init__(self, ref: HubRef, item_name: str, env: Mapping[str, str], policy: RetryPolicy,
+                 transfer: Transfer | None = None) -> None:
         self.ref = ref
+        self.transfer = transfer or Transfer()
         self.item_name = item_name
         self.endpoint = (env.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         self.token = env.get("HF_TOKEN") or env.get("HUGGING_FACE_HUB_TOKEN") or None
@@ -65,7 +69,7 @@ class HubSource:
     def fetch(self, file: RemoteFile, target: Path, progress: FileProgress) -> FetchedFile:
         url = f"{self.endpoint}/{self.ref.repo}/resolve/{quote(self.pinned, safe='')}/{quote(file.path)}"
         return download(partial(self._request, url), file, target, progress, self.policy,
-                        self._explain, self.hint)
+                        self._explain, self.hint, transfer=self.transfer)
 
     def _commit_sha(self) -> str | None:
         """Best effort: a mirror may not have this API, and the listing explains real failures better."""

@@ -15,6 +15,7 @@ from genai_model_loader.source_uris import LocalRef
 
 class LocalSource:
     default_filter = False
+    concurrent_files = False  # a local copy is bound by the disk, not by a connection
 
     def __init__(self, ref: LocalRef) -> None:
         self.root = Path(ref.path)

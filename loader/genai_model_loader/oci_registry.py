@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+import threading
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -37,6 +38,7 @@ from genai_model_loader.progress import FileProgress, format_bytes
 from genai_model_loader.remote_files import RESERVED_PREFIX, FetchedFile, Listing, RemoteFile, checked_relative
 from genai_model_loader.retry import RetryPolicy
 from genai_model_loader.source_uris import DOCKER_HUB, OciRef
+from genai_model_loader.transfer import Transfer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,8 +59,11 @@ class _Blob:
 class OciSource:
     default_filter = False
 
-    def __init__(self, ref: OciRef, item_name: str, env: Mapping[str, str], policy: RetryPolicy) -> None:
+    def __init__(self, ref: OciRef, item_name: str, env: Mapping[str, str], policy: RetryPolicy,
+                 transfer: Transfer | None = None) -> None:
         self.ref = ref
+        self.transfer = transfer or Transfer()
+        self.auth_lock = threading.Lock()  # files side by side may be challenged together: one answers
         self.item_name = item_name
         self.policy = policy
         self.limits = from_env(env)
@@ -73,6 +78,7 @@ class OciSource:
         self.auth = RegistryAuth(ref, credentials, plain, policy, item_name, self.limits.max_metadata_bytes)
         self.architecture = architecture()
         self.blobs: dict[str, _Blob] = {}  # path under dest -> its blob, filled by list_files
+        self.concurrent_files = False  # image layers unpack in order (a later layer's copy wins); set by list_files
         self.unpack_budget = 0  # what all image layers together may still unpack to, set by list_files
 
     def list_files(self) -> Listing:
@@ -96,6 +102,7 @@ class OciSource:
                               f"titled with the {TITLE} annotation, or tar image layers)")
         packed = sum(f.size or 0 for f in usable if self.blobs[f.path].unpack)
         self.unpack_budget = self.limits.unpack_cap(packed)  # one slack for the model, not one per layer
+        self.concurrent_files = not any(self.blobs[f.path].unpack for f in usable)
         log.info("%s: %s is %s (%d layers)", self.item_name, self.ref.name, digest, len(usable))
         return Listing(tuple(usable), revision=self.ref.reference, resolved_sha=digest)
 
@@ -103,7 +110,7 @@ class OciSource:
         blob = self.blobs[file.path]
         url = f"{self.base}/blobs/{blob.digest}"
         fetched = self._authorized(lambda: download(partial(self._request, url), file, target, progress,
-                                                    self.policy, self._explain, self.hint))
+                                                    self.policy, self._explain, self.hint, transfer=self.transfer))
         if not blob.unpack:
             return fetched
         layer_cap = self.limits.unpack_cap(file.size or 0)
@@ -177,10 +184,13 @@ class OciSource:
 
     def _authorized(self, action: Callable[[], T]) -> T:
         """`action`, and once more after answering the registry's challenge (the first request, an expired token)."""
+        header = self.auth.header
         try:
             return action()
         except ChallengeError as challenged:
-            self.auth.answer(challenged)
+            with self.auth_lock:
+                if self.auth.header == header:  # not answered meanwhile by a file beside this one
+                    self.auth.answer(challenged)
         return action()
 
     def _request(self, url: str, headers: Mapping[str, str], accept: str | None = None) -> urllib.request.Request:

@@ -43,9 +43,11 @@ class FetchedFile:
 
 class Source(Protocol):
     """A place models come from. `default_filter` says whether the Hub's file selection applies (a repository
-    holds many formats; a bucket prefix, a directory or an OCI artifact is taken whole)."""
+    holds many formats; a bucket prefix, a directory or an OCI artifact is taken whole); `concurrent_files` whether
+    its files may be fetched side by side (not image layers, which unpack in order)."""
 
     default_filter: bool
+    concurrent_files: bool
 
     def list_files(self) -> Listing: ...
 
