@@ -208,24 +208,28 @@ def _attempt(factory: RequestFactory, parts: _Parts, index: int, fd: int, progre
         if parts.headers is None:
             parts.headers = response.headers
         unsynced = 0
-        while position < end:
-            transfer.check()
-            if parts.failed:  # another part of this file failed: the file is retried or reported as a whole
-                raise CancelledError()
-            try:
-                chunk = response.read(min(CHUNK, end - position))
-            except (OSError, http.client.HTTPException) as err:
-                raise TransientError(f"the connection broke at byte {position}: {err!r}") from None
-            if not chunk:
-                break
-            _write(fd, chunk, position, parts.remote.path)
-            position += len(chunk)
-            unsynced += len(chunk)
-            parts.advance(index, len(chunk))
-            progress.advance(len(chunk))
-            if unsynced >= CHECKPOINT:
-                _checkpoint(parts, index, fd)
-                unsynced = 0
+        try:
+            while position < end:
+                transfer.check()
+                if parts.failed:  # another part of this file failed: the file is retried or reported as a whole
+                    raise CancelledError()
+                try:
+                    chunk = response.read(min(CHUNK, end - position))
+                except (OSError, http.client.HTTPException) as err:
+                    raise TransientError(f"the connection broke at byte {position}: {err!r}") from None
+                if not chunk:
+                    break
+                _write(fd, chunk, position, parts.remote.path)
+                position += len(chunk)
+                unsynced += len(chunk)
+                parts.advance(index, len(chunk))
+                progress.advance(len(chunk))
+                if unsynced >= CHECKPOINT:
+                    _checkpoint(parts, index, fd)
+                    unsynced = 0
+        except (CancelledError, TransientError):
+            _checkpoint(parts, index, fd)  # what this part got so far is kept for the retry or the next run
+            raise
         _checkpoint(parts, index, fd)
     if position < end:
         raise TransientError(f"the response ended at byte {position} of {parts.remote.path}, not {end}")
