@@ -80,7 +80,7 @@ class Model:
             else:
                 index, offset = divmod(position - len(file.header), MIB)
                 mib = struct.pack("<QQ", file.shard, index) + self.block[16:]
-                piece = mib[offset:offset + end - position]
+                piece = mib[offset : offset + end - position]
             yield piece
             position += len(piece)
 
@@ -96,11 +96,15 @@ def make_model(total_bytes: int, shard_bytes: int, seed: int = 20) -> Model:
         meta += " " * (-len(meta) % 8)
         header = struct.pack("<Q", len(meta)) + meta.encode()
         files[name] = RepoFile(name, len(header) + tensor, shard=index + 1, header=header)
-    index_json = {"metadata": {"total_size": total_bytes},
-                  "weight_map": {f"layers.{i}.weight": name for i, name in enumerate(files)}}
-    for name, data in {"config.json": {"model_type": "llama", "torch_dtype": "uint8"},
-                       "model.safetensors.index.json": index_json,
-                       "tokenizer.json": {"version": "1.0", "model": {"type": "BPE", "vocab": {}}}}.items():
+    index_json = {
+        "metadata": {"total_size": total_bytes},
+        "weight_map": {f"layers.{i}.weight": name for i, name in enumerate(files)},
+    }
+    for name, data in {
+        "config.json": {"model_type": "llama", "torch_dtype": "uint8"},
+        "model.safetensors.index.json": index_json,
+        "tokenizer.json": {"version": "1.0", "model": {"type": "BPE", "vocab": {}}},
+    }.items():
         content = json.dumps(data, indent=1).encode()
         files[name] = RepoFile(name, len(content), content=content)
     model = Model("bench/model", files, block)
@@ -169,8 +173,17 @@ class _Handler(BaseHTTPRequestHandler):
         cdn = re.fullmatch(r"/cdn/[0-9a-f]+/(.+)", path)
         if api and api.group(1) == "revision":
             siblings = [{"rfilename": name} for name in model.files]
-            self._json({"id": model.repo, "modelId": model.repo, "sha": model.sha, "siblings": siblings,
-                        "private": False, "lastModified": "2026-01-01T00:00:00.000Z"}, body)
+            self._json(
+                {
+                    "id": model.repo,
+                    "modelId": model.repo,
+                    "sha": model.sha,
+                    "siblings": siblings,
+                    "private": False,
+                    "lastModified": "2026-01-01T00:00:00.000Z",
+                },
+                body,
+            )
         elif api:
             self._json([_entry(f) for f in model.files.values()], body)
         elif resolve and resolve.group(1) in model.files:
@@ -180,8 +193,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._body(file, headers, body)
             else:  # to the CDN on another host name: credentials must not follow
                 location = f"http://localhost:{self.server.server_address[1]}/cdn/{file.sha256}/{file.path}"
-                self._send(302, b"", headers | {"Location": location, "X-Linked-Etag": f'"{file.sha256}"',
-                                                "X-Linked-Size": str(file.size)})
+                self._send(
+                    302,
+                    b"",
+                    headers
+                    | {"Location": location, "X-Linked-Etag": f'"{file.sha256}"', "X-Linked-Size": str(file.size)},
+                )
         elif cdn and cdn.group(1) in model.files:
             self._body(model.files[cdn.group(1)], {"ETag": f'"{model.files[cdn.group(1)].sha256}"'}, body)
         else:
@@ -227,8 +244,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _entry(file: RepoFile) -> dict[str, Any]:
-    entry: dict[str, Any] = {"type": "file", "path": file.path, "size": file.size,
-                             "oid": file.blob_sha1 or hashlib.sha1(file.sha256.encode()).hexdigest()}
+    entry: dict[str, Any] = {
+        "type": "file",
+        "path": file.path,
+        "size": file.size,
+        "oid": file.blob_sha1 or hashlib.sha1(file.sha256.encode()).hexdigest(),
+    }
     if file.shard is not None:
         entry["lfs"] = {"oid": file.sha256, "size": file.size, "pointerSize": 134}
     return entry

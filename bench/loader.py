@@ -57,8 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         disk = disk_write_speed(work, min(size, 1024 * MIB))
         started = time.monotonic()
         model = make_model(size, args.shard_mib * MIB)
-        print(f"generated {len(model.files)} files, {model.weight_bytes / MIB:.0f} MiB, sha256 in "
-              f"{time.monotonic() - started:.1f}s", flush=True)
+        print(
+            f"generated {len(model.files)} files, {model.weight_bytes / MIB:.0f} MiB, sha256 in "
+            f"{time.monotonic() - started:.1f}s",
+            flush=True,
+        )
         total = args.total_mib * MIB if args.total_mib > 0 else None
         with FakeHub(model, args.per_connection_mib * MIB, total, args.latency_ms / 1000) as hub:
             server = server_speed(hub, model, seconds=args.probe_seconds)
@@ -135,16 +138,33 @@ def server_speed(hub: FakeHub, model: Any, streams: int = 16, seconds: float = 3
 
 def run_ours(hub: FakeHub, dest: Path, connections: int) -> dict[str, float]:
     plan = json.dumps([{"name": "model", "uri": f"hf://{hub.model.repo}", "dest": str(dest)}])
-    env = {**os.environ, "HF_ENDPOINT": hub.url, "LOADER_CONNECTIONS": str(connections),
-           "PYTHONPATH": str(ROOT / "loader")}
-    command = [sys.executable, "-m", "genai_model_loader", "--plan", plan,
-               "--termination-log", str(dest.parent / "termination.log")]
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": hub.url,
+        "LOADER_CONNECTIONS": str(connections),
+        "PYTHONPATH": str(ROOT / "loader"),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "genai_model_loader",
+        "--plan",
+        plan,
+        "--termination-log",
+        str(dest.parent / "termination.log"),
+    ]
     return timed(hub, command, env, "our loader")
 
 
 def run_reference(hub: FakeHub, dest: Path) -> dict[str, float]:
-    env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_XET": "1",
-           "HF_HUB_DISABLE_PROGRESS_BARS": "1", "HF_HOME": str(dest.parent / "hf-home")}
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": hub.url,
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_XET": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "HF_HOME": str(dest.parent / "hf-home"),
+    }
     command = [sys.executable, "-c", REFERENCE, hub.model.repo, str(dest), str(dest.parent / "hf-cache")]
     return timed(hub, command, env, "huggingface_hub")
 
@@ -187,14 +207,24 @@ def hub_version() -> str | None:
 
 def print_table(results: dict[str, Any]) -> None:
     mib = results["bytes"] / MIB
-    rows = [("limit (min of server total, disk)", f"{results['limitBytesPerSecond'] / MIB:.0f} MiB/s",
-             f"{mib / (results['limitBytesPerSecond'] / MIB):.1f}s"),
-            ("our loader", f"{mib / results['loaderSeconds']:.0f} MiB/s", f"{results['loaderSeconds']:.1f}s"),
-            (f"huggingface_hub {results['huggingfaceHubVersion']}", f"{mib / results['referenceSeconds']:.0f} MiB/s",
-             f"{results['referenceSeconds']:.1f}s")]
-    print(f"\n{mib:.0f} MiB in {results['files']} files; per connection "
-          f"{results['perConnectionBytesPerSecond'] / MIB:.0f} MiB/s, disk {results['diskBytesPerSecond'] / MIB:.0f} "
-          f"MiB/s, server {results['serverBytesPerSecond'] / MIB:.0f} MiB/s")
+    rows = [
+        (
+            "limit (min of server total, disk)",
+            f"{results['limitBytesPerSecond'] / MIB:.0f} MiB/s",
+            f"{mib / (results['limitBytesPerSecond'] / MIB):.1f}s",
+        ),
+        ("our loader", f"{mib / results['loaderSeconds']:.0f} MiB/s", f"{results['loaderSeconds']:.1f}s"),
+        (
+            f"huggingface_hub {results['huggingfaceHubVersion']}",
+            f"{mib / results['referenceSeconds']:.0f} MiB/s",
+            f"{results['referenceSeconds']:.1f}s",
+        ),
+    ]
+    print(
+        f"\n{mib:.0f} MiB in {results['files']} files; per connection "
+        f"{results['perConnectionBytesPerSecond'] / MIB:.0f} MiB/s, disk {results['diskBytesPerSecond'] / MIB:.0f} "
+        f"MiB/s, server {results['serverBytesPerSecond'] / MIB:.0f} MiB/s"
+    )
     for name, rate, seconds in rows:
         print(f"  {name:<40} {rate:>12} {seconds:>8}")
     print(f"  ratio to limit {results['ratioToLimit']:.2f}, to huggingface_hub {results['ratioToReference']:.2f}")

@@ -125,8 +125,15 @@ class FakeRemote:
         with self.lock:
             self.tokens.clear()
 
-    def respond(self, match: str, status: int, times: int = 1, headers: dict[str, str] | None = None,
-                body: bytes = b"", skip: int = 0) -> None:
+    def respond(
+        self,
+        match: str,
+        status: int,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        skip: int = 0,
+    ) -> None:
         self.canned.append(Canned(match, status, times, headers or {}, body, skip))
 
     def __enter__(self) -> FakeRemote:
@@ -182,8 +189,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
-        seen = Seen("GET", unquote(parts.path), self.path, dict(parse_qsl(parts.query, keep_blank_values=True)),
-                    {k.lower(): v for k, v in self.headers.items()})
+        seen = Seen(
+            "GET",
+            unquote(parts.path),
+            self.path,
+            dict(parse_qsl(parts.query, keep_blank_values=True)),
+            {k.lower(): v for k, v in self.headers.items()},
+        )
         with self.fake.lock:
             self.fake.requests.append(seen)
             canned = next((c for c in self.fake.canned if c.match in seen.path and c.times > 0), None)
@@ -238,9 +250,10 @@ class _Handler(BaseHTTPRequestHandler):
         size = self.fake.tree_page_size or len(entries) or 1
         headers = {"Content-Type": "application/json"}
         if start + size < len(entries):
-            headers["Link"] = f'<{self.fake.url}{urlsplit(self.path).path}?recursive=true&cursor={start + size}>; ' \
-                'rel="next"'
-        self._send(200, json.dumps(entries[start:start + size]).encode(), headers)
+            headers["Link"] = (
+                f'<{self.fake.url}{urlsplit(self.path).path}?recursive=true&cursor={start + size}>; rel="next"'
+            )
+        self._send(200, json.dumps(entries[start : start + size]).encode(), headers)
 
     def _hub_resolve(self, seen: Seen, repo: str, revision: str, path: str) -> None:
         files = self.fake.repo_files(repo, revision)
@@ -275,22 +288,26 @@ class _Handler(BaseHTTPRequestHandler):
         if token:
             after = base64.b64decode(token).removesuffix(b"\xfb\xff").decode().removeprefix("after:")
             keys = [k for k in keys if k > after]
-        page, more = keys[:self.fake.list_page_size], len(keys) > self.fake.list_page_size
+        page, more = keys[: self.fake.list_page_size], len(keys) > self.fake.list_page_size
         contents = "".join(
             f"<Contents><Key>{escape(k)}</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified>"
             f"<ETag>&quot;{etag(k, objects[k], self.fake.multipart)}&quot;</ETag>"
             f"<Size>{len(objects[k]) + self.fake.size_lies.get(k, 0)}</Size><StorageClass>STANDARD</StorageClass>"
-            "</Contents>" for k in page)
+            "</Contents>"
+            for k in page
+        )
         following = ""
         if more:
             # Base64 with + / = in it, as real tokens have: the loader must encode (and sign) it right.
             next_token = base64.b64encode(f"after:{page[-1]}".encode() + b"\xfb\xff").decode()
             following = f"<NextContinuationToken>{escape(next_token)}</NextContinuationToken>"
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult '
-                'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
-                f"<Name>{bucket}</Name><Prefix>{escape(prefix)}</Prefix><KeyCount>{len(page)}</KeyCount>"
-                f"<MaxKeys>{self.fake.list_page_size}</MaxKeys><IsTruncated>{str(more).lower()}</IsTruncated>"
-                f"{contents}{following}</ListBucketResult>")
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult '
+            'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            f"<Name>{bucket}</Name><Prefix>{escape(prefix)}</Prefix><KeyCount>{len(page)}</KeyCount>"
+            f"<MaxKeys>{self.fake.list_page_size}</MaxKeys><IsTruncated>{str(more).lower()}</IsTruncated>"
+            f"{contents}{following}</ListBucketResult>"
+        )
 
     # -- an OCI registry -----------------------------------------------------------------------------------
     def _registry(self, seen: Seen, rest: list[str]) -> None:
@@ -316,8 +333,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, registry_error("MANIFEST_UNKNOWN" if known else "NAME_UNKNOWN"))
             return
         media, body = found
-        self._send(200, body, {"Content-Type": media,
-                               "Docker-Content-Digest": f"sha256:{hashlib.sha256(body).hexdigest()}"})
+        self._send(
+            200, body, {"Content-Type": media, "Docker-Content-Digest": f"sha256:{hashlib.sha256(body).hexdigest()}"}
+        )
 
     def _registry_allows(self, seen: Seen, repository: str) -> bool:
         """True when the request may pull `repository`; else a 401 with the challenge has been sent."""
@@ -333,8 +351,9 @@ class _Handler(BaseHTTPRequestHandler):
                 user, scope = self.fake.tokens.get(header.removeprefix("Bearer "), (None, ""))
             if scope == f"repository:{repository}:pull" and (user or repository in self.fake.public_repos):
                 return True
-            challenge = (f'Bearer realm="{self.fake.url}/token",service="fake-registry",'
-                         f'scope="repository:{repository}:pull"')
+            challenge = (
+                f'Bearer realm="{self.fake.url}/token",service="fake-registry",scope="repository:{repository}:pull"'
+            )
         self._send(401, registry_error("UNAUTHORIZED"), {"WWW-Authenticate": challenge})
         return False
 
@@ -348,8 +367,11 @@ class _Handler(BaseHTTPRequestHandler):
         with self.fake.lock:
             token = f"token-{len(self.fake.tokens)}-{user or 'anonymous'}"
             self.fake.tokens[token] = (user, seen.query.get("scope", ""))
-        self._send(200, json.dumps({self.fake.token_key: token, "expires_in": 300}).encode(),
-                   {"Content-Type": "application/json"})
+        self._send(
+            200,
+            json.dumps({self.fake.token_key: token, "expires_in": 300}).encode(),
+            {"Content-Type": "application/json"},
+        )
 
     # -- bodies --------------------------------------------------------------------------------------------
     def _serve(self, seen: Seen, path: str, content: bytes, extra: dict[str, str] | None = None) -> None:
@@ -362,8 +384,11 @@ class _Handler(BaseHTTPRequestHandler):
         # `bytes=start-` (a resume) and `bytes=start-end` (a ranged part), as RFC 9110 has them.
         match = re.fullmatch(r"bytes=(\d+)-(\d*)", seen.headers.get("range", ""))
         start = 0 if self.fake.ignore_range or not match else int(match.group(1))
-        end = len(content) if self.fake.ignore_range or not match or not match.group(2) else \
-            min(int(match.group(2)) + 1, len(content))
+        end = (
+            len(content)
+            if self.fake.ignore_range or not match or not match.group(2)
+            else min(int(match.group(2)) + 1, len(content))
+        )
         if start >= len(content) and start > 0:
             self._send(416, b"", {"Content-Range": f"bytes */{len(content)}"})
             return
@@ -417,18 +442,28 @@ def etag(key: str, content: bytes, multipart: set[str]) -> str:
 # -- SigV4, written apart from the loader's, from the AWS documentation --------------------------------------
 AUTHORIZATION = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<key>[A-Z0-9]+)/(?P<date>\d{8})/(?P<region>[a-z0-9-]+)/s3/aws4_request, "
-    r"SignedHeaders=(?P<signed>[a-z0-9-]+(?:;[a-z0-9-]+)*), Signature=(?P<signature>[0-9a-f]{64})")
+    r"SignedHeaders=(?P<signed>[a-z0-9-]+(?:;[a-z0-9-]+)*), Signature=(?P<signature>[0-9a-f]{64})"
+)
 
 
-def expected_signature(secret: str, method: str, raw_path: str, headers: dict[str, str], signed: list[str],
-                       date: str, region: str) -> str:
+def expected_signature(
+    secret: str, method: str, raw_path: str, headers: dict[str, str], signed: list[str], date: str, region: str
+) -> str:
     path, _, raw_query = raw_path.partition("?")
-    pairs = [(quote(unquote(k), safe="~"), quote(unquote(v), safe="~"))
-             for k, _, v in (p.partition("=") for p in raw_query.split("&") if p)]
-    canonical = "\n".join([
-        method, path, "&".join(f"{k}={v}" for k, v in sorted(pairs)),
-        "".join(f"{name}:{' '.join(headers[name].split())}\n" for name in signed), ";".join(signed),
-        headers["x-amz-content-sha256"]])
+    pairs = [
+        (quote(unquote(k), safe="~"), quote(unquote(v), safe="~"))
+        for k, _, v in (p.partition("=") for p in raw_query.split("&") if p)
+    ]
+    canonical = "\n".join(
+        [
+            method,
+            path,
+            "&".join(f"{k}={v}" for k, v in sorted(pairs)),
+            "".join(f"{name}:{' '.join(headers[name].split())}\n" for name in signed),
+            ";".join(signed),
+            headers["x-amz-content-sha256"],
+        ]
+    )
     scope = f"{date}/{region}/s3/aws4_request"
     to_sign = f"AWS4-HMAC-SHA256\n{headers['x-amz-date']}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
     key = ("AWS4" + secret).encode()
@@ -447,8 +482,9 @@ def check_sigv4(seen: Seen, keys: dict[str, str]) -> str | None:
     signed = match["signed"].split(";")
     if not {"host", "x-amz-date", "x-amz-content-sha256"} <= set(signed):
         return "AccessDenied"
-    expected = expected_signature(keys[match["key"]], seen.method, seen.raw_path, seen.headers, signed,
-                                  match["date"], match["region"])
+    expected = expected_signature(
+        keys[match["key"]], seen.method, seen.raw_path, seen.headers, signed, match["date"], match["region"]
+    )
     return None if hmac.compare_digest(expected, match["signature"]) else "SignatureDoesNotMatch"
 
 
@@ -473,8 +509,7 @@ def run_loader(plan: list[dict[str, Any]] | str, tmp_path: Path, env: dict[str, 
     text = plan if isinstance(plan, str) else json.dumps(plan)
     stderr = io.StringIO()
     with redirect_stderr(stderr):
-        code = main(["--plan", text, "--termination-log", str(termination)], retry=fast_retry(sleeps),
-                    env=env or {})
+        code = main(["--plan", text, "--termination-log", str(termination)], retry=fast_retry(sleeps), env=env or {})
     sys.stderr.write(stderr.getvalue())  # visible in pytest's report when a test fails
     return Outcome(code, termination.read_text() if termination.exists() else "", stderr.getvalue(), sleeps)
 

@@ -20,10 +20,31 @@ def test_a_small_benchmark_run_writes_the_json_contract(tmp_path: Path) -> None:
     pytest.importorskip("huggingface_hub")
     out = tmp_path / "results.json"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "loader.py"), "--size-gib", "0.0625", "--shard-mib", "16",
-         "--per-connection-mib", "32", "--total-mib", "128", "--latency-ms", "5", "--probe-seconds", "1",
-         "--dir", str(tmp_path), "--json", str(out)],
-        capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            str(ROOT / "bench" / "loader.py"),
+            "--size-gib",
+            "0.0625",
+            "--shard-mib",
+            "16",
+            "--per-connection-mib",
+            "32",
+            "--total-mib",
+            "128",
+            "--latency-ms",
+            "5",
+            "--probe-seconds",
+            "1",
+            "--dir",
+            str(tmp_path),
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(out.read_text())
     for key in KEYS:

@@ -45,35 +45,41 @@ DIGEST = "sha256:" + "a" * 64
 
 
 # -- uris ----------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("uri", "expected"), [
-    ("oci://ghcr.io/org/model:v1", OciRef("ghcr.io", "org/model", "v1")),
-    ("oci://llama", OciRef("docker.io", "library/llama", "latest")),
-    ("oci://acme/llama:8b-Q4_K_M", OciRef("docker.io", "acme/llama", "8b-Q4_K_M")),
-    ("oci://docker.io/llama:3", OciRef("docker.io", "library/llama", "3")),
-    ("oci://index.docker.io/acme/llama", OciRef("docker.io", "acme/llama", "latest")),
-    ("oci://localhost:5000/models/llama_3.1-8b__x:v2", OciRef("localhost:5000", "models/llama_3.1-8b__x", "v2")),
-    ("oci://localhost/m", OciRef("localhost", "m", "latest")),
-    ("oci://Registry.Example.com:8443/a/b/c@" + DIGEST, OciRef("registry.example.com:8443", "a/b/c", DIGEST)),
-    ("oci://ghcr.io/org/model:v1@" + DIGEST, OciRef("ghcr.io", "org/model", DIGEST)),  # the digest wins
-    ("oci://[::1]:5000/m", OciRef("[::1]:5000", "m", "latest")),
-])
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("oci://ghcr.io/org/model:v1", OciRef("ghcr.io", "org/model", "v1")),
+        ("oci://llama", OciRef("docker.io", "library/llama", "latest")),
+        ("oci://acme/llama:8b-Q4_K_M", OciRef("docker.io", "acme/llama", "8b-Q4_K_M")),
+        ("oci://docker.io/llama:3", OciRef("docker.io", "library/llama", "3")),
+        ("oci://index.docker.io/acme/llama", OciRef("docker.io", "acme/llama", "latest")),
+        ("oci://localhost:5000/models/llama_3.1-8b__x:v2", OciRef("localhost:5000", "models/llama_3.1-8b__x", "v2")),
+        ("oci://localhost/m", OciRef("localhost", "m", "latest")),
+        ("oci://Registry.Example.com:8443/a/b/c@" + DIGEST, OciRef("registry.example.com:8443", "a/b/c", DIGEST)),
+        ("oci://ghcr.io/org/model:v1@" + DIGEST, OciRef("ghcr.io", "org/model", DIGEST)),  # the digest wins
+        ("oci://[::1]:5000/m", OciRef("[::1]:5000", "m", "latest")),
+    ],
+)
 def test_oci_uris_parse_as_docker_reads_image_names(uri: str, expected: OciRef) -> None:
     assert parse_source(uri) == expected
 
 
-@pytest.mark.parametrize(("uri", "why"), [
-    ("oci://ghcr.io/Org/model", "'Org/model' is not a repository"),
-    ("oci://ghcr.io/org/-model", "'org/-model' is not a repository"),
-    ("oci://ghcr.io/org//model", "'org//model' is not a repository"),
-    ("oci://", "'' is not a repository"),
-    ("oci://ghcr.io/org/model:", "'' is not a tag"),
-    ("oci://ghcr.io/org/model:" + "t" * 129, "is not a tag"),
-    ("oci://ghcr.io/org/model:.v1", "'.v1' is not a tag"),
-    ("oci://ghcr.io/org/model@sha256:abc", "'sha256:abc' after @ is not a sha256 digest"),
-    ("oci://ghcr.io/org/model@md5:" + "a" * 32, "after @ is not a sha256 digest"),
-    ("oci://bad_host.io/m", "'bad_host.io' is not a registry host[:port]"),
-    ("oci://host.io:port/m", "'host.io:port' is not a registry host[:port]"),
-])
+@pytest.mark.parametrize(
+    ("uri", "why"),
+    [
+        ("oci://ghcr.io/Org/model", "'Org/model' is not a repository"),
+        ("oci://ghcr.io/org/-model", "'org/-model' is not a repository"),
+        ("oci://ghcr.io/org//model", "'org//model' is not a repository"),
+        ("oci://", "'' is not a repository"),
+        ("oci://ghcr.io/org/model:", "'' is not a tag"),
+        ("oci://ghcr.io/org/model:" + "t" * 129, "is not a tag"),
+        ("oci://ghcr.io/org/model:.v1", "'.v1' is not a tag"),
+        ("oci://ghcr.io/org/model@sha256:abc", "'sha256:abc' after @ is not a sha256 digest"),
+        ("oci://ghcr.io/org/model@md5:" + "a" * 32, "after @ is not a sha256 digest"),
+        ("oci://bad_host.io/m", "'bad_host.io' is not a registry host[:port]"),
+        ("oci://host.io:port/m", "'host.io:port' is not a registry host[:port]"),
+    ],
+)
 def test_bad_oci_uris_name_the_accepted_form(uri: str, why: str) -> None:
     with pytest.raises(LoaderError) as caught:
         parse_source(uri)
@@ -83,13 +89,22 @@ def test_bad_oci_uris_name_the_accepted_form(uri: str, why: str) -> None:
 
 
 def test_the_revision_is_the_tag_or_digest_and_the_source_the_repository() -> None:
-    assert without_revision("oci://ghcr.io/org/m:v1") == without_revision("oci://ghcr.io/org/m@" + DIGEST) == \
-        "oci://ghcr.io/org/m"
-    assert without_revision("oci://llama:3") == without_revision("oci://docker.io/library/llama") == \
-        "oci://docker.io/library/llama"
+    assert (
+        without_revision("oci://ghcr.io/org/m:v1")
+        == without_revision("oci://ghcr.io/org/m@" + DIGEST)
+        == "oci://ghcr.io/org/m"
+    )
+    assert (
+        without_revision("oci://llama:3")
+        == without_revision("oci://docker.io/library/llama")
+        == "oci://docker.io/library/llama"
+    )
     assert without_revision("oci://localhost:5000/m:v1") == "oci://localhost:5000/m"
-    assert [revision_of(u) for u in ("oci://ghcr.io/org/m:v1", "oci://ghcr.io/org/m", "oci://ghcr.io/m@" + DIGEST)] \
-        == ["v1", "latest", DIGEST]
+    assert [revision_of(u) for u in ("oci://ghcr.io/org/m:v1", "oci://ghcr.io/org/m", "oci://ghcr.io/m@" + DIGEST)] == [
+        "v1",
+        "latest",
+        DIGEST,
+    ]
 
 
 def test_docker_hub_and_plain_http_registries_are_addressed_as_such() -> None:
@@ -104,8 +119,10 @@ def test_docker_hub_and_plain_http_registries_are_addressed_as_such() -> None:
     assert base("oci://localhost:5001/m", "localhost:5000") == "https://localhost:5001/v2/m"
 
 
-@pytest.mark.parametrize(("machine", "expected"), [("x86_64", "amd64"), ("AMD64", "amd64"), ("aarch64", "arm64"),
-                                                   ("arm64", "arm64"), ("s390x", "s390x")])
+@pytest.mark.parametrize(
+    ("machine", "expected"),
+    [("x86_64", "amd64"), ("AMD64", "amd64"), ("aarch64", "arm64"), ("arm64", "arm64"), ("s390x", "s390x")],
+)
 def test_machine_names_become_image_platform_architectures(machine: str, expected: str) -> None:
     assert architecture(machine) == expected
 
@@ -133,15 +150,19 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-@pytest.mark.parametrize(("registry", "auths", "expected"), [
-    ("ghcr.io", {"ghcr.io": {"auth": b64("bot:pa:ss")}}, Credentials("bot", "pa:ss")),
-    ("ghcr.io", {"https://ghcr.io": {"username": "bot", "password": "pw"}}, Credentials("bot", "pw")),
-    ("docker.io", {"https://index.docker.io/v1/": {"auth": b64("me:pw")}}, Credentials("me", "pw")),
-    ("docker.io", {"docker.io": {"auth": b64("me:pw")}}, Credentials("me", "pw")),
-    ("localhost:5000", {"localhost:5000": {"auth": b64("u:p"), "identitytoken": "x"}}, Credentials("u", "p")),
-])
-def test_credentials_are_found_as_docker_files_them(tmp_path: Path, registry: str, auths: dict[str, Any],
-                                                    expected: Credentials) -> None:
+@pytest.mark.parametrize(
+    ("registry", "auths", "expected"),
+    [
+        ("ghcr.io", {"ghcr.io": {"auth": b64("bot:pa:ss")}}, Credentials("bot", "pa:ss")),
+        ("ghcr.io", {"https://ghcr.io": {"username": "bot", "password": "pw"}}, Credentials("bot", "pw")),
+        ("docker.io", {"https://index.docker.io/v1/": {"auth": b64("me:pw")}}, Credentials("me", "pw")),
+        ("docker.io", {"docker.io": {"auth": b64("me:pw")}}, Credentials("me", "pw")),
+        ("localhost:5000", {"localhost:5000": {"auth": b64("u:p"), "identitytoken": "x"}}, Credentials("u", "p")),
+    ],
+)
+def test_credentials_are_found_as_docker_files_them(
+    tmp_path: Path, registry: str, auths: dict[str, Any], expected: Credentials
+) -> None:
     credentials, _ = load_credentials({"REGISTRY_AUTH_FILE": auth_file(tmp_path, auths)}, registry)
     assert credentials == expected
     assert "pa:ss" not in repr(credentials) and "pw" not in repr(credentials)  # never in a log line by accident
@@ -151,19 +172,30 @@ def test_without_credentials_the_reason_is_kept_for_the_message(tmp_path: Path) 
     assert load_credentials({}, "ghcr.io") == (None, "no credentials were given: REGISTRY_AUTH_FILE is not set")
     path = auth_file(tmp_path, {"quay.io": {"auth": b64("u:p")}, "acr.io": {"identitytoken": "refresh"}})
     assert load_credentials({"REGISTRY_AUTH_FILE": path}, "ghcr.io") == (
-        None, f"{path} has no entry for ghcr.io (it has acr.io, quay.io)")
+        None,
+        f"{path} has no entry for ghcr.io (it has acr.io, quay.io)",
+    )
     none, why = load_credentials({"REGISTRY_AUTH_FILE": path}, "acr.io")
     assert none is None and "only an identitytoken, which the loader does not support" in why
     absent = str(tmp_path / "absent" / "config.json")  # an optional Secret key that is not there
     assert load_credentials({"REGISTRY_AUTH_FILE": absent}, "ghcr.io") == (
-        None, f"no credentials were given: {absent} does not exist (the Secret has no .dockerconfigjson key)")
+        None,
+        f"no credentials were given: {absent} does not exist (the Secret has no .dockerconfigjson key)",
+    )
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    ("not json", "is not JSON"), ('{"credsStore": "desktop"}', "has no auths object"),
-    ('{"auths": {"ghcr.io": {"auth": "bm8tY29sb24="}}}', "has an auth for ghcr.io that is not base64 of user:password"),
-    (None, "cannot be read (Is a directory)"),
-])
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("not json", "is not JSON"),
+        ('{"credsStore": "desktop"}', "has no auths object"),
+        (
+            '{"auths": {"ghcr.io": {"auth": "bm8tY29sb24="}}}',
+            "has an auth for ghcr.io that is not base64 of user:password",
+        ),
+        (None, "cannot be read (Is a directory)"),
+    ],
+)
 def test_an_unusable_credentials_file_is_unauthorized(tmp_path: Path, content: str | None, problem: str) -> None:
     path = tmp_path / "config.json"
     if content is not None:
@@ -173,8 +205,10 @@ def test_an_unusable_credentials_file_is_unauthorized(tmp_path: Path, content: s
     with pytest.raises(LoaderError) as caught:
         load_credentials({"REGISTRY_AUTH_FILE": str(path)}, "ghcr.io")
     assert caught.value.reason is Reason.UNAUTHORIZED
-    assert caught.value.detail.startswith(f"the registry credentials at {path} (REGISTRY_AUTH_FILE) {problem}; it "
-                                          "must be the .dockerconfigjson of a kubernetes.io/dockerconfigjson Secret")
+    assert caught.value.detail.startswith(
+        f"the registry credentials at {path} (REGISTRY_AUTH_FILE) {problem}; it "
+        "must be the .dockerconfigjson of a kubernetes.io/dockerconfigjson Secret"
+    )
 
 
 # -- against the fake registry -------------------------------------------------------------------------------------
@@ -197,20 +231,34 @@ def item(dest: Path, uri: str, **extra: Any) -> dict[str, Any]:
     return {"name": "model", "uri": uri, "dest": str(dest), **extra}
 
 
-def descriptor(fake: FakeRemote, content: bytes, media: str, title: str | None = None,
-               **annotations: str) -> dict[str, Any]:
+def descriptor(
+    fake: FakeRemote, content: bytes, media: str, title: str | None = None, **annotations: str
+) -> dict[str, Any]:
     notes = {TITLE: title, **annotations} if title else annotations
-    return {"mediaType": media, "digest": fake.add_blob(content), "size": len(content),
-            **({"annotations": notes} if notes else {})}
+    return {
+        "mediaType": media,
+        "digest": fake.add_blob(content),
+        "size": len(content),
+        **({"annotations": notes} if notes else {}),
+    }
 
 
 def artifact(fake: FakeRemote, repo: str, files: dict[str, bytes], *tags: str) -> str:
     """As `oras push` makes it: a file per layer, titled with its name (ORAS's default type is a plain tar)."""
-    return fake.add_manifest(repo, {
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": "application/vnd.example.model",
-        "config": descriptor(fake, b"{}", "application/vnd.oci.empty.v1+json"),
-        "layers": [descriptor(fake, content, "application/vnd.oci.image.layer.v1.tar", path)
-                   for path, content in files.items()]}, *tags)
+    return fake.add_manifest(
+        repo,
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": "application/vnd.example.model",
+            "config": descriptor(fake, b"{}", "application/vnd.oci.empty.v1+json"),
+            "layers": [
+                descriptor(fake, content, "application/vnd.oci.image.layer.v1.tar", path)
+                for path, content in files.items()
+            ],
+        },
+        *tags,
+    )
 
 
 def tar_of(entries: list[tuple[str, bytes | str | None]], gzip: bool = True) -> bytes:
@@ -231,13 +279,22 @@ def tar_of(entries: list[tuple[str, bytes | str | None]], gzip: bool = True) -> 
     return buffer.getvalue()
 
 
-def image(fake: FakeRemote, repo: str, layers: list[dict[str, Any]], *tags: str,
-          media: str = OCI_MANIFEST) -> str:
-    config = "application/vnd.docker.container.image.v1+json" if media == DOCKER_MANIFEST else \
-        "application/vnd.oci.image.config.v1+json"
-    return fake.add_manifest(repo, {"schemaVersion": 2, "mediaType": media,
-                                    "config": descriptor(fake, b'{"architecture": "amd64"}', config),
-                                    "layers": layers}, *tags)
+def image(fake: FakeRemote, repo: str, layers: list[dict[str, Any]], *tags: str, media: str = OCI_MANIFEST) -> str:
+    config = (
+        "application/vnd.docker.container.image.v1+json"
+        if media == DOCKER_MANIFEST
+        else "application/vnd.oci.image.config.v1+json"
+    )
+    return fake.add_manifest(
+        repo,
+        {
+            "schemaVersion": 2,
+            "mediaType": media,
+            "config": descriptor(fake, b'{"architecture": "amd64"}', config),
+            "layers": layers,
+        },
+        *tags,
+    )
 
 
 def test_an_oras_artifact_is_fetched_with_a_token_for_the_credentials(registry: FakeRemote, tmp_path: Path) -> None:
@@ -249,29 +306,37 @@ def test_an_oras_artifact_is_fetched_with_a_token_for_the_credentials(registry: 
     outcome = run_loader([item(dest, uri)], tmp_path, env_for(registry, path))
     assert outcome.code == 0, outcome.stderr
     assert files_under(dest)["model.safetensors"] == WEIGHTS and sorted(model_files(dest)) == [
-        "config.json", "model.safetensors"]
+        "config.json",
+        "model.safetensors",
+    ]
     first, token, *rest = registry.requests
     assert (first.path, "authorization" in first.headers) == ("/v2/org/llm/manifests/v1", False)
     assert token.path == "/token" and token.query == {"service": "fake-registry", "scope": "repository:org/llm:pull"}
     assert token.headers["authorization"] == f"Basic {b64('bot:s3cret-pw')}"
     assert rest[0].path == "/v2/org/llm/manifests/v1"
     assert sorted(r.path for r in rest[1:]) == sorted(  # the blobs come side by side, in any order
-        f"/v2/org/llm/blobs/sha256:{hashlib.sha256(c).hexdigest()}" for c in MODEL.values())
+        f"/v2/org/llm/blobs/sha256:{hashlib.sha256(c).hexdigest()}" for c in MODEL.values()
+    )
     assert {r.headers["authorization"] for r in rest} == {"Bearer token-0-bot"}
     assert OCI_INDEX in first.headers["accept"] and DOCKER_MANIFEST in first.headers["accept"]
     manifest = json.loads((dest / ".genai-manifest.json").read_text())
-    assert (manifest["source"], manifest["revision"], manifest["sha"]) == (f"oci://{host(registry)}/org/llm", "v1",
-                                                                           digest)
+    assert (manifest["source"], manifest["revision"], manifest["sha"]) == (
+        f"oci://{host(registry)}/org/llm",
+        "v1",
+        digest,
+    )
     assert {f["path"]: f["sha256"] for f in manifest["files"]} == {
-        p: hashlib.sha256(c).hexdigest() for p, c in MODEL.items()}
+        p: hashlib.sha256(c).hexdigest() for p, c in MODEL.items()
+    }
     assert json.loads((dest / ".genai-complete").read_text())["uri"] == uri
     assert "s3cret-pw" not in outcome.stderr and "token-0" not in outcome.stderr
     assert f"is {digest} (2 layers)" in outcome.stderr
 
 
 @pytest.mark.parametrize("token_key", ["token", "access_token"])
-def test_a_public_repository_is_pulled_with_an_anonymous_token(registry: FakeRemote, tmp_path: Path,
-                                                               token_key: str) -> None:
+def test_a_public_repository_is_pulled_with_an_anonymous_token(
+    registry: FakeRemote, tmp_path: Path, token_key: str
+) -> None:
     registry.registry_auth, registry.token_key = "bearer", token_key
     registry.public_repos.add("library/llama")
     artifact(registry, "library/llama", MODEL, "latest")
@@ -297,19 +362,28 @@ def test_a_basic_challenge_is_answered_with_the_credentials(registry: FakeRemote
     assert [r.headers.get("authorization") for r in registry.requests] == [None] + [f"Basic {b64('u:p')}"] * 3
 
 
-LAYER_ONE = [("./", None), ("./models", None), ("./models/config.json", b'{"v": 1}'),
-             ("./models/model.safetensors", WEIGHTS), ("./models/link", "->model.safetensors"),
-             ("./models/.wh.old.bin", b"")]
+LAYER_ONE = [
+    ("./", None),
+    ("./models", None),
+    ("./models/config.json", b'{"v": 1}'),
+    ("./models/model.safetensors", WEIGHTS),
+    ("./models/link", "->model.safetensors"),
+    ("./models/.wh.old.bin", b""),
+]
 LAYER_TWO = [("models/config.json", b'{"v": 2}'), ("models/tokenizer.json", b"{}")]
 
 
-@pytest.mark.parametrize(("manifest_type", "layer_type", "gzip"), [
-    (OCI_MANIFEST, "application/vnd.oci.image.layer.v1.tar+gzip", True),
-    (OCI_MANIFEST, "application/vnd.oci.image.layer.v1.tar", False),
-    (DOCKER_MANIFEST, "application/vnd.docker.image.rootfs.diff.tar.gzip", True),
-])
-def test_image_layers_are_unpacked_into_dest(registry: FakeRemote, tmp_path: Path, manifest_type: str,
-                                             layer_type: str, gzip: bool) -> None:
+@pytest.mark.parametrize(
+    ("manifest_type", "layer_type", "gzip"),
+    [
+        (OCI_MANIFEST, "application/vnd.oci.image.layer.v1.tar+gzip", True),
+        (OCI_MANIFEST, "application/vnd.oci.image.layer.v1.tar", False),
+        (DOCKER_MANIFEST, "application/vnd.docker.image.rootfs.diff.tar.gzip", True),
+    ],
+)
+def test_image_layers_are_unpacked_into_dest(
+    registry: FakeRemote, tmp_path: Path, manifest_type: str, layer_type: str, gzip: bool
+) -> None:
     layers = [descriptor(registry, tar_of(entries, gzip), layer_type) for entries in (LAYER_ONE, LAYER_TWO)]
     image(registry, "modelcar", layers, "v1", media=manifest_type)
     dest = tmp_path / "cache" / "car"
@@ -318,13 +392,17 @@ def test_image_layers_are_unpacked_into_dest(registry: FakeRemote, tmp_path: Pat
     # The second layer's config.json wins; the link and the whiteout are not written; the blobs are gone.
     contents = files_under(dest)
     assert {path: contents[path] for path in model_files(dest)} == {
-        "models/config.json": b'{"v": 2}', "models/model.safetensors": WEIGHTS, "models/tokenizer.json": b"{}"}
+        "models/config.json": b'{"v": 2}',
+        "models/model.safetensors": WEIGHTS,
+        "models/tokenizer.json": b"{}",
+    }
     assert not list(dest.glob(".genai-oci-layer-*")) and not (dest / "models" / "link").exists()
     manifest = json.loads((dest / ".genai-manifest.json").read_text())
     assert sorted((f["path"], f["size"], f["sha256"]) for f in manifest["files"]) == [
         ("models/config.json", 8, hashlib.sha256(b'{"v": 2}').hexdigest()),
         ("models/model.safetensors", len(WEIGHTS), hashlib.sha256(WEIGHTS).hexdigest()),
-        ("models/tokenizer.json", 2, hashlib.sha256(b"{}").hexdigest())]
+        ("models/tokenizer.json", 2, hashlib.sha256(b"{}").hexdigest()),
+    ]
     assert manifest["bytes"] == len(WEIGHTS) + 10
     assert "skipped 2 links, devices or whiteouts" in outcome.stderr
 
@@ -345,14 +423,22 @@ def test_a_layer_entry_outside_dest_is_refused(registry: FakeRemote, tmp_path: P
 def test_an_oras_directory_is_unpacked_under_its_title(registry: FakeRemote, tmp_path: Path) -> None:
     packed = tar_of([("llm", None), ("llm/config.json", b"{}"), ("llm/model.safetensors", WEIGHTS)])
     oras = {"io.deis.oras.content.unpack": "true"}
-    image(registry, "dir", [descriptor(registry, packed, "application/vnd.oci.image.layer.v1.tar+gzip", "llm",
-                                       **oras)], "v1")
+    image(
+        registry,
+        "dir",
+        [descriptor(registry, packed, "application/vnd.oci.image.layer.v1.tar+gzip", "llm", **oras)],
+        "v1",
+    )
     outcome = run_loader([item(tmp_path / "d", f"oci://{host(registry)}/dir:v1")], tmp_path, env_for(registry))
     assert outcome.code == 0, outcome.stderr
     assert sorted(model_files(tmp_path / "d")) == ["llm/config.json", "llm/model.safetensors"]
     stray = tar_of([("llm/config.json", b"{}"), ("other.json", b"{}")])
-    image(registry, "dir", [descriptor(registry, stray, "application/vnd.oci.image.layer.v1.tar+gzip", "llm",
-                                       **oras)], "v2")
+    image(
+        registry,
+        "dir",
+        [descriptor(registry, stray, "application/vnd.oci.image.layer.v1.tar+gzip", "llm", **oras)],
+        "v2",
+    )
     refused = run_loader([item(tmp_path / "e", f"oci://{host(registry)}/dir:v2")], tmp_path, env_for(registry))
     assert "holds 'other.json', outside the directory llm it is titled with" in refused.termination
 
@@ -362,12 +448,15 @@ def test_zstd_layers_and_manifests_without_files_are_explained(registry: FakeRem
     image(registry, "z", [descriptor(registry, b"{}", "application/vnd.oci.empty.v1+json")], "empty")
     zstd = run_loader([item(tmp_path / "z", f"oci://{host(registry)}/z:v1")], tmp_path, env_for(registry))
     assert zstd.termination.startswith(f"InvalidSource: model oci://{host(registry)}/z:v1: the layer sha256:")
-    assert "is zstd-compressed (application/vnd.oci.image.layer.v1.tar+zstd), which the loader cannot unpack; build " \
+    assert (
+        "is zstd-compressed (application/vnd.oci.image.layer.v1.tar+zstd), which the loader cannot unpack; build "
         "the image with gzip layers" in zstd.termination
+    )
     empty = run_loader([item(tmp_path / "e", f"oci://{host(registry)}/z:empty")], tmp_path, env_for(registry))
     assert empty.termination == (
         f"NoModelFiles: model oci://{host(registry)}/z:empty: the manifest of {host(registry)}/z:empty has no layer to "
-        f"fetch (files titled with the {TITLE} annotation, or tar image layers)\n")
+        f"fetch (files titled with the {TITLE} annotation, or tar image layers)\n"
+    )
     assert not registry.seen("/blobs/")
 
 
@@ -377,10 +466,20 @@ def test_an_index_resolves_to_linux_on_this_architecture(registry: FakeRemote, t
     ours = artifact(registry, "multi", {"model.safetensors": b"ours"})
     theirs = artifact(registry, "multi", {"model.safetensors": b"theirs"})
     attestation = artifact(registry, "multi", {"sbom.json": b"{}"})
-    entries = [(theirs, {"os": "linux", "architecture": other}), (ours, {"os": "linux", "architecture": this}),
-               (attestation, {"os": "unknown", "architecture": "unknown"})]
-    index = registry.add_manifest("multi", {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-        {"mediaType": OCI_MANIFEST, "digest": d, "size": 1, "platform": p} for d, p in entries]}, "v1")
+    entries = [
+        (theirs, {"os": "linux", "architecture": other}),
+        (ours, {"os": "linux", "architecture": this}),
+        (attestation, {"os": "unknown", "architecture": "unknown"}),
+    ]
+    index = registry.add_manifest(
+        "multi",
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [{"mediaType": OCI_MANIFEST, "digest": d, "size": 1, "platform": p} for d, p in entries],
+        },
+        "v1",
+    )
     outcome = run_loader([item(tmp_path / "m", f"oci://{host(registry)}/multi:v1")], tmp_path, env_for(registry))
     assert outcome.code == 0, outcome.stderr
     assert files_under(tmp_path / "m")["model.safetensors"] == b"ours"
@@ -394,8 +493,9 @@ def test_a_blob_that_does_not_match_its_digest_is_a_checksum_mismatch(registry: 
     dest = tmp_path / "m"
     outcome = run_loader([item(dest, f"oci://{host(registry)}/m:v1")], tmp_path, env_for(registry))
     assert outcome.code == 1
-    assert outcome.termination.startswith(f"ChecksumMismatch: model oci://{host(registry)}/m:v1: model.safetensors "
-                                          "has sha256 ")
+    assert outcome.termination.startswith(
+        f"ChecksumMismatch: model oci://{host(registry)}/m:v1: model.safetensors has sha256 "
+    )
     assert f"but the source lists {hashlib.sha256(WEIGHTS).hexdigest()}" in outcome.termination
     assert not (dest / "model.safetensors").exists() and not list(dest.glob("*.part"))
 
@@ -404,10 +504,11 @@ def test_a_manifest_pulled_by_digest_must_have_that_digest(registry: FakeRemote,
     real = artifact(registry, "m", MODEL)
     registry.manifests[("m", DIGEST)] = registry.manifests[("m", real)]
     outcome = run_loader([item(tmp_path / "m", f"oci://{host(registry)}/m@{DIGEST}")], tmp_path, env_for(registry))
-    assert outcome.termination.startswith(f"ChecksumMismatch: model oci://{host(registry)}/m@{DIGEST}: the manifest "
-                                          f"{DIGEST} the registry sent has the digest {real}")
-    assert run_loader([item(tmp_path / "r", f"oci://{host(registry)}/m@{real}")], tmp_path,
-                      env_for(registry)).code == 0
+    assert outcome.termination.startswith(
+        f"ChecksumMismatch: model oci://{host(registry)}/m@{DIGEST}: the manifest "
+        f"{DIGEST} the registry sent has the digest {real}"
+    )
+    assert run_loader([item(tmp_path / "r", f"oci://{host(registry)}/m@{real}")], tmp_path, env_for(registry)).code == 0
 
 
 def test_401_without_credentials_says_which_secret_to_set(registry: FakeRemote, tmp_path: Path) -> None:
@@ -420,27 +521,43 @@ def test_401_without_credentials_says_which_secret_to_set(registry: FakeRemote, 
         f"Unauthorized: model {uri}: the registry answered 401 (UNAUTHORIZED); set spec.model.credentialsSecret to a "
         f"kubernetes.io/dockerconfigjson Secret that can pull {host(registry)}/org/private (no credentials were "
         "given: REGISTRY_AUTH_FILE is not set; registries also answer 401 for a repository that does not exist: "
-        "check the name)\n")
+        "check the name)\n"
+    )
     # Challenged, an anonymous token, the retry refused: no third round.
-    assert [r.path for r in registry.requests] == ["/v2/org/private/manifests/v1", "/token",
-                                                   "/v2/org/private/manifests/v1"]
+    assert [r.path for r in registry.requests] == [
+        "/v2/org/private/manifests/v1",
+        "/token",
+        "/v2/org/private/manifests/v1",
+    ]
 
 
-@pytest.mark.parametrize(("mode", "expected"), [
-    ("bearer", "the token service {host} answered 401: the credentials were refused; check the entry for {host} in "
-     "the Secret that spec.model.credentialsSecret names"),
-    ("basic", "the registry answered 401 (UNAUTHORIZED): the credentials were refused; check the entry for {host} "
-     "in the Secret that spec.model.credentialsSecret names"),
-])
-def test_401_with_credentials_says_they_were_refused(registry: FakeRemote, tmp_path: Path, mode: str,
-                                                     expected: str) -> None:
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        (
+            "bearer",
+            "the token service {host} answered 401: the credentials were refused; check the entry for {host} in "
+            "the Secret that spec.model.credentialsSecret names",
+        ),
+        (
+            "basic",
+            "the registry answered 401 (UNAUTHORIZED): the credentials were refused; check the entry for {host} "
+            "in the Secret that spec.model.credentialsSecret names",
+        ),
+    ],
+)
+def test_401_with_credentials_says_they_were_refused(
+    registry: FakeRemote, tmp_path: Path, mode: str, expected: str
+) -> None:
     registry.registry_auth, registry.registry_users = mode, {"bot": "right"}
     artifact(registry, "m", MODEL, "v1")
     path = auth_file(tmp_path, {host(registry): {"auth": b64("bot:wrong")}})
     outcome = run_loader([item(tmp_path / "m", f"oci://{host(registry)}/m:v1")], tmp_path, env_for(registry, path))
     assert outcome.code == 1
-    assert outcome.termination == f"Unauthorized: model oci://{host(registry)}/m:v1: " \
+    assert (
+        outcome.termination == f"Unauthorized: model oci://{host(registry)}/m:v1: "
         f"{expected.format(host=host(registry))}\n"
+    )
     assert "wrong" not in outcome.stderr
 
 
@@ -449,8 +566,10 @@ def test_credentials_are_not_sent_to_a_plain_http_token_service(registry: FakeRe
     registry.respond("/manifests/", 401, headers={"WWW-Authenticate": f'Bearer realm="http://localhost:{port}/token"'})
     path = auth_file(tmp_path, {host(registry): {"auth": b64("bot:pw")}})
     outcome = run_loader([item(tmp_path / "m", f"oci://{host(registry)}/m:v1")], tmp_path, env_for(registry, path))
-    assert f"asks for credentials to be sent to the plain HTTP token service localhost:{port}; refused" in \
-        outcome.termination
+    assert (
+        f"asks for credentials to be sent to the plain HTTP token service localhost:{port}; refused"
+        in outcome.termination
+    )
     assert not registry.seen("/token")
 
 
@@ -460,13 +579,17 @@ def test_403_is_forbidden_and_404_names_the_reference(registry: FakeRemote, tmp_
     forbidden = run_loader([item(tmp_path / "a", f"oci://{host(registry)}/org/m:v1")], tmp_path, env_for(registry))
     assert forbidden.termination.startswith(
         f"Forbidden: model oci://{host(registry)}/org/m:v1: the registry answered 403 (DENIED): the credentials may "
-        f"not pull {host(registry)}/org/m; ")
-    for uri, code in [(f"oci://{host(registry)}/org/m:v2", "MANIFEST_UNKNOWN"),
-                      (f"oci://{host(registry)}/org/nope@{DIGEST}", "NAME_UNKNOWN")]:
+        f"not pull {host(registry)}/org/m; "
+    )
+    for uri, code in [
+        (f"oci://{host(registry)}/org/m:v2", "MANIFEST_UNKNOWN"),
+        (f"oci://{host(registry)}/org/nope@{DIGEST}", "NAME_UNKNOWN"),
+    ]:
         missing = run_loader([item(tmp_path / "b", uri)], tmp_path, env_for(registry))
         assert missing.termination == (
             f"NotFound: model {uri}: the registry answered 404 ({code}): {uri.removeprefix('oci://')} not found; "
-            "check the repository and the tag or digest (private repositories may answer 404 without credentials)\n")
+            "check the repository and the tag or digest (private repositories may answer 404 without credentials)\n"
+        )
     assert not (tmp_path / "b").exists()
 
 
@@ -474,11 +597,13 @@ def test_an_unreachable_registry_is_a_network_error_with_the_hint(tmp_path: Path
     with FakeRemote() as fake:
         address = host(fake)
     outcome = run_loader([item(tmp_path / "m", f"oci://{address}/m:v1")], tmp_path, {})
-    assert outcome.termination.startswith(f"NetworkError: model oci://{address}/m:v1: reading the manifest "
-                                          f"{address}/m:v1 failed 5 times")
+    assert outcome.termination.startswith(
+        f"NetworkError: model oci://{address}/m:v1: reading the manifest {address}/m:v1 failed 5 times"
+    )
     assert outcome.termination.rstrip().endswith(
         f"check that the pod reaches {address} (DNS, proxy, NetworkPolicy egress); a registry served over plain HTTP "
-        "must be listed in OCI_PLAIN_HTTP_REGISTRIES")
+        "must be listed in OCI_PLAIN_HTTP_REGISTRIES"
+    )
 
 
 def test_a_cache_hit_makes_no_request_at_all(registry: FakeRemote, tmp_path: Path) -> None:
@@ -486,8 +611,9 @@ def test_a_cache_hit_makes_no_request_at_all(registry: FakeRemote, tmp_path: Pat
     dest = tmp_path / "cache" / "m"
     assert run_loader([item(dest, f"oci://{host(registry)}/m:v1")], tmp_path, env_for(registry)).code == 0
     registry.clear()
-    outcome = run_loader([item(dest, f"oci://{host(registry)}/m:v1")], tmp_path,
-                         env_for(registry, str(tmp_path / "not-read.json")))
+    outcome = run_loader(
+        [item(dest, f"oci://{host(registry)}/m:v1")], tmp_path, env_for(registry, str(tmp_path / "not-read.json"))
+    )
     assert outcome.code == 0, outcome.stderr
     assert registry.requests == []
     assert f"model: cache hit at {dest} (195.3 KiB, 2 files, completed " in outcome.stderr
@@ -530,13 +656,16 @@ def test_a_token_that_expires_mid_fetch_is_renewed(registry: FakeRemote, tmp_pat
     registry.registry_auth, registry.registry_users = "bearer", {"bot": "pw"}
     artifact(registry, "m", {"model.safetensors": WEIGHTS}, "v1")
     # The first blob request is challenged as if the manifest's token had run out.
-    registry.respond("/blobs/", 401, headers={"WWW-Authenticate": f'Bearer realm="{registry.url}/token",'
-                                              'service="fake-registry"'})
+    registry.respond(
+        "/blobs/", 401, headers={"WWW-Authenticate": f'Bearer realm="{registry.url}/token",service="fake-registry"'}
+    )
     path = auth_file(tmp_path, {host(registry): {"auth": b64("bot:pw")}})
     outcome = run_loader([item(tmp_path / "m", f"oci://{host(registry)}/m:v1")], tmp_path, env_for(registry, path))
     assert outcome.code == 0, outcome.stderr
     assert [r.headers.get("authorization") for r in registry.seen("/blobs/")] == [
-        "Bearer token-0-bot", "Bearer token-1-bot"]
+        "Bearer token-0-bot",
+        "Bearer token-1-bot",
+    ]
     assert len(registry.seen("/token")) == 2
     assert (tmp_path / "m" / "model.safetensors").read_bytes() == WEIGHTS
 
@@ -546,8 +675,9 @@ def test_verify_mode_checks_a_mounted_image_without_a_request(tmp_path: Path) ->
     (root / "sub").mkdir(parents=True)
     (root / "config.json").write_bytes(b"{}")
     (root / "model.safetensors").write_bytes(b"w")
-    outcome = run_loader([item(root, "oci://ghcr.io/org/model:v1", mode="verify")], tmp_path,
-                         {"OCI_PLAIN_HTTP_REGISTRIES": "ghcr.io"})
+    outcome = run_loader(
+        [item(root, "oci://ghcr.io/org/model:v1", mode="verify")], tmp_path, {"OCI_PLAIN_HTTP_REGISTRIES": "ghcr.io"}
+    )
     assert outcome.code == 0, outcome.stderr
     assert f"model: verified {root}: config.json and 1 weight files" in outcome.stderr
 
@@ -558,11 +688,29 @@ def test_python_m_genai_model_loader_fetches_from_a_registry(registry: FakeRemot
     path = auth_file(tmp_path, {host(registry): {"auth": b64("bot:pw")}})
     dest = tmp_path / "cache" / "llm"
     plan = [{"name": "model", "uri": f"oci://{host(registry)}/org/llm:v1", "dest": str(dest)}]
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT / "loader"),
-           "PYTHONDONTWRITEBYTECODE": "1", **env_for(registry, path)}
-    result = subprocess.run([sys.executable, "-m", "genai_model_loader", "--plan", json.dumps(plan),
-                             "--termination-log", str(tmp_path / "termination")], env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=60, check=False)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT / "loader"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **env_for(registry, path),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "genai_model_loader",
+            "--plan",
+            json.dumps(plan),
+            "--termination-log",
+            str(tmp_path / "termination"),
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "model: fetched 2 files, 195.3 KiB in " in result.stderr
     assert (tmp_path / "termination").read_text().startswith("Fetched: model downloaded; model in place (195.3 KiB)")
@@ -570,7 +718,8 @@ def test_python_m_genai_model_loader_fetches_from_a_registry(registry: FakeRemot
 
 
 def test_the_plan_the_operator_renders_for_an_oci_model_is_what_the_loader_pulls(
-        registry: FakeRemote, tmp_path: Path) -> None:
+    registry: FakeRemote, tmp_path: Path
+) -> None:
     # The contract between the two sides: the operator's rendered init container (plan, env, the auth file's
     # mount) run by the loader, with only the pod's paths moved under tmp_path.
     from genai_operator.settings import Settings
@@ -578,8 +727,10 @@ def test_the_plan_the_operator_renders_for_an_oci_model_is_what_the_loader_pulls
 
     registry.registry_auth, registry.registry_users = "bearer", {"bot": "pw"}
     artifact(registry, "org/llm", MODEL, "v1")
-    md = manifest(model={"uri": f"oci://{host(registry)}/org/llm:v1", "parameters": "8B",
-                         "credentialsSecret": "registry"}, engine="VLLM")
+    md = manifest(
+        model={"uri": f"oci://{host(registry)}/org/llm:v1", "parameters": "8B", "credentialsSecret": "registry"},
+        engine="VLLM",
+    )
     plan = plan_for(md, assign(pool()), Settings())
     init = plan.init_containers[0]
     items = json.loads(init["args"][1])

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
+from genai_model_loader.part_state import state_paths
 from genai_model_loader.progress import ItemProgress
-from genai_model_loader.ranged import state_paths
 from loader_support import FakeRemote, files_under, model_files, run_loader
 
 PART = 64 * 1024
@@ -47,8 +47,11 @@ def env(fake: FakeRemote, connections: str = "4", **extra: str) -> dict[str, str
 
 
 def ranges(fake: FakeRemote, path: str) -> list[tuple[int, int]]:
-    found = [re.fullmatch(r"bytes=(\d+)-(\d+)", r.headers.get("range", "")) for r in fake.seen("/cdn/org/llm/")
-             if r.path.endswith(path)]
+    found = [
+        re.fullmatch(r"bytes=(\d+)-(\d+)", r.headers.get("range", ""))
+        for r in fake.seen("/cdn/org/llm/")
+        if r.path.endswith(path)
+    ]
     return sorted((int(m.group(1)), int(m.group(2))) for m in found if m)
 
 
@@ -65,7 +68,8 @@ def test_files_side_by_side_and_in_ranged_parts_arrive_whole(hub: FakeRemote, tm
     assert 1 < hub.max_streaming <= 4
     manifest = json.loads((dest / ".genai-manifest.json").read_text())
     assert {f["path"]: f["sha256"] for f in manifest["files"]} == {
-        p: hashlib.sha256(c).hexdigest() for p, c in FILES.items()}
+        p: hashlib.sha256(c).hexdigest() for p, c in FILES.items()
+    }
     assert not [p for p in files_under(dest) if ".genai-parts-" in p or p.endswith(".part")]
     assert "over up to 4 connections" in outcome.stderr
 
@@ -102,8 +106,11 @@ def test_an_interrupted_run_resumes_each_part_where_its_journal_says(hub: FakeRe
     assert (dest / BIG).read_bytes() == SHARDS[BIG]
     asked = ranges(hub, BIG)
     # Exactly what the journal did not hold: each unfinished part from its own offset, finished ones not at all.
-    expected = [(i * PART + d, min((i + 1) * PART, len(SHARDS[BIG])) - 1) for i, d in enumerate(done)
-                if i * PART + d < min((i + 1) * PART, len(SHARDS[BIG]))]
+    expected = [
+        (i * PART + d, min((i + 1) * PART, len(SHARDS[BIG])) - 1)
+        for i, d in enumerate(done)
+        if i * PART + d < min((i + 1) * PART, len(SHARDS[BIG]))
+    ]
     assert asked == expected
     assert not data.exists() and not journal.exists()
 
@@ -115,7 +122,9 @@ def test_a_journal_of_other_content_is_not_resumed(hub: FakeRemote, tmp_path: Pa
     data, journal = state_paths(dest / BIG)
     data.write_bytes(b"\0" * len(SHARDS[BIG]))  # full length, every part "done", but for another sha256
     identity = {"size": len(SHARDS[BIG]), "sha256": "0" * 64, "md5": None, "gitSha1": None}
-    journal.write_text(json.dumps({"file": identity, "partBytes": PART, "done": [PART] * 5 + [len(SHARDS[BIG]) % PART]}))
+    journal.write_text(
+        json.dumps({"file": identity, "partBytes": PART, "done": [PART] * 5 + [len(SHARDS[BIG]) % PART]})
+    )
     outcome = run_loader(plan(dest), tmp_path, env(hub))
     assert outcome.code == 0, outcome.stderr
     assert (dest / BIG).read_bytes() == SHARDS[BIG] and ranges(hub, BIG)[0] == (0, PART - 1)
@@ -138,8 +147,9 @@ def test_wrong_bytes_in_one_part_fail_the_checksum_and_leave_nothing(hub: FakeRe
     dest = tmp_path / "llm"
     outcome = run_loader(plan(dest), tmp_path, env(hub))
     assert outcome.code == 1
-    assert outcome.termination.startswith(f"ChecksumMismatch: model hf://org/llm: {BIG} has sha256 "), \
+    assert outcome.termination.startswith(f"ChecksumMismatch: model hf://org/llm: {BIG} has sha256 "), (
         outcome.termination
+    )
     assert hashlib.sha256(SHARDS[BIG]).hexdigest() in outcome.termination
     assert not (dest / BIG).exists() and not any(p.exists() for p in state_paths(dest / BIG))
     assert not (dest / ".genai-complete").exists()
@@ -172,8 +182,9 @@ def test_a_bad_loader_connections_is_an_invalid_plan(tmp_path: Path, value: str)
 def test_a_bad_plan_connections_is_an_invalid_plan(tmp_path: Path, value: object) -> None:
     outcome = run_loader(plan(tmp_path / "m", connections=value), tmp_path, {})
     assert outcome.code == 2
-    assert outcome.termination.startswith("InvalidPlan: --plan item 0 (model): connections must be "), \
+    assert outcome.termination.startswith("InvalidPlan: --plan item 0 (model): connections must be "), (
         outcome.termination
+    )
 
 
 def test_ranged_requests_carry_the_hub_token_to_the_hub_only(hub: FakeRemote, tmp_path: Path) -> None:
@@ -191,15 +202,32 @@ def test_ranged_requests_carry_the_hub_token_to_the_hub_only(hub: FakeRemote, tm
 def test_ranged_blob_requests_carry_the_registry_token_to_the_registry_only(tmp_path: Path) -> None:
     with FakeRemote() as registry:
         registry.registry_auth, registry.public_repos, registry.blob_redirect = "bearer", {"org/llm"}, True
-        layers = [{"mediaType": "application/octet-stream", "digest": registry.add_blob(content), "size": len(content),
-                   "annotations": {"org.opencontainers.image.title": path}} for path, content in FILES.items()]
+        layers = [
+            {
+                "mediaType": "application/octet-stream",
+                "digest": registry.add_blob(content),
+                "size": len(content),
+                "annotations": {"org.opencontainers.image.title": path},
+            }
+            for path, content in FILES.items()
+        ]
         config = registry.add_blob(b"{}")
-        registry.add_manifest("org/llm", {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                          "config": {"mediaType": "application/vnd.oci.empty.v1+json",
-                                                     "digest": config, "size": 2}, "layers": layers}, "v1")
+        registry.add_manifest(
+            "org/llm",
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
+                "layers": layers,
+            },
+            "v1",
+        )
         host = registry.url.removeprefix("http://")
-        outcome = run_loader(plan(tmp_path / "m", f"oci://{host}/org/llm:v1"), tmp_path,
-                             env(registry) | {"OCI_PLAIN_HTTP_REGISTRIES": host})
+        outcome = run_loader(
+            plan(tmp_path / "m", f"oci://{host}/org/llm:v1"),
+            tmp_path,
+            env(registry) | {"OCI_PLAIN_HTTP_REGISTRIES": host},
+        )
         assert outcome.code == 0, outcome.stderr
         assert {p: files_under(tmp_path / "m")[p] for p in model_files(tmp_path / "m")} == FILES
         blobs, storage = registry.seen("/v2/org/llm/blobs/"), registry.seen("/registry-cdn/")
@@ -226,8 +254,9 @@ def test_progress_is_one_line_per_interval_for_all_files_and_parts(caplog: pytes
     assert progress.done == 960
     # Forty-odd advances from sixteen threads over 9 s: one line at t=5 s, naming the oldest file and the others.
     assert len(lines) == 2, lines
-    assert re.fullmatch(r"model: \d{3}/960 B \(\d+%\) shard-0\.safetensors \(\+3 more\) \d+ B/s eta \d+s",
-                        lines[0]), lines[0]
+    assert re.fullmatch(r"model: \d{3}/960 B \(\d+%\) shard-0\.safetensors \(\+3 more\) \d+ B/s eta \d+s", lines[0]), (
+        lines[0]
+    )
     assert lines[1].startswith("model: 960/960 B (100%) shard-1.safetensors") and lines[1].endswith(" done")
 
 

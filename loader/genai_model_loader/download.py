@@ -21,6 +21,7 @@ from genai_model_loader import ranged
 from genai_model_loader.errors import LoaderError, Reason
 from genai_model_loader.file_checks import hash_file, verify_checksums
 from genai_model_loader.http_transport import HttpStatusError, RequestFactory, open_response
+from genai_model_loader.part_state import discard, state_paths
 from genai_model_loader.progress import FileProgress
 from genai_model_loader.remote_files import FetchedFile, RemoteFile
 from genai_model_loader.retry import RetryPolicy, TransientError, with_retries
@@ -55,9 +56,17 @@ class _Digests:
         self.length += len(chunk)
 
 
-def download(factory: RequestFactory, remote: RemoteFile, target: Path, progress: FileProgress,
-             policy: RetryPolicy, explain: Explain, hint: str,
-             md5_applies: Md5Applies = lambda headers: True, transfer: Transfer | None = None) -> FetchedFile:
+def download(
+    factory: RequestFactory,
+    remote: RemoteFile,
+    target: Path,
+    progress: FileProgress,
+    policy: RetryPolicy,
+    explain: Explain,
+    hint: str,
+    md5_applies: Md5Applies = lambda headers: True,
+    transfer: Transfer | None = None,
+) -> FetchedFile:
     transfer = transfer or Transfer()
     target.parent.mkdir(parents=True, exist_ok=True)
     reused = _reuse_complete(remote, target, progress)
@@ -73,18 +82,19 @@ def download(factory: RequestFactory, remote: RemoteFile, target: Path, progress
                 result = ranged.download_parts(factory, remote, target, progress, policy, explain, hint, transfer)
             except ranged.RangeIgnoredError:
                 log.info("%s: the server ignores Range; fetching it over one connection", remote.path)
-                ranged.discard(target)
+                discard(target)
                 progress.rewind()
                 in_parts = False
             else:
-                written, resumed = ranged.state_paths(target)[0], result.resumed
+                written, resumed = state_paths(target)[0], result.resumed
                 sha256, md5, headers = result.sha256, result.md5, result.headers
         if not in_parts:
             resumed = part.exists() and part.stat().st_size > 0
             digests = _Digests()
             attempt = partial(_attempt, factory, remote, part, digests, progress, policy, explain, transfer)
-            headers = transfer.stream(partial(with_retries, attempt, policy, f"downloading {remote.path}",
-                                              hint)).result()
+            headers = transfer.stream(
+                partial(with_retries, attempt, policy, f"downloading {remote.path}", hint)
+            ).result()
             digests.sync(part, part.stat().st_size)
             sha256, md5 = digests.sha256.hexdigest(), digests.md5.hexdigest()
         size = written.stat().st_size
@@ -92,7 +102,7 @@ def download(factory: RequestFactory, remote: RemoteFile, target: Path, progress
             verify_checksums(remote, size, sha256, md5 if md5_applies(headers) else None, written)
         except LoaderError as err:
             written.unlink(missing_ok=True)
-            ranged.discard(target)
+            discard(target)
             if err.reason is Reason.CHECKSUM_MISMATCH and resumed and not fresh:
                 # The earlier bytes may be the stale ones (a part left by other content): one clean try.
                 log.warning("%s; downloading it again from the start", err.detail)
@@ -100,7 +110,7 @@ def download(factory: RequestFactory, remote: RemoteFile, target: Path, progress
                 continue
             raise
         os.replace(written, target)
-        ranged.state_paths(target)[1].unlink(missing_ok=True)
+        state_paths(target)[1].unlink(missing_ok=True)
         progress.finish()
         return FetchedFile(remote.path, size, sha256)
     raise AssertionError("unreachable: the second pass returns or raises")
@@ -125,8 +135,16 @@ def _reuse_complete(remote: RemoteFile, target: Path, progress: FileProgress) ->
     return None
 
 
-def _attempt(factory: RequestFactory, remote: RemoteFile, part: Path, digests: _Digests, progress: FileProgress,
-             policy: RetryPolicy, explain: Explain, transfer: Transfer) -> Message | None:
+def _attempt(
+    factory: RequestFactory,
+    remote: RemoteFile,
+    part: Path,
+    digests: _Digests,
+    progress: FileProgress,
+    policy: RetryPolicy,
+    explain: Explain,
+    transfer: Transfer,
+) -> Message | None:
     """One request; returns the response headers (None when the .part was already whole)."""
     offset = part.stat().st_size if part.exists() else 0
     if remote.size is not None and offset > remote.size:
@@ -147,8 +165,11 @@ def _attempt(factory: RequestFactory, remote: RemoteFile, part: Path, digests: _
         total = _total_size(response, offset, part)
         if total is not None and remote.size is not None and total != remote.size:
             part.unlink(missing_ok=True)
-            raise LoaderError(Reason.SIZE_MISMATCH, f"{remote.path}: the server sends {total} bytes but the "
-                              f"listing says {remote.size}; the source changed while fetching, run it again")
+            raise LoaderError(
+                Reason.SIZE_MISMATCH,
+                f"{remote.path}: the server sends {total} bytes but the "
+                f"listing says {remote.size}; the source changed while fetching, run it again",
+            )
         if response.status != 206:
             offset = 0
         digests.sync(part, offset)
@@ -172,8 +193,15 @@ def _total_size(response: http.client.HTTPResponse, offset: int, part: Path) -> 
     return response.length
 
 
-def _copy(response: http.client.HTTPResponse, part: Path, offset: int, remote: RemoteFile, digests: _Digests,
-          progress: FileProgress, transfer: Transfer) -> int:
+def _copy(
+    response: http.client.HTTPResponse,
+    part: Path,
+    offset: int,
+    remote: RemoteFile,
+    digests: _Digests,
+    progress: FileProgress,
+    transfer: Transfer,
+) -> int:
     received = 0
     with part.open("ab" if offset else "wb") as out:
         while True:
@@ -186,14 +214,18 @@ def _copy(response: http.client.HTTPResponse, part: Path, offset: int, remote: R
                 break
             if remote.size is not None and offset + received + len(chunk) > remote.size:
                 part.unlink(missing_ok=True)
-                raise LoaderError(Reason.SIZE_MISMATCH, f"{remote.path}: the server sends more than the "
-                                  f"{remote.size} bytes the listing says")
+                raise LoaderError(
+                    Reason.SIZE_MISMATCH,
+                    f"{remote.path}: the server sends more than the {remote.size} bytes the listing says",
+                )
             try:
                 out.write(chunk)
             except OSError as err:
                 if err.errno == errno.ENOSPC:
-                    raise LoaderError(Reason.NO_SPACE, f"the cache volume filled up while writing {remote.path}; "
-                                      "raise the pool's cache size") from None
+                    raise LoaderError(
+                        Reason.NO_SPACE,
+                        f"the cache volume filled up while writing {remote.path}; raise the pool's cache size",
+                    ) from None
                 raise
             digests.update(chunk)
             received += len(chunk)

@@ -32,9 +32,9 @@ from genai_model_loader.huggingface import HubSource
 from genai_model_loader.limits import from_env
 from genai_model_loader.local_files import LocalSource
 from genai_model_loader.oci_registry import OciSource
+from genai_model_loader.part_state import journal_done
 from genai_model_loader.plan import PlanItem
 from genai_model_loader.progress import ItemProgress, format_bytes
-from genai_model_loader.ranged import journal_done
 from genai_model_loader.remote_files import RESERVED_PREFIX, FetchedFile, RemoteFile, Source
 from genai_model_loader.retry import RetryPolicy
 from genai_model_loader.source_uris import BucketRef, HubRef, OciRef, parse_source, revision_of, without_revision
@@ -91,30 +91,44 @@ def _fill(item: PlanItem, dest: Path, source: Source, transfer: Transfer) -> int
     listing = source.list_files()
     ref = parse_source(item.uri)
     wanted_file = item.file or (ref.path if isinstance(ref, HubRef) else None)
-    selected = select_files(listing.files, file=wanted_file, gguf_type=item.gguf_type,
-                            default_filter=source.default_filter)
+    selected = select_files(
+        listing.files, file=wanted_file, gguf_type=item.gguf_type, default_filter=source.default_filter
+    )
     record = {"uri": item.uri, **item.selection}
     dest.mkdir(parents=True, exist_ok=True)
     _forget_other_content(dest, record)
     write_json_atomic(dest / FILLING, record)
     total = sum(f.size or 0 for f in selected)
     _check_space(dest, total, sum(max((f.size or 0) - _on_disk(dest, f), 0) for f in selected))
-    log.info("%s: fetching %d files, %s, from %s into %s over up to %d connections", item.name, len(selected),
-             format_bytes(total), item.uri, dest, transfer.connections)
+    log.info(
+        "%s: fetching %d files, %s, from %s into %s over up to %d connections",
+        item.name,
+        len(selected),
+        format_bytes(total),
+        item.uri,
+        dest,
+        transfer.connections,
+    )
     progress = ItemProgress(item.name, total)
-    fetched = _in_dest(transfer.each(lambda f: source.fetch(f, dest / f.path, progress.file(f.path)), selected,
-                                     source.concurrent_files))
+    fetched = _in_dest(
+        transfer.each(
+            lambda f: source.fetch(f, dest / f.path, progress.file(f.path)), selected, source.concurrent_files
+        )
+    )
     stored = sum(f.size for f in fetched)  # what dest holds: more than was listed when a layer was unpacked
     completed = now_iso()
-    write_json_atomic(dest / MANIFEST, {
-        **record,
-        "source": without_revision(item.uri),
-        "revision": revision_of(item.uri),
-        "sha": listing.resolved_sha,
-        "completedAt": completed,
-        "bytes": stored,
-        "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in fetched],
-    })
+    write_json_atomic(
+        dest / MANIFEST,
+        {
+            **record,
+            "source": without_revision(item.uri),
+            "revision": revision_of(item.uri),
+            "sha": listing.resolved_sha,
+            "completedAt": completed,
+            "bytes": stored,
+            "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in fetched],
+        },
+    )
     if item.link:
         _link_gguf(dest, item.link, [f.path for f in fetched])
     write_json_atomic(dest / MARKER, {**record, "completedAt": completed, "bytes": stored, "files": len(fetched)})
@@ -177,14 +191,24 @@ def _on_disk(dest: Path, remote: RemoteFile) -> int:
 def _check_space(dest: Path, total: int, remaining: int) -> None:
     free = shutil.disk_usage(dest.parent).free
     if remaining > free:
-        raise LoaderError(Reason.NO_SPACE, f"the files need {format_bytes(remaining)} more ({format_bytes(total)} "
-                          f"in all) but the cache volume at {dest.parent} has {format_bytes(free)} free; raise the "
-                          "pool's cache size")
+        raise LoaderError(
+            Reason.NO_SPACE,
+            f"the files need {format_bytes(remaining)} more ({format_bytes(total)} "
+            f"in all) but the cache volume at {dest.parent} has {format_bytes(free)} free; raise the "
+            "pool's cache size",
+        )
 
 
 def _log_hit(item: PlanItem, dest: Path, marker: dict[str, Any], how: str) -> int:
     size = marker.get("bytes")
     amount = format_bytes(size) if isinstance(size, int) else "size unknown"
-    log.info("%s: cache hit at %s (%s, %s files, completed %s%s)", item.name, dest, amount, marker.get("files", "?"),
-             marker.get("completedAt", "?"), how)
+    log.info(
+        "%s: cache hit at %s (%s, %s files, completed %s%s)",
+        item.name,
+        dest,
+        amount,
+        marker.get("files", "?"),
+        marker.get("completedAt", "?"),
+        how,
+    )
     return size if isinstance(size, int) else 0

@@ -82,8 +82,9 @@ def _item(index: int, entry: Any) -> PlanItem:
     if owner is not None and not OWNER.fullmatch(owner):
         raise PlanError(f"{where}: owner must be <namespace>/<name> (letters, digits, '.', '_', '-'), not {owner!r}")
     connections = entry.get("connections")
-    if connections is not None and (isinstance(connections, bool) or not isinstance(connections, int)
-                                    or connections < 1):
+    if connections is not None and (
+        isinstance(connections, bool) or not isinstance(connections, int) or connections < 1
+    ):
         raise PlanError(f"{where}: connections must be a positive integer, not {connections!r}")
     if connections is not None:
         check_connections(connections, f"{where}: connections")

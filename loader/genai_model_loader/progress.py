@@ -42,8 +42,9 @@ class ItemProgress:
     several threads at once, so it is locked, and it logs at most one line per interval for the whole item (naming
     the oldest file in flight and how many more there are), never one per file or per part."""
 
-    def __init__(self, name: str, total: int, *, interval: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, name: str, total: int, *, interval: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.name = name
         self.total = total
         self.done = 0
@@ -65,8 +66,11 @@ class ItemProgress:
         elapsed = max(self.clock() - self.started, 1e-6)
         rate = self.moved / elapsed
         eta = f"eta {format_duration((self.total - self.done) / rate)}" if rate > 0 else "eta ?"
-        amount = f"{self.done / scale:.1f}/{self.total / scale:.1f} {UNITS[index]}" if index else \
-            f"{self.done}/{self.total} B"
+        amount = (
+            f"{self.done / scale:.1f}/{self.total / scale:.1f} {UNITS[index]}"
+            if index
+            else f"{self.done}/{self.total} B"
+        )
         return f"{self.name}: {amount} ({percent}%) {path} {format_bytes(rate)}/s {suffix or eta}"
 
     def summary(self, files: int, cache: str, seconds: float) -> str:

@@ -22,7 +22,6 @@ import http.client
 import logging
 import os
 import re
-import threading
 from collections.abc import Callable
 from concurrent.futures import wait
 from dataclasses import dataclass
@@ -31,12 +30,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from genai_model_loader.cache_dir import read_json, write_json_atomic
+from genai_model_loader.cache_dir import read_json
 from genai_model_loader.errors import LoaderError, Reason
 from genai_model_loader.http_transport import HttpStatusError, RequestFactory, open_response
 from genai_model_loader.limits import MIB
+from genai_model_loader.part_state import Parts, discard, identity, state_paths
 from genai_model_loader.progress import FileProgress
-from genai_model_loader.remote_files import RESERVED_PREFIX, RemoteFile
+from genai_model_loader.remote_files import RemoteFile
 from genai_model_loader.retry import RetryPolicy, TransientError, with_retries
 from genai_model_loader.transfer import CancelledError, Transfer, first_error
 
@@ -51,31 +51,6 @@ class RangeIgnoredError(Exception):
     """The server answered a ranged request with the whole file (200)."""
 
 
-def state_paths(target: Path) -> tuple[Path, Path]:
-    """(data file, journal) of a ranged download of `target`."""
-    data = target.with_name(f"{RESERVED_PREFIX}parts-{target.name}")
-    return data, data.with_name(data.name + ".json")
-
-
-def identity(remote: RemoteFile) -> dict[str, Any]:
-    return {"size": remote.size, "sha256": remote.sha256, "md5": remote.md5, "gitSha1": remote.git_sha1}
-
-
-def journal_done(target: Path, remote: RemoteFile) -> int | None:
-    """Bytes a resumable ranged download of this very content has on disk, None when there is none."""
-    data, journal = state_paths(target)
-    state = read_json(journal)
-    if not state or state.get("file") != identity(remote) or not data.is_file():
-        return None
-    done = state.get("done")
-    return sum(d for d in done if isinstance(d, int)) if isinstance(done, list) else None
-
-
-def discard(target: Path) -> None:
-    for path in state_paths(target):
-        path.unlink(missing_ok=True)
-
-
 @dataclass
 class Result:
     sha256: str
@@ -84,45 +59,16 @@ class Result:
     resumed: bool
 
 
-class _Parts:
-    """The layout and what each part has written (in memory) and synced (in the journal)."""
-
-    def __init__(self, remote: RemoteFile, size: int, length: int, journal: Path, done: list[int]) -> None:
-        self.remote, self.size, self.length, self.journal = remote, size, length, journal
-        self.starts = list(range(0, size, length))
-        self.ends = [min(start + length, size) for start in self.starts]  # exclusive
-        self.written = list(done)
-        self.synced = list(done)
-        self.changed = threading.Condition()
-        self.failed = False
-        self.headers: Message | None = None
-
-    def prefix(self) -> int:
-        """Bytes from 0 that every part has written: what the hasher may read."""
-        for index, start in enumerate(self.starts):
-            if start + self.written[index] < self.ends[index]:
-                return start + self.written[index]
-        return self.size
-
-    def advance(self, index: int, size: int) -> None:
-        with self.changed:
-            self.written[index] += size
-            self.changed.notify_all()
-
-    def record(self, index: int, synced: int) -> None:
-        with self.changed:  # one journal writer at a time: they share the temporary file's name
-            self.synced[index] = max(self.synced[index], synced)
-            write_json_atomic(self.journal, {"file": identity(self.remote), "partBytes": self.length,
-                                             "done": self.synced})
-
-    def fail(self) -> None:
-        with self.changed:
-            self.failed = True
-            self.changed.notify_all()
-
-
-def download_parts(factory: RequestFactory, remote: RemoteFile, target: Path, progress: FileProgress,
-                   policy: RetryPolicy, explain: Explain, hint: str, transfer: Transfer) -> Result:
+def download_parts(
+    factory: RequestFactory,
+    remote: RemoteFile,
+    target: Path,
+    progress: FileProgress,
+    policy: RetryPolicy,
+    explain: Explain,
+    hint: str,
+    transfer: Transfer,
+) -> Result:
     """The file into its data file, every part in; the caller checks the checksums and renames."""
     size = remote.size
     assert size is not None, "only files of a listed size are cut into parts"
@@ -130,12 +76,19 @@ def download_parts(factory: RequestFactory, remote: RemoteFile, target: Path, pr
     state = read_json(journal)
     done: list[int] = []
     length = transfer.part_length(size)
-    if state and state.get("file") == identity(remote) and data.is_file() and data.stat().st_size == size \
-            and isinstance(state.get("partBytes"), int) and isinstance(state.get("done"), list):
+    if (
+        state
+        and state.get("file") == identity(remote)
+        and data.is_file()
+        and data.stat().st_size == size
+        and isinstance(state.get("partBytes"), int)
+        and isinstance(state.get("done"), list)
+    ):
         length, done = state["partBytes"], [d if isinstance(d, int) else 0 for d in state["done"]]
-    parts = _Parts(remote, size, max(length, 1), journal, done)
-    if len(done) != len(parts.starts) or any(not 0 <= d <= e - s for d, s, e in
-                                             zip(done, parts.starts, parts.ends, strict=False)):
+    parts = Parts(remote, size, max(length, 1), journal, done)
+    if len(done) != len(parts.starts) or any(
+        not 0 <= d <= e - s for d, s, e in zip(done, parts.starts, parts.ends, strict=False)
+    ):
         done = [0] * len(parts.starts)
         discard(target)
         with data.open("wb") as out:
@@ -148,8 +101,11 @@ def download_parts(factory: RequestFactory, remote: RemoteFile, target: Path, pr
         log.info("%s: resuming %d parts (%d bytes on disk)", remote.path, len(done), sum(done))
     fd = os.open(data, os.O_RDWR)
     try:
-        futures = [transfer.stream(partial(_part, factory, parts, i, fd, progress, policy, explain, hint, transfer))
-                   for i in range(len(parts.starts)) if done[i] < parts.ends[i] - parts.starts[i]]
+        futures = [
+            transfer.stream(partial(_part, factory, parts, i, fd, progress, policy, explain, hint, transfer))
+            for i in range(len(parts.starts))
+            if done[i] < parts.ends[i] - parts.starts[i]
+        ]
         for future in futures:
             future.add_done_callback(lambda f: parts.fail() if f.cancelled() or f.exception() else None)
         sha256, md5 = _hash_in_order(parts, fd)
@@ -165,7 +121,7 @@ def download_parts(factory: RequestFactory, remote: RemoteFile, target: Path, pr
     return Result(sha256.hexdigest(), md5.hexdigest() if md5 else None, parts.headers, resumed)
 
 
-def _hash_in_order(parts: _Parts, fd: int) -> tuple[Any, Any]:
+def _hash_in_order(parts: Parts, fd: int) -> tuple[Any, Any]:
     sha256, md5 = hashlib.sha256(), hashlib.md5() if parts.remote.md5 else None
     hashed = 0
     while hashed < parts.size:
@@ -186,14 +142,31 @@ def _hash_in_order(parts: _Parts, fd: int) -> tuple[Any, Any]:
     return sha256, md5
 
 
-def _part(factory: RequestFactory, parts: _Parts, index: int, fd: int, progress: FileProgress, policy: RetryPolicy,
-          explain: Explain, hint: str, transfer: Transfer) -> None:
+def _part(
+    factory: RequestFactory,
+    parts: Parts,
+    index: int,
+    fd: int,
+    progress: FileProgress,
+    policy: RetryPolicy,
+    explain: Explain,
+    hint: str,
+    transfer: Transfer,
+) -> None:
     what = f"downloading {parts.remote.path} (part {index + 1} of {len(parts.starts)})"
     with_retries(lambda: _attempt(factory, parts, index, fd, progress, policy, explain, transfer), policy, what, hint)
 
 
-def _attempt(factory: RequestFactory, parts: _Parts, index: int, fd: int, progress: FileProgress,
-             policy: RetryPolicy, explain: Explain, transfer: Transfer) -> None:
+def _attempt(
+    factory: RequestFactory,
+    parts: Parts,
+    index: int,
+    fd: int,
+    progress: FileProgress,
+    policy: RetryPolicy,
+    explain: Explain,
+    transfer: Transfer,
+) -> None:
     transfer.check()
     end = parts.ends[index]
     position = parts.starts[index] + parts.written[index]
@@ -235,14 +208,18 @@ def _attempt(factory: RequestFactory, parts: _Parts, index: int, fd: int, progre
         raise TransientError(f"the response ended at byte {position} of {parts.remote.path}, not {end}")
 
 
-def _check_range(response: http.client.HTTPResponse, start: int, end: int, parts: _Parts) -> None:
+def _check_range(response: http.client.HTTPResponse, start: int, end: int, parts: Parts) -> None:
     match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+|\*)", (response.headers.get("Content-Range") or "").strip())
     if match and match.group(3) not in ("*", str(parts.size)):
-        raise LoaderError(Reason.SIZE_MISMATCH, f"{parts.remote.path}: the server sends {match.group(3)} bytes but "
-                          f"the listing says {parts.size}; the source changed while fetching, run it again")
+        raise LoaderError(
+            Reason.SIZE_MISMATCH,
+            f"{parts.remote.path}: the server sends {match.group(3)} bytes but "
+            f"the listing says {parts.size}; the source changed while fetching, run it again",
+        )
     if not match or int(match.group(1)) != start or int(match.group(2)) != end - 1:
-        raise TransientError(f"the server sent another range than bytes={start}-{end - 1} "
-                             f"({response.headers.get('Content-Range')!r})")
+        raise TransientError(
+            f"the server sent another range than bytes={start}-{end - 1} ({response.headers.get('Content-Range')!r})"
+        )
 
 
 def _write(fd: int, chunk: bytes, position: int, path: str) -> None:
@@ -253,12 +230,13 @@ def _write(fd: int, chunk: bytes, position: int, path: str) -> None:
             view, position = view[written:], position + written
     except OSError as err:
         if err.errno == errno.ENOSPC:
-            raise LoaderError(Reason.NO_SPACE, f"the cache volume filled up while writing {path}; raise the "
-                              "pool's cache size") from None
+            raise LoaderError(
+                Reason.NO_SPACE, f"the cache volume filled up while writing {path}; raise the pool's cache size"
+            ) from None
         raise
 
 
-def _checkpoint(parts: _Parts, index: int, fd: int) -> None:
+def _checkpoint(parts: Parts, index: int, fd: int) -> None:
     """What this part has written is on disk before the journal says so."""
     written = parts.written[index]
     os.fdatasync(fd)

@@ -61,9 +61,12 @@ def checked_relative(path: str) -> str:
     if not path or pure.is_absolute() or any(part in ("..", ".") for part in pure.parts) or "\\" in path:
         raise LoaderError(Reason.INVALID_SOURCE, f"the source lists an unsafe path {path!r}")
     if is_reserved(path):
-        raise LoaderError(Reason.INVALID_SOURCE, f"the source lists {path!r}, a name the loader keeps for its own "
-                          f"files in the cache ({RESERVED_PREFIX}*); refused, so that no source can mark a cache "
-                          "complete; remove or rename it in the source")
+        raise LoaderError(
+            Reason.INVALID_SOURCE,
+            f"the source lists {path!r}, a name the loader keeps for its own "
+            f"files in the cache ({RESERVED_PREFIX}*); refused, so that no source can mark a cache "
+            "complete; remove or rename it in the source",
+        )
     return pure.as_posix()
 
 
