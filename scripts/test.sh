@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GENAI_SETUP=test source scripts/setup.sh
-echo "== ruff"; ruff check operator loader tests bench scripts
+echo "== ruff"; ruff check operator loader tests bench scripts; ruff format --check operator loader tests bench scripts
 echo "== mypy (strict on the package)"; mypy
 echo "== import-linter (the architecture's contracts)"; PYTHONPATH=loader lint-imports --no-cache
 echo "== control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok)"

@@ -22,6 +22,7 @@ from genai_model_loader.remote_files import FetchedFile, Listing, RemoteFile, ch
 from genai_model_loader.retry import RetryPolicy
 from genai_model_loader.sigv4 import Credentials, sign
 from genai_model_loader.source_uris import BucketRef
+from genai_model_loader.transfer import Transfer
 
 GCS_ENDPOINT = "https://storage.googleapis.com"
 MD5_ETAG = re.compile(r"[0-9a-f]{32}")
@@ -29,10 +30,19 @@ MD5_ETAG = re.compile(r"[0-9a-f]{32}")
 
 class BucketSource:
     default_filter = False
+    concurrent_files = True
 
-    def __init__(self, ref: BucketRef, item_name: str, env: Mapping[str, str], policy: RetryPolicy,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        ref: BucketRef,
+        item_name: str,
+        env: Mapping[str, str],
+        policy: RetryPolicy,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        transfer: Transfer | None = None,
+    ) -> None:
         self.ref = ref
+        self.transfer = transfer or Transfer()
         self.item_name = item_name
         self.policy = policy
         self.limits = from_env(env)
@@ -51,8 +61,9 @@ class BucketSource:
             else:
                 self.base = f"https://{ref.bucket}.s3.{self.region}.amazonaws.com"
         access, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
-        self.credentials = Credentials(access, secret, env.get("AWS_SESSION_TOKEN") or None) \
-            if access and secret else None
+        self.credentials = (
+            Credentials(access, secret, env.get("AWS_SESSION_TOKEN") or None) if access and secret else None
+        )
         self.keys: dict[str, str] = {}  # path under dest -> object key, filled by list_files
         self.hint = f"check that the pod reaches {urlsplit(self.base).netloc} (DNS, proxy, NetworkPolicy egress)"
 
@@ -66,14 +77,26 @@ class BucketSource:
             self.keys[path] = key
             files.append(RemoteFile(path, size, md5=md5 if MD5_ETAG.fullmatch(md5) else None))
         if not files:
-            raise LoaderError(Reason.NOT_FOUND, f"no objects under {self.ref.scheme}://{self.ref.bucket}/"
-                              f"{self.ref.prefix}; check the bucket and prefix")
+            raise LoaderError(
+                Reason.NOT_FOUND,
+                f"no objects under {self.ref.scheme}://{self.ref.bucket}/"
+                f"{self.ref.prefix}; check the bucket and prefix",
+            )
         return Listing(tuple(files))
 
     def fetch(self, file: RemoteFile, target: Path, progress: FileProgress) -> FetchedFile:
         url = f"{self.base}/{quote(self.keys[file.path], safe='/~')}"
-        return download(partial(self._request, url), file, target, progress, self.policy,
-                        self._explain, self.hint, md5_applies=_etag_is_md5)
+        return download(
+            partial(self._request, url),
+            file,
+            target,
+            progress,
+            self.policy,
+            self._explain,
+            self.hint,
+            md5_applies=_etag_is_md5,
+            transfer=self.transfer,
+        )
 
     def _objects(self) -> Iterator[tuple[str, int, str]]:
         token: str | None = None
@@ -85,15 +108,17 @@ class BucketSource:
                 params["continuation-token"] = token
             url = f"{self.base}/?{urlencode(params, quote_via=lambda v, *_: quote(v, safe='-_.~'))}"
             try:
-                body, _, _ = read_body(partial(self._request, url), self.policy, what, self.hint,
-                                       self.limits.max_metadata_bytes)
+                body, _, _ = read_body(
+                    partial(self._request, url), self.policy, what, self.hint, self.limits.max_metadata_bytes
+                )
             except HttpStatusError as err:
                 raise self._explain(err) from None
             try:
                 root = ElementTree.fromstring(body)
             except ElementTree.ParseError:
-                raise LoaderError(Reason.NETWORK_ERROR, f"the {self.service} listing is not XML; check the "
-                                  "endpoint") from None
+                raise LoaderError(
+                    Reason.NETWORK_ERROR, f"the {self.service} listing is not XML; check the endpoint"
+                ) from None
             for contents in _children(root, "Contents"):
                 key, size, etag = (_text(contents, name) for name in ("Key", "Size", "ETag"))
                 if key and not key.endswith("/"):
@@ -111,8 +136,8 @@ class BucketSource:
         if key == prefix:
             return key.rsplit("/", 1)[-1]
         if prefix.endswith("/"):
-            return key[len(prefix):]
-        return key[len(prefix) + 1:] if key.startswith(prefix + "/") else None
+            return key[len(prefix) :]
+        return key[len(prefix) + 1 :] if key.startswith(prefix + "/") else None
 
     def _request(self, url: str, headers: Mapping[str, str]) -> urllib.request.Request:
         if self.credentials is None:
@@ -134,15 +159,21 @@ def explain_bucket_error(err: HttpStatusError, service: str, item_name: str, sig
     if err.status in (401, 403):
         reason = Reason.UNAUTHORIZED if err.status == 401 else Reason.FORBIDDEN
         if not signed:
-            return LoaderError(reason, f"{said} to an anonymous request; set {cred} to a Secret with keys "
-                               "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+            return LoaderError(
+                reason,
+                f"{said} to an anonymous request; set {cred} to a Secret with keys "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            )
         fixes = {
             "InvalidAccessKeyId": "AWS_ACCESS_KEY_ID is unknown to the store; check the key in the Secret",
             "SignatureDoesNotMatch": "AWS_SECRET_ACCESS_KEY does not match the key id; check the Secret",
             "ExpiredToken": "the session token expired; refresh AWS_SESSION_TOKEN in the Secret",
         }
-        fix = fixes.get(code, "the keys in the Secret must allow listing the bucket (s3:ListBucket) and reading "
-                        "the objects (s3:GetObject) under this prefix")
+        fix = fixes.get(
+            code,
+            "the keys in the Secret must allow listing the bucket (s3:ListBucket) and reading "
+            "the objects (s3:GetObject) under this prefix",
+        )
         return LoaderError(reason, f"{said}; {fix} ({cred})")
     if err.status == 404:
         if code == "NoSuchKey":

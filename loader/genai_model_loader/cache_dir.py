@@ -87,8 +87,14 @@ def now_iso() -> str:
 
 
 @contextmanager
-def exclusive_lock(dest: Path, name: str, *, poll: float = 0.25, report_every: float = 30.0,
-                   clock: Callable[[], float] = time.monotonic) -> Iterator[None]:
+def exclusive_lock(
+    dest: Path,
+    name: str,
+    *,
+    poll: float = 0.25,
+    report_every: float = 30.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[None]:
     """flock on `<dest>.lock`; works across pods on NFS-backed volumes, and the kernel drops it when the holder
     dies, so a crashed replica never blocks the others. Polled, to say every `report_every` s that we wait."""
     path = lock_path(dest)
@@ -124,8 +130,12 @@ def prune_old_revisions(dest: Path, keep: int, name: str, owner: str | None = No
     candidates = [(str(manifest.get("completedAt", "")), dest)]
     for sibling in sorted(dest.parent.iterdir()):
         other = read_json(sibling / MANIFEST) if sibling != dest and sibling.is_dir() else None
-        if (other and other.get("source") == manifest.get("source")
-                and other.get("revision") != manifest.get("revision") and (sibling / MARKER).is_file()):
+        if (
+            other
+            and other.get("source") == manifest.get("source")
+            and other.get("revision") != manifest.get("revision")
+            and (sibling / MARKER).is_file()
+        ):
             candidates.append((str(other.get("completedAt", "")), sibling))
     candidates.sort(key=lambda candidate: candidate[0], reverse=True)
     pruned = []
@@ -136,8 +146,13 @@ def prune_old_revisions(dest: Path, keep: int, name: str, owner: str | None = No
             (refs_path(old) / quote(owner, safe="")).unlink(missing_ok=True)
         users = references(old)
         if users:
-            log.info("%s: kept %s (an older revision of %s) for %s, which use it", name, old, manifest.get("source"),
-                     ", ".join(sorted(users)))
+            log.info(
+                "%s: kept %s (an older revision of %s) for %s, which use it",
+                name,
+                old,
+                manifest.get("source"),
+                ", ".join(sorted(users)),
+            )
         elif _remove_unless_used(old):
             log.info("%s: pruned %s (an older revision of %s)", name, old, manifest.get("source"))
             pruned.append(old)

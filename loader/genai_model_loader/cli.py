@@ -39,12 +39,16 @@ class _StderrHandler(logging.Handler):
             self.handleError(record)
 
 
-def main(argv: Sequence[str] | None = None, *, retry: RetryPolicy | None = None,
-         env: Mapping[str, str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m genai_model_loader",
-                                     description="Fetch model weights into the model cache, or verify a mounted model.")
-    parser.add_argument("--plan", required=True,
-                        help="JSON list of {name, uri, dest, file?, ggufType?, mode?, keep?, link?}")
+def main(
+    argv: Sequence[str] | None = None, *, retry: RetryPolicy | None = None, env: Mapping[str, str] | None = None
+) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m genai_model_loader",
+        description="Fetch model weights into the model cache, or verify a mounted model.",
+    )
+    parser.add_argument(
+        "--plan", required=True, help="JSON list of {name, uri, dest, file?, ggufType?, mode?, keep?, link?}"
+    )
     parser.add_argument("--termination-log", default=TERMINATION_LOG, help=f"default {TERMINATION_LOG}")
     parser.add_argument("--version", action="version", version=f"genai-model-loader {__version__}")
     try:
@@ -106,8 +110,11 @@ def _from_os_error(err: OSError) -> LoaderError:
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
         return LoaderError(Reason.NO_SPACE, f"{where}: {err.strerror}; raise the pool's cache size")
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return LoaderError(Reason.FORBIDDEN, f"cannot write {where} ({err.strerror}); the cache volume must be "
-                           "writable by the pod's user (set the pod's fsGroup)")
+        return LoaderError(
+            Reason.FORBIDDEN,
+            f"cannot write {where} ({err.strerror}); the cache volume must be "
+            "writable by the pod's user (set the pod's fsGroup)",
+        )
     return LoaderError(Reason.NETWORK_ERROR, f"{where}: {err.strerror or err}")
 
 
@@ -118,7 +125,7 @@ def _fail(termination_log: str, line: str, code: int) -> int:
 
 
 def _write_termination_log(termination_log: str, line: str) -> None:
-    data = line.encode("utf-8")[:MAX_MESSAGE_BYTES - 1].decode("utf-8", "ignore")
+    data = line.encode("utf-8")[: MAX_MESSAGE_BYTES - 1].decode("utf-8", "ignore")
     try:
         with open(termination_log, "w", encoding="utf-8") as out:
             out.write(data + "\n")

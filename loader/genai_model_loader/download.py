@@ -1,5 +1,6 @@
-"""One file over HTTP into `<file>.part`: resumed with Range after a dropped connection or an earlier run,
-retried with backoff, checked against the listed size and checksums, then renamed into place atomically."""
+"""One file over HTTP: a large one in ranged parts over several connections (ranged.py), else one stream into
+`<file>.part`, resumed with Range after a dropped connection or an earlier run; retried with backoff, checked against
+the listed size and checksums, then renamed into place atomically."""
 
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from genai_model_loader import ranged
 from genai_model_loader.errors import LoaderError, Reason
 from genai_model_loader.file_checks import hash_file, verify_checksums
 from genai_model_loader.http_transport import HttpStatusError, RequestFactory, open_response
+from genai_model_loader.part_state import discard, state_paths
 from genai_model_loader.progress import FileProgress
 from genai_model_loader.remote_files import FetchedFile, RemoteFile
 from genai_model_loader.retry import RetryPolicy, TransientError, with_retries
+from genai_model_loader.transfer import Transfer
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
@@ -52,36 +56,63 @@ class _Digests:
         self.length += len(chunk)
 
 
-def download(factory: RequestFactory, remote: RemoteFile, target: Path, progress: FileProgress,
-             policy: RetryPolicy, explain: Explain, hint: str,
-             md5_applies: Md5Applies = lambda headers: True) -> FetchedFile:
+def download(
+    factory: RequestFactory,
+    remote: RemoteFile,
+    target: Path,
+    progress: FileProgress,
+    policy: RetryPolicy,
+    explain: Explain,
+    hint: str,
+    md5_applies: Md5Applies = lambda headers: True,
+    transfer: Transfer | None = None,
+) -> FetchedFile:
+    transfer = transfer or Transfer()
     target.parent.mkdir(parents=True, exist_ok=True)
     reused = _reuse_complete(remote, target, progress)
     if reused:
         return reused
     part = target.with_name(target.name + ".part")
-    digests = _Digests()
+    # A .part (one stream's prefix, also from an older loader) is resumed as one stream; else a large file in parts.
+    in_parts = remote.size is not None and transfer.part_length(remote.size) < remote.size and not part.exists()
     for fresh in (False, True):
-        resumed = part.exists() and part.stat().st_size > 0
-        headers = with_retries(partial(_attempt, factory, remote, part, digests, progress, policy, explain),
-                               policy, f"downloading {remote.path}", hint)
-        size = part.stat().st_size
-        digests.sync(part, size)
+        written, resumed, sha256, md5, headers = part, False, "", None, None
+        if in_parts:
+            try:
+                result = ranged.download_parts(factory, remote, target, progress, policy, explain, hint, transfer)
+            except ranged.RangeIgnoredError:
+                log.info("%s: the server ignores Range; fetching it over one connection", remote.path)
+                discard(target)
+                progress.rewind()
+                in_parts = False
+            else:
+                written, resumed = state_paths(target)[0], result.resumed
+                sha256, md5, headers = result.sha256, result.md5, result.headers
+        if not in_parts:
+            resumed = part.exists() and part.stat().st_size > 0
+            digests = _Digests()
+            attempt = partial(_attempt, factory, remote, part, digests, progress, policy, explain, transfer)
+            headers = transfer.stream(
+                partial(with_retries, attempt, policy, f"downloading {remote.path}", hint)
+            ).result()
+            digests.sync(part, part.stat().st_size)
+            sha256, md5 = digests.sha256.hexdigest(), digests.md5.hexdigest()
+        size = written.stat().st_size
         try:
-            verify_checksums(remote, size, digests.sha256.hexdigest(),
-                             digests.md5.hexdigest() if md5_applies(headers) else None, part)
+            verify_checksums(remote, size, sha256, md5 if md5_applies(headers) else None, written)
         except LoaderError as err:
-            part.unlink(missing_ok=True)
+            written.unlink(missing_ok=True)
+            discard(target)
             if err.reason is Reason.CHECKSUM_MISMATCH and resumed and not fresh:
                 # The earlier bytes may be the stale ones (a part left by other content): one clean try.
                 log.warning("%s; downloading it again from the start", err.detail)
-                digests = _Digests()
                 progress.rewind()
                 continue
             raise
-        os.replace(part, target)
+        os.replace(written, target)
+        state_paths(target)[1].unlink(missing_ok=True)
         progress.finish()
-        return FetchedFile(remote.path, size, digests.sha256.hexdigest())
+        return FetchedFile(remote.path, size, sha256)
     raise AssertionError("unreachable: the second pass returns or raises")
 
 
@@ -104,8 +135,16 @@ def _reuse_complete(remote: RemoteFile, target: Path, progress: FileProgress) ->
     return None
 
 
-def _attempt(factory: RequestFactory, remote: RemoteFile, part: Path, digests: _Digests, progress: FileProgress,
-             policy: RetryPolicy, explain: Explain) -> Message | None:
+def _attempt(
+    factory: RequestFactory,
+    remote: RemoteFile,
+    part: Path,
+    digests: _Digests,
+    progress: FileProgress,
+    policy: RetryPolicy,
+    explain: Explain,
+    transfer: Transfer,
+) -> Message | None:
     """One request; returns the response headers (None when the .part was already whole)."""
     offset = part.stat().st_size if part.exists() else 0
     if remote.size is not None and offset > remote.size:
@@ -126,14 +165,17 @@ def _attempt(factory: RequestFactory, remote: RemoteFile, part: Path, digests: _
         total = _total_size(response, offset, part)
         if total is not None and remote.size is not None and total != remote.size:
             part.unlink(missing_ok=True)
-            raise LoaderError(Reason.SIZE_MISMATCH, f"{remote.path}: the server sends {total} bytes but the "
-                              f"listing says {remote.size}; the source changed while fetching, run it again")
+            raise LoaderError(
+                Reason.SIZE_MISMATCH,
+                f"{remote.path}: the server sends {total} bytes but the "
+                f"listing says {remote.size}; the source changed while fetching, run it again",
+            )
         if response.status != 206:
             offset = 0
         digests.sync(part, offset)
         progress.start(offset)
         expected = response.length  # what this response announces; http.client does not check it on EOF
-        received = _copy(response, part, offset, remote, digests, progress)
+        received = _copy(response, part, offset, remote, digests, progress, transfer)
     if expected is not None and received < expected:
         raise TransientError(f"connection closed after {received} of {expected} bytes")
     if remote.size is not None and offset + received < remote.size:
@@ -151,11 +193,19 @@ def _total_size(response: http.client.HTTPResponse, offset: int, part: Path) -> 
     return response.length
 
 
-def _copy(response: http.client.HTTPResponse, part: Path, offset: int, remote: RemoteFile, digests: _Digests,
-          progress: FileProgress) -> int:
+def _copy(
+    response: http.client.HTTPResponse,
+    part: Path,
+    offset: int,
+    remote: RemoteFile,
+    digests: _Digests,
+    progress: FileProgress,
+    transfer: Transfer,
+) -> int:
     received = 0
     with part.open("ab" if offset else "wb") as out:
         while True:
+            transfer.check()
             try:
                 chunk = response.read(CHUNK)
             except (OSError, http.client.HTTPException) as err:
@@ -164,14 +214,18 @@ def _copy(response: http.client.HTTPResponse, part: Path, offset: int, remote: R
                 break
             if remote.size is not None and offset + received + len(chunk) > remote.size:
                 part.unlink(missing_ok=True)
-                raise LoaderError(Reason.SIZE_MISMATCH, f"{remote.path}: the server sends more than the "
-                                  f"{remote.size} bytes the listing says")
+                raise LoaderError(
+                    Reason.SIZE_MISMATCH,
+                    f"{remote.path}: the server sends more than the {remote.size} bytes the listing says",
+                )
             try:
                 out.write(chunk)
             except OSError as err:
                 if err.errno == errno.ENOSPC:
-                    raise LoaderError(Reason.NO_SPACE, f"the cache volume filled up while writing {remote.path}; "
-                                      "raise the pool's cache size") from None
+                    raise LoaderError(
+                        Reason.NO_SPACE,
+                        f"the cache volume filled up while writing {remote.path}; raise the pool's cache size",
+                    ) from None
                 raise
             digests.update(chunk)
             received += len(chunk)

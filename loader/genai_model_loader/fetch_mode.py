@@ -1,6 +1,7 @@
 """mode fetch: one item into its cache directory, from the Hub, a bucket, an OCI registry or a mounted directory.
 A complete directory for the same uri is a cache hit with no request at all; otherwise, under the directory's
-lock, list, select, check the space, download (resuming what an earlier run left; an image layer is unpacked),
+lock, list, select, check the space, download over up to `connections` connections (files side by side, large
+ones in ranged parts; resuming what an earlier run left; an image layer is unpacked),
 then write the manifest and, last, the completion marker."""
 
 from __future__ import annotations
@@ -28,13 +29,16 @@ from genai_model_loader.cache_dir import (
 from genai_model_loader.errors import LoaderError, Reason
 from genai_model_loader.file_selection import select_files
 from genai_model_loader.huggingface import HubSource
+from genai_model_loader.limits import from_env
 from genai_model_loader.local_files import LocalSource
 from genai_model_loader.oci_registry import OciSource
+from genai_model_loader.part_state import journal_done
 from genai_model_loader.plan import PlanItem
 from genai_model_loader.progress import ItemProgress, format_bytes
 from genai_model_loader.remote_files import RESERVED_PREFIX, FetchedFile, RemoteFile, Source
 from genai_model_loader.retry import RetryPolicy
 from genai_model_loader.source_uris import BucketRef, HubRef, OciRef, parse_source, revision_of, without_revision
+from genai_model_loader.transfer import Transfer
 
 log = logging.getLogger(__name__)
 # What dest is being filled with, written before the first byte: a later run for other content must not resume
@@ -42,15 +46,21 @@ log = logging.getLogger(__name__)
 FILLING = f"{RESERVED_PREFIX}filling.json"
 
 
-def open_source(item: PlanItem, env: Mapping[str, str], policy: RetryPolicy) -> Source:
+def open_source(item: PlanItem, env: Mapping[str, str], policy: RetryPolicy, transfer: Transfer) -> Source:
     ref = parse_source(item.uri)
     if isinstance(ref, HubRef):
-        return HubSource(ref, item.name, env, policy)
+        return HubSource(ref, item.name, env, policy, transfer)
     if isinstance(ref, BucketRef):
-        return BucketSource(ref, item.name, env, policy)
+        return BucketSource(ref, item.name, env, policy, transfer=transfer)
     if isinstance(ref, OciRef):
-        return OciSource(ref, item.name, env, policy)
+        return OciSource(ref, item.name, env, policy, transfer)
     return LocalSource(ref)
+
+
+def open_transfer(item: PlanItem, env: Mapping[str, str]) -> Transfer:
+    """The plan's `connections` wins over LOADER_CONNECTIONS (both bounded, checked before anything is fetched)."""
+    limits = from_env(env)
+    return Transfer(item.connections or limits.connections, limits.part_bytes)
 
 
 def fetch(item: PlanItem, env: Mapping[str, str], policy: RetryPolicy) -> tuple[bool, int]:
@@ -60,46 +70,65 @@ def fetch(item: PlanItem, env: Mapping[str, str], policy: RetryPolicy) -> tuple[
     marker = marker_matches(dest, item)
     if marker:
         return True, _log_hit(item, dest, marker, "")
-    source = open_source(item, env, policy)
+    transfer = open_transfer(item, env)
+    source = open_source(item, env, policy, transfer)
     with exclusive_lock(dest, item.name):
         marker = marker_matches(dest, item)
         if marker:
             return True, _log_hit(item, dest, marker, ", filled by another replica")
-        total = _fill(item, dest, source)
+        try:
+            total = _fill(item, dest, source, transfer)
+        finally:
+            transfer.close()
         add_reference(dest, item.owner)  # again: a pruner may have taken the first one with an older dest
     if item.keep:
         prune_old_revisions(dest, item.keep, item.name, item.owner)
     return False, total
 
 
-def _fill(item: PlanItem, dest: Path, source: Source) -> int:
+def _fill(item: PlanItem, dest: Path, source: Source, transfer: Transfer) -> int:
     started = time.monotonic()
     listing = source.list_files()
     ref = parse_source(item.uri)
     wanted_file = item.file or (ref.path if isinstance(ref, HubRef) else None)
-    selected = select_files(listing.files, file=wanted_file, gguf_type=item.gguf_type,
-                            default_filter=source.default_filter)
+    selected = select_files(
+        listing.files, file=wanted_file, gguf_type=item.gguf_type, default_filter=source.default_filter
+    )
     record = {"uri": item.uri, **item.selection}
     dest.mkdir(parents=True, exist_ok=True)
     _forget_other_content(dest, record)
     write_json_atomic(dest / FILLING, record)
     total = sum(f.size or 0 for f in selected)
     _check_space(dest, total, sum(max((f.size or 0) - _on_disk(dest, f), 0) for f in selected))
-    log.info("%s: fetching %d files, %s, from %s into %s", item.name, len(selected), format_bytes(total),
-             item.uri, dest)
+    log.info(
+        "%s: fetching %d files, %s, from %s into %s over up to %d connections",
+        item.name,
+        len(selected),
+        format_bytes(total),
+        item.uri,
+        dest,
+        transfer.connections,
+    )
     progress = ItemProgress(item.name, total)
-    fetched = _in_dest([source.fetch(f, dest / f.path, progress.file(f.path)) for f in selected])
+    fetched = _in_dest(
+        transfer.each(
+            lambda f: source.fetch(f, dest / f.path, progress.file(f.path)), selected, source.concurrent_files
+        )
+    )
     stored = sum(f.size for f in fetched)  # what dest holds: more than was listed when a layer was unpacked
     completed = now_iso()
-    write_json_atomic(dest / MANIFEST, {
-        **record,
-        "source": without_revision(item.uri),
-        "revision": revision_of(item.uri),
-        "sha": listing.resolved_sha,
-        "completedAt": completed,
-        "bytes": stored,
-        "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in fetched],
-    })
+    write_json_atomic(
+        dest / MANIFEST,
+        {
+            **record,
+            "source": without_revision(item.uri),
+            "revision": revision_of(item.uri),
+            "sha": listing.resolved_sha,
+            "completedAt": completed,
+            "bytes": stored,
+            "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in fetched],
+        },
+    )
     if item.link:
         _link_gguf(dest, item.link, [f.path for f in fetched])
     write_json_atomic(dest / MARKER, {**record, "completedAt": completed, "bytes": stored, "files": len(fetched)})
@@ -149,6 +178,9 @@ def _forget_other_content(dest: Path, record: dict[str, Any]) -> None:
 def _on_disk(dest: Path, remote: RemoteFile) -> int:
     """Bytes of this file an earlier run already left (whole, or in its .part)."""
     target = dest / remote.path
+    in_parts = journal_done(target, remote)
+    if in_parts is not None:
+        return in_parts
     for path in (target, target.with_name(target.name + ".part")):
         if path.is_file():
             size = path.stat().st_size
@@ -159,14 +191,24 @@ def _on_disk(dest: Path, remote: RemoteFile) -> int:
 def _check_space(dest: Path, total: int, remaining: int) -> None:
     free = shutil.disk_usage(dest.parent).free
     if remaining > free:
-        raise LoaderError(Reason.NO_SPACE, f"the files need {format_bytes(remaining)} more ({format_bytes(total)} "
-                          f"in all) but the cache volume at {dest.parent} has {format_bytes(free)} free; raise the "
-                          "pool's cache size")
+        raise LoaderError(
+            Reason.NO_SPACE,
+            f"the files need {format_bytes(remaining)} more ({format_bytes(total)} "
+            f"in all) but the cache volume at {dest.parent} has {format_bytes(free)} free; raise the "
+            "pool's cache size",
+        )
 
 
 def _log_hit(item: PlanItem, dest: Path, marker: dict[str, Any], how: str) -> int:
     size = marker.get("bytes")
     amount = format_bytes(size) if isinstance(size, int) else "size unknown"
-    log.info("%s: cache hit at %s (%s, %s files, completed %s%s)", item.name, dest, amount, marker.get("files", "?"),
-             marker.get("completedAt", "?"), how)
+    log.info(
+        "%s: cache hit at %s (%s, %s files, completed %s%s)",
+        item.name,
+        dest,
+        amount,
+        marker.get("files", "?"),
+        marker.get("completedAt", "?"),
+        how,
+    )
     return size if isinstance(size, int) else 0

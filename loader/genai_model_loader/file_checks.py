@@ -15,8 +15,9 @@ from genai_model_loader.remote_files import RemoteFile
 CHUNK = 1 << 20
 
 
-def copy_hashed(reader: IO[bytes], path: Path, what: str,
-                advance: Callable[[int], None] | None = None) -> tuple[str, int]:
+def copy_hashed(
+    reader: IO[bytes], path: Path, what: str, advance: Callable[[int], None] | None = None
+) -> tuple[str, int]:
     """Stream `reader` into `path` (synced to disk): (sha256 hex, size). A full disk is NoSpace naming `what`;
     other errors are the caller's to explain. `path` is removed on any failure."""
     digest, size = hashlib.sha256(), 0
@@ -33,8 +34,9 @@ def copy_hashed(reader: IO[bytes], path: Path, what: str,
     except OSError as err:
         path.unlink(missing_ok=True)
         if err.errno == errno.ENOSPC:
-            raise LoaderError(Reason.NO_SPACE, f"the cache volume filled up while writing {what}; raise the "
-                              "pool's cache size") from None
+            raise LoaderError(
+                Reason.NO_SPACE, f"the cache volume filled up while writing {what}; raise the pool's cache size"
+            ) from None
         raise
     return digest.hexdigest(), size
 
@@ -60,15 +62,27 @@ def verify_checksums(remote: RemoteFile, size: int, sha256: str, md5: str | None
     """Raises SizeMismatch or ChecksumMismatch; `md5` None skips the MD5 check (the ETag is not an MD5).
     `path` is the file on disk, read again only for the git blob id."""
     if remote.size is not None and size != remote.size:
-        raise LoaderError(Reason.SIZE_MISMATCH, f"{remote.path} has {size} bytes but the source lists {remote.size}; "
-                          "the bad file was deleted, the next attempt fetches it again")
+        raise LoaderError(
+            Reason.SIZE_MISMATCH,
+            f"{remote.path} has {size} bytes but the source lists {remote.size}; "
+            "the bad file was deleted, the next attempt fetches it again",
+        )
     if remote.sha256 and sha256 != remote.sha256.lower():
-        raise LoaderError(Reason.CHECKSUM_MISMATCH, f"{remote.path} has sha256 {sha256} but the source lists "
-                          f"{remote.sha256.lower()}; the bad file was deleted, the next attempt fetches it again")
+        raise LoaderError(
+            Reason.CHECKSUM_MISMATCH,
+            f"{remote.path} has sha256 {sha256} but the source lists "
+            f"{remote.sha256.lower()}; the bad file was deleted, the next attempt fetches it again",
+        )
     if remote.git_sha1 and git_blob_sha1(path) != remote.git_sha1.lower():
-        raise LoaderError(Reason.CHECKSUM_MISMATCH, f"{remote.path} does not have the git blob id "
-                          f"{remote.git_sha1.lower()} the source lists; the bad file was deleted, the next attempt "
-                          "fetches it again")
+        raise LoaderError(
+            Reason.CHECKSUM_MISMATCH,
+            f"{remote.path} does not have the git blob id "
+            f"{remote.git_sha1.lower()} the source lists; the bad file was deleted, the next attempt "
+            "fetches it again",
+        )
     if remote.md5 and md5 is not None and md5 != remote.md5.lower():
-        raise LoaderError(Reason.CHECKSUM_MISMATCH, f"{remote.path} has MD5 {md5} but its ETag says "
-                          f"{remote.md5.lower()}; the bad file was deleted, the next attempt fetches it again")
+        raise LoaderError(
+            Reason.CHECKSUM_MISMATCH,
+            f"{remote.path} has MD5 {md5} but its ETag says "
+            f"{remote.md5.lower()}; the bad file was deleted, the next attempt fetches it again",
+        )

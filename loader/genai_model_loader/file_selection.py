@@ -13,16 +13,18 @@ from genai_model_loader.remote_files import RemoteFile
 
 SPLIT_GGUF = re.compile(r"(?P<stem>.+)-(?P<part>\d{5})-of-(?P<total>\d{5})\.gguf", re.IGNORECASE)
 # llama.cpp quantization names as they appear in file names: Q4_K_M, Q8_0, IQ4_XS, TQ1_0, F16, BF16, MXFP4...
-GGUF_TYPE = re.compile(r"(?<![A-Za-z0-9])((?:I?Q|TQ)\d(?:_[A-Za-z0-9]+)*|B?F(?:16|32)|MXFP4)(?![A-Za-z0-9])",
-                       re.IGNORECASE)
+GGUF_TYPE = re.compile(
+    r"(?<![A-Za-z0-9])((?:I?Q|TQ)\d(?:_[A-Za-z0-9]+)*|B?F(?:16|32)|MXFP4)(?![A-Za-z0-9])", re.IGNORECASE
+)
 CONFIG_SUFFIXES = (".json", ".model", ".tiktoken", ".txt", ".jinja")
 FALLBACK_WEIGHTS = (".bin", ".pt")
 # Other formats of the same weights that engines loading safetensors never read.
 SKIP_DIRS = frozenset({"original", "onnx", "openvino", "coreml", "tflite", "flax"})
 
 
-def select_files(files: Sequence[RemoteFile], *, file: str | None, gguf_type: str | None,
-                 default_filter: bool) -> list[RemoteFile]:
+def select_files(
+    files: Sequence[RemoteFile], *, file: str | None, gguf_type: str | None, default_filter: bool
+) -> list[RemoteFile]:
     if file:
         return _named_file(files, file.strip("/"))
     if gguf_type:
@@ -61,16 +63,21 @@ def _split_parts(files: Sequence[RemoteFile], split: re.Match[str]) -> list[Remo
             parts[int(match.group("part"))] = f
     missing = sorted(set(range(1, total + 1)) - set(parts))
     if missing:
-        raise LoaderError(Reason.NOT_FOUND, f"the split GGUF {stem} has {total} parts but the source lacks "
-                          f"part(s) {', '.join(map(str, missing))}")
+        raise LoaderError(
+            Reason.NOT_FOUND,
+            f"the split GGUF {stem} has {total} parts but the source lacks part(s) {', '.join(map(str, missing))}",
+        )
     return [parts[n] for n in sorted(parts)]
 
 
 def _gguf_of_type(files: Sequence[RemoteFile], gguf_type: str) -> list[RemoteFile]:
     ggufs = [f for f in files if _is_gguf(f)]
     if not ggufs:
-        raise LoaderError(Reason.NOT_FOUND, f"ggufType {gguf_type} asks for a GGUF file but the source has no "
-                          ".gguf files; use a GGUF repository or drop ggufType")
+        raise LoaderError(
+            Reason.NOT_FOUND,
+            f"ggufType {gguf_type} asks for a GGUF file but the source has no "
+            ".gguf files; use a GGUF repository or drop ggufType",
+        )
     # The type as a whole token: Q4_K must not pick Q4_K_M, nor Q4_XS pick IQ4_XS.
     token = re.compile(rf"(?<![A-Za-z0-9]){re.escape(gguf_type)}(?![A-Za-z0-9]|_[A-Za-z0-9])", re.IGNORECASE)
     matched = [f for f in ggufs if token.search(f.path)]
@@ -78,8 +85,11 @@ def _gguf_of_type(files: Sequence[RemoteFile], gguf_type: str) -> list[RemoteFil
     models = [f for f in matched if not PurePosixPath(f.path).name.lower().startswith("mmproj")] or matched
     if not models:
         available = ", ".join(gguf_types(ggufs)) or ", ".join(f.path for f in ggufs[:20])
-        raise LoaderError(Reason.NOT_FOUND, f"no .gguf file of type {gguf_type}; the source has {available}; "
-                          "set spec.quantization.ggufType to one of them")
+        raise LoaderError(
+            Reason.NOT_FOUND,
+            f"no .gguf file of type {gguf_type}; the source has {available}; "
+            "set spec.quantization.ggufType to one of them",
+        )
     chosen: dict[str, RemoteFile] = {}
     for f in models:
         split = SPLIT_GGUF.fullmatch(f.path)
@@ -89,8 +99,11 @@ def _gguf_of_type(files: Sequence[RemoteFile], gguf_type: str) -> list[RemoteFil
 
 
 def _engine_files(files: Sequence[RemoteFile]) -> list[RemoteFile]:
-    consolidated_dirs = {str(PurePosixPath(f.path).parent) for f in files
-                         if PurePosixPath(f.path).name.startswith("consolidated") and "/" in f.path}
+    consolidated_dirs = {
+        str(PurePosixPath(f.path).parent)
+        for f in files
+        if PurePosixPath(f.path).name.startswith("consolidated") and "/" in f.path
+    }
     candidates = [f for f in files if not _skipped_dir(f.path, consolidated_dirs)]
     wanted = [f for f in candidates if _is_config(f.path) or f.path.endswith(".safetensors")]
     if not any(f.path.endswith(".safetensors") for f in wanted):
@@ -105,8 +118,11 @@ def _engine_files(files: Sequence[RemoteFile]) -> list[RemoteFile]:
         weights = [f for f in weights if not _is_consolidated(f.path)]
     if not weights:
         types = gguf_types(files)
-        hint = (f"; it holds GGUF files ({', '.join(types) or 'of unknown type'}): set spec.quantization.ggufType"
-                if any(_is_gguf(f) for f in files) else "; check the repository")
+        hint = (
+            f"; it holds GGUF files ({', '.join(types) or 'of unknown type'}): set spec.quantization.ggufType"
+            if any(_is_gguf(f) for f in files)
+            else "; check the repository"
+        )
         raise LoaderError(Reason.NOT_FOUND, f"no model weights (*.safetensors, *.bin) in the source{hint}")
     return sorted(wanted, key=lambda f: f.path)
 

@@ -62,14 +62,16 @@ class _RedirectHandler(urllib.request.HTTPRedirectHandler):
     to another origin: not to another host (presigned CDN URLs reject a second credential, and the token is not
     theirs to see), and not from https to plain http on the same host. Only http and https are followed."""
 
-    def redirect_request(self, req: urllib.request.Request, fp: object, code: int, msg: str, headers: Message,
-                         newurl: str) -> urllib.request.Request | None:
+    def redirect_request(
+        self, req: urllib.request.Request, fp: object, code: int, msg: str, headers: Message, newurl: str
+    ) -> urllib.request.Request | None:
         if urlsplit(newurl).scheme.lower() not in ("http", "https"):
             return None  # the 3xx itself becomes the error
         new = super().redirect_request(req, fp, code, msg, headers, newurl)  # type: ignore[arg-type]
         if new is not None and origin(newurl) != origin(req.full_url):
-            for name in [n for n in new.headers if n.lower() in CREDENTIAL_HEADERS or
-                         n.lower().startswith(SIGNED_PREFIX)]:
+            for name in [
+                n for n in new.headers if n.lower() in CREDENTIAL_HEADERS or n.lower().startswith(SIGNED_PREFIX)
+            ]:
                 del new.headers[name]
         return new
 
@@ -91,20 +93,25 @@ def open_response(request: urllib.request.Request, timeout: float) -> http.clien
         if err.code == 429 or err.code >= 500:
             retry_after = parse_retry_after(err.headers.get("Retry-After"))
             # The host that answered, which after a redirect is not the one asked.
-            raise TransientError(f"HTTP {err.code} from {urlsplit(err.url or request.full_url).netloc}",
-                                 retry_after) from None
+            raise TransientError(
+                f"HTTP {err.code} from {urlsplit(err.url or request.full_url).netloc}", retry_after
+            ) from None
         raise HttpStatusError(err.code, request.full_url, err.headers, body) from None
     except urllib.error.URLError as err:
         if isinstance(err.reason, ssl.SSLCertVerificationError):
-            raise LoaderError(Reason.NETWORK_ERROR, f"TLS verification of {host} failed ({err.reason.verify_message}); "
-                              "for an endpoint with a private CA, mount its bundle and set SSL_CERT_FILE") from None
+            raise LoaderError(
+                Reason.NETWORK_ERROR,
+                f"TLS verification of {host} failed ({err.reason.verify_message}); "
+                "for an endpoint with a private CA, mount its bundle and set SSL_CERT_FILE",
+            ) from None
         raise TransientError(f"cannot reach {host}: {err.reason}") from None
     except (OSError, http.client.HTTPException) as err:
         raise TransientError(f"connection to {host} failed: {err!r}") from None
 
 
-def read_body(factory: RequestFactory, policy: RetryPolicy, what: str, hint: str,
-              max_bytes: int) -> tuple[bytes, Message, str]:
+def read_body(
+    factory: RequestFactory, policy: RetryPolicy, what: str, hint: str, max_bytes: int
+) -> tuple[bytes, Message, str]:
     """A small response (a manifest, a listing page, a token) read with retries, streamed and refused past
     `max_bytes` so that a hostile answer cannot fill the pod's memory: (body, headers, final URL)."""
 
@@ -134,8 +141,11 @@ def read_body(factory: RequestFactory, policy: RetryPolicy, what: str, hint: str
 
 
 def _too_large(what: str, host: str, max_bytes: int) -> LoaderError:
-    return LoaderError(Reason.INVALID_SOURCE, f"{what}: {host} answers with more than {max_bytes} bytes, refused "
-                       f"(a manifest or a listing page is far smaller); if it is genuine, raise {METADATA_ENV}")
+    return LoaderError(
+        Reason.INVALID_SOURCE,
+        f"{what}: {host} answers with more than {max_bytes} bytes, refused "
+        f"(a manifest or a listing page is far smaller); if it is genuine, raise {METADATA_ENV}",
+    )
 
 
 class Pages:
@@ -152,22 +162,31 @@ class Pages:
     def follow(self, cursor: str, url: str | None = None) -> None:
         """Accept the next page, named by its `cursor` (a continuation token or the URL) and at `url`."""
         if url is not None and origin(url) != self.origin:
-            raise LoaderError(Reason.INVALID_SOURCE, f"{self.what}: the next page is at {origin(url)}, not "
-                              f"{self.origin}; refused, credentials and listings stay with one host (check the "
-                              "endpoint or a proxy rewriting Link headers)")
+            raise LoaderError(
+                Reason.INVALID_SOURCE,
+                f"{self.what}: the next page is at {origin(url)}, not "
+                f"{self.origin}; refused, credentials and listings stay with one host (check the "
+                "endpoint or a proxy rewriting Link headers)",
+            )
         if cursor in self.seen:
-            raise LoaderError(Reason.INVALID_SOURCE, f"{self.what}: the server sends an earlier page again after "
-                              f"{len(self.seen)} pages (a pagination loop); check the endpoint")
+            raise LoaderError(
+                Reason.INVALID_SOURCE,
+                f"{self.what}: the server sends an earlier page again after "
+                f"{len(self.seen)} pages (a pagination loop); check the endpoint",
+            )
         if len(self.seen) >= self.max_pages:
-            raise LoaderError(Reason.INVALID_SOURCE, f"{self.what}: more than {self.max_pages} pages; narrow the "
-                              f"uri, or raise {PAGES_ENV} if the listing is genuinely that long")
+            raise LoaderError(
+                Reason.INVALID_SOURCE,
+                f"{self.what}: more than {self.max_pages} pages; narrow the "
+                f"uri, or raise {PAGES_ENV} if the listing is genuinely that long",
+            )
         self.seen.add(cursor)
 
 
 def next_link(headers: Message, base_url: str) -> str | None:
     """The rel="next" target of a Link header (the Hub's pagination), absolute."""
     for part in str(headers.get("Link") or "").split(","):
-        match = re.match(r'\s*<([^>]+)>\s*;(.*)', part)
+        match = re.match(r"\s*<([^>]+)>\s*;(.*)", part)
         if match and re.search(r'rel="?next"?', match.group(2)):
             return urljoin(base_url, str(match.group(1)))
     return None

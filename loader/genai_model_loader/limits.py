@@ -1,6 +1,7 @@
 """The loader's bounds against a hostile or broken source, each settable from the environment: how far an image
 layer may unpack beyond its listed size, how large a manifest or listing page may be, how many pages a listing
-may have. The pod's memory limit and the cache volume are small next to what a source can claim to send."""
+may have; and how many connections a download opens and how large its ranged parts are. The pod's memory limit and
+the cache volume are small next to what a source can claim to send."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ class Limits:
     max_metadata_bytes: int = 16 * MIB
     # Pages of one listing (1000 entries each on the Hub and S3).
     max_list_pages: int = 1000
+    # Connections one item downloads over at once (files side by side, large files in ranged parts): CDNs cap each
+    # connection far below the link, so one stream per file leaves most of it idle.
+    connections: int = 8
+    # The largest ranged part of a file; a large file is cut into at least `connections` parts of this or less.
+    part_bytes: int = 64 * MIB
 
     def unpack_cap(self, listed: int) -> int:
         """The most bytes an archive listed at `listed` bytes may unpack to."""
@@ -35,6 +41,10 @@ UNPACK_RATIO_ENV = "LOADER_UNPACK_RATIO"
 UNPACK_SLACK_ENV = "LOADER_UNPACK_SLACK_BYTES"
 METADATA_ENV = "LOADER_MAX_METADATA_BYTES"
 PAGES_ENV = "LOADER_MAX_LIST_PAGES"
+CONNECTIONS_ENV = "LOADER_CONNECTIONS"
+PART_BYTES_ENV = "LOADER_PART_BYTES"
+# More connections than this is no longer faster, only hard on the server (and on the pod's thread count).
+MAX_CONNECTIONS = 64
 
 
 def from_env(env: Mapping[str, str]) -> Limits:
@@ -46,7 +56,15 @@ def from_env(env: Mapping[str, str]) -> Limits:
         unpack_slack=_positive(env, UNPACK_SLACK_ENV, default.unpack_slack, int),
         max_metadata_bytes=_positive(env, METADATA_ENV, default.max_metadata_bytes, int),
         max_list_pages=_positive(env, PAGES_ENV, default.max_list_pages, int),
+        connections=check_connections(_positive(env, CONNECTIONS_ENV, default.connections, int), CONNECTIONS_ENV),
+        part_bytes=_positive(env, PART_BYTES_ENV, default.part_bytes, int),
     )
+
+
+def check_connections(value: int, where: str) -> int:
+    if value > MAX_CONNECTIONS:
+        raise PlanError(f"{where} must be at most {MAX_CONNECTIONS}, not {value}")
+    return value
 
 
 def _positive(env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N]) -> N:

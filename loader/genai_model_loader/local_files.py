@@ -15,6 +15,7 @@ from genai_model_loader.source_uris import LocalRef
 
 class LocalSource:
     default_filter = False
+    concurrent_files = False  # a local copy is bound by the disk, not by a connection
 
     def __init__(self, ref: LocalRef) -> None:
         self.root = Path(ref.path)
@@ -28,12 +29,14 @@ class LocalSource:
                 path.relative_to(self.root).as_posix(): path
                 for path in sorted(self.root.rglob("*"))
                 # Hidden files (.git, .cache, our own markers) and unfinished copies are not part of a model.
-                if path.is_file() and not any(part.startswith(".") for part in path.relative_to(self.root).parts)
+                if path.is_file()
+                and not any(part.startswith(".") for part in path.relative_to(self.root).parts)
                 and not path.name.endswith((".part", ".lock"))
             }
         else:
-            raise LoaderError(Reason.NOT_FOUND, f"{self.root} does not exist; check that the volume is mounted "
-                              "and the path inside it")
+            raise LoaderError(
+                Reason.NOT_FOUND, f"{self.root} does not exist; check that the volume is mounted and the path inside it"
+            )
         if not self.paths:
             raise LoaderError(Reason.NOT_FOUND, f"{self.root} holds no files")
         return Listing(tuple(RemoteFile(rel, path.stat().st_size) for rel, path in self.paths.items()))

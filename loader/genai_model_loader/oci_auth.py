@@ -76,16 +76,26 @@ def load_credentials(env: Mapping[str, str], registry: str) -> tuple[Credentials
     if isinstance(entry.get("username"), str) and isinstance(entry.get("password"), str):
         return Credentials(entry["username"], entry["password"]), ""
     if entry.get("identitytoken"):
-        return None, f"the entry for {registry} in {path} has only an identitytoken, which the loader does not " \
-            "support: put username and password in the Secret"
+        return (
+            None,
+            f"the entry for {registry} in {path} has only an identitytoken, which the loader does not "
+            "support: put username and password in the Secret",
+        )
     return None, f"the entry for {registry} in {path} has neither auth nor username and password"
 
 
 class RegistryAuth:
     """The Authorization header for the registry's requests, None until a challenge asked for one."""
 
-    def __init__(self, ref: OciRef, credentials: Credentials | None, plain_http: frozenset[str],
-                 policy: RetryPolicy, item_name: str, max_bytes: int) -> None:
+    def __init__(
+        self,
+        ref: OciRef,
+        credentials: Credentials | None,
+        plain_http: frozenset[str],
+        policy: RetryPolicy,
+        item_name: str,
+        max_bytes: int,
+    ) -> None:
         self.ref = ref
         self.credentials = credentials
         self.plain_http = plain_http
@@ -114,9 +124,12 @@ class RegistryAuth:
         if self.credentials:
             # Never a password in clear text to a host the user did not say speaks plain HTTP.
             if realm.scheme != "https" and realm.netloc.lower() not in self.plain_http:
-                raise LoaderError(Reason.UNAUTHORIZED, f"the registry asks for credentials to be sent to the plain "
-                                  f"HTTP token service {realm.netloc}; refused (list it in OCI_PLAIN_HTTP_REGISTRIES "
-                                  "if that is intended)")
+                raise LoaderError(
+                    Reason.UNAUTHORIZED,
+                    f"the registry asks for credentials to be sent to the plain "
+                    f"HTTP token service {realm.netloc}; refused (list it in OCI_PLAIN_HTTP_REGISTRIES "
+                    "if that is intended)",
+                )
             headers["Authorization"] = self.credentials.basic()
         hint = f"check that the pod reaches the token service {realm.netloc} (DNS, proxy, NetworkPolicy egress)"
 
@@ -129,12 +142,15 @@ class RegistryAuth:
             if err.status in (401, 403) and not self.credentials:
                 raise challenged from None
             if err.status in (401, 403):
-                raise LoaderError(Reason.UNAUTHORIZED if err.status == 401 else Reason.FORBIDDEN,
-                                  f"the token service {realm.netloc} answered {err.status}: the credentials were "
-                                  f"refused; check the entry for {self.ref.registry} in the Secret that "
-                                  f"{credentials_field(self.item_name)} names") from None
-            raise LoaderError(Reason.NETWORK_ERROR, f"the token service {realm.netloc} answered HTTP {err.status}; "
-                              f"{hint}") from None
+                raise LoaderError(
+                    Reason.UNAUTHORIZED if err.status == 401 else Reason.FORBIDDEN,
+                    f"the token service {realm.netloc} answered {err.status}: the credentials were "
+                    f"refused; check the entry for {self.ref.registry} in the Secret that "
+                    f"{credentials_field(self.item_name)} names",
+                ) from None
+            raise LoaderError(
+                Reason.NETWORK_ERROR, f"the token service {realm.netloc} answered HTTP {err.status}; {hint}"
+            ) from None
         try:
             answer = json.loads(body)
         except ValueError:
@@ -152,5 +168,8 @@ def _registry_of(key: str) -> str:
 
 
 def _bad_file(path: str, problem: str) -> LoaderError:
-    return LoaderError(Reason.UNAUTHORIZED, f"the registry credentials at {path} (REGISTRY_AUTH_FILE) {problem}; it "
-                       "must be the .dockerconfigjson of a kubernetes.io/dockerconfigjson Secret")
+    return LoaderError(
+        Reason.UNAUTHORIZED,
+        f"the registry credentials at {path} (REGISTRY_AUTH_FILE) {problem}; it "
+        "must be the .dockerconfigjson of a kubernetes.io/dockerconfigjson Secret",
+    )

@@ -50,7 +50,7 @@ class _Capped(io.RawIOBase):
         self.count += len(chunk)
         if self.count > self.cap:
             raise UnpackTooLargeError(self.count)
-        view[:len(chunk)] = chunk
+        view[: len(chunk)] = chunk
         return len(chunk)
 
 
@@ -62,15 +62,20 @@ def unpack_layer(blob: Path, dest: Path, label: str, cap: int, prefix: str | Non
     files: dict[str, FetchedFile] = {}
     skipped = 0
     try:
-        with blob.open("rb") as raw, _decompressed(raw) as stream, \
-                tarfile.open(fileobj=_Capped(stream, cap), mode="r|") as archive:
+        with (
+            blob.open("rb") as raw,
+            _decompressed(raw) as stream,
+            tarfile.open(fileobj=_Capped(stream, cap), mode="r|") as archive,
+        ):
             for member in archive:
                 path = _entry_path(member.name, label)
                 if path is None:
                     continue
                 if prefix and path != prefix and not path.startswith(prefix + "/"):
-                    raise LoaderError(Reason.INVALID_SOURCE, f"{label} holds {path!r}, outside the directory "
-                                      f"{prefix} it is titled with")
+                    raise LoaderError(
+                        Reason.INVALID_SOURCE,
+                        f"{label} holds {path!r}, outside the directory {prefix} it is titled with",
+                    )
                 if PurePosixPath(path).name.startswith(".wh.") or not (member.isdir() or member.isreg()):
                     skipped += 1
                     continue
@@ -81,8 +86,9 @@ def unpack_layer(blob: Path, dest: Path, label: str, cap: int, prefix: str | Non
                 else:
                     files[path] = _write(archive, member, target, path)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
-        raise LoaderError(Reason.INVALID_SOURCE, f"{label} is not a readable tar archive ({err}); check the "
-                          "layer's media type") from None
+        raise LoaderError(
+            Reason.INVALID_SOURCE, f"{label} is not a readable tar archive ({err}); check the layer's media type"
+        ) from None
     if skipped:
         log.info("%s: skipped %d links, devices or whiteouts", label, skipped)
     return list(files.values())
@@ -108,8 +114,11 @@ def _entry_path(name: str, label: str) -> str | None:
     except LoaderError as err:
         if is_reserved(cleaned):
             raise LoaderError(Reason.INVALID_SOURCE, f"{label}: {err.detail}") from None
-        raise LoaderError(Reason.INVALID_SOURCE, f"{label} holds the unsafe path {name!r}; nothing of it is written "
-                          "outside the cache directory, and the layer is refused") from None
+        raise LoaderError(
+            Reason.INVALID_SOURCE,
+            f"{label} holds the unsafe path {name!r}; nothing of it is written "
+            "outside the cache directory, and the layer is refused",
+        ) from None
 
 
 def _check_inside(root: Path, directory: Path, path: str, label: str) -> None:

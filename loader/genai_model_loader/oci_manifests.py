@@ -45,27 +45,41 @@ def media_type(manifest: dict[str, Any]) -> str:
     return MANIFESTS[0] if isinstance(manifest.get("layers"), list) else ""
 
 
-def explain_registry_error(err: HttpStatusError, ref: OciRef, item_name: str, has_credentials: bool,
-                           why_anonymous: str) -> LoaderError:
+def explain_registry_error(
+    err: HttpStatusError, ref: OciRef, item_name: str, has_credentials: bool, why_anonymous: str
+) -> LoaderError:
     code = f" ({registry_code(err)})" if registry_code(err) else ""
     said = f"the registry answered {err.status}{code}"
     cred = credentials_field(item_name)
     if err.status == 401 and has_credentials:
-        return LoaderError(Reason.UNAUTHORIZED, f"{said}: the credentials were refused; check the entry for "
-                           f"{ref.registry} in the Secret that {cred} names")
+        return LoaderError(
+            Reason.UNAUTHORIZED,
+            f"{said}: the credentials were refused; check the entry for {ref.registry} in the Secret that {cred} names",
+        )
     if err.status == 401:
-        return LoaderError(Reason.UNAUTHORIZED, f"{said}; set {cred} to a kubernetes.io/dockerconfigjson Secret "
-                           f"that can pull {ref.registry}/{ref.repository} ({why_anonymous}; registries also answer "
-                           "401 for a repository that does not exist: check the name)")
+        return LoaderError(
+            Reason.UNAUTHORIZED,
+            f"{said}; set {cred} to a kubernetes.io/dockerconfigjson Secret "
+            f"that can pull {ref.registry}/{ref.repository} ({why_anonymous}; registries also answer "
+            "401 for a repository that does not exist: check the name)",
+        )
     if err.status == 403:
-        return LoaderError(Reason.FORBIDDEN, f"{said}: the credentials may not pull {ref.registry}/{ref.repository}; "
-                           f"give them pull access, or put credentials that have it in the Secret that {cred} names")
+        return LoaderError(
+            Reason.FORBIDDEN,
+            f"{said}: the credentials may not pull {ref.registry}/{ref.repository}; "
+            f"give them pull access, or put credentials that have it in the Secret that {cred} names",
+        )
     if err.status == 404 and "/blobs/" in err.url:
-        return LoaderError(Reason.NOT_FOUND, f"{said} for the blob {err.url.rsplit('/', 1)[-1]} that the manifest "
-                           f"of {ref.name} lists; push it again")
+        return LoaderError(
+            Reason.NOT_FOUND,
+            f"{said} for the blob {err.url.rsplit('/', 1)[-1]} that the manifest of {ref.name} lists; push it again",
+        )
     if err.status == 404:
-        return LoaderError(Reason.NOT_FOUND, f"{said}: {ref.name} not found; check the repository and the "
-                           "tag or digest (private repositories may answer 404 without credentials)")
+        return LoaderError(
+            Reason.NOT_FOUND,
+            f"{said}: {ref.name} not found; check the repository and the "
+            "tag or digest (private repositories may answer 404 without credentials)",
+        )
     return LoaderError(Reason.NETWORK_ERROR, f"{said} for {err.url}; check the uri")
 
 

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from genai_model_loader.errors import PlanError
+from genai_model_loader.limits import check_connections
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["fetch", "verify"]
-KNOWN_KEYS = frozenset({"name", "uri", "dest", "file", "ggufType", "mode", "keep", "link", "owner"})
+KNOWN_KEYS = frozenset({"name", "uri", "dest", "file", "ggufType", "mode", "keep", "link", "owner", "connections"})
 # Who uses the item's cache directory (the ModelDeployment's namespace/name): a file name under <dest>.refs/.
 OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?")
 
@@ -32,6 +33,7 @@ class PlanItem:
     keep: int | None = None
     link: str | None = None  # a name in dest to link to the (first part of the) fetched GGUF file
     owner: str | None = None  # who uses dest: pruning by anyone else leaves it alone
+    connections: int | None = None  # parallel connections of this item's download; None: LOADER_CONNECTIONS
 
     @property
     def selection(self) -> dict[str, str | None]:
@@ -79,7 +81,15 @@ def _item(index: int, entry: Any) -> PlanItem:
     owner = _string(entry, "owner", where, required=False) or None
     if owner is not None and not OWNER.fullmatch(owner):
         raise PlanError(f"{where}: owner must be <namespace>/<name> (letters, digits, '.', '_', '-'), not {owner!r}")
+    connections = entry.get("connections")
+    if connections is not None and (
+        isinstance(connections, bool) or not isinstance(connections, int) or connections < 1
+    ):
+        raise PlanError(f"{where}: connections must be a positive integer, not {connections!r}")
+    if connections is not None:
+        check_connections(connections, f"{where}: connections")
     return PlanItem(
+        connections=connections,
         owner=owner,
         link=link,
         name=name,

@@ -43,9 +43,11 @@ class FetchedFile:
 
 class Source(Protocol):
     """A place models come from. `default_filter` says whether the Hub's file selection applies (a repository
-    holds many formats; a bucket prefix, a directory or an OCI artifact is taken whole)."""
+    holds many formats; a bucket prefix, a directory or an OCI artifact is taken whole); `concurrent_files` whether
+    its files may be fetched side by side (not image layers, which unpack in order)."""
 
     default_filter: bool
+    concurrent_files: bool
 
     def list_files(self) -> Listing: ...
 
@@ -59,9 +61,12 @@ def checked_relative(path: str) -> str:
     if not path or pure.is_absolute() or any(part in ("..", ".") for part in pure.parts) or "\\" in path:
         raise LoaderError(Reason.INVALID_SOURCE, f"the source lists an unsafe path {path!r}")
     if is_reserved(path):
-        raise LoaderError(Reason.INVALID_SOURCE, f"the source lists {path!r}, a name the loader keeps for its own "
-                          f"files in the cache ({RESERVED_PREFIX}*); refused, so that no source can mark a cache "
-                          "complete; remove or rename it in the source")
+        raise LoaderError(
+            Reason.INVALID_SOURCE,
+            f"the source lists {path!r}, a name the loader keeps for its own "
+            f"files in the cache ({RESERVED_PREFIX}*); refused, so that no source can mark a cache "
+            "complete; remove or rename it in the source",
+        )
     return pure.as_posix()
 
 

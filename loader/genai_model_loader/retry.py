@@ -52,8 +52,7 @@ def with_retries(action: Callable[[], T], policy: RetryPolicy, what: str, hint: 
             return action()
         except TransientError as err:
             if attempt >= policy.attempts:
-                raise LoaderError(Reason.NETWORK_ERROR,
-                                  f"{what} failed {attempt} times (last: {err}); {hint}") from err
+                raise LoaderError(Reason.NETWORK_ERROR, f"{what} failed {attempt} times (last: {err}); {hint}") from err
             wait = policy.delay(attempt, err.retry_after)
             log.warning("%s: %s; attempt %d of %d in %.1fs", what, err, attempt + 1, policy.attempts, wait)
             policy.sleep(wait)

@@ -22,8 +22,17 @@ class Credentials:
     session_token: str | None = field(default=None, repr=False)
 
 
-def sign(method: str, url: str, headers: Mapping[str, str], credentials: Credentials, region: str, now: datetime,
-         *, service: str = "s3", payload_hash: str = EMPTY_SHA256) -> dict[str, str]:
+def sign(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    credentials: Credentials,
+    region: str,
+    now: datetime,
+    *,
+    service: str = "s3",
+    payload_hash: str = EMPTY_SHA256,
+) -> dict[str, str]:
     """`headers` plus x-amz-date, x-amz-content-sha256, x-amz-security-token (with a session token) and the
     Authorization header; every header given is signed, together with host. `now` must be UTC."""
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
@@ -37,8 +46,10 @@ def sign(method: str, url: str, headers: Mapping[str, str], credentials: Credent
     string_to_sign = "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
     key = signing_key(credentials.secret_key, amz_date[:8], region, service)
     signature = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
-    out["Authorization"] = (f"{ALGORITHM} Credential={credentials.access_key}/{scope}, "
-                            f"SignedHeaders={signed_headers}, Signature={signature}")
+    out["Authorization"] = (
+        f"{ALGORITHM} Credential={credentials.access_key}/{scope}, "
+        f"SignedHeaders={signed_headers}, Signature={signature}"
+    )
     return out
 
 
@@ -50,14 +61,16 @@ def canonical_request(method: str, url: str, headers: Mapping[str, str], payload
     values["host"] = parts.netloc
     names = sorted(values)
     query = sorted((_encode(k), _encode(v)) for k, v in parse_qsl(parts.query, keep_blank_values=True))
-    canonical = "\n".join([
-        method.upper(),
-        parts.path or "/",
-        "&".join(f"{k}={v}" for k, v in query),
-        "".join(f"{name}:{values[name]}\n" for name in names),
-        ";".join(names),
-        payload_hash,
-    ])
+    canonical = "\n".join(
+        [
+            method.upper(),
+            parts.path or "/",
+            "&".join(f"{k}={v}" for k, v in query),
+            "".join(f"{name}:{values[name]}\n" for name in names),
+            ";".join(names),
+            payload_hash,
+        ]
+    )
     return canonical, ";".join(names)
 
 

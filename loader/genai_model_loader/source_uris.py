@@ -11,8 +11,10 @@ from urllib.parse import unquote, urlsplit
 
 from genai_model_loader.errors import LoaderError, Reason
 
-SUPPORTED = "hf://org/repo[@revision], hf://org/repo/path/file.gguf[@revision], s3://bucket/prefix, " \
+SUPPORTED = (
+    "hf://org/repo[@revision], hf://org/repo/path/file.gguf[@revision], s3://bucket/prefix, "
     "gs://bucket/prefix, oci://[registry/]repo[:tag][@sha256:<digest>] or file:///path"
+)
 OCI_FORM = "oci://[registry[:port]/]repo[:tag][@sha256:<64 hex>], as in oci://ghcr.io/org/model:v1"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
@@ -20,8 +22,10 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
 _OCI_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _OCI_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 _OCI_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-_OCI_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-                       r"|\[[0-9A-Fa-f:]+\])(?::[0-9]{1,5})?")
+_OCI_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:]+\])(?::[0-9]{1,5})?"
+)
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 
@@ -89,8 +93,11 @@ def parse_source(uri: str) -> SourceRef:
             raise _invalid(uri, "file:// needs an absolute path, as in file:///model-source/llama")
         return LocalRef(unquote(parts.path))
     if scheme == "pvc":
-        raise LoaderError(Reason.INVALID_SOURCE, "pvc:// sources are mounted by the operator, not fetched: "
-                          "the plan must use mode verify, or fetch from file:///model-source/<path>")
+        raise LoaderError(
+            Reason.INVALID_SOURCE,
+            "pvc:// sources are mounted by the operator, not fetched: "
+            "the plan must use mode verify, or fetch from file:///model-source/<path>",
+        )
     if scheme == "oci":
         return _oci(rest)
     raise _invalid(uri, f"the scheme {scheme}:// is not supported")
@@ -128,8 +135,10 @@ def _oci(rest: str) -> OciRef:
         raise _invalid_oci(f"{tag!r} is not a tag (letters, digits, _ . -, at most 128)")
     components = repository.split("/")
     if not all(_OCI_COMPONENT.fullmatch(c) for c in components):
-        raise _invalid_oci(f"{repository!r} is not a repository (lowercase components of letters and digits "
-                           "separated by . _ __ or -, joined by /)")
+        raise _invalid_oci(
+            f"{repository!r} is not a repository (lowercase components of letters and digits "
+            "separated by . _ __ or -, joined by /)"
+        )
     if registry in DOCKER_HUB_ALIASES:
         registry = DOCKER_HUB
         if len(components) == 1:  # Docker Hub's official images live under library/

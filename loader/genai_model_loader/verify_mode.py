@@ -61,5 +61,7 @@ def _expected(item: PlanItem) -> str:
 
 
 def _missing(path: Path, problem: str, expected: str) -> LoaderError:
-    return LoaderError(Reason.NO_MODEL_FILES, f"{path} {problem}; expected {expected}; check the volume's contents "
-                       "and the path in the uri")
+    return LoaderError(
+        Reason.NO_MODEL_FILES,
+        f"{path} {problem}; expected {expected}; check the volume's contents and the path in the uri",
+    )

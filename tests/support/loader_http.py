@@ -44,13 +44,15 @@ class Seen:
 
 @dataclass
 class Canned:
-    """A response to send instead of the real one, `times` times, to requests whose path contains `match`."""
+    """A response to send instead of the real one, `times` times, to requests whose path contains `match` (after
+    letting the first `skip` of them through)."""
 
     match: str
     status: int
     times: int = 1
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    skip: int = 0
 
 
 class FakeRemote:
@@ -68,6 +70,9 @@ class FakeRemote:
         self.corrupt: set[str] = set()  # file paths served with wrong bytes of the right size
         self.size_lies: dict[str, int] = {}  # file path -> what the listing adds to its size
         self.ignore_range = False
+        self.corrupt_spans: dict[str, tuple[int, int]] = {}  # file path -> [start, end) served with wrong bytes
+        self.streaming = 0  # bodies being sent right now, and the most at once (connections a client opened)
+        self.max_streaming = 0
         self.tree_page_size: int | None = None
         self.list_page_size = 1000
         self.body_delay = 0.0
@@ -121,9 +126,15 @@ class FakeRemote:
             self.tokens.clear()
 
     def respond(
-        self, match: str, status: int, times: int = 1, headers: dict[str, str] | None = None, body: bytes = b""
+        self,
+        match: str,
+        status: int,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        skip: int = 0,
     ) -> None:
-        self.canned.append(Canned(match, status, times, headers or {}, body))
+        self.canned.append(Canned(match, status, times, headers or {}, body, skip))
 
     def __enter__(self) -> FakeRemote:
         self.thread.start()
@@ -188,7 +199,10 @@ class _Handler(BaseHTTPRequestHandler):
         with self.fake.lock:
             self.fake.requests.append(seen)
             canned = next((c for c in self.fake.canned if c.match in seen.path and c.times > 0), None)
-            if canned:
+            if canned and canned.skip:
+                canned.skip -= 1
+                canned = None
+            elif canned:
                 canned.times -= 1
         if canned:
             self._send(canned.status, canned.body, canned.headers)
@@ -363,27 +377,42 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, seen: Seen, path: str, content: bytes, extra: dict[str, str] | None = None) -> None:
         if path in self.fake.corrupt:
             content = bytes(b ^ 0xFF for b in content)
+        if path in self.fake.corrupt_spans:
+            first, last = self.fake.corrupt_spans[path]
+            content = content[:first] + bytes(b ^ 0xFF for b in content[first:last]) + content[last:]
         headers = dict(extra or {})
-        match = re.fullmatch(r"bytes=(\d+)-", seen.headers.get("range", ""))
+        # `bytes=start-` (a resume) and `bytes=start-end` (a ranged part), as RFC 9110 has them.
+        match = re.fullmatch(r"bytes=(\d+)-(\d*)", seen.headers.get("range", ""))
         start = 0 if self.fake.ignore_range or not match else int(match.group(1))
+        end = (
+            len(content)
+            if self.fake.ignore_range or not match or not match.group(2)
+            else min(int(match.group(2)) + 1, len(content))
+        )
         if start >= len(content) and start > 0:
             self._send(416, b"", {"Content-Range": f"bytes */{len(content)}"})
             return
-        status = 206 if start else 200
+        status = 206 if match and not self.fake.ignore_range else 200
         if status == 206:
-            headers["Content-Range"] = f"bytes {start}-{len(content) - 1}/{len(content)}"
-        body = content[start:]
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(content)}"
+        body = content[start:end]
         with self.fake.lock:
             cut = self.fake.cut_first_response.pop(path, None)
-        if self.fake.body_delay:
-            time.sleep(self.fake.body_delay)
-        self.send_response(status)
-        for name, value in {**headers, "Content-Length": str(len(body))}.items():
-            self.send_header(name, value)
-        self.end_headers()
-        # A cut response announces the whole length but the connection closes early, as a dropped link does.
-        self.wfile.write(body if cut is None else body[:cut])
-        self.wfile.flush()
+            self.fake.streaming += 1
+            self.fake.max_streaming = max(self.fake.max_streaming, self.fake.streaming)
+        try:
+            if self.fake.body_delay:
+                time.sleep(self.fake.body_delay)
+            self.send_response(status)
+            for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            # A cut response announces the whole length but the connection closes early, as a dropped link does.
+            self.wfile.write(body if cut is None else body[:cut])
+            self.wfile.flush()
+        finally:
+            with self.fake.lock:
+                self.fake.streaming -= 1
         self.close_connection = True
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
