@@ -129,6 +129,8 @@ CORE_RESOURCES: tuple[ResourceSpec, ...] = (
         categories=("all",),
     ),
     _ns("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", status=True, shortnames=("pdb",)),
+    _ns("rbac.authorization.k8s.io", "v1", "roles", "Role"),
+    _ns("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
     _ns(
         "autoscaling",
         "v2",

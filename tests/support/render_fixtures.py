@@ -40,6 +40,8 @@ CRD_SCHEMAS = {
     "ScaledObject": KEDA_SCHEMA,
     "ServiceMonitor": UPSTREAM_CRDS / "monitoring.coreos.com_servicemonitors.yaml",
     "PodMonitor": UPSTREAM_CRDS / "monitoring.coreos.com_podmonitors.yaml",
+    "InferencePool": UPSTREAM_CRDS / "inference.networking.k8s.io_inferencepools.yaml",
+    "HTTPRoute": UPSTREAM_CRDS / "gateway.networking.k8s.io_httproutes.yaml",
 }
 
 

@@ -89,6 +89,25 @@ every request the operator makes against these rules, and that no rule uses a wi
 - apiGroups: ["monitoring.coreos.com"]
   resources: ["servicemonitors", "podmonitors"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+# spec.routing: the InferencePool, its HTTPRoute, and the endpoint picker's identity and read-only grants.
+# The API server lets the operator bind only what it holds itself (RBAC escalation check), so the picker
+# can never get more than the read rules below.
+- apiGroups: ["inference.networking.k8s.io"]
+  resources: ["inferencepools"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["httproutes"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["serviceaccounts"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["roles", "rolebindings"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+# Held only to grant it to the endpoint picker, which watches these objects.
+- apiGroups: ["inference.networking.x-k8s.io"]
+  resources: ["inferenceobjectives", "inferencemodelrewrites"]
+  verbs: ["get", "list", "watch"]
 {{- if .Values.keda.enabled }}
 - apiGroups: ["keda.sh"]
   resources: ["scaledobjects"]

@@ -15,6 +15,7 @@ SPEC_VALID = "SpecValid"
 PLACED = "Placed"
 AUTOSCALER_READY = "AutoscalerReady"
 MODEL_LOADED = "ModelLoaded"
+ROUTING_READY = "RoutingReady"
 
 
 class Condition(ApiModel):
@@ -22,7 +23,7 @@ class Condition(ApiModel):
 
     type: str = Field(
         description="Type of the condition, in CamelCase: Ready, Progressing, Degraded, SpecValid, Placed, "
-        "AutoscalerReady, ModelLoaded.",
+        "AutoscalerReady, ModelLoaded, RoutingReady.",
         max_length=316,
         pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
         r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$",

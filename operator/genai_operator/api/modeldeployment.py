@@ -21,6 +21,7 @@ from genai_operator.api.metadata import ObjectMeta
 from genai_operator.api.model_source import ADAPTERS_MAX, LORA_RANKS, LoraAdapter, ModelSource
 from genai_operator.api.modeldeployment_status import ModelDeploymentStatus
 from genai_operator.api.network import NetworkPolicySpec
+from genai_operator.api.routing import Routing
 from genai_operator.api.scaling import QUANTITY_PATTERN, Scaling
 
 # Which precisions each quantization method can produce (Auto is always allowed).
@@ -265,6 +266,11 @@ class ModelDeploymentSpec(ApiModel):
         default=None, description="Pools to place replicas on; omit for the default pool."
     )
     network_policy: NetworkPolicySpec | None = Field(default=None, description="Optional ingress NetworkPolicy.")
+    routing: Routing | None = Field(
+        default=None,
+        description="Inference-aware routing (InferencePool, endpoint picker, HTTPRoute or standalone proxy); "
+        "omit for the plain Service.",
+    )
     adapters: list[LoraAdapter] = Field(
         default_factory=list,
         max_length=ADAPTERS_MAX,

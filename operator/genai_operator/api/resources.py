@@ -44,10 +44,18 @@ NETWORK_POLICIES = Resource("networking.k8s.io", "v1", "networkpolicies", "Netwo
 NODES = Resource("", "v1", "nodes", "Node", namespaced=False)
 PODS = Resource("", "v1", "pods", "Pod")
 LEASES = Resource("coordination.k8s.io", "v1", "leases", "Lease")
+SERVICE_ACCOUNTS = Resource("", "v1", "serviceaccounts", "ServiceAccount")
+ROLES = Resource("rbac.authorization.k8s.io", "v1", "roles", "Role")
+ROLE_BINDINGS = Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding")
+INFERENCE_POOLS = Resource("inference.networking.k8s.io", "v1", "inferencepools", "InferencePool")
+HTTP_ROUTES = Resource("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute")
 
 # Every kind the operator may create as a child of a ModelDeployment, in creation order.
 CHILD_RESOURCES: tuple[Resource, ...] = (
     PVCS,  # before the pods that mount them
+    SERVICE_ACCOUNTS,  # the endpoint picker's identity and grants, before its pod (spec.routing)
+    ROLES,
+    ROLE_BINDINGS,
     DEPLOYMENTS,
     STATEFULSETS,
     SERVICES,
@@ -57,6 +65,8 @@ CHILD_RESOURCES: tuple[Resource, ...] = (
     SERVICE_MONITORS,
     POD_MONITORS,
     NETWORK_POLICIES,
+    INFERENCE_POOLS,
+    HTTP_ROUTES,
 )
 _BY_KIND = {(r.api_version, r.kind): r for r in (*CHILD_RESOURCES, MODEL_DEPLOYMENTS, PLACEMENT_POOLS, NODES, PODS)}
 

@@ -166,6 +166,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                 owner_uid=None,
                 autoscaler=_render_autoscaler(md, args.keda, settings),
                 service_monitor=args.service_monitor,
+                routing=_render_routing(md),
                 settings=settings,
             )
         except RENDER_SPEC_ERRORS as exc:
@@ -177,6 +178,16 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def _assumed(what: str) -> None:
     print(f"render assumed: {what}", file=sys.stderr)
+
+
+def _render_routing(md: ModelDeployment) -> bool:
+    """spec.routing renders its objects; the cluster is assumed to serve the APIs they need."""
+    routing = md.spec.routing
+    if routing is None:
+        return False
+    needs = "the InferencePool CRD" + (" and the Gateway API HTTPRoute CRD" if routing.gateway else "")
+    _assumed(f"{md.key()}: {needs} installed (spec.routing)")
+    return True
 
 
 def _render_autoscaler(md: ModelDeployment, keda: bool, settings: Settings) -> ScalingBackend | None:

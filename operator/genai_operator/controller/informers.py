@@ -7,7 +7,7 @@ Kopf's indexers did: our children wake their ModelDeployment; GPU pods mark thei
 
 Watched: every child kind the settings enable (label-selected: managed by us), and all pods (GPU pods of
 other owners take capacity), cluster-wide or in each served namespace, as Kopf watches the rest.
-Optional kinds (KEDA, Prometheus Operator) are watched only while discovery finds their API.
+Optional kinds (KEDA, Prometheus Operator, InferencePool, HTTPRoute) are watched only while discovery finds their API.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 from genai_operator.api.resources import (
     CHILD_RESOURCES,
+    HTTP_ROUTES,
+    INFERENCE_POOLS,
     POD_MONITORS,
     PODS,
     SCALED_OBJECTS,
@@ -40,7 +42,13 @@ POOL_LABEL = "genaiops.dev/pool"
 GPU_SUFFIX = "/gpu"
 PODS_INDEX = "pods_index"
 # Kinds of APIs that may be missing from a cluster, by their API group.
-OPTIONAL = {SCALED_OBJECTS: "keda.sh", SERVICE_MONITORS: "monitoring.coreos.com", POD_MONITORS: "monitoring.coreos.com"}
+OPTIONAL = {
+    SCALED_OBJECTS: "keda.sh",
+    SERVICE_MONITORS: "monitoring.coreos.com",
+    POD_MONITORS: "monitoring.coreos.com",
+    INFERENCE_POOLS: "inference.networking.k8s.io",
+    HTTP_ROUTES: "gateway.networking.k8s.io",
+}
 
 
 class Router(Protocol):

@@ -31,10 +31,12 @@ from genai_operator.planning.capacity import ClusterCapacity
 from genai_operator.planning.hysteresis import PoolHealth, Timings
 from genai_operator.planning.over_time import plan_over_time, to_epoch
 from genai_operator.planning.plan import SpecError
+from genai_operator.planning.routing_choice import choose_routing
 from genai_operator.reconcile.diff import ChildKey, diff_children
 from genai_operator.reconcile.expectations import CreatedChildren
 from genai_operator.reconcile.rollout import choose_rollouts
 from genai_operator.render.bundle import RENDER_SPEC_ERRORS, render_children
+from genai_operator.render.routing import routed_endpoint
 from genai_operator.settings import Settings
 from genai_operator.status.events import transition_events
 from genai_operator.status.merge_patch import merge_patch
@@ -72,6 +74,8 @@ class Controller:
         self.indices = indices
         self.keda_available = keda_available
         self.monitors_available = False
+        self.inference_pools_available = False  # spec.routing: InferencePool CRD
+        self.gateway_api_available = False  # spec.routing.gateway: HTTPRoute CRD
         self.timings = timings or Timings()
         self.queue: WorkQueue[Key] = WorkQueue()
         self._tallies = ObjectTallies(metrics)
@@ -190,6 +194,8 @@ class Controller:
                 self.keda_available = await self.client.exists_api("keda.sh", "v1alpha1")
             if self.settings.service_monitors:
                 self.monitors_available = await self.client.exists_api("monitoring.coreos.com", "v1")
+            self.inference_pools_available = await self.client.exists_api("inference.networking.k8s.io", "v1")
+            self.gateway_api_available = await self.client.exists_api("gateway.networking.k8s.io", "v1")
         except ApiError as exc:
             log.info("API discovery failed (%s); keeping the previous answer", exc)
         if self.discovered is not None:
@@ -198,6 +204,8 @@ class Controller:
                 groups["keda.sh"] = self.keda_available
             if self.settings.service_monitors:
                 groups["monitoring.coreos.com"] = self.monitors_available
+            groups["inference.networking.k8s.io"] = self.inference_pools_available
+            groups["gateway.networking.k8s.io"] = self.gateway_api_available
             await self.discovered(groups)
 
     def enqueue_all(self) -> None:
@@ -253,6 +261,9 @@ class Controller:
 
         choice = choose_autoscaler(md, keda_available=self.keda_available, settings=self.settings)
         note = None if choice.ready is None else (choice.ready, choice.reason, choice.message)
+        routing = choose_routing(
+            md, inference_pools=self.inference_pools_available, gateway_api=self.gateway_api_available
+        )
         try:
             desired = render_children(
                 md,
@@ -260,6 +271,7 @@ class Controller:
                 owner_uid=meta["uid"],
                 autoscaler=choice.backend,
                 service_monitor=self.monitors_available and self.settings.service_monitors,
+                routing=routing.render,
                 settings=self.settings,
             )
         except RENDER_SPEC_ERRORS as exc:
@@ -285,6 +297,10 @@ class Controller:
             rollouts=rollouts,
             conflicts=applied.conflicts,
             rejected=applied.rejected,
+            routing_note=None if routing.ready is None else (routing.ready, routing.reason, routing.message),
+            routed_endpoint=routed_endpoint(md, md.spec.routing, self.settings.cluster_domain)
+            if routing.render and md.spec.routing is not None
+            else None,
         )
         annotate_placement(status, plan.pending_since, plan.note, self._pool_health(key))
         if plan.recheck_after is not None:

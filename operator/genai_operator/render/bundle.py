@@ -17,6 +17,7 @@ from genai_operator.render.deployment import build_deployment
 from genai_operator.render.monitor import build_service_monitor
 from genai_operator.render.networkpolicy import build_network_policy
 from genai_operator.render.pdb import build_pdb
+from genai_operator.render.routing import build_routing
 from genai_operator.render.service import build_service
 from genai_operator.render.signals import MetricUnavailableError, engine_groups
 from genai_operator.settings import Settings
@@ -39,10 +40,12 @@ def render_children(
     owner_uid: str | None = None,
     autoscaler: ScalingBackend | None = None,
     service_monitor: bool = False,
+    routing: bool = False,
     settings: Settings = DEFAULT_SETTINGS,
 ) -> list[dict[str, Any]]:
     """The desired children. `autoscaler` is the resolved backend (HPA or KEDA); None renders none, as
-    does a spec without scaling. `service_monitor` adds a ServiceMonitor (the caller found its CRD).
+    does a spec without scaling. `service_monitor` adds a ServiceMonitor (the caller found its CRD);
+    `routing` the objects spec.routing asks for (the caller found the APIs they need).
     owner_uid None (offline render) leaves out owner references. Raises one of RENDER_SPEC_ERRORS for a spec
     the operator's policy forbids or whose objects the API server would reject."""
     check_policy(md.spec, settings)
@@ -66,5 +69,7 @@ def render_children(
             objects.append(scaler)
     if service_monitor:
         objects.append(build_service_monitor(md, decision, engine_label, owner_uid=owner_uid))
+    if routing:
+        objects += build_routing(md, decision, settings=settings, owner_uid=owner_uid, monitor=service_monitor)
     check_objects(objects)
     return objects

@@ -13,10 +13,10 @@ current replicas when Prometheus is unreachable) is only set for AverageValue tr
 KEDA allows it on.
 
 Scale to zero: with no pod left the engine metrics are empty, so waking up needs a signal from outside
-the pods (a gateway's request rate): spec.scaling.wakeUp, or the operator's wake-up query template
-(Settings.wake_query). It becomes a second trigger that only activates (0 -> 1). Without one, the
-ScaledObject keeps one replica (minReplicaCount 1) and the status says why. CPU-only scaling cannot
-reach zero in KEDA either.
+the pods (a gateway's request rate): spec.scaling.wakeUp, the endpoint picker's queue of held requests
+with spec.routing, or the operator's wake-up query template (Settings.wake_query). It becomes a second
+trigger that only activates (0 -> 1). Without one, the ScaledObject keeps one replica (minReplicaCount 1)
+and the status says why. CPU-only scaling cannot reach zero in KEDA either.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from genai_operator.placement.types import PlacementDecision
 from genai_operator.render.labels import common_labels
 from genai_operator.render.names import autoscaler_name, service_name
 from genai_operator.render.owner import object_meta, scale_target_ref
+from genai_operator.render.routing import queue_query
 from genai_operator.render.signals import (
     GPU_UTIL_METRIC,
     EngineGroup,
@@ -170,6 +171,9 @@ def wake_signal(md: ModelDeployment, settings: Settings) -> tuple[str, str] | No
         return None
     if scaling.wake_up is not None:
         return scaling.wake_up.query, plain_number(parse_quantity(scaling.wake_up.threshold))
+    if md.spec.routing is not None:
+        # The endpoint picker holds the requests no replica can take: its queue is the demand at zero.
+        return queue_query(md), "0"
     if settings.wake_query:
         namespace = md.metadata.namespace or "default"
         query = settings.wake_query

@@ -13,6 +13,7 @@ from genai_operator.api.conditions import (
     PLACED,
     PROGRESSING,
     READY,
+    ROUTING_READY,
     SPEC_VALID,
 )
 from genai_operator.api.modeldeployment import ModelDeployment
@@ -46,10 +47,13 @@ def build_status(
     rollouts: Mapping[str, str] | None = None,
     conflicts: Sequence[str] = (),
     rejected: Sequence[str] = (),
+    routing_note: tuple[bool, str, str] | None = None,
+    routed_endpoint: str | None = None,
 ) -> dict[str, Any]:
     """The full status for a spec that could be planned. `loaded` is ModelLoaded (from the pods' loaders),
     `rollouts` the rollout strategy per pool; `conflicts` children whose names another object holds,
-    `rejected` the API server's messages for children it refused (kube/actions.py)."""
+    `rejected` the API server's messages for children it refused (kube/actions.py); `routing_note` is
+    RoutingReady and `routed_endpoint` the routed address that replaces the Service's (spec.routing)."""
     name = md.metadata.name
     namespace = md.metadata.namespace or "default"
     placement = []
@@ -91,6 +95,8 @@ def build_status(
     }
     if service_taken:
         del status["endpoint"]
+    if routed_endpoint is not None:
+        status["endpoint"] = routed_endpoint
     if primary is not None:
         est = primary.sizing.estimate
         status["sizing"] = {
@@ -148,6 +154,8 @@ def build_status(
     if autoscaler_note is not None:
         ok, reason, message = autoscaler_note
         conditions.append(condition(AUTOSCALER_READY, ok, reason, message))
+    if routing_note is not None:
+        conditions.append(condition(ROUTING_READY, *routing_note))
     if loaded is not None:
         if is_ready and loaded[1] in (LOADING, "Pending"):
             # Init containers finish before a pod can be ready: the pod watch is only behind the Deployment's.

@@ -51,7 +51,14 @@ def render_example(path: Path, backend: ScalingBackend | None) -> str:
         names_pools = md.spec.placement is not None and md.spec.placement.pools is not None
         decision = plan_model_deployment(md, build_pools(manifests, None) if names_pools else None)
         objects.extend(
-            render_children(md, decision, owner_uid=None, autoscaler=backend, service_monitor=backend is not None)
+            render_children(
+                md,
+                decision,
+                owner_uid=None,
+                autoscaler=backend,
+                service_monitor=backend is not None,
+                routing=md.spec.routing is not None,
+            )
         )
     validate_all(objects)
     return yaml.safe_dump_all(objects, sort_keys=False)
