@@ -10,6 +10,7 @@ standalone mode: an Envoy proxy in the picker's pod, behind its own Service.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
@@ -18,6 +19,10 @@ from genai_operator.api.base import NAME_MAX, NAME_PATTERN, ApiModel
 
 SUBDOMAIN_MAX = 253
 SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+
+
+class RoutingMode(StrEnum):
+    INFERENCE_POOL = "InferencePool"
 
 
 class GatewayRef(ApiModel):
@@ -43,8 +48,8 @@ class GatewayRef(ApiModel):
 class Routing(ApiModel):
     """Inference-aware routing: an InferencePool, its endpoint picker, and a route or a standalone proxy."""
 
-    mode: Literal["InferencePool"] = Field(
-        default="InferencePool",
+    mode: RoutingMode = Field(
+        default=RoutingMode.INFERENCE_POOL,
         description="InferencePool: the Gateway API Inference Extension's InferencePool and endpoint picker.",
     )
     gateway: GatewayRef | None = Field(
