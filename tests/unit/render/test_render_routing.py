@@ -46,7 +46,7 @@ def scorers(config: dict[str, Any]) -> list[str]:
 
 
 def test_vllm_with_adapters_gets_every_scorer_and_the_gateway_route() -> None:
-    md, objects = rendered(example("qwen-7b-routed-gateway.yaml"))
+    _, objects = rendered(example("qwen-7b-routed-gateway.yaml"))
     config = picker_config(objects, "qwen-7b-routed-epp")
     assert scorers(config) == [
         "queue-scorer",
