@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import kopf
 
 from genai_operator.api.resources import MODEL_DEPLOYMENTS
-from genai_operator.controller.informers import Index, Indices, WatchedIndexes
+from genai_operator.controller.indexes import Index, Indices
+from genai_operator.controller.informers import WatchedIndexes
 from genai_operator.controller.metrics import MetricsServer, OperatorMetrics
-from genai_operator.controller.reconciler import POOLS_KEY, Controller, Key
+from genai_operator.controller.pass_inputs import POOLS_KEY, Key, first
+from genai_operator.controller.reconciler import Controller
 from genai_operator.kube.client import KubeClient
 from genai_operator.kube.session import ApiSession, load_configuration
 from genai_operator.planning.capacity import CapacitySnapshot, capacity_snapshot
 from genai_operator.planning.hysteresis import Timings
 from genai_operator.settings import Settings
+from genai_operator.status.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,14 @@ class RunOptions:
     timings: Timings = field(default_factory=Timings)
 
 
+class KopfEvents:
+    """Events posted through Kopf, which queues them and posts on its own connection. `kopf.event` finds its
+    poster in the context of Kopf's per-object processing, which the workers inherit (`_start_workers`)."""
+
+    def post(self, body: Mapping[str, Any], event: Event) -> None:
+        kopf.event(kopf.Body(cast(Any, dict(body))), type=event.type, reason=event.reason, message=event.message)
+
+
 class OperatorRuntime:
     def __init__(self, options: RunOptions, kopf_indices: Any, *, namespaces: Sequence[str] = ()) -> None:
         """`kopf_indices`: Kopf's indexes (nodes, PlacementPools); `namespaces`: where to
@@ -54,7 +65,7 @@ class OperatorRuntime:
         self.session = ApiSession(self.configuration)
         self.watches = WatchedIndexes(self.session, options.settings, self, namespaces=namespaces)
         # ModelDeployments by (namespace, name), filed from Kopf's event handler (kopf_handlers.py says why).
-        self.model_deployments = Index()
+        self.model_deployments: Index[Key, dict[str, Any]] = Index()
         self.indices = Indices({**self.watches.indices, "md_index": self.model_deployments}, kopf_indices)
         self.client = KubeClient(
             self.session,
@@ -66,6 +77,7 @@ class OperatorRuntime:
             client=self.client,
             metrics=self.metrics,
             indices=self.indices,
+            events=KopfEvents(),
             timings=options.timings,
         )
         self.controller.discovered = self.watches.enable
@@ -115,7 +127,7 @@ class OperatorRuntime:
 
     def _start_workers(self) -> None:
         """Started from the first watch event, not at startup: tasks inherit the context they are created
-        in, and only Kopf's per-object processing context carries its event poster (for `kopf.event`).
+        in, and only Kopf's per-object processing context carries its event poster (for `KopfEvents`).
         That first event also comes after Kopf has filled every index, and ours are filled before Kopf starts."""
         if self._capacity_seen is None:
             # The capacity baseline: every object listed at start-up is reconciled on its first event against
@@ -163,7 +175,7 @@ class OperatorRuntime:
         """The event is our own status write coming back (same resourceVersion): its only news is the status
         we computed, so a reconcile would be a no-op pass. Skipping it saves one to two passes per status
         write (the echo, and the re-run when it lands mid-pass), a third of all passes in bench/."""
-        body = _first(self.indices["md_index"].get(key))
+        body = first(self.indices["md_index"].get(key))
         if body is None:
             self.client.forget_version(MODEL_DEPLOYMENTS, *key)
             self._echoed.pop(key, None)
@@ -193,7 +205,7 @@ class OperatorRuntime:
         written = self.client.written_version(MODEL_DEPLOYMENTS, *key)
         if written is None or self._echoed.get(key) == written:
             return False
-        body = _first(self.indices["md_index"].get(key))
+        body = first(self.indices["md_index"].get(key))
         if body is not None and (body.get("metadata") or {}).get("resourceVersion") == written:
             self._echoed[key] = written  # a no-op write sends no event, and the index already has it
             return False
@@ -227,7 +239,7 @@ class OperatorRuntime:
         self._add(key, lambda k: queue.add_soon(k, window), follow_up=True)
 
     def _is_ready(self, key: Key) -> bool:
-        return _is_ready(_first(self.indices["md_index"].get(key)))
+        return _is_ready(first(self.indices["md_index"].get(key)))
 
     def gpu_pod_changed(self, node: str | None) -> None:
         # Called after the pods index was updated for this event (no await in between), so the next pass
@@ -267,16 +279,10 @@ class OperatorRuntime:
                 self.controller.enqueue_all()
             else:  # capacity only taken
                 for key, store in list(self.indices["md_index"].items()):
-                    if not _is_ready(_first(store)):
+                    if not _is_ready(first(store)):
                         self._add(key, self.controller.queue.add)
 
         self._capacity_timer = loop.call_later(self.options.capacity_debounce_seconds, fire)
-
-
-def _first(store: Any) -> Any | None:
-    for value in store or ():
-        return value
-    return None
 
 
 def _is_ready(body: Any) -> bool:
