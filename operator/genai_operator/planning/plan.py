@@ -251,13 +251,16 @@ def plan_model_deployment(
                 pool=first.pool, replicas=0, engine=first.engine, sizing=first.sizing, reason="scaled to zero"
             )
         ]
+    pending_note = ""
     if unplaced:
-        reasons.append(f"{unplaced} replica(s) exceed the free capacity of the allowed pools and stay pending")
+        pending_note = f"{unplaced} replica(s) exceed the free capacity of the allowed pools and stay pending"
+        reasons.append(pending_note)
     return PlacementDecision(
         assignments=tuple(assignments),
         fits=True,
         reasons=tuple(reasons),
         eligible_pools=tuple(p.pool.name for p in plans),
+        pending_note=pending_note,
     )
 
 

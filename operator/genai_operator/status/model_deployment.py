@@ -105,7 +105,7 @@ def build_status(
             "kvCacheTokens": primary.sizing.kv_tokens,
             "fullContextSequences": primary.sizing.full_sequences,
         }
-    pending_note = next((r for r in decision.reasons if "pending" in r), "")
+    pending_note = decision.pending_note
     is_ready = total > 0 and ready >= total and not service_taken
     scaled_to_zero = total == 0 and md.spec.scaling is not None and md.spec.scaling.min_replicas == 0
     refused = _refused(conflicts, rejected)
