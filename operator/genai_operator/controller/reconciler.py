@@ -7,7 +7,6 @@ of an unchanged ModelDeployment makes no API call at all; only changes are writt
 from __future__ import annotations
 
 import asyncio
-import datetime
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -22,6 +21,7 @@ from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS, PLACEMENT_POOLS
 from genai_operator.controller.metrics import ObjectTallies, OperatorMetrics
 from genai_operator.controller.workqueue import WorkQueue
+from genai_operator.formats.timestamps import to_epoch, to_stamp
 from genai_operator.kube.actions import ApplyResult, apply_actions
 from genai_operator.kube.client import KubeClient
 from genai_operator.kube.session import ApiError
@@ -29,7 +29,7 @@ from genai_operator.placement.types import Pool
 from genai_operator.planning.autoscaler_choice import choose_autoscaler
 from genai_operator.planning.capacity import ClusterCapacity
 from genai_operator.planning.hysteresis import PoolHealth, Timings
-from genai_operator.planning.over_time import plan_over_time, to_epoch
+from genai_operator.planning.over_time import plan_over_time
 from genai_operator.planning.plan import SpecError
 from genai_operator.reconcile.diff import ChildKey, diff_children
 from genai_operator.reconcile.expectations import CreatedChildren
@@ -52,7 +52,8 @@ IndexLookup = Callable[[str], Mapping[Any, Iterable[Any]]]
 
 
 def utc_now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Now, as status fields write it."""
+    return to_stamp(time.time())
 
 
 class Controller:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import logging
 import math
 import random
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from genai_operator.api.resources import LEASES
+from genai_operator.formats.timestamps import to_micro_stamp
 from genai_operator.kube.client import KubeClient
 from genai_operator.kube.session import ApiError
 
@@ -51,8 +51,8 @@ class LeaseConfig:
 
 
 def micro_time() -> str:
-    """A metav1.MicroTime: RFC 3339 with microseconds."""
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Now, as a Lease's acquire and renew times write it."""
+    return to_micro_stamp(time.time())
 
 
 class LeaderElector:
