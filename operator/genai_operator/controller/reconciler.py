@@ -51,11 +51,6 @@ PROGRESS_HOLD_SECONDS = 2.0  # progress (status/write_hold.py) waits this long f
 IndexLookup = Callable[[str], Mapping[Any, Iterable[Any]]]
 
 
-def utc_now() -> str:
-    """Now, as status fields write it."""
-    return to_stamp(time.time())
-
-
 class Controller:
     def __init__(
         self,
@@ -210,7 +205,7 @@ class Controller:
         raw = [p for p in self.indices["pools_index"].get(None) or ()]
         pools = self._pools(POOLS_KEY) or []
         changed = 0
-        for name, (current, desired) in pool_statuses(pools, raw, utc_now()).items():
+        for name, (current, desired) in pool_statuses(pools, raw, to_stamp(time.time())).items():
             if current == desired:
                 continue
             patch = {"status": merge_patch(current, desired)}
@@ -279,7 +274,7 @@ class Controller:
             decision,
             observed,
             generation=generation,
-            now=utc_now(),
+            now=to_stamp(time.time()),
             settings=self.settings,
             autoscaler_note=note,
             loaded=model_loaded(self._loader_states(key), decision.replicas),
@@ -312,7 +307,7 @@ class Controller:
             reason=reason,
             message=message,
             generation=generation,
-            now=utc_now(),
+            now=to_stamp(time.time()),
             previous=old_status,
         )
         await self._write_status(key, body, old_status, status, created=0)

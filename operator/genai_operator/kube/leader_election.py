@@ -50,11 +50,6 @@ class LeaseConfig:
             )
 
 
-def micro_time() -> str:
-    """Now, as a Lease's acquire and renew times write it."""
-    return to_micro_stamp(time.time())
-
-
 class LeaderElector:
     def __init__(
         self,
@@ -122,7 +117,7 @@ class LeaderElector:
             return
         self.leading = False
         spec = {k: v for k, v in (self._lease.get("spec") or {}).items() if k != "holderIdentity"}
-        now = micro_time()
+        now = to_micro_stamp(time.time())
         released = {**self._lease, "spec": {**spec, "leaseDurationSeconds": 1, "acquireTime": now, "renewTime": now}}
         try:
             await self.client.replace(LEASES, released)
@@ -135,7 +130,7 @@ class LeaderElector:
         cfg = self.config
         try:
             lease = await self.client.get(LEASES, cfg.namespace, cfg.name)
-            now = micro_time()
+            now = to_micro_stamp(time.time())
             duration = math.ceil(cfg.lease_seconds)
             if lease is None:
                 fresh = {
