@@ -12,10 +12,10 @@ from typing import Any
 
 from genai_operator.api.resources import CHILD_RESOURCES
 from genai_operator.controller.informers import GPU_PODS_INDEX, OWN_PODS_INDEX, GpuPod, OwnPod, child_index_name
+from genai_operator.formats.timestamps import to_epoch
 from genai_operator.placement.types import Pool
 from genai_operator.planning.capacity import ClusterCapacity
 from genai_operator.planning.hysteresis import PoolHealth
-from genai_operator.planning.over_time import to_epoch
 from genai_operator.reconcile.children import controlled_by
 from genai_operator.reconcile.diff import ChildKey
 from genai_operator.status.model_loaded import LoaderState

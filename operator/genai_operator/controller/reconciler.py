@@ -7,7 +7,6 @@ of an unchanged ModelDeployment makes no API call at all; only changes are writt
 from __future__ import annotations
 
 import asyncio
-import datetime
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -22,6 +21,7 @@ from genai_operator.api.resources import MODEL_DEPLOYMENTS, PLACEMENT_POOLS, Res
 from genai_operator.controller.metrics import ObjectTallies, OperatorMetrics
 from genai_operator.controller.pass_inputs import POOLS_KEY, Key, PassInputs
 from genai_operator.controller.workqueue import WorkQueue
+from genai_operator.formats.timestamps import to_stamp
 from genai_operator.kube.actions import ApplyResult, ChildWriter, apply_actions
 from genai_operator.kube.session import ApiError
 from genai_operator.planning.autoscaler_choice import choose_autoscaler
@@ -53,10 +53,6 @@ class ControllerClient(ChildWriter, Protocol):
     ) -> dict[str, Any]: ...
 
     async def exists_api(self, group: str, version: str) -> bool: ...
-
-
-def utc_now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Controller:
@@ -161,7 +157,7 @@ class Controller:
         raw = self.inputs.pool_manifests()
         pools = self.inputs.pools(POOLS_KEY) or []
         changed = 0
-        for name, (current, desired) in pool_statuses(pools, raw, utc_now()).items():
+        for name, (current, desired) in pool_statuses(pools, raw, to_stamp(time.time())).items():
             if current == desired:
                 continue
             patch = {"status": merge_patch(current, desired)}
@@ -231,7 +227,7 @@ class Controller:
             decision,
             observed,
             generation=generation,
-            now=utc_now(),
+            now=to_stamp(time.time()),
             settings=self.settings,
             autoscaler_note=note,
             loaded=model_loaded(self.inputs.loader_states(key), decision.replicas),
@@ -264,7 +260,7 @@ class Controller:
             reason=reason,
             message=message,
             generation=generation,
-            now=utc_now(),
+            now=to_stamp(time.time()),
             previous=old_status,
         )
         await self._write_status(key, body, old_status, status, created=0)

@@ -32,10 +32,9 @@ class RunOptions:
     metrics_port: int = 8080  # 0: no endpoint
     metrics_host: str = "0.0.0.0"
     # Concurrent reconciles (coroutines on the one event loop). A pass mostly waits for the API server, so
-    # more workers overlap more round trips: in bench/ at N=500, 2/4/8/12/16 workers converged in 6.9/5.7/
-    # 5.1/5.0/5.1 s, while the floor script did not gain from more (bound by the emulator). 8, since 12 and
-    # 16 made more passes (2.1 vs 2.04 per object) for no gain. Writes stay children + 2 at any count: a pass
-    # waits until our last status write is back in the index (runtime.may_reconcile).
+    # more workers overlap more round trips, up to the count past which bench/ converged no faster and made
+    # more passes (the README's benchmark section has the measurements). Writes stay children + 2 at any
+    # count: a pass waits until our last status write is back in the index (runtime.may_reconcile).
     workers: int = 8
     resync_seconds: float = 300.0
     capacity_debounce_seconds: float = 2.0
@@ -132,7 +131,7 @@ class OperatorRuntime:
         if self._capacity_seen is None:
             # The capacity baseline: every object listed at start-up is reconciled on its first event against
             # the indexes as they are now, so the first capacity look re-plans only on a change since then
-            # (a second full pass at start-up cost as much as the first: +50% start-up time at N=500).
+            # (a second full pass at start-up cost as much as the first).
             self._capacity_seen = capacity_snapshot(self.indices, self.controller.gpus_requested())
             self.controller.capacity.usage.take_peak()
         for index in range(self.options.workers):
@@ -254,8 +253,8 @@ class OperatorRuntime:
 
         Capacity taken by other ModelDeployments' pods cannot change the plan of a Ready one (a plan never
         counts its own pods as used, and the scheduler never over-commits), while pod status churn changes
-        no capacity at all. Re-planning all N objects on every GPU pod event made convergence O(N^2):
-        at N=500 a full pass every debounce window for as long as pods kept starting."""
+        no capacity at all. Re-planning all N objects on every GPU pod event made convergence O(N^2): a full
+        pass every debounce window for as long as pods kept starting."""
         if self._capacity_timer is not None:
             return
         loop = asyncio.get_running_loop()

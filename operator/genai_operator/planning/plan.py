@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from genai_operator.api.enums import Engine, PlacementStrategy, Precision, QuantMethod, Tier
 from genai_operator.api.modeldeployment import ModelDeployment, ModelDeploymentSpec
+from genai_operator.formats.quantity import GIB
 from genai_operator.placement.inventory import replicas_that_fit
 from genai_operator.placement.pools import default_pool
 from genai_operator.placement.split import Candidate, Share, split_replicas
@@ -25,7 +26,7 @@ from genai_operator.sizing.types import GpuType, SizingDecision, SizingRequest
 __all__ = ["PoolPlan", "SpecError", "model_shape", "plan_model_deployment", "plan_pool"]
 
 # Memory assumed for a CPU-only pool whose nodes are not known (offline, no inventory).
-UNKNOWN_CPU_NODE_BYTES = 16 * 2**30
+UNKNOWN_CPU_NODE_BYTES = 16 * GIB
 
 
 @dataclass(frozen=True)
