@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from genai_operator.api.enums import Engine
 from genai_operator.engines.base import EngineProfile
-from genai_operator.engines.llamacpp import LlamaCppEngine
-from genai_operator.engines.tgi import TgiEngine
-from genai_operator.engines.vllm import VllmEngine
+from genai_operator.engines.llamacpp import LLAMA_CPP_PROFILE
+from genai_operator.engines.tgi import TGI_PROFILE
+from genai_operator.engines.vllm import VLLM_PROFILE
 
 PROFILES: dict[Engine, EngineProfile] = {
-    Engine.VLLM: VllmEngine(),
-    Engine.LLAMA_CPP: LlamaCppEngine(),
-    Engine.TGI: TgiEngine(),
+    Engine.VLLM: VLLM_PROFILE,
+    Engine.LLAMA_CPP: LLAMA_CPP_PROFILE,
+    Engine.TGI: TGI_PROFILE,
 }
 
 

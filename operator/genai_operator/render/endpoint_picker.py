@@ -32,7 +32,7 @@ from genai_operator.api.enums import Engine
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.engines import EngineProfile
 from genai_operator.render.labels import COMPONENT, INSTANCE, MANAGED_BY, MODEL_DEPLOYMENT, NAME
-from genai_operator.render.owner import object_meta
+from genai_operator.render.metadata import owner_references
 
 EPP_IMAGE = "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0"
 EXT_PROC_PORT = 9002
@@ -45,6 +45,17 @@ ROUTER_COMPONENT = "router"
 ROUTER_LABEL = "genaiops.dev/router"  # pod label of the picker: never the model label, or it would route to itself
 # Scorer weights as the upstream chart's default profile: load signals 2, prefix-cache affinity 3.
 WEIGHTS = {"queue-scorer": 2, "kv-cache-utilization-scorer": 2, "prefix-cache-scorer": 3, "lora-affinity-scorer": 1}
+
+
+def object_meta(
+    name: str, namespace: str, labels: dict[str, str], *, md_name: str, owner_uid: str | None
+) -> dict[str, Any]:
+    """Metadata of a routing child: its own labels (not the model's), owned by the ModelDeployment."""
+    meta: dict[str, Any] = {"name": name, "namespace": namespace, "labels": dict(labels)}
+    owners = owner_references(md_name, owner_uid)
+    if owners:
+        meta["ownerReferences"] = owners
+    return meta
 
 
 def picker_labels(md_name: str, *, pod: bool = False) -> dict[str, str]:

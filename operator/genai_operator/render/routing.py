@@ -21,6 +21,7 @@ from genai_operator.render.endpoint_picker import (
     EXT_PROC_PORT,
     ROUTER_COMPONENT,
     ROUTER_LABEL,
+    object_meta,
     picker_config,
     picker_container,
     picker_deployment,
@@ -30,7 +31,6 @@ from genai_operator.render.endpoint_picker import (
 )
 from genai_operator.render.labels import COMPONENT, md_selector
 from genai_operator.render.names import service_name, workload_name
-from genai_operator.render.owner import object_meta
 from genai_operator.render.router_proxy import PROXY_PORT, proxy_container, proxy_service_port
 from genai_operator.render.signals import engine_groups, load_seconds
 from genai_operator.settings import Settings
