@@ -60,13 +60,13 @@ async def test_gateway_routing_renders_pool_picker_and_route_and_wakes_keda_from
 
 async def test_without_the_inference_pool_crd_routing_reports_what_to_install() -> None:
     async with OperatorHarness() as harness:
-        await harness.create(example("assistant-edge-routed.yaml"))
-        md = await eventually(lambda: (o := harness.md("ml", "assistant-routed")) and is_ready(o) and o)
+        await harness.create(example("qwen-1.5b-edge-routed.yaml"))
+        md = await eventually(lambda: (o := harness.md("stores", "qwen-edge-routed")) and is_ready(o) and o)
         ready = condition(md, "RoutingReady")
         assert (ready["status"], ready["reason"]) == ("False", "InferencePoolCrdMissing"), ready
         assert "kubectl apply -f" in ready["message"] and "InferencePool" in ready["message"]
-        assert md["status"]["endpoint"].startswith("http://assistant-routed.ml.")
-        assert harness.cluster.get(DEPLOYMENTS, "ml", "assistant-routed-epp") is None
+        assert md["status"]["endpoint"].startswith("http://qwen-edge-routed.stores.")
+        assert harness.cluster.get(DEPLOYMENTS, "stores", "qwen-edge-routed-epp") is None
 
 
 async def test_standalone_routing_serves_through_the_proxy_service() -> None:
@@ -74,12 +74,14 @@ async def test_standalone_routing_serves_through_the_proxy_service() -> None:
         harness.cluster.install_crds(ROUTING_CRDS[:1])
         await harness.stop()
         await harness.start()
-        await harness.create(example("assistant-edge-routed.yaml"))
+        await harness.create(example("qwen-1.5b-edge-routed.yaml"))
         md = await eventually(
-            lambda: (o := harness.md("ml", "assistant-routed")) and condition(o, "RoutingReady") and is_ready(o) and o
+            lambda: (
+                (o := harness.md("stores", "qwen-edge-routed")) and condition(o, "RoutingReady") and is_ready(o) and o
+            )
         )
         assert condition(md, "RoutingReady")["reason"] == "StandaloneProxy"
-        assert md["status"]["endpoint"] == "http://assistant-routed-epp.ml.svc:8081/v1"
-        picker = harness.cluster.get(DEPLOYMENTS, "ml", "assistant-routed-epp")
+        assert md["status"]["endpoint"] == "http://qwen-edge-routed-epp.stores.svc:8081/v1"
+        picker = harness.cluster.get(DEPLOYMENTS, "stores", "qwen-edge-routed-epp")
         assert [c["name"] for c in picker["spec"]["template"]["spec"]["containers"]] == ["envoy", "epp"]
-        assert harness.cluster.get(POOLS, "ml", "assistant-routed") is not None
+        assert harness.cluster.get(POOLS, "stores", "qwen-edge-routed") is not None

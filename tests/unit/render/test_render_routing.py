@@ -69,18 +69,18 @@ def test_vllm_with_adapters_gets_every_scorer_and_the_gateway_route() -> None:
 
 
 def test_llamacpp_standalone_has_no_prefix_or_lora_scorer_and_waits_the_cold_start() -> None:
-    md, objects = rendered(example("assistant-edge-routed.yaml"))
-    config = picker_config(objects, "assistant-routed-epp")
+    md, objects = rendered(example("qwen-1.5b-edge-routed.yaml"))
+    config = picker_config(objects, "qwen-edge-routed-epp")
     assert scorers(config) == ["queue-scorer", "kv-cache-utilization-scorer"]
     extractor = config["plugins"][1]["parameters"]
     assert extractor["defaultEngine"] == "llama-cpp"
     assert extractor["engineConfigs"][0]["queuedRequestsSpec"] == "llamacpp:requests_deferred"
     held = load_seconds(md, plan_model_deployment(md, None), Settings())
     assert config["flowControl"]["defaultRequestTTL"] == f"{held}s"
-    containers = one(objects, "Deployment", "assistant-routed-epp")["spec"]["template"]["spec"]["containers"]
+    containers = one(objects, "Deployment", "qwen-edge-routed-epp")["spec"]["template"]["spec"]["containers"]
     assert [c["name"] for c in containers] == ["envoy", "epp"]
     assert not any(o["kind"] == "HTTPRoute" for o in objects)
-    ports = {p["name"]: p["port"] for p in one(objects, "Service", "assistant-routed-epp")["spec"]["ports"]}
+    ports = {p["name"]: p["port"] for p in one(objects, "Service", "qwen-edge-routed-epp")["spec"]["ports"]}
     assert ports["proxy"] == 8081
 
 
@@ -105,7 +105,7 @@ def test_tgi_has_no_kv_cache_scorer() -> None:
 def test_routing_choice_per_cluster(
     pools: bool, gateway_api: bool, gateway: dict[str, str] | None, expected: tuple[bool, bool, str]
 ) -> None:
-    doc = example("assistant-edge-routed.yaml")
+    doc = example("qwen-1.5b-edge-routed.yaml")
     doc["spec"]["routing"] = {"gateway": gateway} if gateway else {}
     choice = choose_routing(ModelDeployment.model_validate(doc), inference_pools=pools, gateway_api=gateway_api)
     assert (choice.render, choice.ready, choice.reason) == expected
