@@ -41,16 +41,7 @@ def test_routing_condition_without_the_crd_then_pool_and_route_admitted(
         UPSTREAM_CRDS / "gateway.networking.k8s.io_httproutes.yaml",
     )
     for crd in ("inferencepools.inference.networking.k8s.io", "httproutes.gateway.networking.k8s.io"):
-        eventually(
-            lambda crd=crd: any(
-                c["type"] == "Established" and c["status"] == "True"
-                for c in (get(control_plane, f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}") or {})
-                .get("status", {})
-                .get("conditions", [])
-            ),
-            30,
-            what=f"CRD {crd} established",
-        )
+        eventually(lambda crd=crd: established(control_plane, crd), 30, what=f"CRD {crd} established")
     with operator(kubeconfig, tmp_path / "operator-2.log", *argv, env=cluster_release.env):  # discovery at start
         md = wait_ready(control_plane, namespace, "routed", timeout=120)
         md = eventually(
@@ -72,3 +63,9 @@ def test_routing_condition_without_the_crd_then_pool_and_route_admitted(
         assert len(pods) == md["status"]["replicas"] >= 1
         assert all(p["metadata"]["labels"].get("genaiops.dev/router") is None for p in pods)
         assert md["status"]["endpoint"] == "gateway://gateway-system/inference-gateway/v1"
+
+
+def established(plane: ControlPlane, crd: str) -> bool:
+    found = get(plane, f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}") or {}
+    conditions = (found.get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
