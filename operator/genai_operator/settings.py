@@ -52,9 +52,10 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        images = {
+        images: dict[Engine, str] = {
             engine: env[f"{ENV_PREFIX}IMAGE_{engine.value.upper()}"]
-            for engine in (Engine.VLLM, Engine.LLAMA_CPP, Engine.TGI)
+            for engine in Engine
+            if engine is not Engine.AUTO
             if env.get(f"{ENV_PREFIX}IMAGE_{engine.value.upper()}")
         }
         defaults = cls()

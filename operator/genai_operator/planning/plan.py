@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from genai_operator.api.enums import Engine, PlacementStrategy, Precision, QuantMethod, Tier
 from genai_operator.api.modeldeployment import ModelDeployment, ModelDeploymentSpec
+from genai_operator.api.task import ENCODER_TASKS
 from genai_operator.placement.inventory import replicas_that_fit
 from genai_operator.placement.pools import default_pool
 from genai_operator.placement.split import Candidate, Share, split_replicas
@@ -18,6 +19,7 @@ from genai_operator.placement.types import PlacementDecision, Pool, PoolAssignme
 from genai_operator.planning.model_shape import SpecError, model_shape
 from genai_operator.settings import Settings
 from genai_operator.sizing.concurrency import DEFAULT_CONTEXT
+from genai_operator.sizing.encoders import size_encoder, size_encoder_cpu, with_request_defaults
 from genai_operator.sizing.estimator import size_for_cpu, size_model
 from genai_operator.sizing.gpu_catalog import gpu_by_key
 from genai_operator.sizing.types import GpuType, SizingDecision, SizingRequest
@@ -38,13 +40,16 @@ class PoolPlan:
 
 
 def resolve_engine(spec: ModelDeploymentSpec, pool: Pool) -> Engine:
-    """Auto: llama.cpp for GGUF, CPU-only and edge pools (unless the pool says otherwise), else vLLM."""
+    """Auto: TEI for embedding and reranking, llama.cpp for GGUF, CPU-only and edge pools (unless the pool
+    says otherwise), else vLLM. Auto never picks SGLang or TGI: a pool's engineDefaults.engine may."""
     if spec.engine != Engine.AUTO:
         return spec.engine
+    if spec.task in ENCODER_TASKS:
+        return Engine.TEI
     if spec.quantization.method == QuantMethod.GGUF:
         return Engine.LLAMA_CPP
     defaults = pool.engine_defaults
-    if defaults is not None and defaults.engine != Engine.AUTO:
+    if defaults is not None and defaults.engine not in (Engine.AUTO, Engine.TEI):
         return defaults.engine
     if pool.cpu_only or pool.tier == Tier.EDGE:
         return Engine.LLAMA_CPP
@@ -105,6 +110,8 @@ def allowed_gpus(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> t
 def plan_pool(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> PoolPlan | str:
     """Engine and sizing for one pool, or the reason the model cannot go there."""
     engine = resolve_engine(spec, pool)
+    if engine == Engine.TEI:
+        return plan_encoder_pool(spec, pool, engine, settings)
     if pool.cpu_only:
         if engine != Engine.LLAMA_CPP:
             if pool.gpu_from_nodes and pool.capacity is None:
@@ -120,6 +127,22 @@ def plan_pool(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> Pool
         if not gpus:
             return why_not or f"pool {pool.name}: no allowed GPU type"
         decision = size_model(sizing_request(spec, pool, engine), gpus)
+    if not decision.fits:
+        return f"pool {pool.name}: " + "; ".join(decision.reasons)
+    return PoolPlan(pool=pool, engine=engine, sizing=decision)
+
+
+def plan_encoder_pool(spec: ModelDeploymentSpec, pool: Pool, engine: Engine, settings: Settings) -> PoolPlan | str:
+    """An embedding or reranking model on one pool: one GPU per replica, or a CPU replica (sizing/encoders.py)."""
+    request = with_request_defaults(sizing_request(spec, pool, engine))
+    if pool.cpu_only:
+        memory = pool.capacity.max_memory_bytes_per_node if pool.capacity and pool.capacity.nodes else 0
+        decision = size_encoder_cpu(request, memory or UNKNOWN_CPU_NODE_BYTES)
+    else:
+        gpus, why_not = allowed_gpus(spec, pool, settings)
+        if not gpus:
+            return why_not or f"pool {pool.name}: no allowed GPU type"
+        decision = size_encoder(request, gpus)
     if not decision.fits:
         return f"pool {pool.name}: " + "; ".join(decision.reasons)
     return PoolPlan(pool=pool, engine=engine, sizing=decision)
