@@ -3,13 +3,7 @@
 An engine turns an `EngineContext` (the ModelDeployment spec plus one pool's resolved sizing) into an
 `EnginePlan`: image, command line, environment, volumes, probes and resources of the serving container.
 The render layer wraps the plan in a Deployment; engines know nothing about Kubernetes object shapes
-beyond the container-level dicts they return.
-
-Pod Security: every engine runs as a non-root numeric user with a read-only root filesystem. None of the
-three default images sets a USER (they run as root by default), but none needs root either: what they
-write is home-relative caches (~/.cache, ~/.triton, ~/.config), the Hugging Face cache and /tmp, so HOME,
-HF_HOME and the engine's own cache variable point at writable emptyDir volumes. USER is set because
-PyTorch's getpass.getuser() fails for a UID without a passwd entry.
+beyond the container-level dicts they return. `assembly.py` builds the plan from what each engine chooses.
 """
 
 from __future__ import annotations
@@ -190,53 +184,6 @@ class EngineProfile(Protocol):
     def metrics(self) -> EngineMetrics: ...
 
     def plan(self, ctx: EngineContext) -> EnginePlan: ...
-
-
-def http_probe(path: str, *, period: int, timeout: int, failures: int) -> dict[str, Any]:
-    return {
-        "httpGet": {"path": path, "port": PORT_NAME, "scheme": "HTTP"},
-        "periodSeconds": period,
-        "timeoutSeconds": timeout,
-        "failureThreshold": failures,
-        "successThreshold": 1,
-    }
-
-
-def common_env(engine_cache_vars: dict[str, str]) -> list[dict[str, Any]]:
-    """HOME and caches on writable volumes; telemetry off (an operator should not phone home for users)."""
-    values = {
-        "HOME": CACHE_DIR,
-        "USER": "engine",
-        "HF_HOME": f"{CACHE_DIR}/huggingface",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_OFFLINE": "1",  # the model-loader init container fetched everything; never call the Hub
-        "DO_NOT_TRACK": "1",
-        **engine_cache_vars,
-    }
-    return [{"name": k, "value": v} for k, v in values.items()]
-
-
-def writable_volumes(shm_gib: int | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The cache and /tmp emptyDirs, plus a memory-backed /dev/shm when the engine shares tensors via NCCL."""
-    volumes: list[dict[str, Any]] = [{"name": "cache", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]
-    mounts: list[dict[str, Any]] = [
-        {"name": "cache", "mountPath": CACHE_DIR},
-        {"name": "tmp", "mountPath": TMP_DIR},
-    ]
-    if shm_gib:
-        volumes.append({"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{shm_gib}Gi"}})
-        mounts.append({"name": "shm", "mountPath": SHM_DIR})
-    return volumes, mounts
-
-
-def choose_image(ctx: EngineContext, default: str) -> str:
-    """Most specific wins: spec.serving.image, pool engineDefaults.image, Settings.images, the default."""
-    if ctx.spec.serving.image:
-        return ctx.spec.serving.image
-    defaults = ctx.pool.engine_defaults
-    if defaults is not None and defaults.image:
-        return defaults.image
-    return ctx.settings.images.get(ctx.assignment.engine, default)
 
 
 def memory_fraction(ctx: EngineContext) -> str:

@@ -24,28 +24,11 @@ Restricted Pod Security: yes. The image runs as root by default but only writes 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from genai_operator.api.enums import Engine
-from genai_operator.engines.base import (
-    CACHE_DIR,
-    EngineContext,
-    EngineMetrics,
-    EnginePlan,
-    choose_image,
-    common_env,
-    http_probe,
-    writable_volumes,
-)
-from genai_operator.engines.fetch import ModelFiles, fetched_bytes, node_disk_bytes, plan_model_files
-from genai_operator.engines.resources import (
-    STARTUP_PERIOD_SECONDS,
-    cpu_threads,
-    fetch_seconds,
-    resources,
-    startup_seconds,
-)
-from genai_operator.engines.source import UnsupportedModelSourceError
+from genai_operator.engines.assembly import AssembledEngine, EngineChoices, refuse_adapters
+from genai_operator.engines.base import CACHE_DIR, EngineContext, EngineMetrics
+from genai_operator.engines.fetch import ModelFiles, plan_model_files
+from genai_operator.engines.resources import cpu_threads
 
 RELEASE = "b9660"
 IMAGE_CPU = f"ghcr.io/ggml-org/llama.cpp:server-{RELEASE}"
@@ -70,7 +53,6 @@ def default_image(ctx: EngineContext) -> tuple[str, str | None]:
 
 
 def llamacpp_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
-    serving = ctx.spec.serving
     sequences = ctx.sequences
     args = [
         "--model",
@@ -78,7 +60,7 @@ def llamacpp_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
         "--host",
         "0.0.0.0",
         "--port",
-        str(serving.port),
+        str(ctx.spec.serving.port),
         "--alias",
         ctx.name,
         "--ctx-size",
@@ -93,44 +75,24 @@ def llamacpp_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
         args += ["--threads", str(cpu_threads(ctx))]
     if ctx.kv_fp8:
         args += ["--cache-type-k", "q8_0", "--cache-type-v", "q8_0", "--flash-attn", "on"]
-    return args + list(serving.extra_args)
+    return args
 
 
-@dataclass(frozen=True)
-class LlamaCppEngine:
-    engine: Engine = Engine.LLAMA_CPP
-    label: str = "llama-cpp"
-    metrics: EngineMetrics = METRICS
+def llamacpp_choices(ctx: EngineContext) -> EngineChoices:
+    refuse_adapters(ctx, "llama.cpp", remedy="set engine VLLM (on GPU pools)")
+    files = plan_model_files(ctx, gguf=True)
+    image, arch = default_image(ctx)
+    return EngineChoices(
+        files=files,
+        default_image=image,
+        default_image_arch=arch,
+        args=llamacpp_args(ctx, files),
+        cache_env={"LLAMA_CACHE": f"{CACHE_DIR}/llama.cpp"},
+        init_seconds=INIT_SECONDS,
+        shm_gib=0,  # no NCCL: the default 64 MiB /dev/shm is enough
+    )
 
-    def plan(self, ctx: EngineContext) -> EnginePlan:
-        if ctx.spec.adapters:
-            raise UnsupportedModelSourceError(
-                f"{ctx.name}: spec.adapters are served by vLLM, but pool {ctx.pool.name} runs llama.cpp: set "
-                "engine VLLM (on GPU pools) or remove the adapters"
-            )
-        files = plan_model_files(ctx, gguf=True)
-        args = llamacpp_args(ctx, files)
-        volumes, mounts = writable_volumes(None)  # no NCCL: the default 64 MiB /dev/shm is enough
-        budget = startup_seconds(ctx, init_seconds=INIT_SECONDS)
-        image, arch = default_image(ctx)
-        chosen = choose_image(ctx, image)
-        return EnginePlan(
-            image=chosen,
-            args=tuple(args),
-            port=ctx.spec.serving.port,
-            env=tuple(common_env({"LLAMA_CACHE": f"{CACHE_DIR}/llama.cpp"})),
-            env_from=(),
-            volumes=tuple(volumes) + files.volumes,
-            mounts=tuple(mounts) + files.mounts,
-            resources=resources(ctx, shm=0, disk_bytes=node_disk_bytes(ctx, files)),
-            startup_probe=http_probe(
-                "/health", period=STARTUP_PERIOD_SECONDS, timeout=5, failures=budget // STARTUP_PERIOD_SECONDS
-            ),
-            readiness_probe=http_probe("/health", period=10, timeout=5, failures=3),
-            liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),
-            startup_seconds=budget,
-            node_arch=arch if chosen == image else None,
-            image_pull_secrets=files.image_pull_secrets,
-            init_containers=(files.init_container,),
-            fetch_seconds=fetch_seconds(fetched_bytes(ctx, fetched=files.fetched)),
-        )
+
+LLAMA_CPP_PROFILE = AssembledEngine(
+    engine=Engine.LLAMA_CPP, label="llama-cpp", metrics=METRICS, choose=llamacpp_choices
+)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from genai_operator.api.enums import Engine
 from genai_operator.engines.base import EngineProfile
-from genai_operator.engines.llamacpp import LlamaCppEngine
-from genai_operator.engines.sglang import SglangEngine
-from genai_operator.engines.tei import TeiEngine
-from genai_operator.engines.tgi import TgiEngine
-from genai_operator.engines.vllm import VllmEngine
+from genai_operator.engines.llamacpp import LLAMA_CPP_PROFILE
+from genai_operator.engines.sglang import SGLANG_PROFILE
+from genai_operator.engines.tei import TEI_PROFILE
+from genai_operator.engines.tgi import TGI_PROFILE
+from genai_operator.engines.vllm import VLLM_PROFILE
 
 PROFILES: dict[Engine, EngineProfile] = {
-    Engine.VLLM: VllmEngine(),
-    Engine.LLAMA_CPP: LlamaCppEngine(),
-    Engine.TGI: TgiEngine(),
-    Engine.SGLANG: SglangEngine(),
-    Engine.TEI: TeiEngine(),
+    Engine.VLLM: VLLM_PROFILE,
+    Engine.LLAMA_CPP: LLAMA_CPP_PROFILE,
+    Engine.TGI: TGI_PROFILE,
+    Engine.SGLANG: SGLANG_PROFILE,
+    Engine.TEI: TEI_PROFILE,
 }
 
 

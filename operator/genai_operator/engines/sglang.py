@@ -27,21 +27,11 @@ and /tmp, both writable volumes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from genai_operator.api.enums import Engine, Precision, QuantMethod
-from genai_operator.engines.base import (
-    EngineContext,
-    EngineMetrics,
-    EnginePlan,
-    choose_image,
-    common_env,
-    http_probe,
-    writable_volumes,
-)
-from genai_operator.engines.fetch import ModelFiles, fetched_bytes, node_disk_bytes, plan_model_files
-from genai_operator.engines.resources import STARTUP_PERIOD_SECONDS, fetch_seconds, resources, shm_gib
-from genai_operator.engines.resources import startup_seconds as load_seconds
+from genai_operator.engines.assembly import AssembledEngine, EngineChoices, refuse_single_file
+from genai_operator.engines.base import EngineContext, EngineMetrics
+from genai_operator.engines.fetch import ModelFiles, plan_model_files
+from genai_operator.engines.resources import shm_gib
 from genai_operator.engines.source import UnsupportedModelSourceError
 from genai_operator.sizing.lora import lora_slots
 from genai_operator.sizing.overhead import gpu_budget_bytes
@@ -127,7 +117,7 @@ def sglang_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
         args += ["--quantization", quantization]
     if ctx.kv_fp8:
         args += ["--kv-cache-dtype", "fp8_e4m3"]
-    return args + lora_args(ctx, files) + list(serving.extra_args)  # last, so a user flag overrides ours
+    return args + lora_args(ctx, files)
 
 
 def lora_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
@@ -144,44 +134,23 @@ def lora_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     return args + [f"{name}={path}" for name, path in files.adapters]
 
 
-@dataclass(frozen=True)
-class SglangEngine:
-    engine: Engine = Engine.SGLANG
-    label: str = "sglang"
-    metrics: EngineMetrics = METRICS
-
-    def plan(self, ctx: EngineContext) -> EnginePlan:
-        if ctx.gpu is None:
-            raise UnsupportedModelSourceError(
-                f"{ctx.name}: SGLang needs GPUs and pool {ctx.pool.name} has none: set engine Auto or LlamaCpp"
-            )
-        files = plan_model_files(ctx, gguf=False)
-        if files.location.file:
-            raise UnsupportedModelSourceError(
-                f"{ctx.name}: SGLang loads whole repositories; write hf://{files.location.repo} without a file path"
-            )
-        shm = shm_gib(ctx.tensor_parallel)
-        volumes, mounts = writable_volumes(shm)
-        budget = load_seconds(ctx, init_seconds=INIT_SECONDS)
-        chosen = choose_image(ctx, IMAGE)
-        return EnginePlan(
-            image=chosen,
-            command=("python3", "-m", "sglang.launch_server"),
-            args=tuple(sglang_args(ctx, files)),
-            port=ctx.spec.serving.port,
-            env=tuple(common_env({})),
-            env_from=(),
-            volumes=tuple(volumes) + files.volumes,
-            mounts=tuple(mounts) + files.mounts,
-            resources=resources(ctx, shm=shm, disk_bytes=node_disk_bytes(ctx, files)),
-            startup_probe=http_probe(
-                "/health", period=STARTUP_PERIOD_SECONDS, timeout=5, failures=budget // STARTUP_PERIOD_SECONDS
-            ),
-            readiness_probe=http_probe("/health", period=10, timeout=5, failures=3),
-            liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),
-            startup_seconds=budget,
-            image_pull_secrets=files.image_pull_secrets,
-            node_arch=IMAGE_ARCH if chosen == IMAGE else None,
-            init_containers=(files.init_container,),
-            fetch_seconds=fetch_seconds(fetched_bytes(ctx, fetched=files.fetched)),
+def sglang_choices(ctx: EngineContext) -> EngineChoices:
+    if ctx.gpu is None:
+        raise UnsupportedModelSourceError(
+            f"{ctx.name}: SGLang needs GPUs and pool {ctx.pool.name} has none: set engine Auto or LlamaCpp"
         )
+    files = plan_model_files(ctx, gguf=False)
+    refuse_single_file(ctx, files, loads="SGLang loads whole repositories")
+    return EngineChoices(
+        files=files,
+        default_image=IMAGE,
+        default_image_arch=IMAGE_ARCH,
+        command=("python3", "-m", "sglang.launch_server"),
+        args=sglang_args(ctx, files),
+        cache_env={},  # FlashInfer, Triton and torch caches are home-relative or under /tmp: both writable
+        init_seconds=INIT_SECONDS,
+        shm_gib=shm_gib(ctx.tensor_parallel),
+    )
+
+
+SGLANG_PROFILE = AssembledEngine(engine=Engine.SGLANG, label="sglang", metrics=METRICS, choose=sglang_choices)

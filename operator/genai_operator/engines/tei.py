@@ -22,22 +22,11 @@ KVCacheUsage signal. Restricted Pod Security: yes; the image's /data cache is mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from genai_operator.api.enums import Engine, Precision, Task
-from genai_operator.engines.base import (
-    CACHE_DIR,
-    EngineContext,
-    EngineMetrics,
-    EnginePlan,
-    choose_image,
-    common_env,
-    http_probe,
-    writable_volumes,
-)
-from genai_operator.engines.fetch import fetched_bytes, node_disk_bytes, plan_model_files
-from genai_operator.engines.resources import STARTUP_PERIOD_SECONDS, cpu_threads, fetch_seconds, resources
-from genai_operator.engines.resources import startup_seconds as load_seconds
+from genai_operator.engines.assembly import AssembledEngine, EngineChoices, refuse_single_file
+from genai_operator.engines.base import CACHE_DIR, EngineContext, EngineMetrics
+from genai_operator.engines.fetch import plan_model_files
+from genai_operator.engines.resources import cpu_threads
 from genai_operator.engines.source import UnsupportedModelSourceError
 
 RELEASE = "1.8"
@@ -91,48 +80,25 @@ def tei_args(ctx: EngineContext, model_path: str) -> list[str]:
     ]
     if ctx.gpu is not None:
         args += ["--dtype", "float32" if ctx.sizing.estimate.precision == Precision.FP32 else "float16"]
-    return args + list(serving.extra_args)
+    return args
 
 
-@dataclass(frozen=True)
-class TeiEngine:
-    engine: Engine = Engine.TEI
-    label: str = "tei"
-    metrics: EngineMetrics = METRICS
-
-    def plan(self, ctx: EngineContext) -> EnginePlan:
-        if ctx.spec.task == Task.TEXT_GENERATION:
-            raise UnsupportedModelSourceError(
-                f"{ctx.name}: pool {ctx.pool.name} runs TEI, which serves embedding and reranking models: set "
-                "spec.task to TextEmbedding or Reranking, or another engine"
-            )
-        files = plan_model_files(ctx, gguf=False)
-        if files.location.file:
-            raise UnsupportedModelSourceError(
-                f"{ctx.name}: TEI loads a whole repository or directory; write hf://{files.location.repo} "
-                "without a file path"
-            )
-        volumes, mounts = writable_volumes(None)
-        budget = load_seconds(ctx, init_seconds=INIT_SECONDS)
-        chosen = choose_image(ctx, default_image(ctx))
-        cache = {"HUGGINGFACE_HUB_CACHE": f"{CACHE_DIR}/huggingface/hub"}
-        return EnginePlan(
-            image=chosen,
-            args=tuple(tei_args(ctx, files.model_path)),
-            port=ctx.spec.serving.port,
-            env=tuple(common_env(cache)),
-            env_from=(),
-            volumes=tuple(volumes) + files.volumes,
-            mounts=tuple(mounts) + files.mounts,
-            resources=resources(ctx, shm=0, disk_bytes=node_disk_bytes(ctx, files)),
-            startup_probe=http_probe(
-                "/health", period=STARTUP_PERIOD_SECONDS, timeout=5, failures=budget // STARTUP_PERIOD_SECONDS
-            ),
-            readiness_probe=http_probe("/health", period=10, timeout=5, failures=3),
-            liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),
-            startup_seconds=budget,
-            image_pull_secrets=files.image_pull_secrets,
-            node_arch=IMAGE_ARCH if chosen.startswith(f"{REPOSITORY}:") else None,
-            init_containers=(files.init_container,),
-            fetch_seconds=fetch_seconds(fetched_bytes(ctx, fetched=files.fetched)),
+def tei_choices(ctx: EngineContext) -> EngineChoices:
+    if ctx.spec.task == Task.TEXT_GENERATION:
+        raise UnsupportedModelSourceError(
+            f"{ctx.name}: pool {ctx.pool.name} runs TEI, which serves embedding and reranking models: set "
+            "spec.task to TextEmbedding or Reranking, or another engine"
         )
+    files = plan_model_files(ctx, gguf=False)
+    refuse_single_file(ctx, files, loads="TEI loads a whole repository or directory")
+    return EngineChoices(
+        files=files,
+        default_image=default_image(ctx),
+        default_image_arch=IMAGE_ARCH,
+        args=tei_args(ctx, files.model_path),
+        cache_env={"HUGGINGFACE_HUB_CACHE": f"{CACHE_DIR}/huggingface/hub"},
+        init_seconds=INIT_SECONDS,
+    )
+
+
+TEI_PROFILE = AssembledEngine(engine=Engine.TEI, label="tei", metrics=METRICS, choose=tei_choices)

@@ -23,29 +23,11 @@ exported, so KVCacheUsage autoscaling is not available on TGI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from genai_operator.api.enums import Engine, Precision, QuantMethod
-from genai_operator.engines.base import (
-    CACHE_DIR,
-    EngineContext,
-    EngineMetrics,
-    EnginePlan,
-    choose_image,
-    common_env,
-    http_probe,
-    memory_fraction,
-    writable_volumes,
-)
-from genai_operator.engines.fetch import ModelFiles, fetched_bytes, node_disk_bytes, plan_model_files
-from genai_operator.engines.resources import (
-    STARTUP_PERIOD_SECONDS,
-    fetch_seconds,
-    resources,
-    shm_gib,
-    startup_seconds,
-)
-from genai_operator.engines.source import UnsupportedModelSourceError
+from genai_operator.engines.assembly import AssembledEngine, EngineChoices, refuse_adapters, refuse_single_file
+from genai_operator.engines.base import CACHE_DIR, EngineContext, EngineMetrics, memory_fraction
+from genai_operator.engines.fetch import ModelFiles, plan_model_files
+from genai_operator.engines.resources import shm_gib
 
 IMAGE = "ghcr.io/huggingface/text-generation-inference:3.3.6"
 IMAGE_ARCH = "amd64"
@@ -84,11 +66,10 @@ def dtype_flag(ctx: EngineContext) -> str | None:
 
 
 def tgi_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
-    serving = ctx.spec.serving
     args = ["--model-id", files.model_path]
     args += [
         "--port",
-        str(serving.port),
+        str(ctx.spec.serving.port),
         "--max-input-tokens",
         str(ctx.max_context - 1),
         "--max-total-tokens",
@@ -112,49 +93,22 @@ def tgi_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
             args += ["--dtype", dtype]
     if ctx.kv_fp8:
         args += ["--kv-cache-dtype", "fp8_e4m3fn"]
-    return args + list(serving.extra_args)
+    return args
 
 
-@dataclass(frozen=True)
-class TgiEngine:
-    engine: Engine = Engine.TGI
-    label: str = "tgi"
-    metrics: EngineMetrics = METRICS
+def tgi_choices(ctx: EngineContext) -> EngineChoices:
+    refuse_adapters(ctx, "TGI")
+    files = plan_model_files(ctx, gguf=False)
+    refuse_single_file(ctx, files, loads="TGI loads a whole repository or directory")
+    return EngineChoices(
+        files=files,
+        default_image=IMAGE,
+        default_image_arch=IMAGE_ARCH,
+        args=tgi_args(ctx, files),
+        cache_env={"HUGGINGFACE_HUB_CACHE": f"{CACHE_DIR}/huggingface/hub", "USAGE_STATS": "off"},
+        init_seconds=INIT_SECONDS,
+        shm_gib=shm_gib(ctx.tensor_parallel),
+    )
 
-    def plan(self, ctx: EngineContext) -> EnginePlan:
-        if ctx.spec.adapters:
-            raise UnsupportedModelSourceError(
-                f"{ctx.name}: spec.adapters are served by vLLM, but pool {ctx.pool.name} runs TGI: set engine "
-                "VLLM or remove the adapters"
-            )
-        files = plan_model_files(ctx, gguf=False)
-        if files.location.file:
-            raise UnsupportedModelSourceError(
-                f"{ctx.name}: TGI loads a whole repository or directory; write hf://{files.location.repo} "
-                "without a file path"
-            )
-        shm = shm_gib(ctx.tensor_parallel)
-        volumes, mounts = writable_volumes(shm)
-        budget = startup_seconds(ctx, init_seconds=INIT_SECONDS)
-        chosen = choose_image(ctx, IMAGE)
-        cache = {"HUGGINGFACE_HUB_CACHE": f"{CACHE_DIR}/huggingface/hub", "USAGE_STATS": "off"}
-        return EnginePlan(
-            image=chosen,
-            args=tuple(tgi_args(ctx, files)),
-            port=ctx.spec.serving.port,
-            env=tuple(common_env(cache)),
-            env_from=(),
-            volumes=tuple(volumes) + files.volumes,
-            mounts=tuple(mounts) + files.mounts,
-            resources=resources(ctx, shm=shm, disk_bytes=node_disk_bytes(ctx, files)),
-            startup_probe=http_probe(
-                "/health", period=STARTUP_PERIOD_SECONDS, timeout=5, failures=budget // STARTUP_PERIOD_SECONDS
-            ),
-            readiness_probe=http_probe("/health", period=10, timeout=5, failures=3),
-            liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),
-            startup_seconds=budget,
-            image_pull_secrets=files.image_pull_secrets,
-            node_arch=IMAGE_ARCH if chosen == IMAGE else None,
-            init_containers=(files.init_container,),
-            fetch_seconds=fetch_seconds(fetched_bytes(ctx, fetched=files.fetched)),
-        )
+
+TGI_PROFILE = AssembledEngine(engine=Engine.TGI, label="tgi", metrics=METRICS, choose=tgi_choices)

@@ -22,28 +22,11 @@ on /health (the server listens only once the model is loaded), metrics on /metri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from genai_operator.api.enums import Engine, Precision, QuantMethod
-from genai_operator.engines.base import (
-    EngineContext,
-    EngineMetrics,
-    EnginePlan,
-    choose_image,
-    common_env,
-    http_probe,
-    memory_fraction,
-    writable_volumes,
-)
-from genai_operator.engines.fetch import ModelFiles, fetched_bytes, node_disk_bytes, plan_model_files
-from genai_operator.engines.resources import (
-    STARTUP_PERIOD_SECONDS,
-    fetch_seconds,
-    resources,
-    shm_gib,
-    startup_seconds,
-)
-from genai_operator.engines.source import UnsupportedModelSourceError
+from genai_operator.engines.assembly import AssembledEngine, EngineChoices, refuse_single_file
+from genai_operator.engines.base import EngineContext, EngineMetrics, memory_fraction
+from genai_operator.engines.fetch import ModelFiles, plan_model_files
+from genai_operator.engines.resources import shm_gib
 from genai_operator.sizing.lora import lora_slots
 
 IMAGE = "vllm/vllm-openai:v0.30.0"
@@ -87,13 +70,12 @@ def dtype_flag(ctx: EngineContext) -> str | None:
 
 
 def vllm_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
-    serving = ctx.spec.serving
     args = [files.model_path]
     args += [
         "--served-model-name",
         ctx.name,
         "--port",
-        str(serving.port),
+        str(ctx.spec.serving.port),
         "--max-model-len",
         str(ctx.max_context),
         "--max-num-seqs",
@@ -111,7 +93,7 @@ def vllm_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
         args += ["--quantization", quantization]
     if ctx.kv_fp8:
         args += ["--kv-cache-dtype", "fp8"]
-    return args + lora_args(ctx, files) + list(serving.extra_args)  # last, so a user flag overrides ours
+    return args + lora_args(ctx, files)
 
 
 def lora_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
@@ -132,39 +114,18 @@ def lora_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     return args + [f"{name}={path}" for name, path in files.adapters]
 
 
-@dataclass(frozen=True)
-class VllmEngine:
-    engine: Engine = Engine.VLLM
-    label: str = "vllm"
-    metrics: EngineMetrics = METRICS
+def vllm_choices(ctx: EngineContext) -> EngineChoices:
+    files = plan_model_files(ctx, gguf=False)
+    refuse_single_file(ctx, files, loads="vLLM loads whole repositories")
+    return EngineChoices(
+        files=files,
+        default_image=IMAGE,
+        command=("vllm", "serve"),  # the image's entrypoint changed across releases; be explicit
+        args=vllm_args(ctx, files),
+        cache_env={"VLLM_NO_USAGE_STATS": "1", "NUMBA_CACHE_DIR": "/tmp/numba"},
+        init_seconds=INIT_SECONDS,
+        shm_gib=shm_gib(ctx.tensor_parallel),
+    )
 
-    def plan(self, ctx: EngineContext) -> EnginePlan:
-        files = plan_model_files(ctx, gguf=False)
-        if files.location.file:
-            raise UnsupportedModelSourceError(
-                f"{ctx.name}: vLLM loads whole repositories; write hf://{files.location.repo} without a file path"
-            )
-        shm = shm_gib(ctx.tensor_parallel)
-        volumes, mounts = writable_volumes(shm)
-        budget = startup_seconds(ctx, init_seconds=INIT_SECONDS)
-        return EnginePlan(
-            image=choose_image(ctx, IMAGE),
-            command=("vllm", "serve"),  # the image's entrypoint changed across releases; be explicit
-            args=tuple(vllm_args(ctx, files)),
-            port=ctx.spec.serving.port,
-            env=tuple(common_env({"VLLM_NO_USAGE_STATS": "1", "NUMBA_CACHE_DIR": "/tmp/numba"})),
-            env_from=(),
-            volumes=tuple(volumes) + files.volumes,
-            mounts=tuple(mounts) + files.mounts,
-            resources=resources(ctx, shm=shm, disk_bytes=node_disk_bytes(ctx, files)),
-            startup_probe=http_probe(
-                "/health", period=STARTUP_PERIOD_SECONDS, timeout=5, failures=budget // STARTUP_PERIOD_SECONDS
-            ),
-            # Not /v1/models: an --api-key in extraArgs guards /v1/* and would keep every pod unready.
-            readiness_probe=http_probe("/health", period=10, timeout=5, failures=3),
-            liveness_probe=http_probe("/health", period=30, timeout=10, failures=5),
-            startup_seconds=budget,
-            image_pull_secrets=files.image_pull_secrets,
-            init_containers=(files.init_container,),
-            fetch_seconds=fetch_seconds(fetched_bytes(ctx, fetched=files.fetched)),
-        )
+
+VLLM_PROFILE = AssembledEngine(engine=Engine.VLLM, label="vllm", metrics=METRICS, choose=vllm_choices)

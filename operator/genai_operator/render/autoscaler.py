@@ -21,9 +21,8 @@ from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.scaling import Scaling
 from genai_operator.engines.quantity import plain_number
 from genai_operator.placement.types import PlacementDecision
-from genai_operator.render.labels import common_labels
+from genai_operator.render.metadata import scale_target_ref, shared_child_meta
 from genai_operator.render.names import autoscaler_name
-from genai_operator.render.owner import object_meta, scale_target_ref
 from genai_operator.render.scaledobject import build_scaled_object
 from genai_operator.render.signals import (
     GPU_UTIL_METRIC,
@@ -66,13 +65,7 @@ def build_hpa(
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": object_meta(
-            autoscaler_name(name),
-            md.metadata.namespace or "default",
-            common_labels(name, engine_label),
-            md_name=name,
-            owner_uid=owner_uid,
-        ),
+        "metadata": shared_child_meta(md, autoscaler_name(name), engine_label, owner_uid=owner_uid),
         "spec": {
             "scaleTargetRef": scale_target_ref(name),
             "minReplicas": max(1, scaling.min_replicas),

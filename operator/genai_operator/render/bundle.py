@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from genai_operator.api.cache import CacheMode
 from genai_operator.api.enums import ScalingBackend
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.engines.policy import PolicyError, check_policy
 from genai_operator.engines.source import UnsupportedModelSourceError
-from genai_operator.placement.types import PlacementDecision
+from genai_operator.placement.types import PlacementDecision, PoolAssignment
 from genai_operator.render.api_checks import RejectedObjectError, check_objects
 from genai_operator.render.autoscaler import build_autoscaler
 from genai_operator.render.cache_claim import build_cache_claim, needs_cache_claim
@@ -19,6 +20,7 @@ from genai_operator.render.networkpolicy import build_network_policy
 from genai_operator.render.pdb import build_pdb
 from genai_operator.render.service import build_service
 from genai_operator.render.signals import MetricUnavailableError, engine_groups
+from genai_operator.render.statefulset import build_statefulset
 from genai_operator.settings import Settings
 
 DEFAULT_SETTINGS = Settings()
@@ -51,7 +53,7 @@ def render_children(
         for a in decision.assignments
         if needs_cache_claim(a)
     ]
-    objects += [build_deployment(md, a, settings=settings, owner_uid=owner_uid) for a in decision.assignments]
+    objects += [build_workload(md, a, settings=settings, owner_uid=owner_uid) for a in decision.assignments]
     engine_label = engine_groups(md, decision)[0].profile.label
     objects.append(build_service(md, decision, engine_label, owner_uid=owner_uid))
     pdb = build_pdb(md, decision, engine_label, owner_uid=owner_uid)
@@ -68,3 +70,12 @@ def render_children(
         objects.append(build_service_monitor(md, decision, engine_label, owner_uid=owner_uid))
     check_objects(objects)
     return objects
+
+
+def build_workload(
+    md: ModelDeployment, assignment: PoolAssignment, *, settings: Settings, owner_uid: str | None
+) -> dict[str, Any]:
+    """The pool's Deployment, or its StatefulSet when the pool keeps a node-local cache per replica."""
+    if assignment.pool.cache.mode == CacheMode.NODE_LOCAL:
+        return build_statefulset(md, assignment, settings=settings, owner_uid=owner_uid)
+    return build_deployment(md, assignment, settings=settings, owner_uid=owner_uid)

@@ -16,8 +16,8 @@ from genai_operator.engines.base import EngineContext
 from genai_operator.engines.fetch import cache_claim_size
 from genai_operator.placement.types import PoolAssignment
 from genai_operator.render.labels import COMPONENT, MANAGED_BY, pool_selector
+from genai_operator.render.metadata import child_meta
 from genai_operator.render.names import cache_claim_name
-from genai_operator.render.owner import object_meta
 from genai_operator.settings import Settings
 
 
@@ -43,12 +43,6 @@ def build_cache_claim(
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
-        "metadata": object_meta(
-            cache_claim_name(name, assignment.pool.name),
-            md.metadata.namespace or "default",
-            labels,
-            md_name=name,
-            owner_uid=owner_uid,
-        ),
+        "metadata": child_meta(md, cache_claim_name(name, assignment.pool.name), labels, owner_uid=owner_uid),
         "spec": claim_spec(ctx, "ReadWriteMany"),
     }

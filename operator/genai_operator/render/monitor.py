@@ -12,9 +12,9 @@ from typing import Any
 
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.placement.types import PlacementDecision
-from genai_operator.render.labels import common_labels, md_selector
+from genai_operator.render.labels import md_selector
+from genai_operator.render.metadata import md_namespace, shared_child_meta
 from genai_operator.render.names import service_name
-from genai_operator.render.owner import object_meta
 from genai_operator.render.signals import engine_groups
 
 SCRAPE_INTERVAL = "15s"
@@ -24,7 +24,6 @@ def build_service_monitor(
     md: ModelDeployment, decision: PlacementDecision, engine_label: str, *, owner_uid: str | None = None
 ) -> dict[str, Any]:
     name = md.metadata.name
-    namespace = md.metadata.namespace or "default"
     endpoints = []
     seen: set[tuple[str, str]] = set()
     for group in engine_groups(md, decision):
@@ -36,12 +35,10 @@ def build_service_monitor(
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
-        "metadata": object_meta(
-            service_name(name), namespace, common_labels(name, engine_label), md_name=name, owner_uid=owner_uid
-        ),
+        "metadata": shared_child_meta(md, service_name(name), engine_label, owner_uid=owner_uid),
         "spec": {
             "selector": {"matchLabels": md_selector(name)},
-            "namespaceSelector": {"matchNames": [namespace]},
+            "namespaceSelector": {"matchNames": [md_namespace(md)]},
             "endpoints": endpoints,
         },
     }

@@ -15,9 +15,9 @@ from typing import Any
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.network import NetworkPeer
 from genai_operator.engines.base import PORT_NAME
-from genai_operator.render.labels import common_labels, md_selector
+from genai_operator.render.labels import md_selector
+from genai_operator.render.metadata import shared_child_meta
 from genai_operator.render.names import service_name
-from genai_operator.render.owner import object_meta
 
 
 def _selector(labels: dict[str, str]) -> dict[str, Any]:
@@ -53,13 +53,7 @@ def build_network_policy(
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": object_meta(
-            service_name(name),
-            md.metadata.namespace or "default",
-            common_labels(name, engine_label),
-            md_name=name,
-            owner_uid=owner_uid,
-        ),
+        "metadata": shared_child_meta(md, service_name(name), engine_label, owner_uid=owner_uid),
         "spec": {
             "podSelector": {"matchLabels": md_selector(name)},
             "policyTypes": ["Ingress"],

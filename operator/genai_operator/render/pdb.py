@@ -11,9 +11,9 @@ from typing import Any
 
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.placement.types import PlacementDecision
-from genai_operator.render.labels import common_labels, md_selector
+from genai_operator.render.labels import md_selector
+from genai_operator.render.metadata import shared_child_meta
 from genai_operator.render.names import pdb_name
-from genai_operator.render.owner import object_meta
 
 MIN_REPLICAS_FOR_PDB = 2
 
@@ -27,13 +27,7 @@ def build_pdb(
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": object_meta(
-            pdb_name(name),
-            md.metadata.namespace or "default",
-            common_labels(name, engine_label),
-            md_name=name,
-            owner_uid=owner_uid,
-        ),
+        "metadata": shared_child_meta(md, pdb_name(name), engine_label, owner_uid=owner_uid),
         "spec": {
             "maxUnavailable": 1,
             "selector": {"matchLabels": md_selector(name)},

@@ -29,9 +29,8 @@ from genai_operator.api.scaling import Scaling
 from genai_operator.engines.quantity import plain_number
 from genai_operator.formats.quantity import parse_quantity
 from genai_operator.placement.types import PlacementDecision
-from genai_operator.render.labels import common_labels
+from genai_operator.render.metadata import md_namespace, scale_target_ref, shared_child_meta
 from genai_operator.render.names import autoscaler_name, service_name
-from genai_operator.render.owner import object_meta, scale_target_ref
 from genai_operator.render.signals import (
     GPU_UTIL_METRIC,
     EngineGroup,
@@ -73,9 +72,8 @@ def build_scaled_object(
     if scaling is None:
         raise ValueError(f"{md.metadata.name}: spec.scaling is not set")
     name = md.metadata.name
-    namespace = md.metadata.namespace or "default"
     groups = engine_groups(md, decision)
-    trigger = keda_trigger(scaling, groups, namespace=namespace, name=name, settings=settings)
+    trigger = keda_trigger(scaling, groups, namespace=md_namespace(md), name=name, settings=settings)
     wake = wake_signal(md, settings)
     # Scale to zero only with a wake-up signal that outlives the pods; otherwise keep one replica warm.
     can_sleep = trigger["type"] != "cpu" and wake is not None
@@ -115,9 +113,7 @@ def build_scaled_object(
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
-        "metadata": object_meta(
-            autoscaler_name(name), namespace, common_labels(name, engine_label), md_name=name, owner_uid=owner_uid
-        ),
+        "metadata": shared_child_meta(md, autoscaler_name(name), engine_label, owner_uid=owner_uid),
         "spec": spec,
     }
 
@@ -171,10 +167,9 @@ def wake_signal(md: ModelDeployment, settings: Settings) -> tuple[str, str] | No
     if scaling.wake_up is not None:
         return scaling.wake_up.query, plain_number(parse_quantity(scaling.wake_up.threshold))
     if settings.wake_query:
-        namespace = md.metadata.namespace or "default"
         query = settings.wake_query
         for token, value in (
-            ("{namespace}", namespace),
+            ("{namespace}", md_namespace(md)),
             ("{name}", md.metadata.name),
             ("{service}", service_name(md.metadata.name)),
         ):

@@ -14,9 +14,9 @@ from genai_operator.api.enums import Tier
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.engines.base import PORT_NAME
 from genai_operator.placement.types import PlacementDecision
-from genai_operator.render.labels import common_labels, md_selector
+from genai_operator.render.labels import md_selector
+from genai_operator.render.metadata import shared_child_meta
 from genai_operator.render.names import service_name
-from genai_operator.render.owner import object_meta
 
 SERVICE_PORT = 8000
 
@@ -37,12 +37,6 @@ def build_service(
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": object_meta(
-            service_name(name),
-            md.metadata.namespace or "default",
-            common_labels(name, engine_label),
-            md_name=name,
-            owner_uid=owner_uid,
-        ),
+        "metadata": shared_child_meta(md, service_name(name), engine_label, owner_uid=owner_uid),
         "spec": spec,
     }

@@ -15,27 +15,23 @@ from __future__ import annotations
 from typing import Any
 
 from genai_operator.api.modeldeployment import ModelDeployment
-from genai_operator.engines.base import EngineContext
 from genai_operator.engines.fetch import CACHE_VOLUME
 from genai_operator.placement.types import PoolAssignment
 from genai_operator.render.cache_claim import claim_spec
-from genai_operator.render.deployment import REVISION_HISTORY, workload
+from genai_operator.render.metadata import child_meta
 from genai_operator.render.names import service_name
-from genai_operator.render.owner import object_meta
+from genai_operator.render.pod_template import REVISION_HISTORY, pool_workload
 from genai_operator.settings import Settings
 
 
 def build_statefulset(
     md: ModelDeployment, assignment: PoolAssignment, *, settings: Settings, owner_uid: str | None = None
 ) -> dict[str, Any]:
-    parts = workload(md, assignment, settings)
-    ctx = EngineContext(name=md.metadata.name, spec=md.spec, assignment=assignment, settings=settings)
+    parts = pool_workload(md, assignment, settings)
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
-        "metadata": object_meta(
-            parts.name, parts.namespace, parts.labels, md_name=md.metadata.name, owner_uid=owner_uid
-        ),
+        "metadata": child_meta(md, parts.name, parts.labels, owner_uid=owner_uid),
         "spec": {
             "replicas": assignment.replicas,
             "serviceName": service_name(md.metadata.name),
@@ -50,7 +46,7 @@ def build_statefulset(
                     "apiVersion": "v1",
                     "kind": "PersistentVolumeClaim",
                     "metadata": {"name": CACHE_VOLUME, "labels": dict(parts.selector)},
-                    "spec": claim_spec(ctx, "ReadWriteOnce"),
+                    "spec": claim_spec(parts.ctx, "ReadWriteOnce"),
                 }
             ],
         },

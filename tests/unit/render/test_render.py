@@ -14,9 +14,9 @@ import yaml
 
 from genai_operator.api.enums import Engine, ScalingBackend, Tier
 from genai_operator.render.autoscaler import build_autoscaler
-from genai_operator.render.deployment import container_security
 from genai_operator.render.labels import MODEL_DEPLOYMENT, POOL
 from genai_operator.render.names import deployment_name, fit_name, service_name
+from genai_operator.render.pod_template import container_security
 from genai_operator.render.signals import MetricUnavailableError
 from genai_operator.settings import Settings
 from support.render_fixtures import (

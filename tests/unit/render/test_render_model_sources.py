@@ -30,6 +30,14 @@ GPU_POOL: dict[str, Any] = {
     "gpu": {"type": "nvidia-l4"},
 }
 CPU_POOL: dict[str, Any] = {"tier": "Edge", "nodeSelector": {"node-role.kubernetes.io/edge": ""}}
+OCI_MODEL: dict[str, Any] = {
+    "model": {
+        "uri": "oci://registry.example.com/models/llama-3.1-8b:v1",
+        "parameters": "8B",
+        "credentialsSecret": "registry",
+    },
+    "engine": "VLLM",
+}
 
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     # name: (ModelDeployment spec, PlacementPool spec)
@@ -72,28 +80,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         },
         GPU_POOL,
     ),
-    "oci": (
-        {
-            "model": {
-                "uri": "oci://registry.example.com/models/llama-3.1-8b:v1",
-                "parameters": "8B",
-                "credentialsSecret": "registry",
-            },
-            "engine": "VLLM",
-        },
-        GPU_POOL,
-    ),
-    "oci-image-volume": (
-        {
-            "model": {
-                "uri": "oci://registry.example.com/models/llama-3.1-8b:v1",
-                "parameters": "8B",
-                "credentialsSecret": "registry",
-            },
-            "engine": "VLLM",
-        },
-        GPU_POOL,
-    ),
+    "oci": (OCI_MODEL, GPU_POOL),
+    "oci-image-volume": (OCI_MODEL, GPU_POOL),  # the same model, mounted as an image volume
     "pvc": ({"model": {"uri": "pvc://weights/llama-3.1-8b", "parameters": "8B"}, "engine": "VLLM"}, GPU_POOL),
     "file-edge": (
         {"model": {"uri": "file:///opt/models/qwen2.5-1.5b-q4_k_m.gguf", "parameters": "1.5B"}, "engine": "LlamaCpp"},
