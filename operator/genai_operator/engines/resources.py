@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from genai_operator.api.enums import Precision, QuantMethod
+from genai_operator.api.enums import Engine, Precision, QuantMethod
 from genai_operator.engines.base import EngineContext
 from genai_operator.engines.quantity import GIB, cores, gib
 from genai_operator.sizing.lora import lora_slots
@@ -75,6 +75,10 @@ def cpu_request(ctx: EngineContext) -> str:
         return ctx.spec.resources.cpu
     if ctx.gpu is not None:
         return str(2 + 2 * ctx.gpus)  # API server, scheduler and one worker per GPU
+    if ctx.assignment.engine == Engine.TEI:
+        # An encoder pass over one batch is short, and no CPU limit is set, so it bursts into idle cores; one
+        # core reserved lets a store's single amd64 node host the embedding and reranking models beside the chat.
+        return "1"
     return "4" if ctx.sizing.estimate.weights_bytes < 4 * GIB else "8"
 
 
