@@ -12,13 +12,17 @@ import pytest
 
 from genai_emulator import EmulatedCluster
 from genai_operator.api.resources import SERVICES
+from genai_operator.controller.indexes import Index, Indices
 from genai_operator.controller.informers import (
+    GPU_PODS_INDEX,
     MANAGED_SELECTOR,
-    PODS_INDEX,
-    Index,
-    Indices,
+    OWN_PODS_INDEX,
+    GpuPod,
+    OwnPod,
     WatchedIndexes,
     child_entries,
+    gpu_pod_entries,
+    own_pod_entries,
     route_child,
     route_pod,
 )
@@ -176,7 +180,8 @@ async def test_optional_kinds_are_watched_only_while_their_api_exists(cluster: E
     assert not cluster.recorded_requests(resource="servicemonitors")
     assert {r.namespace for r in cluster.recorded_requests(resource="pods")} == {"ml"}
     indices = Indices(watches.indices, {"nodes_index": "kopf's"})
-    assert indices["nodes_index"] == "kopf's" and indices[PODS_INDEX] is watches.indices[PODS_INDEX]
+    assert indices["nodes_index"] == "kopf's" and indices[GPU_PODS_INDEX] is watches.indices[GPU_PODS_INDEX]
+    assert indices[OWN_PODS_INDEX] is watches.indices[OWN_PODS_INDEX]
     assert "children_scaledobjects" in indices and set(indices) >= {"nodes_index", "children_deployments"}
     await asyncio.wait_for(watches.stop(), 5)
     await session.close()
@@ -190,14 +195,29 @@ def test_namespace_patterns_are_refused() -> None:
 
 
 def test_an_index_files_entries_by_object_and_key() -> None:
-    index = Index()
-    index.file(("ns", "p1"), {"node-a": 1, ("ns", "m"): "x"})
+    index: Index[str, int] = Index()
+    index.file(("ns", "p1"), {"node-a": 1, "node-c": 4})
     index.file(("ns", "p2"), {"node-a": 2})
-    assert sorted(index.get("node-a")) == [1, 2] and list(index.get(("ns", "m"))) == ["x"]
-    assert index.file(("ns", "p1"), {"node-b": 3}) == {"node-a": 1, ("ns", "m"): "x"}
-    assert list(index["node-a"]) == [2] and index.get(("ns", "m")) is None and set(index) == {"node-a", "node-b"}
+    assert sorted(index.get("node-a")) == [1, 2] and list(index.get("node-c")) == [4]
+    assert index.file(("ns", "p1"), {"node-b": 3}) == {"node-a": 1, "node-c": 4}
+    assert list(index["node-a"]) == [2] and index.get("node-c") is None and set(index) == {"node-a", "node-b"}
     index.file(("ns", "p2"), None)
     assert len(index) == 1 and index.get("node-a", ()) == ()
+
+
+def test_a_pod_files_by_node_for_capacity_and_by_model_deployment_for_status() -> None:
+    gpu = {"containers": [{"resources": {"limits": {"nvidia.com/gpu": "2"}}}], "nodeName": "n1"}
+    ours = {"metadata": {"namespace": "ns", "labels": {**OURS, "genaiops.dev/pool": "p"}}, "spec": gpu}
+    assert gpu_pod_entries(ours) == {"n1": GpuPod(("ns", "m"), 2)}
+    assert own_pod_entries(ours) == {("ns", "m"): OwnPod("p", True, None, None)}
+    theirs = {"metadata": {"namespace": "other", "labels": {}}, "spec": gpu}
+    assert gpu_pod_entries(theirs) == {"n1": GpuPod(("other", ""), 2)} and own_pod_entries(theirs) is None
+    pending = {**ours, "spec": {"containers": []}}
+    assert gpu_pod_entries(pending) is None and own_pod_entries(pending) == {
+        ("ns", "m"): OwnPod("p", False, None, None)
+    }
+    done = {**ours, "status": {"phase": "Succeeded"}}
+    assert gpu_pod_entries(done) is None and own_pod_entries(done) is None
 
 
 def test_routing_tells_the_runtime_about_our_children_and_gpu_pods() -> None:

@@ -5,13 +5,15 @@ against the Prometheus Operator CRD, PlacementPools against our CRD); the app.ku
 helm.sh/chart labels; chart CRDs byte-identical to crds/ and `helm show crds` as the CRD upgrade path;
 values.schema.json accepting values.yaml and rejecting bad values (through helm and jsonschema); the
 operator pod at Pod Security "restricted" with a read-only root filesystem; values reaching the operator
-(arguments parsed by the CLI, environment parsed by Settings.from_env); namespaced mode; NOTES.txt; and
-checkov on the rendered chart, with the documented skip list in tests/checkov_skips.yaml.
+(arguments parsed by the CLI, environment parsed by Settings.from_env, every variable one it reads);
+namespaced mode; NOTES.txt; and checkov on the rendered chart, with the documented skip list in
+tests/checkov_skips.yaml.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ import yaml
 
 from genai_operator.api.enums import Engine
 from genai_operator.cli.main import _parser
-from genai_operator.settings import Settings
+from genai_operator.settings import KNOWN_VARIABLES, Settings
 from support.chart import (
     CHART,
     KUBE_VERSION,
@@ -384,6 +386,23 @@ def test_values_reach_the_operator_as_arguments_and_settings() -> None:
     assert defaults.image_registries == ()
     namespaced = _parser().parse_args(_container(*NAMESPACED_VALUES)["args"])
     assert namespaced.namespace == ["ml", "stores"] and not namespaced.all_namespaces
+
+
+def test_the_chart_sets_only_variables_the_settings_read() -> None:
+    """Every GENAI_OPERATOR_* name in the templates, rendered with every optional value set, is one the
+    settings module reads: a renamed or misspelt variable would otherwise be ignored without a word."""
+    every_option = (
+        *("--set-json", 'prometheus.metricQueries={"QueueDepth":"sum(q)"}'),
+        *("--set", "prometheus.wakeQuery=sum(up)", "--set", "loaderImage=mirror/loader:1"),
+        *("--set", "engineImages.vllm=v", "--set", "engineImages.llamaCpp=l", "--set", "engineImages.tgi=t"),
+        *("--set", "engineImages.sglang=s", "--set", "engineImages.tei=e"),
+        *("--set", "defaultGpuTypes={nvidia-l4}", "--set", "security.hostPathPrefixes={/opt/models}"),
+        *("--set", "security.allowedImageRegistries={docker.io/vllm}"),
+    )
+    rendered = {e["name"] for e in _container(*every_option)["env"]}
+    written = set(re.findall(r"GENAI_OPERATOR_[A-Z0-9_]+", (CHART / "templates" / "deployment.yaml").read_text()))
+    assert rendered == written  # each variable the template names was rendered, so checked below
+    assert rendered <= KNOWN_VARIABLES, rendered - KNOWN_VARIABLES
 
 
 def test_namespaced_mode_grants_per_namespace_roles_only() -> None:

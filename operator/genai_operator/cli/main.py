@@ -228,7 +228,7 @@ def cmd_crd(args: argparse.Namespace) -> int:
 
 
 def _settings() -> Settings:
-    """The operator settings from GENAI_OPERATOR_* variables; a bad value exits 2, naming the variable."""
+    """The operator settings from GENAI_OPERATOR_* variables; bad values exit 2, each named with its fix."""
     try:
         return Settings.from_env()
     except ValueError as exc:
@@ -236,14 +236,10 @@ def _settings() -> Settings:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from genai_operator.controller.kopf_setup import options_from_env, run_operator
+    from genai_operator.controller.kopf_setup import run_operator
 
-    _settings()  # checked before anything connects
-    try:
-        options_from_env()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
     return run_operator(
+        _settings(),  # checked before anything connects
         namespaces=args.namespace,
         all_namespaces=args.all_namespaces or not args.namespace,
         metrics_port=args.metrics_port,

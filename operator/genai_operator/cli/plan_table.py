@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from genai_operator.formats.quantity import gib
+from genai_operator.formats.quantity import gib_text
 from genai_operator.planning.fleet_report import PlanResult
 from genai_operator.planning.usage import PoolUsage
 
@@ -36,7 +36,7 @@ def _models(result: PlanResult) -> list[str]:
                 e["task"],
                 e["engine"] or "-",
                 e["precision"] or "-",
-                gib(e["totalBytesPerReplica"]) if e["totalBytesPerReplica"] is not None else "-",
+                gib_text(e["totalBytesPerReplica"]) if e["totalBytesPerReplica"] is not None else "-",
                 gpu,
                 str(e["tensorParallel"] or "-"),
                 placement,
@@ -55,7 +55,8 @@ def _number(value: int | None) -> str:
 
 def _pool_row(u: PoolUsage) -> list[str]:
     cpu = u.gpu == "cpu"
-    memory = "-" if not cpu else f"{gib(u.memory_used)} / {gib(u.memory_free) if u.memory_free is not None else '?'}"
+    free = gib_text(u.memory_free) if u.memory_free is not None else "?"
+    memory = "-" if not cpu else f"{gib_text(u.memory_used)} / {free}"
     notes = [f"{u.waiting} waiting for nodes"] if u.waiting else []
     notes += [f"{u.pending} pending"] if u.pending else []
     replicas = str(u.replicas) + (f" ({', '.join(notes)})" if notes else "")

@@ -1,9 +1,10 @@
 """The children and pods indexes, filled by our own list-and-watch loops (kube/watch.py) instead of Kopf.
 
-They have the shape of Kopf's indexes (`indices[name].get(key)` -> the values of every object filed under
-`key`), so the controller reads them and Kopf's (ModelDeployments, nodes, PlacementPools) alike, through
-one `Indices` mapping. After an object's entries are filed, the runtime is told, in the same step as
+They have the shape of Kopf's indexes (indexes.py), so the controller reads them and Kopf's (nodes,
+PlacementPools) alike. After an object's entries are filed, the runtime is told, in the same step as
 Kopf's indexers did: our children wake their ModelDeployment; GPU pods mark their node's capacity.
+Each index has one kind of key: children by ModelDeployment; pods twice, GPU pods by node name (capacity)
+and our inference pods by ModelDeployment (status, spillover).
 
 Watched: every child kind the settings enable (label-selected: managed by us), and all pods (GPU pods of
 other owners take capacity), cluster-wide or in each served namespace, as Kopf watches the rest.
@@ -15,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, NamedTuple, Protocol
 
 from genai_operator.api.resources import (
     CHILD_RESOURCES,
@@ -26,8 +28,10 @@ from genai_operator.api.resources import (
     SERVICE_MONITORS,
     Resource,
 )
+from genai_operator.controller.indexes import Index, K, V
 from genai_operator.kube.session import ApiSession
 from genai_operator.kube.watch import ObjectKey, Watcher
+from genai_operator.reconcile.children import WORKLOAD_KINDS, rollout_done
 from genai_operator.settings import Settings
 from genai_operator.status.model_loaded import LoaderState, loader_state
 
@@ -38,7 +42,9 @@ MANAGED_SELECTOR = ",".join(f"{k}={v}" for k, v in MANAGED.items())
 MD_LABEL = "genaiops.dev/model-deployment"
 POOL_LABEL = "genaiops.dev/pool"
 GPU_SUFFIX = "/gpu"
-PODS_INDEX = "pods_index"
+GPU_PODS_INDEX = "gpu_pods_index"  # node name -> GpuPod
+OWN_PODS_INDEX = "own_pods_index"  # (namespace, ModelDeployment name) -> OwnPod
+OwnerKey = tuple[str | None, str]  # (namespace, name) of the ModelDeployment a child or pod belongs to
 # Kinds of APIs that may be missing from a cluster, by their API group.
 OPTIONAL = {SCALED_OBJECTS: "keda.sh", SERVICE_MONITORS: "monitoring.coreos.com", POD_MONITORS: "monitoring.coreos.com"}
 
@@ -68,7 +74,7 @@ def _managed(labels: Mapping[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in MANAGED.items())
 
 
-def child_entries(obj: dict[str, Any]) -> dict[Any, Any] | None:
+def child_entries(obj: dict[str, Any]) -> dict[OwnerKey, dict[str, Any]] | None:
     """Our child, as drift detection needs it: all but managedFields (often the bulk of it). The object is
     freshly decoded JSON and ours alone, so it is filed as is, no copy."""
     meta = obj.get("metadata") or {}
@@ -89,28 +95,51 @@ def pod_gpus(spec: Mapping[str, Any]) -> int:
     return total
 
 
-def pod_entries(obj: Mapping[str, Any]) -> dict[Any, Any] | None:
-    """The pods index entries of one pod. Two kinds of key, told apart by type:
-    - a node name (str): ((namespace, owner), GPUs) for a bound, live pod requesting GPUs, anyone's;
-    - (namespace, ModelDeployment name): `own_pod(...)` for our live inference pods, bound or not."""
-    meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
-    if status.get("phase") in ("Succeeded", "Failed"):
-        return None
-    namespace, labels = meta.get("namespace"), meta.get("labels") or {}
-    entries: dict[Any, Any] = {}
-    owner = labels.get(MD_LABEL)
+class GpuPod(NamedTuple):
+    """A bound, live pod requesting GPUs, anyone's: filed under its node's name (capacity)."""
+
+    owner: OwnerKey  # the ModelDeployment it belongs to; name "" for other owners' pods
+    gpus: int
+
+
+class OwnPod(NamedTuple):
+    """One of our live inference pods, bound or not: filed under its ModelDeployment (status, spillover)."""
+
+    pool: str
+    scheduled: bool
+    unschedulable_since: str | None
+    loader: LoaderState | None
+
+
+def _live(obj: Mapping[str, Any]) -> bool:
+    return (obj.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+
+
+def gpu_pod_entries(obj: Mapping[str, Any]) -> dict[str, GpuPod] | None:
+    """The GPU pods index entry of one pod: its node's name, when it is bound, live and requests GPUs."""
+    meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
     node = spec.get("nodeName")
-    if node:
-        gpus = pod_gpus(spec)
-        if gpus > 0:
-            entries[str(node)] = ((namespace, owner or ""), gpus)
-    if owner and _managed(labels):
-        entries[(namespace, owner)] = own_pod(labels, spec, status)
-    return entries or None
+    if not node or not _live(obj):
+        return None
+    gpus = pod_gpus(spec)
+    if gpus <= 0:
+        return None
+    owner = (meta.get("labels") or {}).get(MD_LABEL)
+    return {str(node): GpuPod((meta.get("namespace"), owner or ""), gpus)}
 
 
-def own_pod(labels: Mapping[str, str], spec: Any, status: Any) -> tuple[str, bool, str | None, LoaderState | None]:
-    """(pool, scheduled, unschedulable since, model loader state) of one of our inference pods."""
+def own_pod_entries(obj: Mapping[str, Any]) -> dict[OwnerKey, OwnPod] | None:
+    """Our pods index entry of one pod: its ModelDeployment, when it is one of our live inference pods."""
+    meta = obj.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    owner = labels.get(MD_LABEL)
+    if not owner or not _managed(labels) or not _live(obj):
+        return None
+    return {(meta.get("namespace"), owner): own_pod(labels, obj.get("spec") or {}, obj.get("status") or {})}
+
+
+def own_pod(labels: Mapping[str, str], spec: Any, status: Any) -> OwnPod:
+    """Pool, scheduled, unschedulable since, and model loader state of one of our inference pods."""
     since = None
     for cond in status.get("conditions") or []:
         if (
@@ -119,7 +148,7 @@ def own_pod(labels: Mapping[str, str], spec: Any, status: Any) -> tuple[str, boo
             and cond.get("reason") == "Unschedulable"
         ):
             since = cond.get("lastTransitionTime")
-    return labels.get(POOL_LABEL, ""), bool(spec.get("nodeName")), since, loader_state(status)
+    return OwnPod(labels.get(POOL_LABEL, ""), bool(spec.get("nodeName")), since, loader_state(status))
 
 
 def route_pod(router: Router, obj: Mapping[str, Any]) -> None:
@@ -140,98 +169,37 @@ def route_child(router: Router, obj: Mapping[str, Any]) -> None:
 
 
 def rolled_out(obj: Mapping[str, Any]) -> bool:
-    """A Deployment or StatefulSet whose controller reports every replica updated and ready: the change a
-    ModelDeployment's Ready waits for."""
-    if obj.get("kind") not in ("Deployment", "StatefulSet"):
-        return False
-    status = obj.get("status") or {}
-    wanted = int((obj.get("spec") or {}).get("replicas", 1))
-    return (
-        status.get("observedGeneration") == (obj.get("metadata") or {}).get("generation")
-        and int(status.get("readyReplicas") or 0) >= wanted
-        and int(status.get("updatedReplicas") or 0) >= wanted
-    )
+    """A Deployment or StatefulSet whose rollout is done: the change a ModelDeployment's Ready waits for."""
+    return obj.get("kind") in WORKLOAD_KINDS and rollout_done(obj)
 
 
-# -- the index -------------------------------------------------------------------------------------------
-class Index(Mapping[Any, Collection[Any]]):
-    """Key -> the values filed under it by every object, like a Kopf index. Values are live views: read
-    them before the next await, as with Kopf's stores."""
+@dataclass(frozen=True)
+class Filing(Generic[K, V]):
+    """One index a watched kind files into: what an object files there, and whom to tell about each key
+    an object had filed under when it vanishes with no body left to route."""
 
-    def __init__(self) -> None:
-        self._stores: dict[Any, dict[ObjectKey, Any]] = {}
-        self._entries: dict[ObjectKey, dict[Any, Any]] = {}
-
-    def __getitem__(self, key: Any) -> Collection[Any]:
-        return self._stores[key].values()
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        store = self._stores.get(key)
-        return default if store is None else store.values()
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._stores)
-
-    def __len__(self) -> int:
-        return len(self._stores)
-
-    def file(self, obj: ObjectKey, entries: dict[Any, Any] | None) -> dict[Any, Any] | None:
-        """Replace what `obj` files (None: nothing); returns what it filed before."""
-        old = self._entries.pop(obj, None)
-        for key in old or ():
-            store = self._stores[key]
-            del store[obj]
-            if not store:
-                del self._stores[key]
-        if entries:
-            self._entries[obj] = entries
-            for key, value in entries.items():
-                self._stores.setdefault(key, {})[obj] = value
-        return old
-
-
-class Indices(Mapping[str, Any]):
-    """Our indexes first, then Kopf's (which Kopf fills in when the operator starts)."""
-
-    def __init__(self, ours: Mapping[str, Index], kopf: Mapping[str, Any]) -> None:
-        self.ours, self.kopf = ours, kopf
-
-    def __getitem__(self, name: str) -> Any:
-        index = self.ours.get(name)
-        return index if index is not None else self.kopf[name]
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self.ours
-        yield from (name for name in self.kopf if name not in self.ours)
-
-    def __len__(self) -> int:
-        return len(self.ours) + sum(1 for name in self.kopf if name not in self.ours)
+    index: Index[K, V]
+    entries: Callable[[dict[str, Any]], dict[K, V] | None]
+    vanished: Callable[[K], None]
 
 
 class _Feed:
-    """A watch sink: files each object in its index, then routes it."""
+    """A watch sink: files each object in its indexes, then routes it."""
 
-    def __init__(
-        self,
-        index: Index,
-        entries: Callable[[dict[str, Any]], dict[Any, Any] | None],
-        route: Callable[[dict[str, Any]], None],
-        router: Router,
-    ) -> None:
-        self.index, self.entries, self.route, self.router = index, entries, route, router
+    def __init__(self, filings: Sequence[Filing[Any, Any]], route: Callable[[dict[str, Any]], None]) -> None:
+        self.filings, self.route = filings, route
 
     def changed(self, obj: dict[str, Any], deleted: bool) -> None:
         meta = obj.get("metadata") or {}
-        self.index.file((meta.get("namespace"), str(meta.get("name"))), None if deleted else self.entries(obj))
+        key = (meta.get("namespace"), str(meta.get("name")))
+        for filing in self.filings:
+            filing.index.file(key, None if deleted else filing.entries(obj))
         self.route(obj)
 
     def vanished(self, key: ObjectKey) -> None:
-        # No body left to route: what it had filed says whom it concerned.
-        for filed in self.index.file(key, None) or ():
-            if isinstance(filed, str):
-                self.router.gpu_pod_changed(filed)
-            else:
-                self.router.child_changed((filed[0] or "", filed[1]))
+        for filing in self.filings:
+            for filed in filing.index.file(key, None) or ():
+                filing.vanished(filed)
 
 
 class WatchedIndexes:
@@ -245,17 +213,34 @@ class WatchedIndexes:
             raise ValueError(f"namespace patterns are not supported, only names: {list(namespaces)}")
         self.session = session
         self.namespaces: tuple[str | None, ...] = tuple(namespaces) or (None,)  # None: cluster-wide
-        self.indices: dict[str, Index] = {}
+        self.indices: dict[str, Index[Any, Any]] = {}
         self._watchers: dict[Resource, list[Watcher]] = {}
         self._tasks: dict[Resource, list[asyncio.Task[None]]] = {}
-        kinds = [(r, child_index_name(r), child_entries, MANAGED_SELECTOR) for r in watched_children(settings)]
-        for res, name, entries, selector in [*kinds, (PODS, PODS_INDEX, pod_entries, None)]:
-            index = self.indices[name] = Index()
-            route = route_pod if res == PODS else route_child
-            feed = _Feed(index, entries, functools.partial(route, router), router)
-            self._watchers[res] = [
-                Watcher(self.session, res, feed, namespace=ns, label_selector=selector) for ns in self.namespaces
-            ]
+
+        def owner_changed(key: OwnerKey) -> None:
+            router.child_changed((key[0] or "", key[1]))
+
+        for res in watched_children(settings):
+            children: Index[OwnerKey, dict[str, Any]] = self._index(child_index_name(res))
+            feed = _Feed([Filing(children, child_entries, owner_changed)], functools.partial(route_child, router))
+            self._watch(res, feed, MANAGED_SELECTOR)
+        gpu_pods: Index[str, GpuPod] = self._index(GPU_PODS_INDEX)
+        own_pods: Index[OwnerKey, OwnPod] = self._index(OWN_PODS_INDEX)
+        filings: list[Filing[Any, Any]] = [
+            Filing(gpu_pods, gpu_pod_entries, router.gpu_pod_changed),
+            Filing(own_pods, own_pod_entries, owner_changed),
+        ]
+        self._watch(PODS, _Feed(filings, functools.partial(route_pod, router)), None)
+
+    def _index(self, name: str) -> Index[Any, Any]:
+        index: Index[Any, Any] = Index()
+        self.indices[name] = index
+        return index
+
+    def _watch(self, res: Resource, feed: _Feed, selector: str | None) -> None:
+        self._watchers[res] = [
+            Watcher(self.session, res, feed, namespace=ns, label_selector=selector) for ns in self.namespaces
+        ]
 
     def start(self) -> None:
         """Start the watches of every kind but the optional ones (see `enable`)."""

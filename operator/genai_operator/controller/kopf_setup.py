@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from genai_operator.controller.leadership import LeadershipLostError, run_as_lea
 from genai_operator.controller.runtime import OperatorRuntime, RunOptions
 from genai_operator.kube.leader_election import LeaseConfig
 from genai_operator.planning.hysteresis import Timings
-from genai_operator.settings import ENV_PREFIX, Settings
+from genai_operator.settings import LoopSettings, Settings
 
 log = logging.getLogger(__name__)
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
@@ -149,14 +148,13 @@ async def operator_main(
         await run_as_leader(runtime, election, stop_flag, operate)
 
 
-def election_from_env(env: Mapping[str, str] | None = None) -> LeaseConfig:
-    """The leader lease of `genai-operator run` without --standalone: GENAI_OPERATOR_LEASE_NAMESPACE (the
-    chart sets the operator's namespace), else the pod's service-account namespace, else "default";
-    GENAI_OPERATOR_LEASE_NAME (default genai-operator). The identity is the pod name plus a random suffix,
-    so a restarted container never mistakes its predecessor's lease for its own."""
-    env = os.environ if env is None else env
-    namespace = env.get(f"{ENV_PREFIX}LEASE_NAMESPACE") or _service_account_namespace() or "default"
-    name = env.get(f"{ENV_PREFIX}LEASE_NAME") or "genai-operator"
+def lease_config(loop: LoopSettings) -> LeaseConfig:
+    """The leader lease of `genai-operator run` without --standalone: the lease namespace setting (the chart
+    sets the operator's namespace), else the pod's service-account namespace, else "default". The identity
+    is the pod name plus a random suffix, so a restarted container never mistakes its predecessor's lease
+    for its own."""
+    namespace = loop.lease_namespace or _service_account_namespace() or "default"
+    name = loop.lease_name or LeaseConfig.name
     return LeaseConfig(namespace=namespace, name=name, identity=f"{socket.gethostname()}_{uuid.uuid4().hex[:10]}")
 
 
@@ -167,33 +165,31 @@ def _service_account_namespace() -> str | None:
         return None
 
 
-def options_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Loop tuning from the environment: GENAI_OPERATOR_RESYNC_SECONDS (the low-rate safety-net resync,
-    default 300) and GENAI_OPERATOR_WORKERS (concurrent reconciles, default 4). The benchmark sets a short
-    resync to measure steady-state writes; operators rarely need either."""
-    env = os.environ if env is None else env
-    out: dict[str, Any] = {}
-    for key, name, kind in (("resync_seconds", "RESYNC_SECONDS", float), ("workers", "WORKERS", int)):
-        raw = env.get(f"{ENV_PREFIX}{name}")
-        if raw:
-            value = kind(raw)
-            if value <= 0:
-                raise ValueError(f"{ENV_PREFIX}{name} must be positive, got {raw!r}")
-            out[key] = value
-    timings = {}
-    for field_name in ("unschedulable_seconds", "autoscaled_unschedulable_seconds", "return_seconds"):
-        raw = env.get(f"{ENV_PREFIX}{field_name.upper()}")
-        if raw:
-            if float(raw) < 0:
-                raise ValueError(f"{ENV_PREFIX}{field_name.upper()} must not be negative, got {raw!r}")
-            timings[field_name] = float(raw)
-    if timings:
-        # Placement hysteresis: when stuck replicas spill over, how long a better split must last to move back.
-        out["timings"] = Timings(**timings)
-    return out
+def run_options(settings: Settings, *, kubeconfig: str | None, metrics_port: int) -> RunOptions:
+    """RunOptions with the loop tuning of `settings.loop`; what it leaves unset keeps the defaults of
+    RunOptions and Timings."""
+    loop = settings.loop
+    timings = {
+        name: seconds
+        for name, seconds in (
+            ("unschedulable_seconds", loop.unschedulable_seconds),
+            ("autoscaled_unschedulable_seconds", loop.autoscaled_unschedulable_seconds),
+            ("return_seconds", loop.return_seconds),
+        )
+        if seconds is not None
+    }
+    options = RunOptions(
+        kubeconfig=kubeconfig, metrics_port=metrics_port, settings=settings, timings=Timings(**timings)
+    )
+    if loop.workers is not None:
+        options.workers = loop.workers
+    if loop.resync_seconds is not None:
+        options.resync_seconds = loop.resync_seconds
+    return options
 
 
 def run_operator(
+    settings: Settings,
     *,
     namespaces: Sequence[str],
     all_namespaces: bool,
@@ -209,10 +205,8 @@ def run_operator(
         # Kopf logs "Handler ... succeeded" at INFO for every watch event of every pod and child: thousands of
         # lines (and their formatting) per minute at scale. Failures are logged at WARNING and above.
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
-    options = RunOptions(
-        kubeconfig=kubeconfig, metrics_port=metrics_port, settings=Settings.from_env(), **options_from_env()
-    )
-    election = None if standalone else election_from_env()
+    options = run_options(settings, kubeconfig=kubeconfig, metrics_port=metrics_port)
+    election = None if standalone else lease_config(settings.loop)
     try:
         asyncio.run(operator_main(options, namespaces=namespaces, clusterwide=all_namespaces, election=election))
     except KeyboardInterrupt:

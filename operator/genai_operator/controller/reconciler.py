@@ -7,52 +7,52 @@ of an unchanged ModelDeployment makes no API call at all; only changes are writt
 from __future__ import annotations
 
 import asyncio
-import datetime
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, cast
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
-import kopf
 from pydantic import ValidationError
 
 from genai_operator import API_GROUP, API_VERSION
 from genai_operator.api.loading import describe_validation_error
 from genai_operator.api.modeldeployment import ModelDeployment
-from genai_operator.api.resources import CHILD_RESOURCES, MODEL_DEPLOYMENTS, PLACEMENT_POOLS
+from genai_operator.api.resources import MODEL_DEPLOYMENTS, PLACEMENT_POOLS, Resource
 from genai_operator.controller.metrics import ObjectTallies, OperatorMetrics
+from genai_operator.controller.pass_inputs import POOLS_KEY, Key, PassInputs
 from genai_operator.controller.workqueue import WorkQueue
-from genai_operator.kube.actions import ApplyResult, apply_actions
-from genai_operator.kube.client import KubeClient
+from genai_operator.formats.timestamps import to_stamp
+from genai_operator.kube.actions import ApplyResult, ChildWriter, apply_actions
 from genai_operator.kube.session import ApiError
-from genai_operator.placement.types import Pool
 from genai_operator.planning.autoscaler_choice import choose_autoscaler
-from genai_operator.planning.capacity import ClusterCapacity
-from genai_operator.planning.hysteresis import PoolHealth, Timings
-from genai_operator.planning.over_time import plan_over_time, to_epoch
+from genai_operator.planning.hysteresis import Timings
+from genai_operator.planning.over_time import plan_over_time
 from genai_operator.planning.plan import SpecError
-from genai_operator.reconcile.diff import ChildKey, diff_children
+from genai_operator.reconcile.diff import diff_children
 from genai_operator.reconcile.expectations import CreatedChildren
-from genai_operator.reconcile.rollout import choose_rollouts
+from genai_operator.reconcile.rollout import choose_rollouts, rollout_names, with_rollouts
 from genai_operator.render.bundle import RENDER_SPEC_ERRORS, render_children
 from genai_operator.settings import Settings
-from genai_operator.status.events import transition_events
+from genai_operator.status.events import EventSink, transition_events
 from genai_operator.status.merge_patch import merge_patch
 from genai_operator.status.model_deployment import annotate_placement, build_status, invalid_status
-from genai_operator.status.model_loaded import LoaderState, model_loaded
+from genai_operator.status.model_loaded import model_loaded
 from genai_operator.status.placement_pool import pool_statuses
 from genai_operator.status.write_hold import only_progress
 
 log = logging.getLogger(__name__)
 
-Key = tuple[str, str]  # (namespace, name) of a ModelDeployment
-POOLS_KEY: Key = ("", "placementpools")  # the queue key of the PlacementPool status pass
 PROGRESS_HOLD_SECONDS = 2.0  # progress (status/write_hold.py) waits this long for readiness to share its write
-IndexLookup = Callable[[str], Mapping[Any, Iterable[Any]]]
 
 
-def utc_now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+class ControllerClient(ChildWriter, Protocol):
+    """The API calls a pass makes (kube.client.KubeClient; a recording fake in tests)."""
+
+    async def patch(
+        self, res: Resource, namespace: str | None, name: str, patch: dict[str, Any], subresource: str | None = None
+    ) -> dict[str, Any]: ...
+
+    async def exists_api(self, group: str, version: str) -> bool: ...
 
 
 class Controller:
@@ -60,22 +60,24 @@ class Controller:
         self,
         *,
         settings: Settings,
-        client: KubeClient,
+        client: ControllerClient,
         metrics: OperatorMetrics,
         indices: Mapping[str, Any],
+        events: EventSink,
         keda_available: bool = False,
         timings: Timings | None = None,
     ) -> None:
         self.settings = settings
         self.client = client
         self.metrics = metrics
-        self.indices = indices
+        self.inputs = PassInputs(indices)
+        self.events = events
         self.keda_available = keda_available
         self.monitors_available = False
         self.timings = timings or Timings()
         self.queue: WorkQueue[Key] = WorkQueue()
         self._tallies = ObjectTallies(metrics)
-        self.capacity = ClusterCapacity()
+        self.capacity = self.inputs.capacity
         self._progress_due: dict[Key, float] = {}  # when a held loading-progress status write becomes due
         self._expected = CreatedChildren()
         # Told which optional API groups discovery found (the runtime watches their kinds while they exist).
@@ -83,63 +85,9 @@ class Controller:
         # Asked before each pass; False holds the key (the runtime queues it again when its input is current).
         self.may_reconcile: Callable[[Key], bool] = lambda key: True
 
-    # -- inputs from the indexes ---------------------------------------------------------------------
-    def _one(self, index: str, key: Any) -> Any | None:
-        store = self.indices[index].get(key)
-        if not store:
-            return None
-        for value in store:
-            return value
-        return None
-
-    def _children(self, key: Key, uid: str) -> dict[ChildKey, dict[str, Any]]:
-        """Owned children only: a same-named object without our owner reference is never touched."""
-        out: dict[ChildKey, dict[str, Any]] = {}
-        stores = (
-            self.indices[f"children_{res.plural}"].get(key) or ()
-            for res in CHILD_RESOURCES
-            if f"children_{res.plural}" in self.indices
-        )
-        for obj in (o for store in stores for o in store):
-            owners = obj.get("metadata", {}).get("ownerReferences") or []
-            if any(o.get("uid") == uid and o.get("controller") for o in owners):
-                out[(obj["kind"], obj["metadata"]["name"])] = obj
-        return out
-
-    def _pool_health(self, key: Key) -> dict[str, PoolHealth]:
-        """Our replicas per pool: scheduled, and how long the unschedulable ones have waited."""
-        now = time.time()
-        counts: dict[str, list[float]] = {}
-        health: dict[str, PoolHealth] = {}
-        for pool, scheduled, since, _ in self.indices["pods_index"].get(key) or ():
-            seen = health.get(pool, PoolHealth())
-            if scheduled:
-                health[pool] = PoolHealth(seen.scheduled + 1, seen.unschedulable, seen.unschedulable_seconds)
-            elif since:
-                counts.setdefault(pool, []).append(now - (to_epoch(since) or now))
-                health[pool] = PoolHealth(seen.scheduled, seen.unschedulable + 1, max(counts[pool]))
-        return health
-
-    def _loader_states(self, key: Key) -> list[LoaderState | None]:
-        return [fact[3] for fact in self.indices["pods_index"].get(key) or ()]
-
-    def _pools(self, key: Key) -> list[Pool] | None:
-        """The pools with their free capacity as this ModelDeployment must see them (its own pods' GPUs
-        given back)."""
-        pods = self.indices["pods_index"]
-        return self.capacity.pools(
-            key,
-            tuple(self.indices["nodes_index"].get(None) or ()),
-            tuple(self.indices["pools_index"].get(None) or ()),
-            # Node-name keys (str) hold GPU requests; (namespace, name) keys hold our pods' facts.
-            lambda: (k for k in pods if isinstance(k, str)),
-            lambda node: pods.get(node) or (),
-        )
-
     def gpus_requested(self) -> dict[str, int]:
         """GPUs requested by bound, live pods, per node (for capacity snapshots)."""
-        self._pools(POOLS_KEY)
-        return dict(self.capacity.usage.requested)
+        return self.inputs.gpus_requested()
 
     # -- the loop ------------------------------------------------------------------------------------
     async def worker(self) -> None:
@@ -171,7 +119,7 @@ class Controller:
         while True:
             await asyncio.sleep(interval)
             await self.refresh_discovery()
-            for key in list(self.indices["md_index"]):
+            for key in self.inputs.model_deployment_keys():
                 self.queue.add(key)
 
     async def refresh_discovery(self) -> None:
@@ -201,15 +149,15 @@ class Controller:
             await self.discovered(groups)
 
     def enqueue_all(self) -> None:
-        for key in list(self.indices["md_index"]):
+        for key in self.inputs.model_deployment_keys():
             self.queue.add(key)
 
     async def publish_pools(self) -> str:
         """PlacementPool status: nodes and GPUs (total, allocatable, requested by any pod, free)."""
-        raw = [p for p in self.indices["pools_index"].get(None) or ()]
-        pools = self._pools(POOLS_KEY) or []
+        raw = self.inputs.pool_manifests()
+        pools = self.inputs.pools(POOLS_KEY) or []
         changed = 0
-        for name, (current, desired) in pool_statuses(pools, raw, utc_now()).items():
+        for name, (current, desired) in pool_statuses(pools, raw, to_stamp(time.time())).items():
             if current == desired:
                 continue
             patch = {"status": merge_patch(current, desired)}
@@ -221,7 +169,7 @@ class Controller:
     async def reconcile(self, key: Key) -> str:
         if key == POOLS_KEY:
             return await self.publish_pools()
-        body = self._one("md_index", key)
+        body = self.inputs.model_deployment(key)
         if body is None or body.get("metadata", {}).get("deletionTimestamp"):
             self._tallies.forget(key)
             self._progress_due.pop(key, None)
@@ -238,9 +186,9 @@ class Controller:
         try:
             plan = plan_over_time(
                 md,
-                self._pools(key),
+                self.inputs.pools(key),
                 self.settings,
-                health=self._pool_health(key),
+                health=self.inputs.pool_health(key),
                 now=time.time(),
                 timings=self.timings,
             )
@@ -264,8 +212,9 @@ class Controller:
             )
         except RENDER_SPEC_ERRORS as exc:
             return await self._invalid(key, body, generation, old_status, "InvalidSpec", str(exc))
-        observed = self._expected.fill(key, self._children(key, meta["uid"]), time.monotonic())
+        observed = self._expected.fill(key, self.inputs.children(key, meta["uid"]), time.monotonic())
         rollouts = choose_rollouts(md.metadata.name, desired, observed, decision)
+        desired = with_rollouts(desired, rollouts)
         actions = diff_children(desired, observed)
         applied = ApplyResult()
         if actions:
@@ -278,15 +227,15 @@ class Controller:
             decision,
             observed,
             generation=generation,
-            now=utc_now(),
+            now=to_stamp(time.time()),
             settings=self.settings,
             autoscaler_note=note,
-            loaded=model_loaded(self._loader_states(key), decision.replicas),
-            rollouts=rollouts,
+            loaded=model_loaded(self.inputs.loader_states(key), decision.replicas),
+            rollouts=rollout_names(rollouts),
             conflicts=applied.conflicts,
             rejected=applied.rejected,
         )
-        annotate_placement(status, plan.pending_since, plan.note, self._pool_health(key))
+        annotate_placement(status, plan.pending_since, plan.note, self.inputs.pool_health(key))
         if plan.recheck_after is not None:
             self.queue.add_after(key, plan.recheck_after)
         for problem in (*applied.conflicts, *applied.rejected):
@@ -311,7 +260,7 @@ class Controller:
             reason=reason,
             message=message,
             generation=generation,
-            now=utc_now(),
+            now=to_stamp(time.time()),
             previous=old_status,
         )
         await self._write_status(key, body, old_status, status, created=0)
@@ -323,7 +272,7 @@ class Controller:
     ) -> None:
         if _same_status(old, new):
             return
-        if only_progress(old, new):
+        if only_progress(old, new, key[1]):
             due = self._progress_due.setdefault(key, time.monotonic() + PROGRESS_HOLD_SECONDS)
             if time.monotonic() < due:
                 self.queue.add_after(key, due - time.monotonic())
@@ -331,7 +280,7 @@ class Controller:
         self._progress_due.pop(key, None)
         await self.client.patch(MODEL_DEPLOYMENTS, key[0], key[1], {"status": merge_patch(old, new)}, "status")
         for event in transition_events(old, new, created):
-            kopf.event(kopf.Body(cast(Any, dict(body))), type=event.type, reason=event.reason, message=event.message)
+            self.events.post(body, event)
 
 
 def _same_status(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

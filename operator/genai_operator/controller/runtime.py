@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import kopf
 
 from genai_operator.api.resources import MODEL_DEPLOYMENTS
-from genai_operator.controller.informers import Index, Indices, WatchedIndexes
+from genai_operator.controller.indexes import Index, Indices
+from genai_operator.controller.informers import WatchedIndexes
 from genai_operator.controller.metrics import MetricsServer, OperatorMetrics
-from genai_operator.controller.reconciler import POOLS_KEY, Controller, Key
+from genai_operator.controller.pass_inputs import POOLS_KEY, Key, first
+from genai_operator.controller.reconciler import Controller
 from genai_operator.kube.client import KubeClient
 from genai_operator.kube.session import ApiSession, load_configuration
 from genai_operator.planning.capacity import CapacitySnapshot, capacity_snapshot
 from genai_operator.planning.hysteresis import Timings
 from genai_operator.settings import Settings
+from genai_operator.status.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +32,9 @@ class RunOptions:
     metrics_port: int = 8080  # 0: no endpoint
     metrics_host: str = "0.0.0.0"
     # Concurrent reconciles (coroutines on the one event loop). A pass mostly waits for the API server, so
-    # more workers overlap more round trips: in bench/ at N=500, 2/4/8/12/16 workers converged in 6.9/5.7/
-    # 5.1/5.0/5.1 s, while the floor script did not gain from more (bound by the emulator). 8, since 12 and
-    # 16 made more passes (2.1 vs 2.04 per object) for no gain. Writes stay children + 2 at any count: a pass
-    # waits until our last status write is back in the index (runtime.may_reconcile).
+    # more workers overlap more round trips, up to the count past which bench/ converged no faster and made
+    # more passes (the README's benchmark section has the measurements). Writes stay children + 2 at any
+    # count: a pass waits until our last status write is back in the index (runtime.may_reconcile).
     workers: int = 8
     resync_seconds: float = 300.0
     capacity_debounce_seconds: float = 2.0
@@ -41,6 +43,14 @@ class RunOptions:
     settings: Settings = field(default_factory=Settings)
     # When stuck replicas spill to the next pool, and how long a better split must last before they return.
     timings: Timings = field(default_factory=Timings)
+
+
+class KopfEvents:
+    """Events posted through Kopf, which queues them and posts on its own connection. `kopf.event` finds its
+    poster in the context of Kopf's per-object processing, which the workers inherit (`_start_workers`)."""
+
+    def post(self, body: Mapping[str, Any], event: Event) -> None:
+        kopf.event(kopf.Body(cast(Any, dict(body))), type=event.type, reason=event.reason, message=event.message)
 
 
 class OperatorRuntime:
@@ -54,7 +64,7 @@ class OperatorRuntime:
         self.session = ApiSession(self.configuration)
         self.watches = WatchedIndexes(self.session, options.settings, self, namespaces=namespaces)
         # ModelDeployments by (namespace, name), filed from Kopf's event handler (kopf_handlers.py says why).
-        self.model_deployments = Index()
+        self.model_deployments: Index[Key, dict[str, Any]] = Index()
         self.indices = Indices({**self.watches.indices, "md_index": self.model_deployments}, kopf_indices)
         self.client = KubeClient(
             self.session,
@@ -66,6 +76,7 @@ class OperatorRuntime:
             client=self.client,
             metrics=self.metrics,
             indices=self.indices,
+            events=KopfEvents(),
             timings=options.timings,
         )
         self.controller.discovered = self.watches.enable
@@ -115,12 +126,12 @@ class OperatorRuntime:
 
     def _start_workers(self) -> None:
         """Started from the first watch event, not at startup: tasks inherit the context they are created
-        in, and only Kopf's per-object processing context carries its event poster (for `kopf.event`).
+        in, and only Kopf's per-object processing context carries its event poster (for `KopfEvents`).
         That first event also comes after Kopf has filled every index, and ours are filled before Kopf starts."""
         if self._capacity_seen is None:
             # The capacity baseline: every object listed at start-up is reconciled on its first event against
             # the indexes as they are now, so the first capacity look re-plans only on a change since then
-            # (a second full pass at start-up cost as much as the first: +50% start-up time at N=500).
+            # (a second full pass at start-up cost as much as the first).
             self._capacity_seen = capacity_snapshot(self.indices, self.controller.gpus_requested())
             self.controller.capacity.usage.take_peak()
         for index in range(self.options.workers):
@@ -163,7 +174,7 @@ class OperatorRuntime:
         """The event is our own status write coming back (same resourceVersion): its only news is the status
         we computed, so a reconcile would be a no-op pass. Skipping it saves one to two passes per status
         write (the echo, and the re-run when it lands mid-pass), a third of all passes in bench/."""
-        body = _first(self.indices["md_index"].get(key))
+        body = first(self.indices["md_index"].get(key))
         if body is None:
             self.client.forget_version(MODEL_DEPLOYMENTS, *key)
             self._echoed.pop(key, None)
@@ -193,7 +204,7 @@ class OperatorRuntime:
         written = self.client.written_version(MODEL_DEPLOYMENTS, *key)
         if written is None or self._echoed.get(key) == written:
             return False
-        body = _first(self.indices["md_index"].get(key))
+        body = first(self.indices["md_index"].get(key))
         if body is not None and (body.get("metadata") or {}).get("resourceVersion") == written:
             self._echoed[key] = written  # a no-op write sends no event, and the index already has it
             return False
@@ -227,7 +238,7 @@ class OperatorRuntime:
         self._add(key, lambda k: queue.add_soon(k, window), follow_up=True)
 
     def _is_ready(self, key: Key) -> bool:
-        return _is_ready(_first(self.indices["md_index"].get(key)))
+        return _is_ready(first(self.indices["md_index"].get(key)))
 
     def gpu_pod_changed(self, node: str | None) -> None:
         # Called after the pods index was updated for this event (no await in between), so the next pass
@@ -242,8 +253,8 @@ class OperatorRuntime:
 
         Capacity taken by other ModelDeployments' pods cannot change the plan of a Ready one (a plan never
         counts its own pods as used, and the scheduler never over-commits), while pod status churn changes
-        no capacity at all. Re-planning all N objects on every GPU pod event made convergence O(N^2):
-        at N=500 a full pass every debounce window for as long as pods kept starting."""
+        no capacity at all. Re-planning all N objects on every GPU pod event made convergence O(N^2): a full
+        pass every debounce window for as long as pods kept starting."""
         if self._capacity_timer is not None:
             return
         loop = asyncio.get_running_loop()
@@ -267,16 +278,10 @@ class OperatorRuntime:
                 self.controller.enqueue_all()
             else:  # capacity only taken
                 for key, store in list(self.indices["md_index"].items()):
-                    if not _is_ready(_first(store)):
+                    if not _is_ready(first(store)):
                         self._add(key, self.controller.queue.add)
 
         self._capacity_timer = loop.call_later(self.options.capacity_debounce_seconds, fire)
-
-
-def _first(store: Any) -> Any | None:
-    for value in store or ():
-        return value
-    return None
 
 
 def _is_ready(body: Any) -> bool:

@@ -27,7 +27,6 @@ from genai_operator.api.cache import CacheMode
 from genai_operator.api.enums import Engine
 from genai_operator.engines.base import CACHE_DIR, SHM_DIR, TMP_DIR, EngineContext
 from genai_operator.engines.policy import under
-from genai_operator.engines.quantity import GIB, gib
 from genai_operator.engines.resources import adapter_disk_bytes, checkpoint_bytes
 from genai_operator.engines.source import (
     AUTH_DIR,
@@ -39,6 +38,7 @@ from genai_operator.engines.source import (
     registry_auth_volume,
 )
 from genai_operator.formats.dns_names import cache_claim_name
+from genai_operator.formats.quantity import GIB, gi_quantity
 
 LOADER_CONTAINER = "model-loader"
 CACHE_VOLUME = "model-cache"
@@ -226,7 +226,7 @@ def cache_claim_size(ctx: EngineContext) -> str:
         return ctx.pool.cache.size
     per_revision = fetched_bytes(ctx, fetched=True)
     scratch = scratch_bytes(ctx, fetched=model_location(ctx).downloads)
-    return gib(int(per_revision * ctx.pool.cache.keep_revisions * 1.1) + scratch + 2 * GIB)
+    return gi_quantity(int(per_revision * ctx.pool.cache.keep_revisions * 1.1) + scratch + 2 * GIB)
 
 
 def cache_volume(ctx: EngineContext, bytes_needed: int) -> dict[str, Any]:
@@ -235,7 +235,7 @@ def cache_volume(ctx: EngineContext, bytes_needed: int) -> dict[str, Any]:
         claim = cache.existing_claim or cache_claim_name(ctx.name, ctx.pool.name)
         return {"name": CACHE_VOLUME, "persistentVolumeClaim": {"claimName": claim}}
     # sizeLimit: a runaway download is evicted instead of filling the node's disk.
-    return {"name": CACHE_VOLUME, "emptyDir": {"sizeLimit": gib(int(bytes_needed * 1.1) + GIB)}}
+    return {"name": CACHE_VOLUME, "emptyDir": {"sizeLimit": gi_quantity(int(bytes_needed * 1.1) + GIB)}}
 
 
 def loader_container(

@@ -17,7 +17,7 @@ from typing import Any
 
 from genai_operator.api.enums import Engine, Precision, QuantMethod
 from genai_operator.engines.base import EngineContext
-from genai_operator.engines.quantity import GIB, cores, gib
+from genai_operator.formats.quantity import GIB, gi_quantity, whole_cores
 from genai_operator.sizing.lora import lora_slots
 
 # Conservative throughputs: a cold Hugging Face download through cluster egress, and disk to accelerator.
@@ -83,7 +83,7 @@ def cpu_request(ctx: EngineContext) -> str:
 
 
 def cpu_threads(ctx: EngineContext) -> int:
-    return cores(cpu_request(ctx))
+    return whole_cores(cpu_request(ctx))
 
 
 def resources(ctx: EngineContext, *, shm: int, disk_bytes: int) -> dict[str, Any]:
@@ -97,9 +97,9 @@ def resources(ctx: EngineContext, *, shm: int, disk_bytes: int) -> dict[str, Any
     else:
         memory = estimate.total_bytes + GIB + shm * GIB
         limit = math.ceil(memory * 1.25)
-    requests: dict[str, Any] = {"cpu": cpu_request(ctx), "memory": ctx.spec.resources.memory or gib(memory)}
-    limits: dict[str, Any] = {"memory": ctx.spec.resources.memory or gib(limit)}
-    requests["ephemeral-storage"] = gib(disk_bytes + CACHE_HEADROOM)
+    requests: dict[str, Any] = {"cpu": cpu_request(ctx), "memory": ctx.spec.resources.memory or gi_quantity(memory)}
+    limits: dict[str, Any] = {"memory": ctx.spec.resources.memory or gi_quantity(limit)}
+    requests["ephemeral-storage"] = gi_quantity(disk_bytes + CACHE_HEADROOM)
     if ctx.gpu is not None:
         requests[ctx.gpu_resource] = str(ctx.gpus)
         limits[ctx.gpu_resource] = str(ctx.gpus)

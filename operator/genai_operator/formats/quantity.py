@@ -1,9 +1,20 @@
-"""Kubernetes resource quantities ("500m", "16Gi", "8") as integers: millicores and bytes."""
+"""Kubernetes resource quantities ("500m", "16Gi", "8") and byte sizes, read and written in one place.
+
+Reading: a quantity as a Decimal, bytes or millicores. Writing: bytes as a request quantity rounded up to
+whole GiB ("2Gi"), bytes as text for messages ("1.5 GiB"), whole CPU cores of a CPU quantity, and a plain
+decimal for thresholds. Bytes stay ints everywhere else (DESIGN.md: file listings use decimal GB, drivers
+MiB, PyTorch GiB).
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
+
+MIB = 1024**2
+GIB = 1024**3
+GB = 10**9
 
 _SUFFIXES: dict[str, Decimal] = {
     "": Decimal(1),
@@ -46,15 +57,22 @@ def to_millicores(value: str | int | float) -> int:
     return int(parse_quantity(value) * 1000)
 
 
-def format_bytes_as_quantity(size: int) -> str:
-    """Bytes rounded up to a whole Mi or Gi, the way people write memory requests."""
-    gib = 2**30
-    mib = 2**20
-    if size >= gib and size % gib == 0:
-        return f"{size // gib}Gi"
-    return f"{-(-size // mib)}Mi"
+def whole_cores(cpu: str) -> int:
+    """Whole CPU cores of a CPU quantity, at least one ("500m" -> 1, "2.5" -> 3)."""
+    return max(1, math.ceil(parse_quantity(cpu)))
 
 
-def gib(size: int) -> str:
-    """A byte count as GiB with one decimal, for messages."""
-    return f"{size / 2**30:.1f} GiB"
+def gi_quantity(num_bytes: int) -> str:
+    """Bytes rounded up to whole GiB, as a quantity ("2Gi"): requests never undershoot the estimate."""
+    return f"{max(1, math.ceil(num_bytes / GIB))}Gi"
+
+
+def gib_text(num_bytes: int) -> str:
+    """Bytes as GiB with one decimal, for messages ("141.1 GiB", the unit PyTorch and vLLM log in)."""
+    return f"{num_bytes / GIB:.1f} GiB"
+
+
+def plain_number(value: Decimal) -> str:
+    """A decimal as a plain string without exponent or trailing zeros (KEDA parses thresholds as floats)."""
+    text = format(value.normalize(), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -12,14 +12,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from genai_operator.kube.client import KubeClient
+from genai_operator.api.resources import Resource
 from genai_operator.kube.session import ApiError
+from genai_operator.reconcile.children import NameConflict, controlled_by, controller_uid
 from genai_operator.reconcile.diff import Action, ChildKey, child_key, diff_children
 
 log = logging.getLogger(__name__)
 INVALID = 422  # Unprocessable Entity: the object fails the API server's validation
+
+
+class ChildWriter(Protocol):
+    """The API calls actions need (kube.client.KubeClient; a recording fake in tests)."""
+
+    async def get(
+        self, res: Resource, namespace: str | None, name: str, subresource: str | None = None
+    ) -> dict[str, Any] | None: ...
+
+    async def create(self, res: Resource, obj: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def replace(self, res: Resource, obj: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def delete(self, res: Resource, namespace: str | None, name: str, uid: str | None = None) -> bool: ...
 
 
 @dataclass
@@ -30,24 +45,12 @@ class ApplyResult:
     replaced: int = 0
     deleted: int = 0
     deleted_keys: list[ChildKey] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)  # names taken by objects we do not own
+    conflicts: list[NameConflict] = field(default_factory=list)  # names taken by objects we do not own
     rejected: list[str] = field(default_factory=list)  # the API server's 422 messages
 
 
-def _owned_by(obj: dict[str, Any], uid: str | None) -> bool:
-    owners = obj.get("metadata", {}).get("ownerReferences") or []
-    return uid is not None and any(o.get("uid") == uid and o.get("controller") for o in owners)
-
-
-def _owner_uid(obj: dict[str, Any]) -> str | None:
-    for ref in obj.get("metadata", {}).get("ownerReferences") or []:
-        if ref.get("controller"):
-            return str(ref.get("uid"))
-    return None
-
-
 async def apply_actions(
-    client: KubeClient, actions: list[Action], observed: dict[ChildKey, dict[str, Any]]
+    client: ChildWriter, actions: list[Action], observed: dict[ChildKey, dict[str, Any]]
 ) -> ApplyResult:
     """Carry out the actions; transient API errors propagate (the caller requeues with backoff).
 
@@ -74,7 +77,7 @@ async def apply_actions(
     return result
 
 
-async def _apply(client: KubeClient, action: Action, result: ApplyResult, done: list[str]) -> None:
+async def _apply(client: ChildWriter, action: Action, result: ApplyResult, done: list[str]) -> None:
     try:
         await _write(client, action, result, done)
     except ApiError as exc:
@@ -84,7 +87,7 @@ async def _apply(client: KubeClient, action: Action, result: ApplyResult, done: 
         result.rejected.append(f"{action.resource.kind} {meta['name']}: {exc.message}")
 
 
-async def _write(client: KubeClient, action: Action, result: ApplyResult, done: list[str]) -> None:
+async def _write(client: ChildWriter, action: Action, result: ApplyResult, done: list[str]) -> None:
     key = child_key(action.obj)
     meta = action.obj["metadata"]
     if action.verb == "create":
@@ -110,13 +113,12 @@ async def _write(client: KubeClient, action: Action, result: ApplyResult, done: 
         done.append(f"deleted {action.resource.kind} {meta['name']} (no longer desired)")
 
 
-async def _adopt_existing(client: KubeClient, action: Action, result: ApplyResult) -> None:
+async def _adopt_existing(client: ChildWriter, action: Action, result: ApplyResult) -> None:
     meta = action.obj["metadata"]
     current = await client.get(action.resource, meta.get("namespace"), meta["name"])
     if current is None:
         raise ApiError(409, "Conflict", f"{action.resource.kind} {meta['name']} exists but cannot be read")
-    wanted_uid = _owner_uid(action.obj)
-    if not _owned_by(current, wanted_uid):
+    if not controlled_by(current, controller_uid(action.obj)):
         owner = next(
             (
                 f"{o.get('kind')} {o.get('name')}"
@@ -125,14 +127,10 @@ async def _adopt_existing(client: KubeClient, action: Action, result: ApplyResul
             ),
             "",
         )
-        result.conflicts.append(
-            f"{action.resource.kind} {meta['name']} already exists and belongs to "
-            + (
-                f"{owner}; rename one of the two ModelDeployments"
-                if owner
-                else "no ModelDeployment; rename or delete it"
-            )
+        message = f"{action.resource.kind} {meta['name']} already exists and belongs to " + (
+            f"{owner}; rename one of the two ModelDeployments" if owner else "no ModelDeployment; rename or delete it"
         )
+        result.conflicts.append(NameConflict(action.resource.kind, meta["name"], message))
         return
     key = child_key(action.obj)
     for follow_up in diff_children([action.obj], {key: current}):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import logging
 import math
 import random
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from genai_operator.api.resources import LEASES
+from genai_operator.formats.timestamps import to_micro_stamp
 from genai_operator.kube.client import KubeClient
 from genai_operator.kube.session import ApiError
 
@@ -48,11 +48,6 @@ class LeaseConfig:
                 "leader election needs lease > renew deadline > retry period > 0 seconds, got "
                 f"{self.lease_seconds}, {self.renew_deadline_seconds}, {self.retry_seconds}"
             )
-
-
-def micro_time() -> str:
-    """A metav1.MicroTime: RFC 3339 with microseconds."""
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class LeaderElector:
@@ -122,7 +117,7 @@ class LeaderElector:
             return
         self.leading = False
         spec = {k: v for k, v in (self._lease.get("spec") or {}).items() if k != "holderIdentity"}
-        now = micro_time()
+        now = to_micro_stamp(time.time())
         released = {**self._lease, "spec": {**spec, "leaseDurationSeconds": 1, "acquireTime": now, "renewTime": now}}
         try:
             await self.client.replace(LEASES, released)
@@ -135,7 +130,7 @@ class LeaderElector:
         cfg = self.config
         try:
             lease = await self.client.get(LEASES, cfg.namespace, cfg.name)
-            now = micro_time()
+            now = to_micro_stamp(time.time())
             duration = math.ceil(cfg.lease_seconds)
             if lease is None:
                 fresh = {

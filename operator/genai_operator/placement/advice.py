@@ -6,7 +6,7 @@ module covers the other case, where a replica has a size and a pool but no node 
 
 from __future__ import annotations
 
-from genai_operator.formats.quantity import gib
+from genai_operator.formats.quantity import gib_text
 from genai_operator.placement.packing import Placed, PoolLedger
 from genai_operator.sizing.overhead import cpu_budget_bytes
 
@@ -19,7 +19,7 @@ def capacity_advice(ledger: PoolLedger, gpus_per_replica: int, bytes_per_replica
         if pool.autoscaled:
             out.append(f"{placed.waiting} replica(s) wait for pool {pool.name} to add nodes (autoscaled)")
         else:
-            need = f"{gpus_per_replica} {_gpu(ledger)} GPUs" if gpus_per_replica else f"{gib(bytes_per_replica)}"
+            need = f"{gpus_per_replica} {_gpu(ledger)} GPUs" if gpus_per_replica else f"{gib_text(bytes_per_replica)}"
             out.append(
                 f"pool {pool.name} has no ready, schedulable node: {placed.waiting} replica(s) wait; "
                 f"add nodes with {need} or make its nodes ready and schedulable"
@@ -67,12 +67,12 @@ def _memory_advice(ledger: PoolLedger, size: int, pending: int) -> str:
     free = ledger.free_memory
     if sum(free) >= pending * size:
         return (
-            f"fits if pool {name} had {pending} node(s) with {gib(size)} free for llama.cpp: its "
-            f"{gib(sum(free))} free are spread over nodes with at most {gib(max(free, default=0))} each"
+            f"fits if pool {name} had {pending} node(s) with {gib_text(size)} free for llama.cpp: its "
+            f"{gib_text(sum(free))} free are spread over nodes with at most {gib_text(max(free, default=0))} each"
         )
     per_node = cpu_budget_bytes(node_memory) // size if size > 0 else 0
     nodes = -(-pending // per_node) if per_node else pending
     return (
-        f"needs {nodes} more node(s) with {gib(node_memory)} of memory in pool {name} "
-        f"for {pending} replica(s) of {gib(size)}"
+        f"needs {nodes} more node(s) with {gib_text(node_memory)} of memory in pool {name} "
+        f"for {pending} replica(s) of {gib_text(size)}"
     )

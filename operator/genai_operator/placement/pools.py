@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from genai_operator.api.enums import Tier
 from genai_operator.api.placementpool import PlacementPool
+from genai_operator.formats.quantity import MIB
 from genai_operator.placement.inventory import (
     GFD_COUNT,
     GFD_PRODUCT,
@@ -21,7 +22,6 @@ from genai_operator.placement.inventory import (
 from genai_operator.placement.types import Pool
 from genai_operator.sizing.gpu_catalog import all_gpus, gpu_by_key, gpu_by_product
 from genai_operator.sizing.types import GpuType
-from genai_operator.sizing.units import MIB
 
 # Edge markers of the two common edge frameworks.
 KUBEEDGE_EDGE = "node-role.kubernetes.io/edge"

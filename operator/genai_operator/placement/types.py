@@ -79,6 +79,7 @@ class PlacementDecision:
     fits: bool
     reasons: tuple[str, ...] = field(default_factory=tuple)
     eligible_pools: tuple[str, ...] = ()  # every pool the model fits on, whether or not it got replicas
+    pending_note: str = ""  # replicas beyond the free capacity, said once: status shows it without parsing reasons
 
     @property
     def replicas(self) -> int:

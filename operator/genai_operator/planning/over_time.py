@@ -3,11 +3,11 @@ better split has stayed possible (hysteresis.py). Pure: the caller passes the cl
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from genai_operator.api.modeldeployment import ModelDeployment
+from genai_operator.formats.timestamps import to_epoch, to_stamp
 from genai_operator.placement.types import PlacementDecision, Pool
 from genai_operator.planning.hysteresis import PoolHealth, Timings, caps_for_stuck_pools, stabilize
 from genai_operator.planning.plan import plan_model_deployment
@@ -20,16 +20,6 @@ class StablePlan:
     pending_since: str | None  # RFC 3339, for status.placementPendingSince
     recheck_after: float | None  # seconds until time alone may change the plan
     note: str = ""
-
-
-def to_epoch(stamp: str | None) -> float | None:
-    if not stamp:
-        return None
-    return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-
-
-def to_stamp(epoch: float) -> str:
-    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def plan_over_time(

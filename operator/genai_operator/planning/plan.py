@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from genai_operator.api.enums import Engine, PlacementStrategy, Precision, QuantMethod, Tier
 from genai_operator.api.modeldeployment import ModelDeployment, ModelDeploymentSpec
 from genai_operator.api.task import ENCODER_TASKS
+from genai_operator.formats.quantity import GIB
 from genai_operator.placement.inventory import replicas_that_fit
 from genai_operator.placement.pools import default_pool
 from genai_operator.placement.split import Candidate, Share, split_replicas
@@ -27,7 +28,7 @@ from genai_operator.sizing.types import GpuType, SizingDecision, SizingRequest
 __all__ = ["PoolPlan", "SpecError", "model_shape", "plan_model_deployment", "plan_pool"]
 
 # Memory assumed for a CPU-only pool whose nodes are not known (offline, no inventory).
-UNKNOWN_CPU_NODE_BYTES = 16 * 2**30
+UNKNOWN_CPU_NODE_BYTES = 16 * GIB
 
 
 @dataclass(frozen=True)
@@ -274,13 +275,16 @@ def plan_model_deployment(
                 pool=first.pool, replicas=0, engine=first.engine, sizing=first.sizing, reason="scaled to zero"
             )
         ]
+    pending_note = ""
     if unplaced:
-        reasons.append(f"{unplaced} replica(s) exceed the free capacity of the allowed pools and stay pending")
+        pending_note = f"{unplaced} replica(s) exceed the free capacity of the allowed pools and stay pending"
+        reasons.append(pending_note)
     return PlacementDecision(
         assignments=tuple(assignments),
         fits=True,
         reasons=tuple(reasons),
         eligible_pools=tuple(p.pool.name for p in plans),
+        pending_note=pending_note,
     )
 
 

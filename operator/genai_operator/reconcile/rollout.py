@@ -12,10 +12,13 @@ pod itself takes the free room, and re-deciding mid-rollout would flip the strat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from genai_operator.placement.types import PlacementDecision, PoolAssignment
+from genai_operator.reconcile.children import WORKLOAD_KINDS
 from genai_operator.reconcile.diff import ChildKey, is_subset
 from genai_operator.render.deployment import SURGE
 from genai_operator.render.names import workload_name
@@ -39,32 +42,60 @@ def surge_room(assignment: PoolAssignment) -> bool:
     return slots - assignment.replicas >= 1
 
 
+@dataclass(frozen=True)
+class Rollout:
+    """How one pool's workload rolls out: the strategy name status shows, and the Deployment strategy to set
+    (None: as rendered; a StatefulSet always updates one pod at a time)."""
+
+    workload: str  # the Deployment's or StatefulSet's name
+    name: str  # SURGE_NAME or ONE_AT_A_TIME_NAME
+    strategy: Mapping[str, Any] | None = None
+
+
 def choose_rollouts(
     md_name: str,
-    desired: list[dict[str, Any]],
+    desired: Sequence[Mapping[str, Any]],
     observed: Mapping[ChildKey, Mapping[str, Any]],
     decision: PlacementDecision,
-) -> dict[str, str]:
-    """Set each Deployment's strategy in `desired` (in place); the strategy name per pool, for status."""
-    by_name = {obj["metadata"]["name"]: obj for obj in desired if obj.get("kind") in ("Deployment", "StatefulSet")}
-    chosen: dict[str, str] = {}
+) -> dict[str, Rollout]:
+    """The rollout of each pool's workload, by pool name; `desired` and `observed` are left as they are
+    (`with_rollouts` applies the choice to the desired objects)."""
+    by_name = {obj["metadata"]["name"]: obj for obj in desired if obj.get("kind") in WORKLOAD_KINDS}
+    chosen: dict[str, Rollout] = {}
     for assignment in decision.assignments:
         obj = by_name.get(workload_name(md_name, assignment.pool))
         if obj is None:
             continue
+        name = obj["metadata"]["name"]
         if obj["kind"] == "StatefulSet":
-            chosen[assignment.pool.name] = ONE_AT_A_TIME_NAME
+            chosen[assignment.pool.name] = Rollout(name, ONE_AT_A_TIME_NAME)
             continue
-        current = observed.get(("Deployment", obj["metadata"]["name"]))
+        current = observed.get(("Deployment", name))
         current_spec = (current or {}).get("spec") or {}
         rolling = current is not None and not is_subset(obj["spec"]["template"], current_spec.get("template"))
+        strategy: Mapping[str, Any] | None = None
         if current is not None and not rolling and current_spec.get("strategy"):
-            obj["spec"]["strategy"] = current_spec["strategy"]  # no rollout under way: keep what is there
+            strategy = current_spec["strategy"]  # no rollout under way: keep what is there
         elif rolling:
             params = SURGE if surge_room(assignment) else ONE_AT_A_TIME
-            obj["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": dict(params)}
-        update = (obj["spec"].get("strategy") or {}).get("rollingUpdate") or {}
-        chosen[assignment.pool.name] = (
-            SURGE_NAME if update.get("maxSurge", 1) not in (0, "0", "0%") else ONE_AT_A_TIME_NAME
-        )
+            strategy = {"type": "RollingUpdate", "rollingUpdate": dict(params)}
+        update = (strategy or obj["spec"].get("strategy") or {}).get("rollingUpdate") or {}
+        surges = update.get("maxSurge", 1) not in (0, "0", "0%")
+        chosen[assignment.pool.name] = Rollout(name, SURGE_NAME if surges else ONE_AT_A_TIME_NAME, strategy)
     return chosen
+
+
+def with_rollouts(desired: Sequence[dict[str, Any]], rollouts: Mapping[str, Rollout]) -> list[dict[str, Any]]:
+    """The desired objects with each Deployment's chosen strategy in place: new objects where it is set,
+    the others as they were (nothing given is changed)."""
+    strategies = {r.workload: r.strategy for r in rollouts.values() if r.strategy is not None}
+    out = []
+    for obj in desired:
+        strategy = strategies.get(obj["metadata"]["name"]) if obj.get("kind") == "Deployment" else None
+        out.append(obj if strategy is None else {**obj, "spec": {**obj["spec"], "strategy": copy.deepcopy(strategy)}})
+    return out
+
+
+def rollout_names(rollouts: Mapping[str, Rollout]) -> dict[str, str]:
+    """The strategy name per pool, as status.placement[].rollout shows it."""
+    return {pool: rollout.name for pool, rollout in rollouts.items()}

@@ -19,7 +19,7 @@ from typing import Any
 from genai_operator.api.enums import ScalingBackend, ScalingMetric
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.scaling import Scaling
-from genai_operator.engines.quantity import plain_number
+from genai_operator.formats.quantity import plain_number
 from genai_operator.placement.types import PlacementDecision
 from genai_operator.render.metadata import scale_target_ref, shared_child_meta
 from genai_operator.render.names import autoscaler_name

@@ -26,8 +26,7 @@ from typing import Any
 from genai_operator.api.enums import ScalingMetric
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.scaling import Scaling
-from genai_operator.engines.quantity import plain_number
-from genai_operator.formats.quantity import parse_quantity
+from genai_operator.formats.quantity import parse_quantity, plain_number
 from genai_operator.placement.types import PlacementDecision
 from genai_operator.render.metadata import md_namespace, scale_target_ref, shared_child_meta
 from genai_operator.render.names import autoscaler_name, service_name

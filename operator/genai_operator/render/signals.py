@@ -14,7 +14,7 @@ from genai_operator.api.enums import Engine, ScalingMetric, Task
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.scaling import Scaling
 from genai_operator.engines import EngineContext, EngineProfile, engine_profile
-from genai_operator.engines.quantity import parse_quantity
+from genai_operator.formats.quantity import parse_quantity
 from genai_operator.placement.types import PlacementDecision
 from genai_operator.render.names import workload_name
 from genai_operator.settings import Settings

@@ -23,11 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from genai_operator.api.enums import Precision, QuantMethod
+from genai_operator.formats.quantity import MIB
+from genai_operator.formats.quantity import gib_text as gib
 from genai_operator.sizing.explain import model_name
 from genai_operator.sizing.memory import model_shape
 from genai_operator.sizing.overhead import cpu_budget_bytes
 from genai_operator.sizing.types import GpuType, MemoryEstimate, SizingDecision, SizingRequest
-from genai_operator.sizing.units import MIB, gib
 
 AUTO_BATCH_SEQUENCES = 32  # TEI's --max-client-batch-size default
 HIDDEN_VALUES_PER_TOKEN = 20

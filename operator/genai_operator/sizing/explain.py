@@ -10,12 +10,13 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from genai_operator.api.enums import Engine, Precision, QuantMethod
+from genai_operator.formats.quantity import gib_text
 from genai_operator.sizing.fitting import GPU_COUNTS, Attempt, attempt, cpu_attempt, first_fit
 from genai_operator.sizing.gpu_catalog import all_gpus
 from genai_operator.sizing.memory import estimate_memory
 from genai_operator.sizing.quantization import QuantizationError, lower_precisions
 from genai_operator.sizing.types import GpuType, MemoryEstimate, SizingRequest
-from genai_operator.sizing.units import gib, parameters_label
+from genai_operator.sizing.units import parameters_label
 
 _MIN_CONTEXT = 512  # below this a context suggestion would not be useful to anyone
 
@@ -44,9 +45,9 @@ def need_sentence(request: SizingRequest, estimate: MemoryEstimate, *, even: boo
     else:
         kv_for = f"{request.max_sequences} x {request.max_context} tokens"
     return (
-        f"{model_name(request)} {at} {format_label(estimate)} needs {gib(estimate.total_bytes)} per replica "
-        f"(weights {gib(estimate.weights_bytes)}, KV cache {gib(estimate.kv_cache_bytes)} for "
-        f"{kv_for}, runtime {gib(estimate.overhead_bytes)})."
+        f"{model_name(request)} {at} {format_label(estimate)} needs {gib_text(estimate.total_bytes)} per replica "
+        f"(weights {gib_text(estimate.weights_bytes)}, KV cache {gib_text(estimate.kv_cache_bytes)} for "
+        f"{kv_for}, runtime {gib_text(estimate.overhead_bytes)})."
     )
 
 
@@ -59,8 +60,8 @@ def _largest_sentence(request: SizingRequest, largest: Attempt) -> str:
     head = f"The largest GPU tried, {gpu.key}"
     if largest.blocker:
         return f"{head}, {largest.blocker}."
-    budget = f"{gib(gpu.usable_bytes)} usable, {gib(largest.budget_bytes)} for the engine"
-    need = gib(largest.per_gpu_bytes)
+    budget = f"{gib_text(gpu.usable_bytes)} usable, {gib_text(largest.budget_bytes)} for the engine"
+    need = gib_text(largest.per_gpu_bytes)
     if gpu.unified_memory:
         return f"{head} ({budget}), runs one per replica and would need {need}."
     if request.gpu_count is not None:
@@ -221,19 +222,19 @@ def no_cpu_fit_reason(
     _, estimate = cpu_attempt(request, precisions[-1], budget_bytes)
     need = need_sentence(request, estimate, even=len(precisions) > 1)
     reserve = "after the reserve for the OS and page cache"
-    offer = f"The node offers {gib(memory_bytes)}, {gib(budget_bytes)} {reserve}."
+    offer = f"The node offers {gib_text(memory_bytes)}, {gib_text(budget_bytes)} {reserve}."
     cpu_request = replace(request, engine=Engine.LLAMA_CPP)
     options: list[str] = []
     if request.precision is not Precision.AUTO:
         for precision in lower_precisions(cpu_request, request.precision):
             fits, lower = cpu_attempt(request, precision, budget_bytes)
             if fits:
-                options.append(f"{format_label(lower)} ({gib(lower.total_bytes)})")
+                options.append(f"{format_label(lower)} ({gib_text(lower.total_bytes)})")
                 break
 
     def on_node(changed: SizingRequest, precision: Precision) -> str:
         fits, estimate = cpu_attempt(changed, precision, budget_bytes)
-        return f"at {format_label(estimate)} ({gib(estimate.total_bytes)})" if fits else ""
+        return f"at {format_label(estimate)} ({gib_text(estimate.total_bytes)})" if fits else ""
 
     if not options:
         options.append(_smaller_serving_option(request, _reduction_precisions(cpu_request, precisions[-1]), on_node))

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from genai_operator.formats.quantity import GIB, MIB
 from genai_operator.sizing.types import GpuType
-from genai_operator.sizing.units import GIB, MIB
 
 # Share of a Jetson module's unified memory the GPU can use (see the module docstring).
 JETSON_GPU_SHARE_PERCENT = 75

@@ -32,8 +32,8 @@ memory takes 1.23GiB" for Llama-3.1-8B at 8192 batched tokens, and "Graph captur
 from __future__ import annotations
 
 from genai_operator.api.enums import Engine, Precision
+from genai_operator.formats.quantity import GIB, MIB
 from genai_operator.sizing.types import GpuType, ModelShape
-from genai_operator.sizing.units import GIB, MIB
 
 CUDA_CONTEXT_BYTES = 512 * MIB  # CUDA runtime, lazily loaded kernels, cuBLAS handle
 NON_TORCH_BYTES = 256 * MIB

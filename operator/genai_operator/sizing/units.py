@@ -1,25 +1,14 @@
-"""Byte units and the human formatting used in sizing reasons.
+"""Arithmetic and labels of sizing: per-GPU shares rounded up, parameter counts as model cards write them.
 
-Bytes stay ints everywhere; these helpers only convert at the edges (DESIGN.md §4: file listings use
-decimal GB, drivers MiB, PyTorch GiB).
+Byte units and byte-size text are formats/quantity.py's (MIB, GIB, GB, gib_text).
 """
 
 from __future__ import annotations
-
-KIB = 1024
-MIB = 1024**2
-GIB = 1024**3
-GB = 10**9
 
 
 def ceil_div(numerator: int, denominator: int) -> int:
     """Integer division rounding up, so a per-GPU share never under-counts a byte."""
     return -(-numerator // denominator)
-
-
-def gib(num_bytes: int) -> str:
-    """`141.1 GiB`: one decimal, the unit PyTorch and vLLM print in their memory logs."""
-    return f"{num_bytes / GIB:.1f} GiB"
 
 
 def parameters_label(parameters: int) -> str:

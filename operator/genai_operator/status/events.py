@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from genai_operator.api.conditions import DEGRADED, MODEL_LOADED, READY, SPEC_VALID
 
@@ -14,6 +14,13 @@ class Event:
     type: Literal["Normal", "Warning"]
     reason: str
     message: str
+
+
+class EventSink(Protocol):
+    """Where the reconciler posts the Events of a ModelDeployment (`body`): Kopf's poster in the operator
+    (controller/runtime.py), a list in tests."""
+
+    def post(self, body: Mapping[str, Any], event: Event) -> None: ...
 
 
 def transition_events(old: Mapping[str, Any] | None, new: Mapping[str, Any], created: int) -> list[Event]:

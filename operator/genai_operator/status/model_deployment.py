@@ -18,7 +18,7 @@ from genai_operator.api.conditions import (
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.placement.types import PlacementDecision, Pool
 from genai_operator.planning.hysteresis import PoolHealth
-from genai_operator.reconcile.children import deployment_counts
+from genai_operator.reconcile.children import NameConflict, deployment_counts
 from genai_operator.reconcile.diff import ChildKey
 from genai_operator.reconcile.rollout import ONE_AT_A_TIME_NAME
 from genai_operator.render.labels import md_selector
@@ -45,7 +45,7 @@ def build_status(
     autoscaler_note: tuple[bool, str, str] | None = None,
     loaded: tuple[bool | None, str, str] | None = None,
     rollouts: Mapping[str, str] | None = None,
-    conflicts: Sequence[str] = (),
+    conflicts: Sequence[NameConflict] = (),
     rejected: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The full status for a spec that could be planned. `loaded` is ModelLoaded (from the pods' loaders),
@@ -80,7 +80,7 @@ def build_status(
         placement.append(entry)
     primary = decision.primary
     # Never advertise a Service another ModelDeployment owns: its endpoint serves the other model.
-    service_taken = any(c.startswith(f"Service {service_name(name)} ") for c in conflicts)
+    service_taken = any(c.kind == "Service" and c.name == service_name(name) for c in conflicts)
     status: dict[str, Any] = {
         "observedGeneration": generation,
         "replicas": total,
@@ -107,7 +107,7 @@ def build_status(
             "kvCacheTokens": primary.sizing.kv_tokens,
             "fullContextSequences": primary.sizing.full_sequences,
         }
-    pending_note = next((r for r in decision.reasons if "pending" in r), "")
+    pending_note = decision.pending_note
     is_ready = total > 0 and ready >= total and not service_taken
     scaled_to_zero = total == 0 and md.spec.scaling is not None and md.spec.scaling.min_replicas == 0
     refused = _refused(conflicts, rejected)
@@ -158,12 +158,12 @@ def build_status(
     return status
 
 
-def _refused(conflicts: Sequence[str], rejected: Sequence[str]) -> tuple[bool, str, str]:
+def _refused(conflicts: Sequence[NameConflict], rejected: Sequence[str]) -> tuple[bool, str, str]:
     """Degraded for children that do not exist as rendered: refused by the API server, or names taken."""
     if rejected:
         return True, "RejectedByApiServer", "the API server rejected " + "; ".join(rejected)
     if conflicts:
-        return True, "NameConflict", "; ".join(conflicts)
+        return True, "NameConflict", "; ".join(c.message for c in conflicts)
     return False, "", ""
 
 
@@ -219,10 +219,15 @@ def cache_description(md_name: str, pool: Pool, observed: Mapping[ChildKey, Mapp
         if cache.existing_claim:  # the platform team's claim: not ours to watch
             return f"Shared (claim {cache.existing_claim})"
         claim = cache_claim_name(md_name, pool.name)
-        return f"Shared (claim {claim}, {claim_phase(observed, claim)})"
+        return shared_claim_description(claim, claim_phase(observed, claim))
     if cache.mode == CacheMode.NODE_LOCAL:
         return "NodeLocal (a claim per replica)"
     return "None (emptyDir: every start downloads)"
+
+
+def shared_claim_description(claim: str, phase: str) -> str:
+    """status.placement[].cache of a Shared cache on a claim of ours, with the claim's phase."""
+    return f"Shared (claim {claim}, {phase})"
 
 
 def claim_phase(observed: Mapping[ChildKey, Mapping[str, Any]], claim: str) -> str:

@@ -3,36 +3,46 @@
 A new ModelDeployment's status is written twice (planned, then Ready). In between, its loaders move from
 Pending to Loading to Loaded and a Shared cache claim goes from Pending to Bound; writing each step would
 add writes per object for news that readiness follows within moments. The controller holds such a change
-briefly (controller.PROGRESS_HOLD_SECONDS) so it lands in the same write as readiness; anything else
-(a failure, a lost claim, readiness itself, a spec change) is written at once.
+briefly (controller/reconciler.py, PROGRESS_HOLD_SECONDS) so it lands in the same write as readiness;
+anything else (a failure, a lost claim, readiness itself, a spec change) is written at once.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from genai_operator.render.names import cache_claim_name
+from genai_operator.status.model_deployment import shared_claim_description
 from genai_operator.status.model_loaded import is_loading_progress, without_model_loaded
 
-# The claim phase that observed_status.cache_description appends: "Shared (claim <name>, <phase>)".
-_CLAIM_PROGRESS = re.compile(r", (?:Pending|Bound)\)$")
+# Phases of a claim of ours on its way to use: binding is not news worth a write of its own.
+CLAIM_PROGRESS_PHASES = ("Pending", "Bound")
 
 
-def only_progress(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    """Whether `new` differs from `old` only in loading progress (ModelLoaded Pending, Loading or Loaded,
-    not a failure) and cache claims going from Pending to Bound."""
-    old_rest, _ = without_model_loaded(_claims_settled(old))
-    new_rest, loaded = without_model_loaded(_claims_settled(new))
+def only_progress(old: Mapping[str, Any], new: Mapping[str, Any], md_name: str) -> bool:
+    """Whether `new` differs from `old` (statuses of the ModelDeployment `md_name`) only in loading progress
+    (ModelLoaded Pending, Loading or Loaded, not a failure) and its cache claims going from Pending to Bound."""
+    old_rest, _ = without_model_loaded(_claims_settled(old, md_name))
+    new_rest, loaded = without_model_loaded(_claims_settled(new, md_name))
     return old_rest == new_rest and (loaded is None or is_loading_progress(loaded))
 
 
-def _claims_settled(status: Mapping[str, Any]) -> Mapping[str, Any]:
+def _claims_settled(status: Mapping[str, Any], md_name: str) -> Mapping[str, Any]:
+    """The status with each placement's claim in progress shown alike, whatever its phase. The cache texts
+    a claim in progress can have are built the way status builds them, from the claim's name, not read
+    back out of the text."""
     placement = status.get("placement")
     if not placement:
         return status
-    settled = [
-        {**p, "cache": _CLAIM_PROGRESS.sub(")", p["cache"])} if isinstance(p.get("cache"), str) else p
-        for p in placement
-    ]
+    settled = [_claim_settled(entry, md_name) for entry in placement]
     return {**status, "placement": settled}
+
+
+def _claim_settled(entry: Mapping[str, Any], md_name: str) -> Mapping[str, Any]:
+    pool = entry.get("pool")
+    if not isinstance(pool, str) or not isinstance(entry.get("cache"), str):
+        return entry
+    claim = cache_claim_name(md_name, pool)
+    in_progress = {shared_claim_description(claim, phase) for phase in CLAIM_PROGRESS_PHASES}
+    return {**entry, "cache": ("claim in progress", claim)} if entry["cache"] in in_progress else entry

@@ -149,8 +149,8 @@ def test_bad_nodes_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 @pytest.mark.parametrize(
     ("variable", "value", "words"),
     [
-        ("GENAI_OPERATOR_OCI_MODELS", "Mount", "GENAI_OPERATOR_OCI_MODELS must be Pull or ImageVolume"),
-        ("GENAI_OPERATOR_WORKERS", "0", "GENAI_OPERATOR_WORKERS must be positive"),
+        ("GENAI_OPERATOR_OCI_MODELS", "Mount", "OCI_MODELS=Mount: not a mode of oci:// models; set Pull"),
+        ("GENAI_OPERATOR_WORKERS", "0", "GENAI_OPERATOR_WORKERS=0: not positive; set a whole number"),
     ],
 )
 def test_a_bad_setting_in_the_environment_exits_2_naming_it(

@@ -8,16 +8,21 @@ import asyncio
 import pytest
 from kopf._cogs.aiokits import aiotoggles
 
-from genai_operator.controller.kopf_setup import options_from_env, quiet_index_toggles
+from genai_operator.controller.kopf_setup import quiet_index_toggles, run_options
+from genai_operator.controller.runtime import RunOptions
 from genai_operator.planning.capacity import CapacitySnapshot
+from genai_operator.settings import Settings, SettingsError
 
 
 def test_loop_settings_from_the_environment() -> None:
-    assert options_from_env({}) == {}
-    env = {"GENAI_OPERATOR_RESYNC_SECONDS": "2.5", "GENAI_OPERATOR_WORKERS": "8"}
-    assert options_from_env(env) == {"resync_seconds": 2.5, "workers": 8}
-    with pytest.raises(ValueError, match="WORKERS must be positive"):
-        options_from_env({"GENAI_OPERATOR_WORKERS": "0"})
+    defaults = RunOptions()
+    unset = run_options(Settings.from_env({}), kubeconfig=None, metrics_port=0)
+    assert (unset.workers, unset.resync_seconds) == (defaults.workers, defaults.resync_seconds)
+    env = {"GENAI_OPERATOR_RESYNC_SECONDS": "2.5", "GENAI_OPERATOR_WORKERS": "12"}
+    tuned = run_options(Settings.from_env(env), kubeconfig=None, metrics_port=0)
+    assert (tuned.workers, tuned.resync_seconds) == (12, 2.5)
+    with pytest.raises(SettingsError, match="GENAI_OPERATOR_WORKERS=0: not positive"):
+        Settings.from_env({"GENAI_OPERATOR_WORKERS": "0"})
 
 
 async def test_index_toggles_release_waiters_when_all_are_dropped_only() -> None:

@@ -1,20 +1,20 @@
 """Engine profiles (vLLM, llama.cpp, TGI): command lines for every precision/method combination, GGUF
 file choice, tensor parallelism and /dev/shm, extraArgs order, credentials by reference only, images and
-their overrides, probes scaled with model size, resources, metric names and model URI parsing."""
+their overrides, probes scaled with model size, resources, metric names and model URI parsing (quantities:
+tests/unit/formats/test_quantity.py)."""
 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 import pytest
 
 from genai_operator.api.enums import Engine, GgufType, Precision, QuantMethod, ScalingMetric, Tier
 from genai_operator.api.placementpool import EngineDefaults
 from genai_operator.engines import UnsupportedModelSourceError, engine_profile
-from genai_operator.engines.quantity import cores, gib, parse_quantity, plain_number
 from genai_operator.engines.resources import MAX_STARTUP_SECONDS
 from genai_operator.engines.source import parse_model_uri
+from genai_operator.formats.quantity import parse_quantity
 from genai_operator.settings import Settings
 from genai_operator.sizing.types import GpuType
 from support.render_fixtures import (
@@ -526,25 +526,3 @@ def test_a_pulled_oci_model_gets_room_to_unpack_an_image_layer() -> None:
     mounted = empty_dir_gib("oci://registry.example/models/llama-3.1-8b:v1", Settings(oci_models="ImageVolume"))
     assert pulled >= 2 * s3 - 2  # the weights, and the layer they come in while it is unpacked
     assert mounted == 1  # nothing fetched: the kubelet mounts the image
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [
-        ("4", Decimal(4)),
-        ("500m", Decimal("0.5")),
-        ("16Gi", Decimal(16 * 1024**3)),
-        ("2.5", Decimal("2.5")),
-        ("1k", Decimal(1000)),
-    ],
-)
-def test_quantities(text: str, value: Decimal) -> None:
-    assert parse_quantity(text) == value
-
-
-def test_quantity_helpers() -> None:
-    assert plain_number(Decimal("0.800")) == "0.8" and plain_number(Decimal("4")) == "4"
-    assert gib(1) == "1Gi" and gib(3 * 1024**3 + 1) == "4Gi"
-    assert cores("500m") == 1 and cores("2.1") == 3
-    with pytest.raises(ValueError, match="quantity"):
-        parse_quantity("4 cores")

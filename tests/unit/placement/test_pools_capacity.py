@@ -11,6 +11,7 @@ import pytest
 
 from genai_operator.api.enums import Tier
 from genai_operator.api.loading import read_documents, split_manifests
+from genai_operator.formats.quantity import GIB
 from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.inventory import (
     NodeIndex,
@@ -23,7 +24,6 @@ from genai_operator.placement.inventory import (
 from genai_operator.placement.pools import discover_pools, pool_from_manifest, with_detected_gpu
 from genai_operator.placement.types import Pool, PoolCapacity
 from genai_operator.sizing.overhead import cpu_budget_bytes
-from genai_operator.sizing.units import GIB
 from support.node_objects import kubeedge_orin, node, nvidia_node, openyurt_node
 from support.paths import ROOT
 

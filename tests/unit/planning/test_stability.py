@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from genai_operator.controller.kopf_setup import options_from_env
+from genai_operator.controller.kopf_setup import run_options
 from genai_operator.planning.hysteresis import PoolHealth, Timings, caps_for_stuck_pools, stabilize
+from genai_operator.settings import Settings, SettingsError
 
 T = Timings(unschedulable_seconds=120, autoscaled_unschedulable_seconds=600, return_seconds=300)
 
@@ -70,7 +71,8 @@ def test_oscillation_faster_than_the_hold_never_moves() -> None:
 
 
 def test_timings_from_the_environment() -> None:
-    options = options_from_env({"GENAI_OPERATOR_UNSCHEDULABLE_SECONDS": "30", "GENAI_OPERATOR_RETURN_SECONDS": "90"})
-    assert options["timings"] == Timings(unschedulable_seconds=30, return_seconds=90)
-    with pytest.raises(ValueError, match="RETURN_SECONDS"):
-        options_from_env({"GENAI_OPERATOR_RETURN_SECONDS": "-1"})
+    env = {"GENAI_OPERATOR_UNSCHEDULABLE_SECONDS": "30", "GENAI_OPERATOR_RETURN_SECONDS": "90"}
+    options = run_options(Settings.from_env(env), kubeconfig=None, metrics_port=0)
+    assert options.timings == Timings(unschedulable_seconds=30, return_seconds=90)
+    with pytest.raises(SettingsError, match="GENAI_OPERATOR_RETURN_SECONDS=-1: negative"):
+        Settings.from_env({"GENAI_OPERATOR_RETURN_SECONDS": "-1"})

@@ -15,7 +15,7 @@ from genai_operator.sizing.gpu_catalog import gpu_by_key
 from genai_operator.sizing.model_catalog import model_by_key
 from genai_operator.sizing.overhead import gpu_overhead_bytes, prefill_tokens
 from genai_operator.sizing.types import GpuType, ModelShape, SizingRequest
-from genai_operator.sizing.units import GIB
+from genai_operator.formats.quantity import GIB
 
 # The parameter counts on the model pages (safetensors "Model size").
 PUBLISHED = {

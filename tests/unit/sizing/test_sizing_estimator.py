@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from genai_operator.api.enums import Engine, GgufType, KvCacheDtype, Precision, QuantMethod
+from genai_operator.formats.quantity import GIB
 from genai_operator.sizing.estimator import size_for_cpu, size_model
 from genai_operator.sizing.gpu_catalog import gpu_by_key
 from genai_operator.sizing.memory import per_device_bytes
@@ -13,7 +14,6 @@ from genai_operator.sizing.model_catalog import model_by_key
 from genai_operator.sizing.model_shapes import shape_from_parameters
 from genai_operator.sizing.overhead import gpu_budget_bytes
 from genai_operator.sizing.types import GpuType, SizingDecision, SizingRequest
-from genai_operator.sizing.units import GIB
 
 
 def request(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from genai_operator.formats.quantity import GIB, MIB
 from genai_operator.sizing.gpu_catalog import all_gpus, gpu_by_key, gpu_by_product
-from genai_operator.sizing.units import GIB, MIB
 
 REQUIRED_KEYS = (
     "nvidia-t4",

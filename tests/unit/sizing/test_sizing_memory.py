@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from genai_operator.api.enums import Engine, GgufType, KvCacheDtype, Precision, QuantMethod
+from genai_operator.formats.quantity import GB, GIB, MIB
 from genai_operator.sizing.estimator import estimate_memory
 from genai_operator.sizing.gpu_catalog import gpu_by_key
 from genai_operator.sizing.memory import estimate_cpu_memory, kv_bytes_per_token
@@ -18,7 +19,6 @@ from genai_operator.sizing.overhead import (
 )
 from genai_operator.sizing.quantization import QuantizationError, weight_format
 from genai_operator.sizing.types import GpuType, ModelShape, SizingRequest
-from genai_operator.sizing.units import GB, GIB, MIB
 
 
 def request(

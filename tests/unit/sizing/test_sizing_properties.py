@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genai_operator.api.enums import Engine, KvCacheDtype, Precision, QuantMethod
+from genai_operator.formats.quantity import GIB
 from genai_operator.sizing.estimator import estimate_memory, size_for_cpu, size_model
 from genai_operator.sizing.fitting import heads_problem
 from genai_operator.sizing.gpu_catalog import all_gpus
@@ -18,7 +19,6 @@ from genai_operator.sizing.memory import estimate_cpu_memory, model_shape, per_d
 from genai_operator.sizing.model_catalog import all_models
 from genai_operator.sizing.overhead import cpu_budget_bytes, gpu_budget_bytes
 from genai_operator.sizing.types import GpuType, SizingRequest
-from genai_operator.sizing.units import GIB
 
 # Precisions from the widest to the narrowest, per engine (llama.cpp has no FP8 weights).
 WIDEST_FIRST = {

@@ -1,4 +1,4 @@
-"""What the controller may hold for the Ready write (status_progress.only_progress): loading progress and a
+"""What the controller may hold for the Ready write (status/write_hold.only_progress): loading progress and a
 Shared cache claim going from Pending to Bound; failures, a lost claim and readiness are never held. Also the
 claim's phase in status.placement[].cache and Degraded CacheClaimLost (observed_status)."""
 
@@ -26,9 +26,9 @@ def test_loading_progress_is_held_but_failures_and_readiness_are_not() -> None:
     loading = {"replicas": 1, "conditions": [READY, loaded("False", "Loading")]}
     failed = {"replicas": 1, "conditions": [READY, loaded("False", "NotFound")]}
     now_ready = {"replicas": 1, "conditions": [{**READY, "status": "True"}, loaded("True", "Loaded")]}
-    assert only_progress(base, loading)
-    assert not only_progress(loading, failed)  # failures are written at once
-    assert not only_progress(loading, now_ready)  # readiness is written at once, with the progress
+    assert only_progress(base, loading, "llama")
+    assert not only_progress(loading, failed, "llama")  # failures are written at once
+    assert not only_progress(loading, now_ready, "llama")  # readiness is written at once, with the progress
 
 
 def shared_status(phase: str | None, **observed_extra: Any) -> dict[str, Any]:
@@ -61,8 +61,9 @@ def test_the_claim_phase_is_in_the_placement_and_binding_is_held() -> None:
     assert created["placement"][0]["cache"] == f"Shared (claim {CLAIM}, Pending)"  # no status yet
     assert bound["placement"][0]["cache"] == f"Shared (claim {CLAIM}, Bound)"
     assert created == pending
-    assert only_progress(pending, bound)  # lands with Ready
-    assert not only_progress(pending, {**bound, "replicas": 2})  # any other change is written at once
+    assert only_progress(pending, bound, "llama")  # lands with Ready
+    assert not only_progress(pending, bound, "mistral")  # only claims of this ModelDeployment's own naming
+    assert not only_progress(pending, {**bound, "replicas": 2}, "llama")  # any other change is written at once
 
 
 def test_a_lost_claim_is_degraded_and_written_at_once() -> None:
@@ -72,7 +73,7 @@ def test_a_lost_claim_is_degraded_and_written_at_once() -> None:
     assert (degraded["status"], degraded["reason"]) == ("True", "CacheClaimLost")
     assert f"claim {CLAIM} lost its volume; delete the claim" in degraded["message"]
     assert condition(bound, "Degraded")["status"] == "False"
-    assert not only_progress(bound, lost)
+    assert not only_progress(bound, lost, "llama")
 
 
 def test_an_existing_claim_is_named_without_a_phase() -> None:
