@@ -17,10 +17,10 @@ from genai_operator.placement.inventory import replicas_that_fit
 from genai_operator.placement.pools import default_pool
 from genai_operator.placement.split import Candidate, Share, split_replicas
 from genai_operator.placement.types import PlacementDecision, Pool, PoolAssignment
+from genai_operator.planning.encoder_plan import size_encoder_on
 from genai_operator.planning.model_shape import SpecError, model_shape
 from genai_operator.settings import Settings
 from genai_operator.sizing.concurrency import DEFAULT_CONTEXT
-from genai_operator.sizing.encoders import size_encoder, size_encoder_cpu, with_request_defaults
 from genai_operator.sizing.estimator import size_for_cpu, size_model
 from genai_operator.sizing.gpu_catalog import gpu_by_key
 from genai_operator.sizing.types import GpuType, SizingDecision, SizingRequest
@@ -111,8 +111,10 @@ def allowed_gpus(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> t
 def plan_pool(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> PoolPlan | str:
     """Engine and sizing for one pool, or the reason the model cannot go there."""
     engine = resolve_engine(spec, pool)
-    if engine == Engine.TEI:
-        return plan_encoder_pool(spec, pool, engine, settings)
+    if engine == Engine.TEI:  # embedding and reranking: sized by their own rules (sizing/encoders.py)
+        gpus, why_not = ([], None) if pool.cpu_only else allowed_gpus(spec, pool, settings)
+        sized = size_encoder_on(pool, sizing_request(spec, pool, engine), gpus, why_not, UNKNOWN_CPU_NODE_BYTES)
+        return sized if isinstance(sized, str) else PoolPlan(pool=pool, engine=engine, sizing=sized)
     if pool.cpu_only:
         if engine != Engine.LLAMA_CPP:
             if pool.gpu_from_nodes and pool.capacity is None:
@@ -128,22 +130,6 @@ def plan_pool(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> Pool
         if not gpus:
             return why_not or f"pool {pool.name}: no allowed GPU type"
         decision = size_model(sizing_request(spec, pool, engine), gpus)
-    if not decision.fits:
-        return f"pool {pool.name}: " + "; ".join(decision.reasons)
-    return PoolPlan(pool=pool, engine=engine, sizing=decision)
-
-
-def plan_encoder_pool(spec: ModelDeploymentSpec, pool: Pool, engine: Engine, settings: Settings) -> PoolPlan | str:
-    """An embedding or reranking model on one pool: one GPU per replica, or a CPU replica (sizing/encoders.py)."""
-    request = with_request_defaults(sizing_request(spec, pool, engine))
-    if pool.cpu_only:
-        memory = pool.capacity.max_memory_bytes_per_node if pool.capacity and pool.capacity.nodes else 0
-        decision = size_encoder_cpu(request, memory or UNKNOWN_CPU_NODE_BYTES)
-    else:
-        gpus, why_not = allowed_gpus(spec, pool, settings)
-        if not gpus:
-            return why_not or f"pool {pool.name}: no allowed GPU type"
-        decision = size_encoder(request, gpus)
     if not decision.fits:
         return f"pool {pool.name}: " + "; ".join(decision.reasons)
     return PoolPlan(pool=pool, engine=engine, sizing=decision)

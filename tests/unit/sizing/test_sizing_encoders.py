@@ -9,13 +9,13 @@ from dataclasses import replace
 import pytest
 
 from genai_operator.api.enums import Engine, KvCacheDtype, Precision, QuantMethod
+from genai_operator.formats.quantity import GIB
 from genai_operator.sizing.encoder_catalog import all_encoders, lookup_encoder
 from genai_operator.sizing.encoders import encoder_batch, estimate_encoder, size_encoder, size_encoder_cpu
 from genai_operator.sizing.gpu_catalog import gpu_by_key
 from genai_operator.sizing.model_catalog import model_by_key
 from genai_operator.sizing.overhead import gpu_overhead_bytes, prefill_tokens
 from genai_operator.sizing.types import GpuType, ModelShape, SizingRequest
-from genai_operator.formats.quantity import GIB
 
 # The parameter counts on the model pages (safetensors "Model size").
 PUBLISHED = {
