@@ -89,7 +89,12 @@ def cpu_threads(ctx: EngineContext) -> int:
 def resources(ctx: EngineContext, *, shm: int, disk_bytes: int) -> dict[str, Any]:
     """requests/limits of the serving container."""
     estimate = ctx.sizing.estimate
-    if ctx.gpu is not None:
+    if ctx.gpu is not None and ctx.assignment.engine == Engine.TEI:
+        # TEI is one Rust process with no Python workers: the checkpoint (often stored in float32, twice
+        # what the GPU holds) passes through host memory while loading, plus the router and tokenizers.
+        memory = 2 * estimate.weights_bytes + 2 * GIB
+        limit = 2 * memory
+    elif ctx.gpu is not None:
         memory = 8 * GIB + 4 * GIB * ctx.gpus + shm * GIB
         if ctx.gpu.unified_memory:
             memory += estimate.total_bytes

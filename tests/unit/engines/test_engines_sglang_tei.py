@@ -126,6 +126,7 @@ def test_tei_image_follows_the_gpu(gpu: GpuType, tag: str) -> None:
     assert plan.image == f"ghcr.io/huggingface/text-embeddings-inference:{tag}"
     assert flag(plan.args, "--dtype") == "float16"
     assert plan.resources["limits"]["nvidia.com/gpu"] == "1"
+    assert plan.resources["requests"]["memory"] == "3Gi"  # an encoder needs no 12 GiB of host memory
     metrics = engine_profile(Engine.TEI).metrics
     assert (metrics.queue_depth, metrics.running_requests, metrics.kv_cache_usage) == (
         "te_queue_size",
