@@ -59,3 +59,7 @@ async def test_tgi_is_ready_and_reported_deprecated(harness: OperatorHarness) ->
     spec_valid = condition(md, "SpecValid")
     assert spec_valid["status"] == "True" and spec_valid["reason"] == "Deprecated"
     assert "consider VLLM or SGLang" in spec_valid["message"]
+    warnings = await eventually(
+        lambda: [e for e in harness.cluster.list("v1/events", "ml") if e.get("reason") == "Deprecated"]
+    )
+    assert warnings[0]["type"] == "Warning" and "maintenance mode upstream" in warnings[0]["message"]

@@ -3,7 +3,8 @@
 TGI: Hugging Face put text-generation-inference in maintenance mode (its README and documentation: "we
 will accept pull requests for minor bug fixes, documentation improvements and lightweight maintenance
 tasks"; they recommend vLLM, SGLang, llama.cpp or MLX). It keeps working here; a ModelDeployment placed on
-TGI reports SpecValid=True with reason Deprecated and the advice, so `kubectl get`/`describe` shows it.
+TGI reports SpecValid=True with reason Deprecated and the advice, so `kubectl describe` shows it, and one
+Warning event `Deprecated` when that starts (status/events.py).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from genai_operator.api.placementpool import EngineDefaults
 from genai_operator.cli.main import main
 from genai_operator.planning.plan import plan_model_deployment, resolve_engine
 from genai_operator.settings import Settings
+from genai_operator.status.events import transition_events
 from genai_operator.status.model_deployment import build_status
 from support.paths import ROOT
 from support.render_fixtures import assign, decision, manifest, pool
@@ -37,6 +38,13 @@ def test_tgi_is_reported_deprecated_but_valid() -> None:
     assert "maintenance mode upstream: consider VLLM or SGLang" in cond["message"]
     plain = spec_valid(status_for(Engine.SGLANG, engine="SGLang"))
     assert plain["reason"] == "SpecValid"
+
+
+def test_a_deprecated_engine_posts_one_warning_event() -> None:
+    status = status_for(Engine.TGI, engine="TGI")
+    [event] = [e for e in transition_events(None, status, 0) if e.reason == "Deprecated"]
+    assert event.type == "Warning" and "consider VLLM or SGLang" in event.message
+    assert not [e for e in transition_events(status, status, 0) if e.reason == "Deprecated"]  # steady: silent
 
 
 def test_status_sizing_names_task_and_engine() -> None:
