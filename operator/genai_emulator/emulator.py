@@ -26,10 +26,12 @@ from genai_emulator import errors
 from genai_emulator.api import HttpApi, error_answer
 from genai_emulator.controller import WorkloadController
 from genai_emulator.crds import is_crd, iter_yaml_documents
-from genai_emulator.faults import FaultInjector, FaultRule
-from genai_emulator.init_containers import InitRule, KubeletFaults
+from genai_emulator.fault_controls import FaultControls
+from genai_emulator.faults import FaultInjector
+from genai_emulator.init_containers import KubeletFaults
+from genai_emulator.inspection import Inspection
 from genai_emulator.operations import Store
-from genai_emulator.resources import GENAI_GROUP, Registry, ResourceSpec, default_resources
+from genai_emulator.resources import Registry, ResourceSpec, default_resources
 from genai_emulator.routing import RequestRecord, Target, parse_target, verb_of
 from genai_emulator.selectors import match_labels, parse_label_selector
 
@@ -47,7 +49,7 @@ _ACTIONS = {
 
 
 @attrs.define(kw_only=True)
-class ClusterEmulator(kmock.KubernetesEmulator):
+class ClusterEmulator(FaultControls, Inspection, kmock.KubernetesEmulator):
     """The handler behind :class:`EmulatedCluster`; usable directly with any aiohttp server.
 
     Options: `with_keda` / `with_prometheus_operator` serve those CRD groups; `genai_served` serves
@@ -301,88 +303,3 @@ class ClusterEmulator(kmock.KubernetesEmulator):
 
     def add_nodes(self, nodes: Iterable[Mapping[str, Any]]) -> builtins.list[dict[str, Any]]:
         return [self.apply({"apiVersion": "v1", "kind": "Node", **node}) for node in nodes]
-
-    def owned_objects(self, owner_group: str | None = GENAI_GROUP) -> builtins.list[dict[str, Any]]:
-        """Objects with an owner reference into `owner_group` (None: any owner), sorted by kind/name."""
-        found = []
-        for spec in self.registry:
-            if self.registry.storage_spec(spec) is not spec:
-                continue  # one version per multi-version resource
-            for obj in self.store.items(spec):
-                refs = obj["metadata"].get("ownerReferences") or []
-                if any(
-                    owner_group is None or str(ref.get("apiVersion", "")).split("/")[0] == owner_group for ref in refs
-                ):
-                    found.append(copy.deepcopy(obj))
-        found.sort(key=lambda o: (o["kind"], o["metadata"].get("namespace") or "", o["metadata"]["name"]))
-        return found
-
-    def children_summary(self, owner_group: str | None = GENAI_GROUP) -> dict[str, builtins.list[str]]:
-        """`{kind: [namespace/name, ...]}` of :meth:`owned_objects`."""
-        summary: dict[str, builtins.list[str]] = {}
-        for obj in self.owned_objects(owner_group):
-            meta = obj["metadata"]
-            name = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
-            summary.setdefault(obj["kind"], []).append(name)
-        return summary
-
-    def fail_next(
-        self,
-        count: int,
-        status: int,
-        *,
-        method: str | None = None,
-        resource: str | None = None,
-        namespace: str | None = None,
-        name: str | None = None,
-    ) -> FaultRule:
-        """Answer the next `count` matching API requests with `status` and a Status body."""
-        return self.faults.add(FaultRule(count, status, method, resource, namespace, name))
-
-    def fail_init_container(
-        self,
-        namespace: str | None,
-        match: str = "",
-        *,
-        container: str = "model-loader",
-        exit_code: int = 1,
-        reason: str = "Error",
-        message: str = "",
-    ) -> InitRule:
-        """Matching pods, now and later, report init container `container` exiting with `exit_code` (then
-        CrashLoopBackOff). `match`: a pod-name prefix, or a label selector (`app=x`); '' matches all."""
-        return self.kubelet_faults.add(InitRule("fail", namespace, match, container, exit_code, reason, message))
-
-    def hold_init_containers(self, namespace: str | None, match: str = "", *, container: str | None = None) -> InitRule:
-        """Matching pods stay Pending with init container `container` (None: the first) running."""
-        return self.kubelet_faults.add(InitRule("hold", namespace, match, container))
-
-    def clear_init_failures(self) -> None:
-        """Drop every fail rule: the pods they held back run their init containers to completion."""
-        self.kubelet_faults.clear("fail")
-
-    def release_init_containers(self) -> None:
-        """Drop every hold rule (see :meth:`hold_init_containers`)."""
-        self.kubelet_faults.clear("hold")
-
-    def drop_watches(self) -> None:
-        """End every open watch stream; clients have to reconnect (and resume or relist)."""
-        self.store.events.drop_all()
-
-    def recorded_requests(
-        self,
-        *,
-        verb: str | None = None,
-        resource: str | None = None,
-        namespace: str | None = None,
-        name: str | None = None,
-        subresource: str | None = None,
-    ) -> builtins.list[RequestRecord]:
-        return [
-            r
-            for r in self._records
-            if r.matches(verb=verb, resource=resource, namespace=namespace, name=name, subresource=subresource)
-        ]
-
-    def clear_recorded_requests(self) -> None:
-        self._records.clear()

@@ -45,14 +45,18 @@ def transition_events(old: Mapping[str, Any] | None, new: Mapping[str, Any], cre
             return cond
         return None
 
-    if cond := flipped(SPEC_VALID, "False"):
-        events.append(Event("Warning", str(cond["reason"]), str(cond["message"])))
+    if spec_event := flipped(SPEC_VALID, "False"):
+        events.append(Event("Warning", str(spec_event["reason"]), str(spec_event["message"])))
     spec_valid, spec_valid_before = after.get(SPEC_VALID) or {}, before.get(SPEC_VALID) or {}
     if spec_valid.get("reason") == DEPRECATED and spec_valid_before.get("reason") != DEPRECATED:
         events.append(Event("Warning", DEPRECATED, str(spec_valid.get("message", ""))))  # once, when it starts
     if cond := flipped(READY, "True"):
         events.append(Event("Normal", "Ready", str(cond["message"])))
-    if (cond := flipped(DEGRADED, "True")) and cond.get("reason") != "ModelLoadFailed":  # ModelLoaded's own below
+    if (
+        (cond := flipped(DEGRADED, "True"))
+        and cond.get("reason") != "ModelLoadFailed"  # ModelLoaded posts its own below
+        and not (spec_event and spec_event.get("reason") == cond.get("reason"))  # said once, by SpecValid
+    ):
         events.append(Event("Warning", str(cond["reason"]), str(cond["message"])))
     loaded, loaded_before = after.get(MODEL_LOADED), before.get(MODEL_LOADED) or {}
     if (

@@ -208,3 +208,22 @@ def test_a_decimal_cost_unquoted_says_to_quote_it(tmp_path: Path, capsys: pytest
     assert (
         'spec.costPerGpuHour: 0.8 is a number, but this field is a string: quote it, e.g. costPerGpuHour: "0.8"' in err
     )
+
+
+def test_the_demo_without_its_extra_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An operator install has no kmock (the `demo` extra): the demo exits 2 with the install line."""
+    monkeypatch.setitem(sys.modules, "kmock", None)  # a None entry makes `import kmock` raise ImportError
+    assert main(["demo"]) == 2
+    assert "pip install 'genai-operator[demo]'" in capsys.readouterr().err
+
+
+def test_an_operator_install_does_not_load_the_emulator() -> None:
+    """`genai-operator run`'s imports (the controller and Kopf setup) never pull in the emulator or kmock."""
+    code = (
+        "import sys, genai_operator.cli.main, genai_operator.controller.kopf_setup; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kmock', 'genai_emulator')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
