@@ -13,7 +13,9 @@ Flags, checked against the router's CLI reference:
   TEI answers 429; `--auto-truncate` cuts inputs at the model's maximum instead of failing them;
 - `--dtype float16|float32` on GPUs (TEI offers no bfloat16), nothing on CPU (float32);
 - `--tokenization-workers` = the cores the pod requested (TEI would count the node's cores);
-- `--served-model-name` is the name the OpenAI-compatible /v1/embeddings reports.
+- `--served-model-name` is the name the OpenAI-compatible /v1/embeddings reports;
+- `--hostname 0.0.0.0` explicitly: TEI reads HOSTNAME from the environment, which Kubernetes sets to the
+  pod's name, so without the flag it would bind the pod IP only.
 
 Probes: /health answers once the model is loaded (TEI binds its port only then); metrics on /metrics of the
 API port: `te_queue_size` (waiting), `te_batch_current_size` (in the running batch). No KV cache, so no
