@@ -21,7 +21,7 @@ from genai_operator.api.enums import Engine
 ENV_PREFIX = "GENAI_OPERATOR_"
 LOADER_IMAGE = f"ghcr.io/genaiops/genai-model-loader:{__version__}"
 OCI_MODES = ("Pull", "ImageVolume")
-IMAGE_ENGINES = (Engine.VLLM, Engine.LLAMA_CPP, Engine.TGI)
+IMAGE_ENGINES = (Engine.VLLM, Engine.SGLANG, Engine.LLAMA_CPP, Engine.TEI, Engine.TGI)
 
 
 @dataclass(frozen=True)

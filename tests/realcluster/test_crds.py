@@ -45,7 +45,19 @@ CASES: dict[tuple[str, str, str], Callable[[], Manifest]] = {
     ("ModelDeployment", ".spec", "engine LlamaCpp serves GGUF files"): lambda: _md(
         engine="LlamaCpp", quantization={"precision": "INT4", "method": "AWQ"}
     ),
-    ("ModelDeployment", ".spec", "spec.adapters are served by vLLM"): lambda: _md(engine="TGI", adapters=_ADAPTERS),
+    ("ModelDeployment", ".spec", "spec.adapters are served by vLLM or SGLang"): lambda: _md(
+        engine="TGI", adapters=_ADAPTERS
+    ),
+    ("ModelDeployment", ".spec", "spec.task TextEmbedding and Reranking are served by"): lambda: _md(
+        task="TextEmbedding", engine="VLLM"
+    ),
+    ("ModelDeployment", ".spec", "engine TEI serves embedding and reranking models"): lambda: _md(engine="TEI"),
+    ("ModelDeployment", ".spec", "embedding and reranking models are served in 16 or 32 bit"): lambda: _md(
+        task="Reranking", engine="TEI", quantization={"precision": "INT8"}
+    ),
+    ("ModelDeployment", ".spec", "spec.adapters are LoRA adapters for text generation"): lambda: _md(
+        task="TextEmbedding", engine="Auto", quantization={"precision": "Auto"}, adapters=_ADAPTERS
+    ),
     ("ModelDeployment", ".spec.quantization", "quantization.ggufType is only valid with method GGUF"): lambda: _md(
         quantization={"precision": "BF16", "ggufType": "Q4_K_M"}
     ),

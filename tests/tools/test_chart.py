@@ -395,6 +395,7 @@ def test_the_chart_sets_only_variables_the_settings_read() -> None:
         *("--set-json", 'prometheus.metricQueries={"QueueDepth":"sum(q)"}'),
         *("--set", "prometheus.wakeQuery=sum(up)", "--set", "loaderImage=mirror/loader:1"),
         *("--set", "engineImages.vllm=v", "--set", "engineImages.llamaCpp=l", "--set", "engineImages.tgi=t"),
+        *("--set", "engineImages.sglang=s", "--set", "engineImages.tei=e"),
         *("--set", "defaultGpuTypes={nvidia-l4}", "--set", "security.hostPathPrefixes={/opt/models}"),
         *("--set", "security.allowedImageRegistries={docker.io/vllm}"),
     )

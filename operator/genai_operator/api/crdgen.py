@@ -171,6 +171,7 @@ def model_deployment_crd() -> dict[str, Any]:
         {"name": "Replicas", "type": "integer", "jsonPath": ".status.replicas"},
         {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        {"name": "Task", "type": "string", "jsonPath": ".spec.task", "priority": 1},
         {"name": "Pools", "type": "string", "jsonPath": ".status.placement[*].pool", "priority": 1},
         {"name": "Endpoint", "type": "string", "jsonPath": ".status.endpoint", "priority": 1},
     ]

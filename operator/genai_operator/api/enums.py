@@ -7,7 +7,17 @@ class Engine(StrEnum):
     AUTO = "Auto"
     VLLM = "VLLM"
     LLAMA_CPP = "LlamaCpp"
-    TGI = "TGI"
+    TGI = "TGI"  # maintenance mode upstream: kept working, marked deprecated in status and docs
+    SGLANG = "SGLang"
+    TEI = "TEI"  # Text Embeddings Inference: embedding and reranking models (spec.task)
+
+
+class Task(StrEnum):
+    """What the model does: generate text, embed text, or score (query, document) pairs."""
+
+    TEXT_GENERATION = "TextGeneration"
+    TEXT_EMBEDDING = "TextEmbedding"
+    RERANKING = "Reranking"
 
 
 class Precision(StrEnum):

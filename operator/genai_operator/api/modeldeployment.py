@@ -15,6 +15,7 @@ from genai_operator.api.enums import (
     PlacementStrategy,
     Precision,
     QuantMethod,
+    Task,
     Tier,
 )
 from genai_operator.api.metadata import ObjectMeta
@@ -23,6 +24,7 @@ from genai_operator.api.modeldeployment_status import ModelDeploymentStatus
 from genai_operator.api.network import NetworkPolicySpec
 from genai_operator.api.routing import Routing
 from genai_operator.api.scaling import QUANTITY_PATTERN, Scaling
+from genai_operator.api.task import TASK_RULES, check_task
 
 # Which precisions each quantization method can produce (Auto is always allowed).
 METHOD_PRECISIONS: dict[QuantMethod, tuple[Precision, ...]] = {
@@ -239,18 +241,27 @@ class ModelDeploymentSpec(ApiModel):
                 field_path=".quantization.method",
             ),
             rule(
-                "!has(self.adapters) || size(self.adapters) == 0 || self.engine in ['Auto', 'VLLM']",
-                "spec.adapters are served by vLLM: set engine to VLLM or Auto, or remove the adapters",
+                "!has(self.adapters) || size(self.adapters) == 0 || self.engine in ['Auto', 'VLLM', 'SGLang']",
+                "spec.adapters are served by vLLM or SGLang: set engine to VLLM, SGLang or Auto, or remove the "
+                "adapters",
                 field_path=".adapters",
             ),
+            *TASK_RULES,
         ),
     }
 
     model: ModelSource = Field(description="The model to serve.")
+    task: Task = Field(
+        default=Task.TEXT_GENERATION,
+        description="What the model does: TextGeneration (chat and completions), TextEmbedding (an embedding "
+        "model) or Reranking (a cross-encoder scoring query and document pairs). Embedding and reranking run "
+        "on Text Embeddings Inference (engine TEI or Auto), on GPU and CPU pools.",
+    )
     engine: Engine = Field(
         default=Engine.AUTO,
-        description="Inference engine: Auto (vLLM on GPU pools, llama.cpp on CPU and "
-        "edge pools), VLLM, LlamaCpp or TGI.",
+        description="Inference engine: Auto (vLLM on GPU pools, llama.cpp on CPU and edge pools, TEI for "
+        "embedding and reranking tasks), VLLM, SGLang, LlamaCpp, TEI or TGI (deprecated: in maintenance "
+        "upstream).",
     )
     quantization: Quantization = Field(default_factory=Quantization, description="Weight and KV-cache format.")
     serving: Serving = Field(default_factory=Serving, description="Engine serving settings.")
@@ -280,8 +291,14 @@ class ModelDeploymentSpec(ApiModel):
 
     @model_validator(mode="after")
     def _engine_matches_method(self) -> ModelDeploymentSpec:
-        if self.adapters and self.engine not in (Engine.AUTO, Engine.VLLM):
-            raise ValueError("spec.adapters are served by vLLM: set engine to VLLM or Auto, or remove the adapters")
+        if self.adapters and self.engine not in (Engine.AUTO, Engine.VLLM, Engine.SGLANG):
+            raise ValueError(
+                "spec.adapters are served by vLLM or SGLang: set engine to VLLM, SGLang or Auto, or remove the adapters"
+            )
+        quant = self.quantization
+        broken = check_task(self.task, self.engine, quant.precision, quant.method, len(self.adapters))
+        if broken:
+            raise ValueError(broken)
         names = [a.name for a in self.adapters]
         if len(set(names)) != len(names):
             raise ValueError("spec.adapters: adapter names must be unique")

@@ -11,7 +11,8 @@ from genai_operator.api.conditions import Condition
 class SizingStatus(ApiModel):
     """The sizing of one replica in the primary pool."""
 
-    engine: str = Field(description="The engine serving the model (VLLM, LlamaCpp or TGI).")
+    task: str | None = Field(default=None, description="spec.task: TextGeneration, TextEmbedding or Reranking.")
+    engine: str = Field(description="The engine serving the model (VLLM, SGLang, LlamaCpp, TEI or TGI).")
     precision: str = Field(description="The weight precision chosen.")
     weights_bytes: int = Field(ge=0, description="Memory of the weights per replica, in bytes.")
     kv_cache_bytes: int = Field(ge=0, description="KV-cache memory per replica, in bytes.")

@@ -17,7 +17,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _models(result: PlanResult) -> list[str]:
-    headers = ["NAMESPACE/NAME", "ENGINE", "PRECISION", "MEMORY/REPLICA", "GPU", "TP", "PLACEMENT", "FITS"]
+    headers = ["NAMESPACE/NAME", "TASK", "ENGINE", "PRECISION", "MEMORY/REPLICA", "GPU", "TP", "PLACEMENT", "FITS"]
     rows = []
     for e, missing in zip(result.entries, result.without_node, strict=True):
         gpu = (
@@ -33,6 +33,7 @@ def _models(result: PlanResult) -> list[str]:
         rows.append(
             [
                 f"{e['namespace']}/{e['name']}",
+                e["task"],
                 e["engine"] or "-",
                 e["precision"] or "-",
                 gib_text(e["totalBytesPerReplica"]) if e["totalBytesPerReplica"] is not None else "-",

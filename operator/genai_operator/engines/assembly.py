@@ -92,10 +92,10 @@ def assemble_plan(ctx: EngineContext, choices: EngineChoices) -> EnginePlan:
 
 
 def refuse_adapters(ctx: EngineContext, engine: str, *, remedy: str = "set engine VLLM") -> None:
-    """Only vLLM serves LoRA adapters; another engine names itself and what to change."""
+    """Only vLLM and SGLang serve LoRA adapters; another engine names itself and what to change."""
     if ctx.spec.adapters:
         raise UnsupportedModelSourceError(
-            f"{ctx.name}: spec.adapters are served by vLLM, but pool {ctx.pool.name} runs {engine}: {remedy} "
+            f"{ctx.name}: spec.adapters are served by vLLM or SGLang, but pool {ctx.pool.name} runs {engine}: {remedy} "
             "or remove the adapters"
         )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from genai_operator.api.enums import Precision, QuantMethod
+from genai_operator.api.enums import Engine, Precision, QuantMethod
 from genai_operator.engines.base import EngineContext
 from genai_operator.formats.quantity import GIB, gi_quantity, whole_cores
 from genai_operator.sizing.lora import lora_slots
@@ -75,6 +75,10 @@ def cpu_request(ctx: EngineContext) -> str:
         return ctx.spec.resources.cpu
     if ctx.gpu is not None:
         return str(2 + 2 * ctx.gpus)  # API server, scheduler and one worker per GPU
+    if ctx.assignment.engine == Engine.TEI:
+        # An encoder pass over one batch is short, and no CPU limit is set, so it bursts into idle cores; one
+        # core reserved lets a store's single amd64 node host the embedding and reranking models beside the chat.
+        return "1"
     return "4" if ctx.sizing.estimate.weights_bytes < 4 * GIB else "8"
 
 
@@ -85,7 +89,12 @@ def cpu_threads(ctx: EngineContext) -> int:
 def resources(ctx: EngineContext, *, shm: int, disk_bytes: int) -> dict[str, Any]:
     """requests/limits of the serving container."""
     estimate = ctx.sizing.estimate
-    if ctx.gpu is not None:
+    if ctx.gpu is not None and ctx.assignment.engine == Engine.TEI:
+        # TEI is one Rust process with no Python workers: the checkpoint (often stored in float32, twice
+        # what the GPU holds) passes through host memory while loading, plus the router and tokenizers.
+        memory = 2 * estimate.weights_bytes + 2 * GIB
+        limit = 2 * memory
+    elif ctx.gpu is not None:
         memory = 8 * GIB + 4 * GIB * ctx.gpus + shm * GIB
         if ctx.gpu.unified_memory:
             memory += estimate.total_bytes

@@ -61,6 +61,7 @@ def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, 
     entry: dict[str, Any] = {
         "name": md.metadata.name,
         "namespace": md.metadata.namespace or "default",
+        "task": md.spec.task.value,
         "engine": None,
         "precision": None,
         "weightsBytes": None,

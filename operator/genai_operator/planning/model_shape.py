@@ -7,6 +7,7 @@ that order; a spec that leaves sizing nothing to go on is a SpecError naming the
 from __future__ import annotations
 
 from genai_operator.api.modeldeployment import ModelDeploymentSpec
+from genai_operator.sizing.encoder_catalog import lookup_encoder
 from genai_operator.sizing.model_catalog import lookup_model, parse_parameter_count, shape_from_parameters
 from genai_operator.sizing.types import ModelShape
 
@@ -24,7 +25,7 @@ class SpecError(ValueError):
 def model_shape(spec: ModelDeploymentSpec) -> tuple[int, ModelShape]:
     """Parameter count and attention shape from the spec, the catalog, or a heuristic, in that order."""
     source = spec.model
-    known = lookup_model(source.uri)
+    known = lookup_model(source.uri) or lookup_encoder(source.uri)
     parameters: int | None = None
     if source.parameters:
         try:

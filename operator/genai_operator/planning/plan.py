@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 from genai_operator.api.enums import Engine, PlacementStrategy, Precision, QuantMethod, Tier
 from genai_operator.api.modeldeployment import ModelDeployment, ModelDeploymentSpec
+from genai_operator.api.task import ENCODER_TASKS
 from genai_operator.formats.quantity import GIB
 from genai_operator.placement.inventory import replicas_that_fit
 from genai_operator.placement.pools import default_pool
 from genai_operator.placement.split import Candidate, Share, split_replicas
 from genai_operator.placement.types import PlacementDecision, Pool, PoolAssignment
+from genai_operator.planning.encoder_plan import size_encoder_on
 from genai_operator.planning.model_shape import SpecError, model_shape
 from genai_operator.settings import Settings
 from genai_operator.sizing.concurrency import DEFAULT_CONTEXT
@@ -39,13 +41,16 @@ class PoolPlan:
 
 
 def resolve_engine(spec: ModelDeploymentSpec, pool: Pool) -> Engine:
-    """Auto: llama.cpp for GGUF, CPU-only and edge pools (unless the pool says otherwise), else vLLM."""
+    """Auto: TEI for embedding and reranking, llama.cpp for GGUF, CPU-only and edge pools (unless the pool
+    says otherwise), else vLLM. Auto never picks SGLang or TGI: a pool's engineDefaults.engine may."""
     if spec.engine != Engine.AUTO:
         return spec.engine
+    if spec.task in ENCODER_TASKS:
+        return Engine.TEI
     if spec.quantization.method == QuantMethod.GGUF:
         return Engine.LLAMA_CPP
     defaults = pool.engine_defaults
-    if defaults is not None and defaults.engine != Engine.AUTO:
+    if defaults is not None and defaults.engine not in (Engine.AUTO, Engine.TEI):
         return defaults.engine
     if pool.cpu_only or pool.tier == Tier.EDGE:
         return Engine.LLAMA_CPP
@@ -106,6 +111,10 @@ def allowed_gpus(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> t
 def plan_pool(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> PoolPlan | str:
     """Engine and sizing for one pool, or the reason the model cannot go there."""
     engine = resolve_engine(spec, pool)
+    if engine == Engine.TEI:  # embedding and reranking: sized by their own rules (sizing/encoders.py)
+        gpus, why_not = ([], None) if pool.cpu_only else allowed_gpus(spec, pool, settings)
+        sized = size_encoder_on(pool, sizing_request(spec, pool, engine), gpus, why_not, UNKNOWN_CPU_NODE_BYTES)
+        return sized if isinstance(sized, str) else PoolPlan(pool=pool, engine=engine, sizing=sized)
     if pool.cpu_only:
         if engine != Engine.LLAMA_CPP:
             if pool.gpu_from_nodes and pool.capacity is None:

@@ -2,7 +2,7 @@
 
 It selects the ModelDeployment's Service (whose labels carry genaiops.dev/model-deployment) and scrapes
 each engine's metrics path on the named `http` port. Scraping through the Service also attaches the
-`service="<md>"` label that the llama.cpp and TGI autoscaling queries select on. Rendered only when the
+`service="<md>"` label that the llama.cpp, TEI and TGI autoscaling queries select on. Rendered only when the
 caller found the monitoring.coreos.com CRDs installed.
 """
 

@@ -2,8 +2,8 @@
 
 Queries come from templates: Settings.metric_queries keyed by the Prometheus metric name (then by the
 spec's metric, e.g. "QueueDepth"), else the defaults below. Tokens {metric}, {namespace}, {name} and
-{selector} are substituted literally, so PromQL braces need no escaping. Selectors: vLLM labels its
-series with the served model name (model_name="<md>"); llama.cpp and TGI series are picked by the
+{selector} are substituted literally, so PromQL braces need no escaping. Selectors: vLLM and SGLang label
+their series with the served model name (model_name="<md>"); llama.cpp, TEI and TGI series are picked by the
 `service="<md>"` label a ServiceMonitor on the ModelDeployment's Service attaches.
 
 Engine signals are summed over all pods and compared per replica (metricType AverageValue, which KEDA

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from genai_operator.api.enums import Engine, ScalingMetric
+from genai_operator.api.enums import Engine, ScalingMetric, Task
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.scaling import Scaling
 from genai_operator.engines import EngineContext, EngineProfile, engine_profile
@@ -37,13 +37,15 @@ class EngineGroup:
 
 
 def engine_groups(md: ModelDeployment, decision: PlacementDecision) -> list[EngineGroup]:
-    """Engines in pool order (primary first); the spec's engine (vLLM for Auto) when nothing is placed."""
+    """Engines in pool order (primary first); the spec's engine (Auto: TEI for embedding and reranking,
+    else vLLM) when nothing is placed."""
     groups: dict[Engine, list[str]] = {}
     for assignment in decision.assignments:
         name = workload_name(md.metadata.name, assignment.pool)
         groups.setdefault(assignment.engine, []).append(name)
     if not groups:
-        groups[md.spec.engine if md.spec.engine != Engine.AUTO else Engine.VLLM] = []
+        auto = Engine.VLLM if md.spec.task == Task.TEXT_GENERATION else Engine.TEI
+        groups[md.spec.engine if md.spec.engine != Engine.AUTO else auto] = []
     return [EngineGroup(engine_profile(engine), tuple(names)) for engine, names in groups.items()]
 
 

@@ -82,7 +82,7 @@ def _estimate(
             shape, engine, devices, sequences, fmt.precision, gpu, request.max_context
         )
     adapters = 0
-    if engine is Engine.VLLM and not cpu:
+    if engine in (Engine.VLLM, Engine.SGLANG) and not cpu:
         adapters = lora_bytes(shape, request.parameters, adapters=request.lora_adapters, rank=request.lora_rank)
     return MemoryEstimate(
         precision=fmt.precision,

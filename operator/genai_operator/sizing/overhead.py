@@ -11,8 +11,15 @@ Figures per GPU (or per CPU process), conservative where the engines vary betwee
 | TGI       | 0.5 GiB CUDA context + the vLLM items, prefill batch of       | usable - 5%                  |
 |           | maxContextLength (`--max-batch-prefill-tokens`)               |                              |
 | llama.cpp | 0.5 GiB CUDA context + compute buffer (ubatch 512)            | usable - 0.5 GiB             |
+| SGLang    | the vLLM items with 1 GiB of CUDA graphs, activation peak of  | as vLLM                      |
+|           | one chunked-prefill step (`--chunked-prefill-size`)           |                              |
 | llama.cpp | compute buffer + 0.25 GiB server process                      | memory - max(1 GiB, 10%)     |
 | (CPU)     |                                                               |                              |
+
+SGLang splits the device differently: `--mem-fraction-static` of the device holds weights and the KV pool,
+and activations and CUDA graphs live in the rest. The engine module derives that fraction from this sizing
+(the budget less the overhead counted here, engines/sglang.py), so the same bytes are reserved either way.
+SGLang captures CUDA graphs for more batch sizes than vLLM (up to its `cuda_graph_max_bs`), hence 1 GiB.
 
 vLLM takes `gpu_memory_utilization` of the device's total and subtracts what it profiles (weights,
 activation peak, non-torch allocations) before handing the rest to the KV cache; it refuses to start
@@ -32,6 +39,7 @@ CUDA_CONTEXT_BYTES = 512 * MIB  # CUDA runtime, lazily loaded kernels, cuBLAS ha
 NON_TORCH_BYTES = 256 * MIB
 TP_COMMUNICATION_BYTES = 256 * MIB
 CUDA_GRAPH_BYTES = 512 * MIB
+SGLANG_CUDA_GRAPH_BYTES = 1 * GIB
 
 # Peak activations of a forward pass, in hidden-size values per batched token: ~8 that every tensor
 # parallel rank holds in full (residual stream, norms, attention input and output) and ~12 that
@@ -45,6 +53,10 @@ _SAMPLER_COPIES = 2
 # 8192 on devices with >= 70 GiB other than the A100, 2048 elsewhere.
 VLLM_LARGE_BATCHED_TOKENS = 8192
 VLLM_SMALL_BATCHED_TOKENS = 2048
+# SGLang's `chunked_prefill_size` default grows with the device memory (ServerArgs): 2048 below 35 GiB,
+# 4096 below 60 GiB, 8192 beyond (larger steps on the biggest parts are still within this activation model).
+SGLANG_PREFILL_STEPS: tuple[tuple[int, int], ...] = ((35 * GIB, 2048), (60 * GIB, 4096))
+SGLANG_LARGE_PREFILL_TOKENS = 8192
 # TGI's prefill budget when no context length is known; the engine module passes maxContextLength as
 # --max-batch-prefill-tokens (the smallest value TGI accepts: it must cover --max-input-tokens).
 TGI_PREFILL_TOKENS = 4096
@@ -68,8 +80,19 @@ def vllm_max_batched_tokens(gpu: GpuType | None) -> int:
     return VLLM_LARGE_BATCHED_TOKENS if large else VLLM_SMALL_BATCHED_TOKENS
 
 
+def sglang_chunked_prefill_tokens(gpu: GpuType | None) -> int:
+    """SGLang's chunked-prefill step on `gpu` (the engines module passes it explicitly)."""
+    if gpu is None:
+        return SGLANG_LARGE_PREFILL_TOKENS
+    return next(
+        (tokens for below, tokens in SGLANG_PREFILL_STEPS if gpu.usable_bytes < below), SGLANG_LARGE_PREFILL_TOKENS
+    )
+
+
 def prefill_tokens(engine: Engine, gpu: GpuType | None, max_context: int | None = None) -> int:
     """Tokens the engine batches in one step (its activation peak, and one prefill chunk of KV)."""
+    if engine is Engine.SGLANG:
+        return sglang_chunked_prefill_tokens(gpu)
     if engine is Engine.LLAMA_CPP:
         return LLAMA_CPP_UBATCH
     if engine is Engine.TGI:
@@ -101,7 +124,8 @@ def gpu_overhead_bytes(
     if engine is Engine.LLAMA_CPP:
         return CUDA_CONTEXT_BYTES + llama_cpp_compute_bytes(shape)
     tokens = prefill_tokens(engine, gpu, max_context)
-    fixed = NON_TORCH_BYTES + CUDA_GRAPH_BYTES + (TP_COMMUNICATION_BYTES if devices > 1 else 0)
+    graphs = SGLANG_CUDA_GRAPH_BYTES if engine is Engine.SGLANG else CUDA_GRAPH_BYTES
+    fixed = NON_TORCH_BYTES + graphs + (TP_COMMUNICATION_BYTES if devices > 1 else 0)
     if engine is Engine.TGI:
         fixed += CUDA_CONTEXT_BYTES  # TGI's budget is the whole device, so the context counts here
     return fixed + _activation_bytes(shape, tokens, devices, max_sequences, precision)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from genai_operator.api.conditions import DEGRADED, MODEL_LOADED, READY, SPEC_VALID
+from genai_operator.status.deprecation import DEPRECATED
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ def transition_events(old: Mapping[str, Any] | None, new: Mapping[str, Any], cre
 
     if spec_event := flipped(SPEC_VALID, "False"):
         events.append(Event("Warning", str(spec_event["reason"]), str(spec_event["message"])))
+    spec_valid, spec_valid_before = after.get(SPEC_VALID) or {}, before.get(SPEC_VALID) or {}
+    if spec_valid.get("reason") == DEPRECATED and spec_valid_before.get("reason") != DEPRECATED:
+        events.append(Event("Warning", DEPRECATED, str(spec_valid.get("message", ""))))  # once, when it starts
     if cond := flipped(READY, "True"):
         events.append(Event("Normal", "Ready", str(cond["message"])))
     if (

@@ -27,6 +27,7 @@ from genai_operator.render.names import cache_claim_name, service_name, workload
 from genai_operator.render.service import SERVICE_PORT
 from genai_operator.settings import Settings
 from genai_operator.status.conditions import condition, merge_conditions
+from genai_operator.status.deprecation import spec_valid
 from genai_operator.status.model_loaded import LOADED, LOADING
 
 
@@ -100,6 +101,7 @@ def build_status(
     if primary is not None:
         est = primary.sizing.estimate
         status["sizing"] = {
+            "task": md.spec.task.value,
             "engine": primary.engine.value,
             "precision": est.precision.value,
             "weightsBytes": est.weights_bytes,
@@ -116,9 +118,7 @@ def build_status(
     scaled_to_zero = total == 0 and md.spec.scaling is not None and md.spec.scaling.min_replicas == 0
     refused = _refused(conflicts, rejected)
     conditions = [
-        condition(SPEC_VALID, False, *refused[1:])
-        if rejected
-        else condition(SPEC_VALID, True, "SpecValid", "the spec was sized and placed"),
+        condition(SPEC_VALID, False, *refused[1:]) if rejected else condition(SPEC_VALID, True, *spec_valid(decision)),
         condition(
             PLACED,
             True,

@@ -169,7 +169,7 @@ def test_scale_subresource_and_printer_columns() -> None:
     names = [c["name"] for c in version["additionalPrinterColumns"]]
     assert names[:6] == ["Model", "Engine", "Precision", "Replicas", "Ready", "Age"]
     wide = [c["name"] for c in version["additionalPrinterColumns"] if c.get("priority") == 1]
-    assert wide == ["Pools", "Endpoint"]
+    assert wide == ["Task", "Pools", "Endpoint"]
     assert crd["spec"]["names"]["shortNames"] == ["mdep", "md"]
     assert crd["spec"]["names"]["categories"] == ["genai"]
     assert placement_pool_crd()["spec"]["scope"] == "Cluster"

@@ -23,6 +23,7 @@ POOLS = EXAMPLES / "inventory" / "pools.yaml"
 PLAN_KEYS = {
     "name",
     "namespace",
+    "task",
     "engine",
     "precision",
     "weightsBytes",

@@ -29,6 +29,7 @@ POOLS = EXAMPLES / "inventory" / "pools.yaml"
 SECTION5 = {
     "name",
     "namespace",
+    "task",  # an addition to the DESIGN.md list (like kvCacheTokens): TextGeneration, TextEmbedding or Reranking
     "engine",
     "precision",
     "weightsBytes",
@@ -160,11 +161,11 @@ def test_table_has_a_pools_section_and_a_summary(capsys: pytest.CaptureFixture[s
     ]
     rows = {line.split()[0]: line.split() for line in lines[start + 1 :] if line and not line.startswith("GPUs")}
     assert set(rows) == {"cloud-h100", "cloud-l4", "onprem-a100", "edge-orin", "store-cpu"}
-    assert rows["cloud-l4"][:8] == ["cloud-l4", "Cloud", "nvidia-l4", "2", "8", "7", "1", "1"]
+    assert rows["cloud-l4"][:8] == ["cloud-l4", "Cloud", "nvidia-l4", "2", "8", "8", "0", "0"]
     assert rows["edge-orin"][3:7] == ["2", "2", "2", "0"]
     assert rows["store-cpu"][2] == "cpu" and rows["store-cpu"][4] == "-"
-    assert lines[-1].startswith("GPUs used 15 of 30, lower bound 15 (ratio 1.00, GPU memory ")
-    assert "replicas placed 17, waiting for nodes 0, pending 0; 0 of 11 model(s) do not fit" in lines[-1]
+    assert lines[-1].startswith("GPUs used 16 of 30, lower bound 16 (ratio 1.00, GPU memory ")
+    assert "replicas placed 21, waiting for nodes 0, pending 0; 0 of 15 model(s) do not fit" in lines[-1]
 
 
 def test_table_without_inventory_has_only_the_summary(capsys: pytest.CaptureFixture[str]) -> None:

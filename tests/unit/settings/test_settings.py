@@ -31,6 +31,8 @@ CASES = {
     "IMAGE_VLLM": Case("images", {}, "mirror/vllm:1", {Engine.VLLM: "mirror/vllm:1"}),
     "IMAGE_LLAMACPP": Case("images", {}, "mirror/llama:1", {Engine.LLAMA_CPP: "mirror/llama:1"}),
     "IMAGE_TGI": Case("images", {}, "mirror/tgi:1", {Engine.TGI: "mirror/tgi:1"}),
+    "IMAGE_SGLANG": Case("images", {}, "mirror/sglang:1", {Engine.SGLANG: "mirror/sglang:1"}),
+    "IMAGE_TEI": Case("images", {}, "mirror/tei:1", {Engine.TEI: "mirror/tei:1"}),
     "LOADER_IMAGE": Case("loader_image", LOADER_IMAGE, "mirror/loader:1", "mirror/loader:1"),
     "PROMETHEUS_ADDRESS": Case(
         "prometheus_address", Settings().prometheus_address, "http://prom.obs:9090", "http://prom.obs:9090"
