@@ -2,7 +2,8 @@
 operator creates the InferencePool, the endpoint picker (identity, grants, Deployment, Service) and the
 HTTPRoute, reports RoutingReady and the routed endpoint, and wakes KEDA from the picker's queue; without
 the InferencePool CRD it says what to install, renders no routing object and keeps the Service endpoint;
-a standalone ModelDeployment gets the proxy's Service as its endpoint.
+a standalone ModelDeployment gets the proxy's Service as its endpoint, and its edge pool a site unit
+(InferencePool over the pool's pods, site picker on the pool's nodes) listed in status.siteEndpoints.
 """
 
 from __future__ import annotations
@@ -85,3 +86,12 @@ async def test_standalone_routing_serves_through_the_proxy_service() -> None:
         picker = harness.cluster.get(DEPLOYMENTS, "stores", "qwen-edge-routed-epp")
         assert [c["name"] for c in picker["spec"]["template"]["spec"]["containers"]] == ["envoy", "epp"]
         assert harness.cluster.get(POOLS, "stores", "qwen-edge-routed") is not None
+        site = "qwen-edge-routed-store-cpu"
+        assert md["status"]["siteEndpoints"] == [
+            {"pool": "store-cpu", "endpoint": f"http://{site}-epp.stores.svc:8081/v1"}
+        ]
+        site_pool = harness.cluster.get(POOLS, "stores", site)
+        assert site_pool["spec"]["selector"]["matchLabels"]["genaiops.dev/pool"] == "store-cpu"
+        site_picker = harness.cluster.get(DEPLOYMENTS, "stores", f"{site}-epp")
+        assert site_picker["spec"]["template"]["spec"]["nodeSelector"] == {"apps.openyurt.io/nodepool": "store-42"}
+        assert harness.cluster.get(SERVICES, "stores", f"{site}-epp") is not None

@@ -2,7 +2,9 @@
 without the InferencePool CRD the ModelDeployment says what to install; with the InferencePool and
 HTTPRoute CRDs applied from tests/upstream_crds/, kube-apiserver admits the InferencePool and HTTPRoute the
 operator creates, lets it create the picker's Role and RoleBinding (RBAC escalation check against the
-chart's grants), and the InferencePool's selector resolves to the ModelDeployment's pods.
+chart's grants), and the InferencePool's selector resolves to the ModelDeployment's pods; a standalone
+ModelDeployment on the store's edge pool gets a site InferencePool, admitted, whose selector resolves to
+that pool's pods, and lists its site endpoint in status.
 """
 
 from __future__ import annotations
@@ -63,6 +65,26 @@ def test_routing_condition_without_the_crd_then_pool_and_route_admitted(
         assert len(pods) == md["status"]["replicas"] >= 1
         assert all(p["metadata"]["labels"].get("genaiops.dev/router") is None for p in pods)
         assert md["status"]["endpoint"] == "gateway://gateway-system/inference-gateway/v1"
+
+        edge = example("qwen-1.5b-edge-routed.yaml")
+        edge["metadata"] = {"name": "edge", "namespace": namespace}
+        apply(control_plane, edge)
+        md = wait_ready(control_plane, namespace, "edge", timeout=120)
+        site_pool = eventually(
+            lambda: get(
+                control_plane,
+                f"/apis/inference.networking.k8s.io/v1/namespaces/{namespace}/inferencepools/edge-store-cpu",
+            ),
+            60,
+            what="site InferencePool admitted",
+        )
+        selector = ",".join(f"{k}={v}" for k, v in site_pool["spec"]["selector"]["matchLabels"].items())
+        pods = items(control_plane, f"/api/v1/namespaces/{namespace}/pods?labelSelector={selector}")
+        assert len(pods) == md["status"]["replicas"] >= 1
+        assert {p["metadata"]["labels"]["genaiops.dev/pool"] for p in pods} == {"store-cpu"}
+        assert md["status"]["siteEndpoints"] == [
+            {"pool": "store-cpu", "endpoint": f"http://edge-store-cpu-epp.{namespace}.svc:8081/v1"}
+        ]
 
 
 def established(plane: ControlPlane, crd: str) -> bool:

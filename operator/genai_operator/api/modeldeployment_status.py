@@ -57,6 +57,16 @@ class PoolPlacementStatus(ApiModel):
     )
 
 
+class SiteEndpointStatus(ApiModel):
+    """The site-first routing endpoint of one edge pool (spec.routing)."""
+
+    pool: str = Field(description="PlacementPool name (an Edge pool with replicas).")
+    endpoint: str = Field(
+        description="The site proxy's OpenAI-compatible endpoint: the pool's replicas first, the global "
+        "endpoint (status.endpoint) when none is ready."
+    )
+
+
 class ModelDeploymentStatus(ApiModel):
     """Observed state, written only by the operator."""
 
@@ -65,6 +75,10 @@ class ModelDeploymentStatus(ApiModel):
     ready_replicas: int | None = Field(default=None, ge=0, description="Ready replicas across all pools.")
     selector: str | None = Field(default=None, description="Label selector of the pods (for /scale and HPA).")
     endpoint: str | None = Field(default=None, description="In-cluster OpenAI-compatible endpoint.")
+    site_endpoints: list[SiteEndpointStatus] | None = Field(
+        default=None,
+        description="With spec.routing: one endpoint per Edge pool with replicas, for clients at that site.",
+    )
     sizing: SizingStatus | None = Field(default=None, description="Per-replica sizing.")
     placement: list[PoolPlacementStatus] | None = Field(default=None, description="Replicas per pool.")
     placement_pending_since: str | None = Field(

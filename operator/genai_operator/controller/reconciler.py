@@ -34,6 +34,7 @@ from genai_operator.reconcile.expectations import CreatedChildren
 from genai_operator.reconcile.rollout import choose_rollouts, rollout_names, with_rollouts
 from genai_operator.render.bundle import RENDER_SPEC_ERRORS, render_children
 from genai_operator.render.routing import routed_endpoint
+from genai_operator.render.site_routing import site_endpoints
 from genai_operator.settings import Settings
 from genai_operator.status.events import EventSink, transition_events
 from genai_operator.status.merge_patch import merge_patch
@@ -250,6 +251,7 @@ class Controller:
             routed_endpoint=routed_endpoint(md, md.spec.routing, self.settings.cluster_domain)
             if routing.render and md.spec.routing is not None
             else None,
+            site_endpoints=site_endpoints(md, decision, self.settings.cluster_domain) if routing.render else (),
         )
         annotate_placement(status, plan.pending_since, plan.note, self.inputs.pool_health(key))
         if plan.recheck_after is not None:

@@ -39,6 +39,7 @@ EXT_PROC_PORT = 9002
 HEALTH_PORT = 9003
 METRICS_PORT = 9090
 CONFIG_API = "inference.networking.x-k8s.io/v1alpha1"
+POOL_API = "inference.networking.k8s.io/v1"
 ENGINE_LABEL_KEY = NAME  # the engine of each pod, as pool_labels sets it
 PICKER_USER = 65532  # the distroless "nonroot" user of the EPP and Envoy images
 ROUTER_COMPONENT = "router"
@@ -85,8 +86,10 @@ def engine_config(profile: EngineProfile) -> dict[str, str]:
     }
 
 
-def picker_config(md: ModelDeployment, profiles: list[EngineProfile], queue_seconds: int) -> dict[str, Any]:
-    """The EndpointPickerConfig; `profiles` in pool order (the primary engine is the default)."""
+def picker_config(md: ModelDeployment, profiles: list[EngineProfile], queue_seconds: int | None) -> dict[str, Any]:
+    """The EndpointPickerConfig; `profiles` in pool order (the primary engine is the default). `queue_seconds`
+    None: no flow control, so a pool without a ready replica is answered at once (a site picker's 503,
+    on which its proxy falls back to the global one) instead of held."""
     scorers = ["queue-scorer"]
     if any(p.metrics.kv_cache_usage for p in profiles):
         scorers.append("kv-cache-utilization-scorer")
@@ -99,7 +102,7 @@ def picker_config(md: ModelDeployment, profiles: list[EngineProfile], queue_seco
         "defaultEngine": profiles[0].label,
         "engineConfigs": [engine_config(p) for p in profiles],
     }
-    return {
+    config: dict[str, Any] = {
         "apiVersion": CONFIG_API,
         "kind": "EndpointPickerConfig",
         "featureGates": ["flowControl"],
@@ -124,6 +127,9 @@ def picker_config(md: ModelDeployment, profiles: list[EngineProfile], queue_seco
         },
         "flowControl": {"defaultRequestTTL": f"{queue_seconds}s"},
     }
+    if queue_seconds is None:
+        del config["featureGates"], config["flowControl"]
+    return config
 
 
 def picker_identity(name: str, namespace: str, md_name: str, owner_uid: str | None) -> list[dict[str, Any]]:

@@ -26,7 +26,9 @@ ROUTER_FILTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Rou
 HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 
 
-def _listener(name: str, port: int, routes: list[dict[str, Any]], filters: list[dict[str, Any]]) -> dict[str, Any]:
+def listener(
+    name: str, port: int, routes: list[dict[str, Any]], filters: list[dict[str, Any]], *, address: str = "0.0.0.0"
+) -> dict[str, Any]:
     manager: dict[str, Any] = {
         "@type": HCM,
         "stat_prefix": name,
@@ -35,16 +37,19 @@ def _listener(name: str, port: int, routes: list[dict[str, Any]], filters: list[
     }
     return {
         "name": name,
-        "address": {"socket_address": {"address": "0.0.0.0", "port_value": port}},
+        "address": {"socket_address": {"address": address, "port_value": port}},
         "filter_chains": [
             {"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": manager}]}
         ],
     }
 
 
-def envoy_config(total_seconds: int) -> dict[str, Any]:
+def envoy_config(
+    total_seconds: int, *, name: str = "inference", address: str = "0.0.0.0", port: int = PROXY_PORT
+) -> dict[str, Any]:
+    """The picker's proxy on `address`:`port`; a site proxy moves it to localhost behind its fallback."""
     timeout = f"{total_seconds}s"
-    ready = _listener(
+    ready = listener(
         "ready",
         READY_PORT,
         [{"match": {"prefix": "/stats/prometheus"}, "route": {"cluster": "admin"}}],
@@ -76,13 +81,13 @@ def envoy_config(total_seconds: int) -> dict[str, Any]:
         },
     }
     route = {"cluster": "picked_endpoint", "timeout": timeout, "idle_timeout": timeout}
-    proxy = _listener("inference", PROXY_PORT, [{"match": {"prefix": "/"}, "route": route}], [ext_proc])
+    proxy = listener(name, port, [{"match": {"prefix": "/"}, "route": route}], [ext_proc], address=address)
     return {
         "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": ADMIN_PORT}}},
         "static_resources": {
             "listeners": [ready, proxy],
             "clusters": [
-                _static("admin", ADMIN_PORT, {}),
+                static_cluster("admin", ADMIN_PORT, {}),
                 {
                     "name": "picked_endpoint",
                     "type": "ORIGINAL_DST",
@@ -93,7 +98,7 @@ def envoy_config(total_seconds: int) -> dict[str, Any]:
                         "http_header_name": "x-gateway-destination-endpoint",
                     },
                 },
-                _static(
+                static_cluster(
                     "ext_proc",
                     EXT_PROC_PORT,
                     {
@@ -118,7 +123,7 @@ def envoy_config(total_seconds: int) -> dict[str, Any]:
     }
 
 
-def _static(name: str, port: int, extra: dict[str, Any]) -> dict[str, Any]:
+def static_cluster(name: str, port: int, extra: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": name,
         "type": "STATIC",
@@ -137,8 +142,9 @@ def _static(name: str, port: int, extra: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def proxy_container(total_seconds: int) -> dict[str, Any]:
-    config = yaml.safe_dump(envoy_config(total_seconds), sort_keys=False).replace("$", "$$")
+def proxy_container(envoy: dict[str, Any]) -> dict[str, Any]:
+    """Envoy with `envoy` (envoy_config, or a site proxy's) as its bootstrap."""
+    config = yaml.safe_dump(envoy, sort_keys=False).replace("$", "$$")
     return restricted(
         {
             "name": "envoy",

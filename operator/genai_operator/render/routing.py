@@ -19,6 +19,7 @@ from genai_operator.placement.types import PlacementDecision
 from genai_operator.render.api_checks import RejectedObjectError
 from genai_operator.render.endpoint_picker import (
     EXT_PROC_PORT,
+    POOL_API,
     ROUTER_COMPONENT,
     ROUTER_LABEL,
     object_meta,
@@ -31,11 +32,12 @@ from genai_operator.render.endpoint_picker import (
 )
 from genai_operator.render.labels import COMPONENT, md_selector
 from genai_operator.render.names import service_name, workload_name
-from genai_operator.render.router_proxy import PROXY_PORT, proxy_container, proxy_service_port
+from genai_operator.render.router_proxy import PROXY_PORT, envoy_config, proxy_container, proxy_service_port
+from genai_operator.render.service import SERVICE_PORT
 from genai_operator.render.signals import engine_groups, load_seconds
+from genai_operator.render.site_routing import build_site_routing, site_assignments, site_picker_name
 from genai_operator.settings import Settings
 
-POOL_API = "inference.networking.k8s.io/v1"
 QUEUE_METRIC = "inference_extension_flow_control_queue_size"
 
 
@@ -87,18 +89,20 @@ def build_routing(
     name = md.metadata.name
     namespace = md.metadata.namespace or "default"
     picker = picker_name(name)
-    if picker in {workload_name(name, a.pool) for a in decision.assignments}:
-        raise RejectedObjectError(
-            f"Deployment {picker}: the endpoint picker's name is taken by the pool of the same name; "
-            "rename that PlacementPool or the ModelDeployment"
-        )
+    workloads = {workload_name(name, a.pool) for a in decision.assignments}
+    for taken in sorted({picker, *(site_picker_name(name, a.pool.name) for a in site_assignments(decision))}):
+        if taken in workloads:
+            raise RejectedObjectError(
+                f"Deployment {taken}: the endpoint picker's name is taken by the pool of the same name; "
+                "rename that PlacementPool or the ModelDeployment"
+            )
     held = queue_seconds(md, decision, settings)
     total = held + routing.request_timeout_seconds
     profiles = [g.profile for g in engine_groups(md, decision)]
     containers = [picker_container(pool_name(name), namespace, picker_config(md, profiles, held))]
     extra_ports: list[dict[str, Any]] = []
     if routing.gateway is None:
-        containers.insert(0, proxy_container(total))
+        containers.insert(0, proxy_container(envoy_config(total)))
         extra_ports.append(proxy_service_port())
     objects = picker_identity(picker, namespace, name, owner_uid)
     objects.append(picker_deployment(picker, namespace, name, containers, owner_uid))
@@ -108,7 +112,26 @@ def build_routing(
         objects.append(http_route(md, routing, total, owner_uid))
     if monitor:
         objects.append(picker_monitor(picker, namespace, name, owner_uid))
+    objects += build_site_routing(
+        md,
+        decision,
+        settings=settings,
+        owner_uid=owner_uid,
+        service_account=picker,
+        fallback=fallback_target(md, settings.cluster_domain),
+        fallback_seconds=total,
+    )
     return objects
+
+
+def fallback_target(md: ModelDeployment, cluster_domain: str) -> tuple[str, int]:
+    """Where a site proxy sends what its site cannot serve: the global proxy, or, when a Gateway routes
+    (whose address the operator does not read), the model's Service across every pool."""
+    namespace = md.metadata.namespace or "default"
+    routing = md.spec.routing
+    if routing is not None and routing.gateway is None:
+        return f"{picker_name(md.metadata.name)}.{namespace}.{cluster_domain}", PROXY_PORT
+    return f"{service_name(md.metadata.name)}.{namespace}.{cluster_domain}", SERVICE_PORT
 
 
 def picker_monitor(picker: str, namespace: str, md_name: str, owner_uid: str | None) -> dict[str, Any]:

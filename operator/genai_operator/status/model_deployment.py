@@ -50,11 +50,13 @@ def build_status(
     rejected: Sequence[str] = (),
     routing_note: tuple[bool, str, str] | None = None,
     routed_endpoint: str | None = None,
+    site_endpoints: Sequence[Mapping[str, str]] = (),
 ) -> dict[str, Any]:
     """The full status for a spec that could be planned. `loaded` is ModelLoaded (from the pods' loaders),
     `rollouts` the rollout strategy per pool; `conflicts` children whose names another object holds,
     `rejected` the API server's messages for children it refused (kube/actions.py); `routing_note` is
-    RoutingReady and `routed_endpoint` the routed address that replaces the Service's (spec.routing)."""
+    RoutingReady and `routed_endpoint` the routed address that replaces the Service's (spec.routing),
+    `site_endpoints` the site proxies' addresses by pool."""
     name = md.metadata.name
     namespace = md.metadata.namespace or "default"
     placement = []
@@ -98,6 +100,8 @@ def build_status(
         del status["endpoint"]
     if routed_endpoint is not None:
         status["endpoint"] = routed_endpoint
+    if site_endpoints:
+        status["siteEndpoints"] = [dict(e) for e in site_endpoints]
     if primary is not None:
         est = primary.sizing.estimate
         status["sizing"] = {
