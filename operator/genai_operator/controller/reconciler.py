@@ -259,7 +259,7 @@ class Controller:
         for problem in (*applied.conflicts, *applied.rejected):
             log.warning("%s/%s: %s", *key, problem)
         await self._write_status(key, body, old_status, status, created=applied.created)
-        gpus = {a.pool.name: a.replicas * a.sizing.gpus_per_replica for a in decision.assignments}
+        gpus = {a.pool.name: a.replicas * a.sizing.total_gpus for a in decision.assignments}
         self._tallies.track(key, status, gpus)
         return "changed" if actions else "unchanged"
 

@@ -1,0 +1,66 @@
+"""When no node of a pool holds a replica: size it as a group of nodes instead (sizing/multinode.py).
+
+A replica goes multi-node only when one node cannot hold it at any precision the spec allows, or
+when the GPUs it needs exceed what one node of the pool has: fewer, larger replicas on one node are
+always preferred (a precision: Auto 405B model runs FP8 on one 8-GPU node before BF16 on two). The
+pool's nodes bound the group: its GPUs per node give the tensor-parallel size, its node count the
+largest group (unknown pools: 8 GPUs per node and sizing/multinode.MAX_NODES nodes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from dataclasses import replace
+
+from genai_operator.placement.types import Pool
+from genai_operator.sizing.fitting import GPU_COUNTS
+from genai_operator.sizing.multinode import MAX_NODES, size_group
+from genai_operator.sizing.types import GpuType, SizingDecision, SizingRequest
+
+
+def node_shape(pool: Pool) -> tuple[int, int]:
+    """(GPUs per node, most nodes a group may span) of the pool, as far as it is known."""
+    capacity = pool.capacity
+    if capacity is None or capacity.nodes == 0 or capacity.gpus_per_node == 0:
+        return GPU_COUNTS[-1], MAX_NODES
+    # An autoscaled pool adds nodes when a group's pods ask for them.
+    nodes = MAX_NODES if pool.autoscaled else min(MAX_NODES, capacity.nodes)
+    return capacity.gpus_per_node, nodes
+
+
+def group_if_needed(
+    pool: Pool, request: SizingRequest, single: SizingDecision, gpus: Sequence[GpuType]
+) -> SizingDecision:
+    """`single` when one node of the pool holds the replica, else the group sizing; when no group fits
+    either, `single` with the group's reasons added (so the refusal says what was tried)."""
+    per_node, max_nodes = node_shape(pool)
+    if single.fits and single.gpus_per_replica <= per_node:
+        return single
+    if request.gpu_count is not None and single.fits:
+        return single  # an explicit count is the user's call; the scheduler reports a node too small
+    reasons: list[str] = []
+    for gpu in gpus:
+        if max_nodes < 2:
+            reasons.append(f"pool {pool.name} has one node, and no single node holds a replica")
+            break
+        group = size_group(request, gpu, per_node, max_nodes)
+        if isinstance(group, SizingDecision):
+            return group
+        reasons.append(f"as a group of nodes on {gpu.name}: {group}")
+    if single.fits:
+        return single
+    return replace(single, reasons=(*single.reasons, *reasons))
+
+
+def group_fields(sizing: SizingDecision) -> dict[str, Any]:
+    """What status.sizing and the plan JSON add for a multi-node replica (nothing for one node):
+    gpusPerReplica counts the whole group, gpusPerNode one pod's share."""
+    if sizing.nodes <= 1:
+        return {}
+    return {
+        "gpusPerReplica": sizing.total_gpus,
+        "gpusPerNode": sizing.gpus_per_replica,
+        "nodesPerReplica": sizing.nodes,
+        "pipelineParallel": sizing.nodes,
+    }
