@@ -10,13 +10,17 @@ largest group (unknown pools: 8 GPUs per node and sizing/multinode.MAX_NODES nod
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from dataclasses import replace
 
+from genai_operator.placement.split import Candidate
 from genai_operator.placement.types import Pool
 from genai_operator.sizing.fitting import GPU_COUNTS
 from genai_operator.sizing.multinode import MAX_NODES, size_group
 from genai_operator.sizing.types import GpuType, SizingDecision, SizingRequest
+
+if TYPE_CHECKING:
+    from genai_operator.planning.plan import PoolPlan
 
 
 def node_shape(pool: Pool) -> tuple[int, int]:
@@ -64,3 +68,21 @@ def group_fields(sizing: SizingDecision) -> dict[str, Any]:
         "nodesPerReplica": sizing.nodes,
         "pipelineParallel": sizing.nodes,
     }
+
+
+def single_node_first(
+    plans: list[PoolPlan], built: list[Candidate], rejected: list[str]
+) -> tuple[list[PoolPlan], list[Candidate]]:
+    """Pools that hold a replica on one node win over pools that need a group: one ModelDeployment's
+    replicas are all single-node or all groups, so its Service can select the serving pods (a group's
+    leaders) with one label selector."""
+    single = {p.pool.name for p in plans if p.sizing.nodes == 1}
+    if not single or len(single) == len(plans):
+        return plans, built
+    for plan in plans:
+        if plan.pool.name not in single:
+            rejected.append(
+                f"pool {plan.pool.name}: a replica would span {plan.sizing.nodes} nodes there, and other pools "
+                "hold one on a single node"
+            )
+    return [p for p in plans if p.pool.name in single], [c for c in built if c.name in single]

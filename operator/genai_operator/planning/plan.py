@@ -18,7 +18,7 @@ from genai_operator.placement.pools import default_pool
 from genai_operator.placement.split import Candidate, Share, split_replicas
 from genai_operator.placement.types import PlacementDecision, Pool, PoolAssignment
 from genai_operator.planning.encoder_plan import size_encoder_on
-from genai_operator.planning.group_plan import group_if_needed
+from genai_operator.planning.group_plan import group_if_needed, single_node_first
 from genai_operator.planning.model_shape import SpecError, model_shape
 from genai_operator.settings import Settings
 from genai_operator.sizing.concurrency import DEFAULT_CONTEXT
@@ -211,6 +211,7 @@ def plan_model_deployment(
             if not spillover or room is None or room_so_far + room >= spec.replicas:
                 break
             room_so_far += room
+    plans, built = single_node_first(plans, built, rejected)
     if not plans:
         if not candidates:
             reasons.append("no pool matches spec.placement")
