@@ -90,7 +90,7 @@ def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, 
                 "gpuType": sizing.gpu.key if sizing.gpu else "cpu",
                 "gpusPerReplica": sizing.gpus_per_replica,
                 "tensorParallel": sizing.tensor_parallel,
-                **group_fields(sizing),
+                **group_fields(sizing, always=True),
                 "kvCacheTokens": sizing.kv_tokens,
                 "fullContextSequences": sizing.full_sequences,
             }

@@ -57,10 +57,10 @@ def group_if_needed(
     return replace(single, reasons=(*single.reasons, *reasons))
 
 
-def group_fields(sizing: SizingDecision) -> dict[str, Any]:
-    """What status.sizing and the plan JSON add for a multi-node replica (nothing for one node):
-    gpusPerReplica counts the whole group, gpusPerNode one pod's share."""
-    if sizing.nodes <= 1:
+def group_fields(sizing: SizingDecision, *, always: bool = False) -> dict[str, Any]:
+    """What status.sizing (multi-node only) and the plan JSON (`always`: 1 node, pipeline 1 otherwise) say
+    of a group: gpusPerReplica counts the whole group, gpusPerNode one pod's share."""
+    if sizing.nodes <= 1 and not always:
         return {}
     return {
         "gpusPerReplica": sizing.total_gpus,

@@ -90,6 +90,8 @@ def replica_gpu_bound(assignment: PoolAssignment, utilization_percent: int) -> i
     sizing = assignment.sizing
     if sizing.gpu is None or sizing.gpus_per_replica <= 0:
         return 0
+    if sizing.nodes > 1:
+        return sizing.total_gpus  # a group holds whole nodes (exclusive placement), however little it fills
     budget = gpu_budget_bytes(sizing.gpu, assignment.engine, utilization_percent)
     if budget <= 0:
         return sizing.total_gpus

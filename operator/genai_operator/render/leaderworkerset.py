@@ -120,4 +120,3 @@ def for_groups(objects: list[dict[str, Any]], md_name: str) -> None:
         elif obj["kind"] == "NetworkPolicy":
             peers = [{"podSelector": {"matchLabels": md_selector(md_name)}}]
             obj["spec"]["ingress"] = [*obj["spec"]["ingress"], {"from": peers}]
-
