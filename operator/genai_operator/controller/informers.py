@@ -8,7 +8,8 @@ and our inference pods by ModelDeployment (status, spillover).
 
 Watched: every child kind the settings enable (label-selected: managed by us), and all pods (GPU pods of
 other owners take capacity), cluster-wide or in each served namespace, as Kopf watches the rest.
-Optional kinds (KEDA, Prometheus Operator, InferencePool, HTTPRoute, LeaderWorkerSet) are watched only while discovery finds their API.
+Optional kinds (KEDA, Prometheus Operator, InferencePool, HTTPRoute, LeaderWorkerSet) are watched only while
+discovery finds their API.
 """
 
 from __future__ import annotations

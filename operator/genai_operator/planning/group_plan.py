@@ -10,8 +10,8 @@ largest group (unknown pools: 8 GPUs per node and sizing/multinode.MAX_NODES nod
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from genai_operator.placement.split import Candidate
 from genai_operator.placement.types import Pool

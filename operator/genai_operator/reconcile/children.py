@@ -29,8 +29,8 @@ class NameConflict:
 
 
 def rollout_done(workload: Mapping[str, Any]) -> bool:
-    """Whether a Deployment's, StatefulSet's or LeaderWorkerSet's (groups) controller reports its current spec with every replica
-    updated and ready: the change a ModelDeployment's Ready waits for."""
+    """Whether a Deployment's, StatefulSet's or LeaderWorkerSet's (counting groups) controller reports its
+    current spec with every replica updated and ready: the change a ModelDeployment's Ready waits for."""
     status = workload.get("status") or {}
     wanted = int((workload.get("spec") or {}).get("replicas", 1))
     return (
