@@ -24,7 +24,6 @@ from genai_operator.controller.workqueue import WorkQueue
 from genai_operator.formats.timestamps import to_stamp
 from genai_operator.kube.actions import ApplyResult, ChildWriter, apply_actions
 from genai_operator.kube.session import ApiError
-from genai_operator.placement.types import PlacementDecision
 from genai_operator.planning.autoscaler_choice import choose_autoscaler
 from genai_operator.planning.group_choice import LWS_GROUP, group_api_missing
 from genai_operator.planning.hysteresis import Timings
@@ -215,8 +214,12 @@ class Controller:
             return await self._invalid(key, body, generation, old_status, "DoesNotFit", reason)
 
         missing = group_api_missing(decision, lws_available=self.lws_available)
-        if missing is not None:
-            return await self._missing_api(key, body, md, decision, generation, old_status, missing)
+        if missing is not None:  # say what to install, render nothing; the resync's discovery re-queues it
+            now = to_stamp(time.time())
+            status = missing_api_status(md, decision, *missing, generation=generation, now=now, settings=self.settings)
+            await self._write_status(key, body, old_status, status, created=0)
+            self._tallies.track(key, status)
+            return "invalid"
         choice = choose_autoscaler(md, keda_available=self.keda_available, settings=self.settings)
         note = None if choice.ready is None else (choice.ready, choice.reason, choice.message)
         routing = choose_routing(
@@ -271,24 +274,6 @@ class Controller:
         gpus = {a.pool.name: a.replicas * a.sizing.total_gpus for a in decision.assignments}
         self._tallies.track(key, status, gpus)
         return "changed" if actions else "unchanged"
-
-    async def _missing_api(
-        self,
-        key: Key,
-        body: Mapping[str, Any],
-        md: ModelDeployment,
-        decision: PlacementDecision,
-        generation: int | None,
-        old_status: Mapping[str, Any],
-        missing: tuple[str, str],
-    ) -> str:
-        """The plan needs an API the cluster lacks: say what to install, render nothing, no retry (the
-        resync's discovery re-queues every ModelDeployment)."""
-        now = to_stamp(time.time())
-        status = missing_api_status(md, decision, *missing, generation=generation, now=now, settings=self.settings)
-        await self._write_status(key, body, old_status, status, created=0)
-        self._tallies.track(key, status)
-        return "invalid"
 
     async def _invalid(
         self,
