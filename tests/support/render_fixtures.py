@@ -42,6 +42,7 @@ CRD_SCHEMAS = {
     "PodMonitor": UPSTREAM_CRDS / "monitoring.coreos.com_podmonitors.yaml",
     "InferencePool": UPSTREAM_CRDS / "inference.networking.k8s.io_inferencepools.yaml",
     "HTTPRoute": UPSTREAM_CRDS / "gateway.networking.k8s.io_httproutes.yaml",
+    "LeaderWorkerSet": UPSTREAM_CRDS / "leaderworkerset.x-k8s.io_leaderworkersets.yaml",
 }
 
 

@@ -18,8 +18,20 @@ class SizingStatus(ApiModel):
     kv_cache_bytes: int = Field(ge=0, description="KV-cache memory per replica, in bytes.")
     total_bytes_per_replica: int = Field(ge=0, description="Weights, KV cache and engine overhead, in bytes.")
     gpu_type: str = Field(description="GPU type key, or 'cpu' for CPU-only replicas.")
-    gpus_per_replica: int = Field(ge=0, description="GPUs each replica requests.")
-    tensor_parallel: int = Field(ge=1, description="Tensor-parallel size of each replica.")
+    gpus_per_replica: int = Field(ge=0, description="GPUs each replica requests (all nodes of a multi-node replica).")
+    tensor_parallel: int = Field(ge=1, description="Tensor-parallel size of each replica (per node when multi-node).")
+    gpus_per_node: int | None = Field(
+        default=None, ge=1, description="Multi-node replicas only: GPUs of each of its pods, one pod per node."
+    )
+    nodes_per_replica: int | None = Field(
+        default=None,
+        ge=2,
+        description="Multi-node replicas only: the nodes one replica spans, as one LeaderWorkerSet group (no single "
+        "node of the pool holds it).",
+    )
+    pipeline_parallel: int | None = Field(
+        default=None, ge=2, description="Multi-node replicas only: pipeline-parallel size, one stage per node."
+    )
     kv_cache_tokens: int | None = Field(
         default=None,
         ge=0,

@@ -49,6 +49,7 @@ ROLES = Resource("rbac.authorization.k8s.io", "v1", "roles", "Role")
 ROLE_BINDINGS = Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding")
 INFERENCE_POOLS = Resource("inference.networking.k8s.io", "v1", "inferencepools", "InferencePool")
 HTTP_ROUTES = Resource("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute")
+LEADER_WORKER_SETS = Resource("leaderworkerset.x-k8s.io", "v1", "leaderworkersets", "LeaderWorkerSet")
 
 # Every kind the operator may create as a child of a ModelDeployment, in creation order.
 CHILD_RESOURCES: tuple[Resource, ...] = (
@@ -58,6 +59,7 @@ CHILD_RESOURCES: tuple[Resource, ...] = (
     ROLE_BINDINGS,
     DEPLOYMENTS,
     STATEFULSETS,
+    LEADER_WORKER_SETS,  # multi-node replicas (render/leaderworkerset.py)
     SERVICES,
     PDBS,
     HPAS,

@@ -39,7 +39,18 @@ def _settled(obj: dict[str, Any]) -> bool:
     status = obj.get("status") or {}
     if status.get("observedGeneration") != obj["metadata"].get("generation"):
         return False
-    return _condition(obj, "Ready").get("status") == "True" or _condition(obj, "SpecValid").get("status") == "False"
+    return (
+        _condition(obj, "Ready").get("status") == "True"
+        or _condition(obj, "SpecValid").get("status") == "False"
+        or _waits_for_an_api(obj)
+    )
+
+
+def _waits_for_an_api(obj: dict[str, Any]) -> bool:
+    """Placed=False because the cluster lacks a CRD (the LeaderWorkerSet one, in the demo's emulator): the
+    operator has said what to install, which is all it can do."""
+    placed = _condition(obj, "Placed")
+    return placed.get("status") == "False" and str(placed.get("reason", "")).endswith("CrdMissing")
 
 
 def summary_table(objs: Sequence[dict[str, Any]]) -> str:
@@ -126,10 +137,13 @@ async def _demo(examples: Path, nodes: Path, pools: Path, timeout: float, show_o
         settled = [o for o in objs if _settled(o)]
         out.write(f"\n{summary_table(objs)}\n\n")
         for obj in objs:
-            for cond in ("SpecValid", "Degraded"):
+            for cond in ("SpecValid", "Placed", "Degraded"):
                 c = _condition(obj, cond)
-                if (cond == "SpecValid" and c.get("status") == "False") or (
-                    cond == "Degraded" and c.get("status") == "True"
+                waits = _waits_for_an_api(obj)
+                if (
+                    (cond == "SpecValid" and c.get("status") == "False")
+                    or (cond == "Degraded" and c.get("status") == "True" and not waits)
+                    or (cond == "Placed" and waits)
                 ):
                     out.write(f"{obj['metadata']['name']}: {c.get('reason')}: {c.get('message')}\n")
         children = cluster.children_summary()

@@ -26,6 +26,7 @@ from genai_operator.placement.pools import UnknownGpuTypeError
 from genai_operator.placement.types import Pool
 from genai_operator.planning.autoscaler_choice import choose_autoscaler
 from genai_operator.planning.fleet_report import plan_all
+from genai_operator.planning.group_choice import group_api_missing
 from genai_operator.planning.plan import SpecError, plan_model_deployment
 from genai_operator.settings import Settings
 
@@ -159,6 +160,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(f"{md.key()}: does not fit: " + "; ".join(decision.reasons), file=sys.stderr)
             failed = True
             continue
+        if group_api_missing(decision, lws_available=False) is not None:
+            _assumed(f"{md.key()}: the LeaderWorkerSet CRD and controller installed (a replica spans several nodes)")
         try:
             children = render_children(
                 md,

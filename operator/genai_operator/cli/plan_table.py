@@ -25,6 +25,8 @@ def _models(result: PlanResult) -> list[str]:
             if e["gpuType"] is None
             else ("cpu" if e["gpuType"] == "cpu" else f"{e['gpusPerReplica']}x {e['gpuType']}")
         )
+        if (e.get("nodesPerReplica") or 1) > 1:  # a multi-node group: nodes x GPUs per node, pipeline stages in TP
+            gpu = f"{e['nodesPerReplica']} nodes x {e['gpusPerNode']}x {e['gpuType']}"
         shares = [
             f"{p['pool']}={p['replicas']}" + (f" ({missing[p['pool']]} without node)" if p["pool"] in missing else "")
             for p in e["placement"]
@@ -38,7 +40,8 @@ def _models(result: PlanResult) -> list[str]:
                 e["precision"] or "-",
                 gib_text(e["totalBytesPerReplica"]) if e["totalBytesPerReplica"] is not None else "-",
                 gpu,
-                str(e["tensorParallel"] or "-"),
+                str(e["tensorParallel"] or "-")
+                + (f" PP {e['pipelineParallel']}" if (e.get("pipelineParallel") or 1) > 1 else ""),
                 placement,
                 "yes" if e["fits"] else "NO",
             ]

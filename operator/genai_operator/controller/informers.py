@@ -8,7 +8,8 @@ and our inference pods by ModelDeployment (status, spillover).
 
 Watched: every child kind the settings enable (label-selected: managed by us), and all pods (GPU pods of
 other owners take capacity), cluster-wide or in each served namespace, as Kopf watches the rest.
-Optional kinds (KEDA, Prometheus Operator, InferencePool, HTTPRoute) are watched only while discovery finds their API.
+Optional kinds (KEDA, Prometheus Operator, InferencePool, HTTPRoute, LeaderWorkerSet) are watched only while
+discovery finds their API.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from genai_operator.api.resources import (
     CHILD_RESOURCES,
     HTTP_ROUTES,
     INFERENCE_POOLS,
+    LEADER_WORKER_SETS,
     POD_MONITORS,
     PODS,
     SCALED_OBJECTS,
@@ -54,6 +56,7 @@ OPTIONAL = {
     POD_MONITORS: "monitoring.coreos.com",
     INFERENCE_POOLS: "inference.networking.k8s.io",
     HTTP_ROUTES: "gateway.networking.k8s.io",
+    LEADER_WORKER_SETS: "leaderworkerset.x-k8s.io",
 }
 
 

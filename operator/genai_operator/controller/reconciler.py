@@ -25,6 +25,7 @@ from genai_operator.formats.timestamps import to_stamp
 from genai_operator.kube.actions import ApplyResult, ChildWriter, apply_actions
 from genai_operator.kube.session import ApiError
 from genai_operator.planning.autoscaler_choice import choose_autoscaler
+from genai_operator.planning.group_choice import LWS_GROUP, group_api_missing
 from genai_operator.planning.hysteresis import Timings
 from genai_operator.planning.over_time import plan_over_time
 from genai_operator.planning.plan import SpecError
@@ -37,6 +38,7 @@ from genai_operator.render.routing import routed_endpoint
 from genai_operator.render.site_routing import site_endpoints
 from genai_operator.settings import Settings
 from genai_operator.status.events import EventSink, transition_events
+from genai_operator.status.group_status import missing_api_status
 from genai_operator.status.merge_patch import merge_patch
 from genai_operator.status.model_deployment import annotate_placement, build_status, invalid_status
 from genai_operator.status.model_loaded import model_loaded
@@ -79,6 +81,7 @@ class Controller:
         self.monitors_available = False
         self.inference_pools_available = False  # spec.routing: InferencePool CRD
         self.gateway_api_available = False  # spec.routing.gateway: HTTPRoute CRD
+        self.lws_available = False  # multi-node replicas: LeaderWorkerSet CRD
         self.timings = timings or Timings()
         self.queue: WorkQueue[Key] = WorkQueue()
         self._tallies = ObjectTallies(metrics)
@@ -145,6 +148,7 @@ class Controller:
                 self.monitors_available = await self.client.exists_api("monitoring.coreos.com", "v1")
             self.inference_pools_available = await self.client.exists_api("inference.networking.k8s.io", "v1")
             self.gateway_api_available = await self.client.exists_api("gateway.networking.k8s.io", "v1")
+            self.lws_available = await self.client.exists_api(LWS_GROUP, "v1")
         except ApiError as exc:
             log.info("API discovery failed (%s); keeping the previous answer", exc)
         if self.discovered is not None:
@@ -155,6 +159,7 @@ class Controller:
                 groups["monitoring.coreos.com"] = self.monitors_available
             groups["inference.networking.k8s.io"] = self.inference_pools_available
             groups["gateway.networking.k8s.io"] = self.gateway_api_available
+            groups[LWS_GROUP] = self.lws_available
             await self.discovered(groups)
 
     def enqueue_all(self) -> None:
@@ -208,6 +213,13 @@ class Controller:
             reason = "; ".join(decision.reasons)
             return await self._invalid(key, body, generation, old_status, "DoesNotFit", reason)
 
+        missing = group_api_missing(decision, lws_available=self.lws_available)
+        if missing is not None:  # say what to install, render nothing; the resync's discovery re-queues it
+            now = to_stamp(time.time())
+            status = missing_api_status(md, decision, *missing, generation=generation, now=now, settings=self.settings)
+            await self._write_status(key, body, old_status, status, created=0)
+            self._tallies.track(key, status)
+            return "invalid"
         choice = choose_autoscaler(md, keda_available=self.keda_available, settings=self.settings)
         note = None if choice.ready is None else (choice.ready, choice.reason, choice.message)
         routing = choose_routing(
@@ -259,7 +271,7 @@ class Controller:
         for problem in (*applied.conflicts, *applied.rejected):
             log.warning("%s/%s: %s", *key, problem)
         await self._write_status(key, body, old_status, status, created=applied.created)
-        gpus = {a.pool.name: a.replicas * a.sizing.gpus_per_replica for a in decision.assignments}
+        gpus = {a.pool.name: a.replicas * a.sizing.total_gpus for a in decision.assignments}
         self._tallies.track(key, status, gpus)
         return "changed" if actions else "unchanged"
 

@@ -203,6 +203,7 @@ def capacity_of_members(
         gpus_allocatable=sum(whole),
         gpus_requested=sum(requested),
         max_gpus_per_node=max(free_per_node, default=0),
+        gpus_per_node=max(whole, default=0),
         max_memory_bytes_per_node=max((n.memory_bytes for n in usable), default=0),
         max_cpu_millis_per_node=max((n.cpu_millis for n in usable), default=0),
         free_gpus_per_node=tuple(sorted(free_per_node, reverse=True)),
@@ -210,8 +211,11 @@ def capacity_of_members(
     )
 
 
-def replicas_that_fit(capacity: PoolCapacity, gpus_per_replica: int, bytes_per_replica: int) -> int:
-    """How many more replicas the pool's free capacity takes; a replica never straddles nodes."""
+def replicas_that_fit(capacity: PoolCapacity, gpus_per_replica: int, bytes_per_replica: int, nodes: int = 1) -> int:
+    """How many more replicas the pool's free capacity takes; a replica never straddles nodes, except a
+    group of `nodes` nodes (sizing/multinode.py), which takes `gpus_per_replica` GPUs on each of them."""
+    if nodes > 1:
+        return sum(1 for free in capacity.free_gpus_per_node if free >= gpus_per_replica) // nodes
     if gpus_per_replica == 1:
         return sum(capacity.free_gpus_per_node)  # the common case, summed in C: planning asks per pool per model
     if gpus_per_replica > 1:

@@ -49,11 +49,12 @@ class PoolLedger:
         self.short_gpus = 0  # the GPUs those replicas would take
         self._snapshot: PoolCapacity | None = cap
 
-    def take(self, gpus_per_replica: int, bytes_per_replica: int, replicas: int) -> Placed:
-        """Place `replicas` replicas one by one, best fit; what finds no node waits or stays pending."""
+    def take(self, gpus_per_replica: int, bytes_per_replica: int, replicas: int, nodes: int = 1) -> Placed:
+        """Place `replicas` replicas one by one, best fit; what finds no node waits or stays pending.
+        A replica of `nodes` > 1 nodes is a group: `gpus_per_replica` GPUs on each of `nodes` nodes, or none."""
         placed = Placed()
         for _ in range(max(replicas, 0)):
-            if not self.known or self._take_one(gpus_per_replica, bytes_per_replica):
+            if not self.known or self._take_group(gpus_per_replica, bytes_per_replica, nodes):
                 placed.on_nodes += 1
             elif self.on_demand:
                 placed.waiting += 1
@@ -63,13 +64,22 @@ class PoolLedger:
         self.replicas += counted
         self.waiting += placed.waiting
         self.pending += placed.pending
-        self.short_gpus += placed.pending * max(gpus_per_replica, 0)
-        self.used_gpus += counted * max(gpus_per_replica, 0)
+        self.short_gpus += placed.pending * max(gpus_per_replica, 0) * nodes
+        self.used_gpus += counted * max(gpus_per_replica, 0) * nodes
         if gpus_per_replica <= 0:
             self.used_bytes += counted * bytes_per_replica
         if placed.on_nodes and self.known:
             self._snapshot = None
         return placed
+
+    def _take_group(self, gpus: int, size: int, nodes: int) -> bool:
+        if nodes <= 1 or gpus <= 0:
+            return self._take_one(gpus, size)
+        if sum(count for free, count in self._gpus.items() if free >= gpus) < nodes:
+            return False
+        for _ in range(nodes):
+            self._take_one(gpus, size)
+        return True
 
     def _take_one(self, gpus: int, size: int) -> bool:
         if gpus > 0:
@@ -119,9 +129,9 @@ class Ledger:
         self._position = {p.name: index for index, p in enumerate(self._current)}
         self._dirty: set[str] = set()
 
-    def take(self, pool: str, gpus_per_replica: int, bytes_per_replica: int, replicas: int) -> Placed:
+    def take(self, pool: str, gpus_per_replica: int, bytes_per_replica: int, replicas: int, nodes: int = 1) -> Placed:
         ledger = self.pools[pool]
-        placed = ledger.take(gpus_per_replica, bytes_per_replica, replicas)
+        placed = ledger.take(gpus_per_replica, bytes_per_replica, replicas, nodes)
         if placed.on_nodes and ledger.known:
             self._dirty.add(pool)
         return placed

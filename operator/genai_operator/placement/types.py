@@ -22,6 +22,7 @@ class PoolCapacity:
     gpus_requested: int = 0
     # Largest per-node figures: a replica must fit on one node.
     max_gpus_per_node: int = 0
+    gpus_per_node: int = 0  # whole GPUs of the largest node, free or not: what one node of a group offers
     max_memory_bytes_per_node: int = 0
     max_cpu_millis_per_node: int = 0
     free_gpus_per_node: tuple[int, ...] = ()  # a replica's GPUs must come from one node

@@ -21,6 +21,7 @@ from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.placement.advice import capacity_advice
 from genai_operator.placement.packing import Ledger, Placed
 from genai_operator.placement.types import PlacementDecision, Pool
+from genai_operator.planning.group_plan import group_fields
 from genai_operator.planning.plan import SpecError, plan_model_deployment
 from genai_operator.planning.plan_cache import PoolPlanCache
 from genai_operator.planning.usage import PlanSummary, PoolUsage, pool_usage, replica_gpu_bound, summarize
@@ -89,6 +90,7 @@ def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, 
                 "gpuType": sizing.gpu.key if sizing.gpu else "cpu",
                 "gpusPerReplica": sizing.gpus_per_replica,
                 "tensorParallel": sizing.tensor_parallel,
+                **group_fields(sizing, always=True),
                 "kvCacheTokens": sizing.kv_tokens,
                 "fullContextSequences": sizing.full_sequences,
             }
@@ -120,9 +122,9 @@ def _pack(
             if packing.ledger is None:
                 placed = Placed(on_nodes=a.replicas)
             else:
-                placed = packing.ledger.take(a.pool.name, gpus, size, a.replicas)
+                placed = packing.ledger.take(a.pool.name, gpus, size, a.replicas, a.sizing.nodes)
                 advice += capacity_advice(packing.ledger.pools[a.pool.name], gpus, size, placed)
-            shares.append((gpus, size, placed))
+            shares.append((a.sizing.total_gpus, size, placed))
         packing.placed[index] = shares
         packing.advice[index] = advice
     return packing
@@ -133,7 +135,7 @@ def _largest_first(first: _Packing, count: int) -> list[int]:
         primary = first.decisions[index].primary
         if primary is None:
             return (0, 0, index)
-        return (-primary.sizing.gpus_per_replica, -primary.sizing.estimate.total_bytes, index)
+        return (-primary.sizing.total_gpus, -primary.sizing.estimate.total_bytes, index)
 
     return sorted(range(count), key=size)
 
@@ -171,7 +173,7 @@ def plan_all(
             bound += count * replica_gpu_bound(a, util)
             if a.sizing.gpu is not None:
                 needed += count * a.sizing.estimate.total_bytes
-                given += count * a.sizing.gpus_per_replica * a.sizing.gpu.usable_bytes
+                given += count * a.sizing.total_gpus * a.sizing.gpu.usable_bytes
     usage = pool_usage(chosen.ledger) if chosen.ledger else []
     placed_all = [p for shares in chosen.placed.values() for _g, _b, p in shares]
     summary = summarize(entries, usage, placed_all, (chosen.gpus, bound, needed, given), order_name)

@@ -18,6 +18,7 @@ from genai_operator.placement.pools import default_pool
 from genai_operator.placement.split import Candidate, Share, split_replicas
 from genai_operator.placement.types import PlacementDecision, Pool, PoolAssignment
 from genai_operator.planning.encoder_plan import size_encoder_on
+from genai_operator.planning.group_plan import group_if_needed, single_node_first
 from genai_operator.planning.model_shape import SpecError, model_shape
 from genai_operator.settings import Settings
 from genai_operator.sizing.concurrency import DEFAULT_CONTEXT
@@ -129,7 +130,8 @@ def plan_pool(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> Pool
         gpus, why_not = allowed_gpus(spec, pool, settings)
         if not gpus:
             return why_not or f"pool {pool.name}: no allowed GPU type"
-        decision = size_model(sizing_request(spec, pool, engine), gpus)
+        request = sizing_request(spec, pool, engine)
+        decision = group_if_needed(pool, request, size_model(request, gpus), gpus)
     if not decision.fits:
         return f"pool {pool.name}: " + "; ".join(decision.reasons)
     return PoolPlan(pool=pool, engine=engine, sizing=decision)
@@ -209,6 +211,7 @@ def plan_model_deployment(
             if not spillover or room is None or room_so_far + room >= spec.replicas:
                 break
             room_so_far += room
+    plans, built = single_node_first(plans, built, rejected)
     if not plans:
         if not candidates:
             reasons.append("no pool matches spec.placement")
@@ -280,12 +283,12 @@ def _candidate(plan: PoolPlan, cap: int | None = None) -> Candidate:
     # Autoscaled pools, and pools with no node yet, grow when pods ask: capacity is pending, not missing.
     pending = pool.capacity is not None and (pool.autoscaled or pool.capacity.nodes == 0)
     if pool.capacity is not None and not pending:
-        room = replicas_that_fit(pool.capacity, sizing.gpus_per_replica, sizing.estimate.total_bytes)
+        room = replicas_that_fit(pool.capacity, sizing.gpus_per_replica, sizing.estimate.total_bytes, sizing.nodes)
     if cap is not None:
         room = cap if room is None else min(room, cap)
     cost = None
     if pool.cost_per_gpu_hour is not None:
-        cost = pool.cost_per_gpu_hour * max(sizing.gpus_per_replica, 1)
+        cost = pool.cost_per_gpu_hour * max(sizing.total_gpus, 1)
     return Candidate(
         name=pool.name,
         room=room,

@@ -90,11 +90,13 @@ def replica_gpu_bound(assignment: PoolAssignment, utilization_percent: int) -> i
     sizing = assignment.sizing
     if sizing.gpu is None or sizing.gpus_per_replica <= 0:
         return 0
+    if sizing.nodes > 1:
+        return sizing.total_gpus  # a group holds whole nodes (exclusive placement), however little it fills
     budget = gpu_budget_bytes(sizing.gpu, assignment.engine, utilization_percent)
     if budget <= 0:
-        return sizing.gpus_per_replica
+        return sizing.total_gpus
     # Capped at the chosen count: a bound above it would be a sizing bug, not a packing fact.
-    return min(max(-(-sizing.estimate.total_bytes // budget), 1), sizing.gpus_per_replica)
+    return min(max(-(-sizing.estimate.total_bytes // budget), 1), sizing.total_gpus)
 
 
 def pool_usage(ledger: Ledger) -> list[PoolUsage]:

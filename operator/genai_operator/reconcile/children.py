@@ -13,7 +13,7 @@ from typing import Any
 
 from genai_operator.reconcile.diff import ChildKey
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "LeaderWorkerSet")
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ class NameConflict:
 
 
 def rollout_done(workload: Mapping[str, Any]) -> bool:
-    """Whether a Deployment's or StatefulSet's controller reports its current spec with every replica
-    updated and ready: the change a ModelDeployment's Ready waits for."""
+    """Whether a Deployment's, StatefulSet's or LeaderWorkerSet's (counting groups) controller reports its
+    current spec with every replica updated and ready: the change a ModelDeployment's Ready waits for."""
     status = workload.get("status") or {}
     wanted = int((workload.get("spec") or {}).get("replicas", 1))
     return (
@@ -56,7 +56,7 @@ def controlled_by(obj: Mapping[str, Any], uid: str | None) -> bool:
 
 def deployment_counts(observed: Mapping[ChildKey, Mapping[str, Any]], name: str) -> tuple[int, int, bool]:
     """(replicas observed, ready replicas, rollout done) of one pool's Deployment or StatefulSet."""
-    dep = observed.get(("Deployment", name)) or observed.get(("StatefulSet", name))
+    dep = next((observed[(kind, name)] for kind in WORKLOAD_KINDS if (kind, name) in observed), None)
     if dep is None:
         return 0, 0, False
     status = dep.get("status") or {}

@@ -15,6 +15,7 @@ from genai_operator.render.api_checks import RejectedObjectError, check_objects
 from genai_operator.render.autoscaler import build_autoscaler
 from genai_operator.render.cache_claim import build_cache_claim, needs_cache_claim
 from genai_operator.render.deployment import build_deployment
+from genai_operator.render.leaderworkerset import build_leaderworkerset, for_groups, is_group, serves_groups
 from genai_operator.render.monitor import build_service_monitor
 from genai_operator.render.networkpolicy import build_network_policy
 from genai_operator.render.pdb import build_pdb
@@ -65,6 +66,8 @@ def render_children(
     policy = build_network_policy(md, engine_label, owner_uid=owner_uid)
     if policy is not None:
         objects.append(policy)
+    if serves_groups(decision):
+        for_groups(objects, md.metadata.name)
     if autoscaler is not None:
         scaler = build_autoscaler(md, decision, autoscaler, engine_label, settings=settings, owner_uid=owner_uid)
         if scaler is not None:
@@ -80,7 +83,10 @@ def render_children(
 def build_workload(
     md: ModelDeployment, assignment: PoolAssignment, *, settings: Settings, owner_uid: str | None
 ) -> dict[str, Any]:
-    """The pool's Deployment, or its StatefulSet when the pool keeps a node-local cache per replica."""
+    """The pool's Deployment, its StatefulSet when the pool keeps a node-local cache per replica, or its
+    LeaderWorkerSet when a replica spans several nodes."""
+    if is_group(assignment):
+        return build_leaderworkerset(md, assignment, settings=settings, owner_uid=owner_uid)
     if assignment.pool.cache.mode == CacheMode.NODE_LOCAL:
         return build_statefulset(md, assignment, settings=settings, owner_uid=owner_uid)
     return build_deployment(md, assignment, settings=settings, owner_uid=owner_uid)

@@ -24,7 +24,7 @@ from genai_operator.sizing.overhead import cpu_budget_bytes
 from genai_operator.sizing.quantization import QuantizationError, candidate_precisions, weight_format
 from genai_operator.sizing.types import GpuType, MemoryEstimate, SizingDecision, SizingRequest
 
-__all__ = ["estimate_memory", "size_for_cpu", "size_model"]
+__all__ = ["estimate_memory", "size_for_cpu", "size_model", "with_capacity"]
 
 
 def _serving_problem(request: SizingRequest) -> str:
@@ -69,7 +69,7 @@ def _refused(request: SizingRequest, precision: Precision, reason: str, *, cpu: 
     return SizingDecision(False, estimate, None, 0, 1, (reason,))
 
 
-def _with_capacity(
+def with_capacity(
     request: SizingRequest, estimate: MemoryEstimate, budget_bytes: int, fitted: SizingDecision
 ) -> SizingDecision:
     """The decision with what its hardware gives (sizing/concurrency.py); for llama.cpp, whose slots are
@@ -104,7 +104,7 @@ def size_model(request: SizingRequest, gpus: Sequence[GpuType]) -> SizingDecisio
     found, attempts = first_fit(request, precisions, allowed, request.engine)
     if found is not None and found.estimate is not None:
         fitted = SizingDecision(True, found.estimate, found.gpu, found.gpus, found.tensor_parallel)
-        return _with_capacity(request, found.estimate, found.budget_bytes * found.gpus, fitted)
+        return with_capacity(request, found.estimate, found.budget_bytes * found.gpus, fitted)
     reason = no_gpu_fit_reason(request, request.engine, precisions, allowed, attempts)
     return SizingDecision(False, estimate_memory(request, precisions[-1]), None, 0, 1, (reason,))
 
@@ -126,7 +126,7 @@ def size_for_cpu(request: SizingRequest, memory_bytes: int) -> SizingDecision:
     for precision in precisions:
         fits, estimate = cpu_attempt(request, precision, budget)
         if fits:
-            return _with_capacity(request, estimate, budget, SizingDecision(True, estimate, None, 0, 1))
+            return with_capacity(request, estimate, budget, SizingDecision(True, estimate, None, 0, 1))
     assert estimate is not None  # candidate_precisions is never empty
     reason = no_cpu_fit_reason(request, precisions, memory_bytes, budget)
     return SizingDecision(False, estimate, None, 0, 1, (reason,))

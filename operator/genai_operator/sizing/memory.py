@@ -60,7 +60,7 @@ def kv_bytes_per_token(
 
 
 def _estimate(
-    request: SizingRequest, precision: Precision, devices: int, gpu: GpuType | None, *, cpu: bool
+    request: SizingRequest, precision: Precision, devices: int, gpu: GpuType | None, *, cpu: bool, stages: int = 1
 ) -> MemoryEstimate:
     if request.parameters <= 0:
         raise ValueError(f"parameter count must be positive, got {request.parameters}")
@@ -71,7 +71,8 @@ def _estimate(
     fmt = weight_format(precision, request.method, request.gguf_type, engine, shape.hidden_size)
     weights = fmt.weights_bytes(shape, request.parameters)
     per_token = kv_bytes_per_token(shape, request.kv_cache, fmt.precision, engine)
-    held_per_token = kv_bytes_per_token(shape, request.kv_cache, fmt.precision, engine, devices)
+    # Pipeline stages hold disjoint layers: KV heads are replicated only across the tensor-parallel ranks.
+    held_per_token = kv_bytes_per_token(shape, request.kv_cache, fmt.precision, engine, max(1, devices // stages))
     prefill = prefill_tokens(engine, gpu, request.max_context)
     kv_cache = required_kv_bytes(engine, request.max_sequences, request.max_context, held_per_token, weights, prefill)
     if cpu:
@@ -100,15 +101,22 @@ def _estimate(
 
 
 def estimate_memory(
-    request: SizingRequest, precision: Precision, tensor_parallel: int = 1, gpu: GpuType | None = None
+    request: SizingRequest,
+    precision: Precision,
+    tensor_parallel: int = 1,
+    gpu: GpuType | None = None,
+    *,
+    stages: int = 1,
 ) -> MemoryEstimate:
     """Memory of one replica at `precision` spread over `tensor_parallel` GPUs (for llama.cpp: the
     number of GPUs it splits layers across). `gpu` refines vLLM's activation batch (see overhead).
+    With `stages` pipeline-parallel stages (a multi-node replica), `tensor_parallel` counts all GPUs
+    of the replica, `tensor_parallel // stages` per stage.
 
     Raises ValueError for precision Auto and QuantizationError (a ValueError) for combinations no
     engine serves, such as AWQ at BF16.
     """
-    return _estimate(request, precision, tensor_parallel, gpu, cpu=False)
+    return _estimate(request, precision, tensor_parallel, gpu, cpu=False, stages=stages)
 
 
 def estimate_cpu_memory(request: SizingRequest, precision: Precision) -> MemoryEstimate:

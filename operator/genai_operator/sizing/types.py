@@ -102,3 +102,11 @@ class SizingDecision:
     max_context: int = 0  # the maxContextLength sized for (the spec's, or its default for the model)
     full_sequences: int = 0
     batch_sequences: int = 0
+    # Nodes one replica spans (sizing/multinode.py): above 1, a group of pods, one per node, each with
+    # `gpus_per_replica` GPUs and `tensor_parallel` ranks, the nodes being pipeline-parallel stages.
+    nodes: int = 1
+
+    @property
+    def total_gpus(self) -> int:
+        """GPUs of one whole replica, across its nodes."""
+        return self.gpus_per_replica * self.nodes

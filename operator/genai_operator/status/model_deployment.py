@@ -18,6 +18,7 @@ from genai_operator.api.conditions import (
 )
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.placement.types import PlacementDecision, Pool
+from genai_operator.planning.group_plan import group_fields
 from genai_operator.planning.hysteresis import PoolHealth
 from genai_operator.reconcile.children import NameConflict, deployment_counts
 from genai_operator.reconcile.diff import ChildKey
@@ -77,7 +78,7 @@ def build_status(
             "engine": assignment.engine.value,
             "precision": sizing.estimate.precision.value,
             "gpuType": sizing.gpu.key if sizing.gpu else "cpu",
-            "gpusPerReplica": sizing.gpus_per_replica,
+            "gpusPerReplica": sizing.total_gpus,
             "reason": assignment.reason,
             "cache": cache_description(name, assignment.pool, observed),
         }
@@ -114,6 +115,7 @@ def build_status(
             "gpuType": primary.sizing.gpu.key if primary.sizing.gpu else "cpu",
             "gpusPerReplica": primary.sizing.gpus_per_replica,
             "tensorParallel": primary.sizing.tensor_parallel,
+            **group_fields(primary.sizing),
             "kvCacheTokens": primary.sizing.kv_tokens,
             "fullContextSequences": primary.sizing.full_sequences,
         }

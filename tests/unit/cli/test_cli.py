@@ -37,6 +37,9 @@ PLAN_KEYS = {
     "reasons",
     "kvCacheTokens",  # added keys: KV capacity on the chosen GPUs
     "fullContextSequences",
+    "gpusPerNode",  # multi-node replicas (issue 19)
+    "nodesPerReplica",
+    "pipelineParallel",
 }
 
 

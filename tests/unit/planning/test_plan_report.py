@@ -43,7 +43,11 @@ SECTION5 = {
     "reasons",
     "kvCacheTokens",
     "fullContextSequences",
-}  # the last two: what the chosen GPUs give (issue 16)
+    # Multi-node replicas (issue 19): 1, 1 and gpusPerReplica for a replica on one node.
+    "gpusPerNode",
+    "nodesPerReplica",
+    "pipelineParallel",
+}  # kvCacheTokens and fullContextSequences: what the chosen GPUs give (issue 16)
 
 
 def md(name: str, uri: str, **spec: Any) -> ModelDeployment:
@@ -93,12 +97,30 @@ def test_replica_larger_than_any_node() -> None:
         serving={"maxContextLength": 4096, "maxConcurrentSequences": 4},
         resources={"gpu": {"types": ["nvidia-l4"]}},
     )
-    result = plan_all([seventy], l4_pools((4, 4)), Settings())
+    # gpu.count set: the user's count, on one node, so the advice says no node is large enough.
+    pinned = md(
+        "big",
+        "hf://meta-llama/Llama-3.1-70B-Instruct",
+        quantization={"precision": "BF16"},
+        serving={"maxContextLength": 4096, "maxConcurrentSequences": 4},
+        resources={"gpu": {"types": ["nvidia-l4"], "count": 8}},
+    )
+    result = plan_all([pinned], l4_pools((4, 4)), Settings())
     assert result.entries[0]["gpusPerReplica"] == 8
     assert (
         "a replica needs 8 nvidia-l4 GPUs on one node but the nodes of pool cloud-nvidia-l4 have at most 4: "
         "fits on nodes with at least 8 nvidia-l4 GPUs"
     ) in reasons(result)
+    # gpu.count Auto: the replica becomes a group of two 4-GPU nodes (sizing/multinode.py), placed.
+    grouped = plan_all([seventy], l4_pools((4, 4)), Settings())
+    entry = grouped.entries[0]
+    assert (entry["gpusPerReplica"], entry["gpusPerNode"], entry["nodesPerReplica"], entry["tensorParallel"]) == (
+        8,
+        4,
+        2,
+        4,
+    )
+    assert grouped.summary.pending == 0 and grouped.summary.gpus_used == 8
 
 
 def _pool(name: str, **spec: Any) -> PlacementPool:
@@ -164,8 +186,9 @@ def test_table_has_a_pools_section_and_a_summary(capsys: pytest.CaptureFixture[s
     assert rows["cloud-l4"][:8] == ["cloud-l4", "Cloud", "nvidia-l4", "2", "8", "8", "0", "0"]
     assert rows["edge-orin"][3:7] == ["2", "2", "2", "0"]
     assert rows["store-cpu"][2] == "cpu" and rows["store-cpu"][4] == "-"
-    assert lines[-1].startswith("GPUs used 16 of 30, lower bound 16 (ratio 1.00, GPU memory ")
-    assert "replicas placed 21, waiting for nodes 0, pending 0; 0 of 15 model(s) do not fit" in lines[-1]
+    # The 405B example's two-node group added two 8x H100 nodes (examples/inventory/nodes.yaml) and 16 GPUs.
+    assert lines[-1].startswith("GPUs used 32 of 46, lower bound 32 (ratio 1.00, GPU memory ")
+    assert "replicas placed 22, waiting for nodes 0, pending 0; 0 of 16 model(s) do not fit" in lines[-1]
 
 
 def test_table_without_inventory_has_only_the_summary(capsys: pytest.CaptureFixture[str]) -> None:
