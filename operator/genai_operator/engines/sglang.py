@@ -27,12 +27,13 @@ and /tmp, both writable volumes.
 
 from __future__ import annotations
 
-from genai_operator.api.enums import Engine, Precision, QuantMethod
+from genai_operator.api.enums import Engine
 from genai_operator.engines.assembly import AssembledEngine, EngineChoices, refuse_single_file
 from genai_operator.engines.base import EngineContext, EngineMetrics
 from genai_operator.engines.fetch import ModelFiles, plan_model_files
 from genai_operator.engines.resources import shm_gib
 from genai_operator.engines.source import UnsupportedModelSourceError
+from genai_operator.engines.torch_flags import dtype_flag, quantization_flag
 from genai_operator.sizing.lora import lora_slots
 from genai_operator.sizing.overhead import gpu_budget_bytes
 
@@ -46,35 +47,6 @@ METRICS = EngineMetrics(
     kv_cache_usage="sglang:token_usage",
     model_label="model_name",
 )
-
-
-def quantization_flag(ctx: EngineContext) -> str | None:
-    marlin = ctx.supports_bf16  # compute capability >= 8.0
-    method, precision = ctx.method, ctx.precision
-    if method == QuantMethod.AWQ:
-        return "awq_marlin" if marlin else "awq"
-    if method == QuantMethod.GPTQ:
-        return "gptq_marlin" if marlin else "gptq"
-    if method == QuantMethod.BITS_AND_BYTES:
-        return "bitsandbytes"
-    if method == QuantMethod.FP8 or precision == Precision.FP8:
-        return "fp8"
-    if precision == Precision.INT8:
-        return "fp8" if ctx.gpu is not None and ctx.gpu.supports_fp8 else "bitsandbytes"
-    if precision == Precision.INT4:
-        return "bitsandbytes"
-    return None
-
-
-def dtype_flag(ctx: EngineContext) -> str | None:
-    precision = ctx.precision
-    if precision == Precision.BF16:
-        return "bfloat16" if ctx.supports_bf16 else "float16"
-    if precision == Precision.FP16:
-        return "float16"
-    if precision == Precision.FP32:
-        return "float32"
-    return None if ctx.supports_bf16 else "float16"
 
 
 def static_fraction(ctx: EngineContext) -> str:
@@ -112,7 +84,7 @@ def sglang_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     dtype = dtype_flag(ctx)
     if dtype:
         args += ["--dtype", dtype]
-    quantization = quantization_flag(ctx)
+    quantization = quantization_flag(ctx, int8_as_fp8=ctx.gpu is not None and ctx.gpu.supports_fp8)
     if quantization:
         args += ["--quantization", quantization]
     if ctx.kv_fp8:

@@ -22,11 +22,12 @@ on /health (the server listens only once the model is loaded), metrics on /metri
 
 from __future__ import annotations
 
-from genai_operator.api.enums import Engine, Precision, QuantMethod
+from genai_operator.api.enums import Engine
 from genai_operator.engines.assembly import AssembledEngine, EngineChoices, refuse_single_file
 from genai_operator.engines.base import EngineContext, EngineMetrics, memory_fraction
 from genai_operator.engines.fetch import ModelFiles, plan_model_files
 from genai_operator.engines.resources import shm_gib
+from genai_operator.engines.torch_flags import dtype_flag, quantization_flag
 from genai_operator.sizing.lora import lora_slots
 
 IMAGE = "vllm/vllm-openai:v0.30.0"
@@ -37,36 +38,6 @@ METRICS = EngineMetrics(
     kv_cache_usage="vllm:kv_cache_usage_perc",
     model_label="model_name",
 )
-
-
-def quantization_flag(ctx: EngineContext) -> str | None:
-    marlin = ctx.supports_bf16  # bf16 support marks compute capability >= 8.0, which Marlin needs
-    method, precision = ctx.method, ctx.precision
-    if method == QuantMethod.AWQ:
-        return "awq_marlin" if marlin else "awq"
-    if method == QuantMethod.GPTQ:
-        return "gptq_marlin" if marlin else "gptq"
-    if method == QuantMethod.BITS_AND_BYTES:
-        return "bitsandbytes"
-    if method == QuantMethod.FP8 or precision == Precision.FP8:
-        return "fp8"
-    if precision == Precision.INT8:
-        return "fp8" if marlin else "bitsandbytes"
-    if precision == Precision.INT4:
-        return "bitsandbytes"
-    return None
-
-
-def dtype_flag(ctx: EngineContext) -> str | None:
-    precision = ctx.precision
-    if precision == Precision.BF16:
-        return "bfloat16" if ctx.supports_bf16 else "float16"
-    if precision == Precision.FP16:
-        return "float16"
-    if precision == Precision.FP32:
-        return "float32"
-    # Quantized weights: activations follow the checkpoint, except where bf16 is unavailable.
-    return None if ctx.supports_bf16 else "float16"
 
 
 def vllm_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
@@ -88,7 +59,7 @@ def vllm_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
     dtype = dtype_flag(ctx)
     if dtype:
         args += ["--dtype", dtype]
-    quantization = quantization_flag(ctx)
+    quantization = quantization_flag(ctx, int8_as_fp8=ctx.supports_bf16)
     if quantization:
         args += ["--quantization", quantization]
     if ctx.kv_fp8:
