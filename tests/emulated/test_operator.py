@@ -10,6 +10,7 @@ from collections import Counter
 
 import pytest
 
+from genai_sandbox.process import free_port
 from support.operator_harness import DEPLOYMENTS, MD, OperatorHarness, condition, eventually, example, is_ready, quiet
 
 pytestmark = pytest.mark.integration
@@ -231,18 +232,10 @@ async def test_keda_requested_without_keda_reports_autoscaler_not_ready(harness:
     assert "scaling.backend: HPA" in cond["message"]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_metrics_and_liveness_endpoints() -> None:
     import urllib.request
 
-    port = _free_port()
+    port = free_port()
     async with OperatorHarness(options={"metrics_port": port, "metrics_host": "127.0.0.1"}) as harness:
         await harness.create(example("llama-8b-bf16-l4.yaml"))
         await eventually(lambda: is_ready(harness.md("ml", "llama-8b")))

@@ -16,11 +16,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from test_operator import _free_port
 
 from genai_emulator import EmulatedCluster
 from genai_operator.api.crdgen import all_crds
 from genai_operator.api.loading import read_documents
+from genai_sandbox.process import free_port
 from support.operator_harness import DEPLOYMENTS, OperatorHarness, eventually, example, is_ready
 from support.paths import ROOT
 
@@ -35,7 +35,7 @@ async def operator_process(
 ) -> AsyncIterator[int]:
     """`genai-operator run` on the cluster with `args`; yields its metrics port. On the way out: SIGTERM, which
     must end it with exit code 0 and no traceback."""
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "operator.log").open("w")
     proc = subprocess.Popen(
         [

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from genai_operator.placement.inventory import NodeView, node_view
+
 GIB_KI = 1024 * 1024
 
 
@@ -116,3 +118,8 @@ def openyurt_node(name: str, nodepool: str | None, *, memory_gib: int = 16, **kw
 
 def node_list(*nodes: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "List", "items": list(nodes), "metadata": {"resourceVersion": ""}}
+
+
+def l4(name: str, count: int = 4, **kw: Any) -> NodeView:
+    """An L4 node as placement sees it (GFD labels, `count` GPUs)."""
+    return node_view(nvidia_node(name, "NVIDIA-L4", 23034, count, **kw))

@@ -16,31 +16,11 @@ import yaml
 
 from genai_operator.cli.main import main
 from support.paths import ROOT
+from support.plan_contract import PLAN_JSON_KEYS
 
 EXAMPLES = ROOT / "examples"
 NODES = EXAMPLES / "inventory" / "nodes.yaml"
 POOLS = EXAMPLES / "inventory" / "pools.yaml"
-PLAN_KEYS = {
-    "name",
-    "namespace",
-    "task",
-    "engine",
-    "precision",
-    "weightsBytes",
-    "kvCacheBytes",
-    "totalBytesPerReplica",
-    "gpuType",
-    "gpusPerReplica",
-    "tensorParallel",
-    "placement",
-    "fits",
-    "reasons",
-    "kvCacheTokens",  # added keys: KV capacity on the chosen GPUs
-    "fullContextSequences",
-    "gpusPerNode",  # multi-node replicas (issue 19)
-    "nodesPerReplica",
-    "pipelineParallel",
-}
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -73,7 +53,7 @@ def test_plan_json_follows_the_contract(capsys: pytest.CaptureFixture[str]) -> N
     entries = json.loads(out)
     assert len(entries) == len(list(EXAMPLES.glob("*.yaml")))
     for entry in entries:
-        assert set(entry) == PLAN_KEYS
+        assert set(entry) == PLAN_JSON_KEYS
         assert isinstance(entry["fits"], bool) and isinstance(entry["reasons"], list)
         assert all(set(p) == {"pool", "replicas"} for p in entry["placement"])
         if entry["fits"]:

@@ -24,15 +24,11 @@ from genai_operator.placement.inventory import (
 from genai_operator.placement.pools import discover_pools, pool_from_manifest, with_detected_gpu
 from genai_operator.placement.types import Pool, PoolCapacity
 from genai_operator.sizing.overhead import cpu_budget_bytes
-from support.node_objects import kubeedge_orin, node, nvidia_node, openyurt_node
+from support.node_objects import kubeedge_orin, l4, node, nvidia_node, openyurt_node
 from support.paths import ROOT
 
 L4 = {"nvidia.com/gpu.product": "NVIDIA-L4"}
 GPU_POOL = Pool(name="l4", tier=Tier.CLOUD, node_selector=tuple(L4.items()))
-
-
-def l4(name: str, count: int = 4, **kw: object) -> NodeView:
-    return node_view(nvidia_node(name, "NVIDIA-L4", 23034, count, **kw))  # type: ignore[arg-type]
 
 
 def test_allocatable_below_capacity_and_requested_gpus() -> None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 
-from test_pools_capacity import ROOT, l4
-
 from genai_operator.api.loading import read_documents, split_manifests
 from genai_operator.placement.assemble import pool_layout, with_capacity
 from genai_operator.placement.inventory import NodeView, node_view
 from genai_operator.planning.capacity import GpuUsage, PoolsWithCapacity
+from support.node_objects import l4
+from support.paths import ROOT
 
 Pods = dict[str, list[tuple[tuple[str, str], int]]]  # node -> [(owner, GPUs)], as the pods index holds them
 

@@ -22,32 +22,11 @@ from genai_operator.planning.fleet_report import plan_all
 from genai_operator.settings import Settings
 from support.node_objects import node_list, nvidia_node
 from support.paths import ROOT
+from support.plan_contract import PLAN_JSON_KEYS
 
 EXAMPLES = ROOT / "examples"
 NODES = EXAMPLES / "inventory" / "nodes.yaml"
 POOLS = EXAMPLES / "inventory" / "pools.yaml"
-SECTION5 = {
-    "name",
-    "namespace",
-    "task",  # an addition to the DESIGN.md list (like kvCacheTokens): TextGeneration, TextEmbedding or Reranking
-    "engine",
-    "precision",
-    "weightsBytes",
-    "kvCacheBytes",
-    "totalBytesPerReplica",
-    "gpuType",
-    "gpusPerReplica",
-    "tensorParallel",
-    "placement",
-    "fits",
-    "reasons",
-    "kvCacheTokens",
-    "fullContextSequences",
-    # Multi-node replicas (issue 19): 1, 1 and gpusPerReplica for a replica on one node.
-    "gpusPerNode",
-    "nodesPerReplica",
-    "pipelineParallel",
-}  # kvCacheTokens and fullContextSequences: what the chosen GPUs give (issue 16)
 
 
 def md(name: str, uri: str, **spec: Any) -> ModelDeployment:
@@ -199,7 +178,7 @@ def test_table_without_inventory_has_only_the_summary(capsys: pytest.CaptureFixt
 def test_json_stays_the_section5_list(capsys: pytest.CaptureFixture[str]) -> None:
     out = run(["plan", "-f", str(EXAMPLES), "--nodes", str(NODES), "--pools", str(POOLS), "-o", "json"], capsys)
     entries = json.loads(out)
-    assert isinstance(entries, list) and all(set(e) == SECTION5 for e in entries)
+    assert isinstance(entries, list) and all(set(e) == PLAN_JSON_KEYS for e in entries)
 
 
 def test_inventory_as_kubectl_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
