@@ -81,6 +81,23 @@ def pool_workload(md: ModelDeployment, assignment: PoolAssignment, settings: Set
     return Workload(workload_name(name, assignment.pool), labels, selector, ctx, plan, template)
 
 
+def pool_scheduling(ctx: EngineContext, arch: str | None) -> dict[str, Any]:
+    """nodeSelector (the pool's, plus the architecture), GPU affinity and tolerations: a pod on this pool's nodes."""
+    spec: dict[str, Any] = {}
+    node_selector = dict(ctx.pool.selector)
+    if arch and ARCH_LABEL not in node_selector:
+        node_selector[ARCH_LABEL] = arch
+    if node_selector:
+        spec["nodeSelector"] = node_selector
+    affinity = gpu_affinity(ctx)
+    if affinity:
+        spec["affinity"] = affinity
+    tolerations = pod_tolerations(ctx)
+    if tolerations:
+        spec["tolerations"] = tolerations
+    return spec
+
+
 def pod_spec(ctx: EngineContext, plan: EnginePlan, selector: dict[str, str]) -> dict[str, Any]:
     spec: dict[str, Any] = {
         # Engines never call the API server, and a Service named like the engine (say `vllm`) would
@@ -93,18 +110,7 @@ def pod_spec(ctx: EngineContext, plan: EnginePlan, selector: dict[str, str]) -> 
         "containers": [escape_container(container(plan))],
         "volumes": [dict(v) for v in plan.volumes],
     }
-    node_selector = dict(ctx.pool.selector)
-    arch = ctx.pool.arch or plan.node_arch
-    if arch and ARCH_LABEL not in node_selector:
-        node_selector[ARCH_LABEL] = arch
-    if node_selector:
-        spec["nodeSelector"] = node_selector
-    affinity = gpu_affinity(ctx)
-    if affinity:
-        spec["affinity"] = affinity
-    tolerations = pod_tolerations(ctx)
-    if tolerations:
-        spec["tolerations"] = tolerations
+    spec.update(pool_scheduling(ctx, ctx.pool.arch or plan.node_arch))
     if plan.image_pull_secrets:
         spec["imagePullSecrets"] = [dict(s) for s in plan.image_pull_secrets]
     spec["topologySpreadConstraints"] = [

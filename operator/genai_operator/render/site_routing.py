@@ -35,7 +35,7 @@ from genai_operator.render.endpoint_picker import (
 )
 from genai_operator.render.labels import COMPONENT, POOL, pool_selector
 from genai_operator.render.names import service_name
-from genai_operator.render.pod_template import ARCH_LABEL, gpu_affinity, pod_tolerations
+from genai_operator.render.pod_template import pool_scheduling
 from genai_operator.render.router_proxy import PROXY_PORT, proxy_container, proxy_service_port
 from genai_operator.render.site_proxy import site_envoy_config
 from genai_operator.settings import Settings
@@ -155,16 +155,4 @@ def _site_unit(
 def site_scheduling(md: ModelDeployment, assignment: PoolAssignment, settings: Settings) -> dict[str, Any]:
     """Where the site's picker runs: on the pool's nodes, as the model's pods there (render/pod_template.py)."""
     ctx = EngineContext(name=md.metadata.name, spec=md.spec, assignment=assignment, settings=settings)
-    spec: dict[str, Any] = {}
-    node_selector = dict(ctx.pool.selector)
-    if ctx.pool.arch and ARCH_LABEL not in node_selector:
-        node_selector[ARCH_LABEL] = ctx.pool.arch
-    if node_selector:
-        spec["nodeSelector"] = node_selector
-    affinity = gpu_affinity(ctx)
-    if affinity:
-        spec["affinity"] = affinity
-    tolerations = pod_tolerations(ctx)
-    if tolerations:
-        spec["tolerations"] = tolerations
-    return spec
+    return pool_scheduling(ctx, ctx.pool.arch)
