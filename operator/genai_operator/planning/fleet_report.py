@@ -25,6 +25,7 @@ from genai_operator.planning.group_plan import group_fields
 from genai_operator.planning.plan import SpecError, plan_model_deployment
 from genai_operator.planning.plan_cache import PoolPlanCache
 from genai_operator.planning.usage import PlanSummary, PoolUsage, pool_usage, replica_gpu_bound, summarize
+from genai_operator.render.metadata import md_namespace
 from genai_operator.settings import Settings
 
 ORDER_INPUT = "input order"
@@ -61,7 +62,7 @@ def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, 
     primary = decision.primary
     entry: dict[str, Any] = {
         "name": md.metadata.name,
-        "namespace": md.metadata.namespace or "default",
+        "namespace": md_namespace(md),
         "task": md.spec.task.value,
         "engine": None,
         "precision": None,

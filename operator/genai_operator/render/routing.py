@@ -31,6 +31,7 @@ from genai_operator.render.endpoint_picker import (
     picker_service,
 )
 from genai_operator.render.labels import COMPONENT, md_selector
+from genai_operator.render.metadata import md_namespace
 from genai_operator.render.names import service_name, workload_name
 from genai_operator.render.router_proxy import PROXY_PORT, envoy_config, proxy_container, proxy_service_port
 from genai_operator.render.service import SERVICE_PORT
@@ -60,7 +61,7 @@ def queue_seconds(md: ModelDeployment, decision: PlacementDecision, settings: Se
 
 def routed_endpoint(md: ModelDeployment, routing: Routing, cluster_domain: str) -> str:
     """status.endpoint with routing on: the standalone proxy's Service, or the Gateway that routes."""
-    namespace = md.metadata.namespace or "default"
+    namespace = md_namespace(md)
     if routing.gateway is None:
         return f"http://{picker_name(md.metadata.name)}.{namespace}.{cluster_domain}:{PROXY_PORT}/v1"
     gateway_ns = routing.gateway.namespace or namespace
@@ -70,7 +71,7 @@ def routed_endpoint(md: ModelDeployment, routing: Routing, cluster_domain: str) 
 
 def queue_query(md: ModelDeployment) -> str:
     """PromQL of the requests the picker holds for this pool: non-empty while no replica runs."""
-    namespace = md.metadata.namespace or "default"
+    namespace = md_namespace(md)
     return f'sum({QUEUE_METRIC}{{namespace="{namespace}",inference_pool="{pool_name(md.metadata.name)}"}})'
 
 
@@ -87,7 +88,7 @@ def build_routing(
     if routing is None:
         return []
     name = md.metadata.name
-    namespace = md.metadata.namespace or "default"
+    namespace = md_namespace(md)
     picker = picker_name(name)
     workloads = {workload_name(name, a.pool) for a in decision.assignments}
     for taken in sorted({picker, *(site_picker_name(name, a.pool.name) for a in site_assignments(decision))}):
@@ -127,7 +128,7 @@ def build_routing(
 def fallback_target(md: ModelDeployment, cluster_domain: str) -> tuple[str, int]:
     """Where a site proxy sends what its site cannot serve: the global proxy, or, when a Gateway routes
     (whose address the operator does not read), the model's Service across every pool."""
-    namespace = md.metadata.namespace or "default"
+    namespace = md_namespace(md)
     routing = md.spec.routing
     if routing is not None and routing.gateway is None:
         return f"{picker_name(md.metadata.name)}.{namespace}.{cluster_domain}", PROXY_PORT
@@ -153,7 +154,7 @@ def inference_pool(md: ModelDeployment, routing: Routing, picker: str, owner_uid
         "apiVersion": POOL_API,
         "kind": "InferencePool",
         "metadata": object_meta(
-            pool_name(name), md.metadata.namespace or "default", picker_labels(name), md_name=name, owner_uid=owner_uid
+            pool_name(name), md_namespace(md), picker_labels(name), md_name=name, owner_uid=owner_uid
         ),
         "spec": {
             "selector": {"matchLabels": md_selector(name)},
@@ -173,7 +174,7 @@ def http_route(md: ModelDeployment, routing: Routing, total_seconds: int, owner_
     if gateway is None:
         raise ValueError("an HTTPRoute needs spec.routing.gateway")
     name = md.metadata.name
-    namespace = md.metadata.namespace or "default"
+    namespace = md_namespace(md)
     parent: dict[str, Any] = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway.name}
     if gateway.namespace and gateway.namespace != namespace:
         parent["namespace"] = gateway.namespace

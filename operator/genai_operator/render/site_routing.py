@@ -34,6 +34,7 @@ from genai_operator.render.endpoint_picker import (
     picker_service,
 )
 from genai_operator.render.labels import COMPONENT, POOL, pool_selector
+from genai_operator.render.metadata import md_namespace
 from genai_operator.render.names import service_name
 from genai_operator.render.pod_template import pool_scheduling
 from genai_operator.render.router_proxy import PROXY_PORT, proxy_container, proxy_service_port
@@ -59,7 +60,7 @@ def site_picker_name(md_name: str, pool: str) -> str:
 
 def site_endpoints(md: ModelDeployment, decision: PlacementDecision, cluster_domain: str) -> list[dict[str, str]]:
     """status.siteEndpoints: each site proxy's address, by pool."""
-    namespace = md.metadata.namespace or "default"
+    namespace = md_namespace(md)
     return [
         {
             "pool": a.pool.name,
@@ -111,7 +112,7 @@ def _site_unit(
     routing = md.spec.routing
     assert routing is not None  # build_site_routing checked
     name = md.metadata.name
-    namespace = md.metadata.namespace or "default"
+    namespace = md_namespace(md)
     pool = assignment.pool.name
     picker = site_picker_name(name, pool)
     inference_pool = site_pool_name(name, pool)

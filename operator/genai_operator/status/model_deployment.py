@@ -24,6 +24,7 @@ from genai_operator.reconcile.children import NameConflict, deployment_counts
 from genai_operator.reconcile.diff import ChildKey
 from genai_operator.reconcile.rollout import ONE_AT_A_TIME_NAME
 from genai_operator.render.labels import md_selector
+from genai_operator.render.metadata import md_namespace
 from genai_operator.render.names import cache_claim_name, service_name, workload_name
 from genai_operator.render.service import SERVICE_PORT
 from genai_operator.settings import Settings
@@ -59,7 +60,7 @@ def build_status(
     RoutingReady and `routed_endpoint` the routed address that replaces the Service's (spec.routing),
     `site_endpoints` the site proxies' addresses by pool."""
     name = md.metadata.name
-    namespace = md.metadata.namespace or "default"
+    namespace = md_namespace(md)
     placement = []
     total = ready = 0
     rollouts_done = True
