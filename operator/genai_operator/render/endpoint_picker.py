@@ -30,9 +30,10 @@ import yaml
 
 from genai_operator.api.enums import Engine
 from genai_operator.api.modeldeployment import ModelDeployment
+from genai_operator.api.routing import Routing
 from genai_operator.engines import EngineProfile
 from genai_operator.render.labels import COMPONENT, INSTANCE, MANAGED_BY, MODEL_DEPLOYMENT, NAME
-from genai_operator.render.metadata import owner_references
+from genai_operator.render.metadata import md_namespace, object_meta
 
 EPP_IMAGE = "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0"
 EXT_PROC_PORT = 9002
@@ -46,17 +47,6 @@ ROUTER_COMPONENT = "router"
 ROUTER_LABEL = "genaiops.dev/router"  # pod label of the picker: never the model label, or it would route to itself
 # Scorer weights as the upstream chart's default profile: load signals 2, prefix-cache affinity 3.
 WEIGHTS = {"queue-scorer": 2, "kv-cache-utilization-scorer": 2, "prefix-cache-scorer": 3, "lora-affinity-scorer": 1}
-
-
-def object_meta(
-    name: str, namespace: str, labels: dict[str, str], *, md_name: str, owner_uid: str | None
-) -> dict[str, Any]:
-    """Metadata of a routing child: its own labels (not the model's), owned by the ModelDeployment."""
-    meta: dict[str, Any] = {"name": name, "namespace": namespace, "labels": dict(labels)}
-    owners = owner_references(md_name, owner_uid)
-    if owners:
-        meta["ownerReferences"] = owners
-    return meta
 
 
 def picker_labels(md_name: str, *, pod: bool = False) -> dict[str, str]:
@@ -268,5 +258,33 @@ def picker_service(
             "type": "ClusterIP",
             "selector": {ROUTER_LABEL: md_name, COMPONENT: ROUTER_COMPONENT},
             "ports": ports,
+        },
+    }
+
+
+def inference_pool(
+    md: ModelDeployment,
+    routing: Routing,
+    picker: str,
+    owner_uid: str | None,
+    *,
+    name: str,
+    labels: dict[str, str],
+    pods: dict[str, str],
+) -> dict[str, Any]:
+    """An InferencePool `name` over the pods `pods` selects, its endpoints picked by `picker`."""
+    return {
+        "apiVersion": POOL_API,
+        "kind": "InferencePool",
+        "metadata": object_meta(name, md_namespace(md), labels, md_name=md.metadata.name, owner_uid=owner_uid),
+        "spec": {
+            "selector": {"matchLabels": pods},
+            "targetPorts": [{"number": md.spec.serving.port}],
+            "appProtocol": "http",
+            "endpointPickerRef": {
+                "name": picker,
+                "port": {"number": EXT_PROC_PORT},
+                "failureMode": routing.failure_mode,
+            },
         },
     }

@@ -37,13 +37,20 @@ def owner_references(md_name: str, uid: str | None) -> list[dict[str, Any]]:
     ]
 
 
-def child_meta(md: ModelDeployment, name: str, labels: Mapping[str, str], *, owner_uid: str | None) -> dict[str, Any]:
-    """The metadata of one child named `name`, in the ModelDeployment's namespace, owned by it."""
-    meta: dict[str, Any] = {"name": name, "namespace": md_namespace(md), "labels": dict(labels)}
-    owners = owner_references(md.metadata.name, owner_uid)
+def object_meta(
+    name: str, namespace: str, labels: Mapping[str, str], *, md_name: str, owner_uid: str | None
+) -> dict[str, Any]:
+    """The metadata of a child `name` of ModelDeployment `md_name`, owned by it when its uid is known."""
+    meta: dict[str, Any] = {"name": name, "namespace": namespace, "labels": dict(labels)}
+    owners = owner_references(md_name, owner_uid)
     if owners:
         meta["ownerReferences"] = owners
     return meta
+
+
+def child_meta(md: ModelDeployment, name: str, labels: Mapping[str, str], *, owner_uid: str | None) -> dict[str, Any]:
+    """The metadata of one child named `name`, in the ModelDeployment's namespace, owned by it."""
+    return object_meta(name, md_namespace(md), labels, md_name=md.metadata.name, owner_uid=owner_uid)
 
 
 def shared_child_meta(md: ModelDeployment, name: str, engine_label: str, *, owner_uid: str | None) -> dict[str, Any]:

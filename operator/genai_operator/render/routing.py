@@ -18,11 +18,9 @@ from genai_operator.formats.dns_names import fit_name
 from genai_operator.placement.types import PlacementDecision
 from genai_operator.render.api_checks import RejectedObjectError
 from genai_operator.render.endpoint_picker import (
-    EXT_PROC_PORT,
-    POOL_API,
     ROUTER_COMPONENT,
     ROUTER_LABEL,
-    object_meta,
+    inference_pool,
     picker_config,
     picker_container,
     picker_deployment,
@@ -31,7 +29,7 @@ from genai_operator.render.endpoint_picker import (
     picker_service,
 )
 from genai_operator.render.labels import COMPONENT, md_selector
-from genai_operator.render.metadata import md_namespace
+from genai_operator.render.metadata import md_namespace, object_meta
 from genai_operator.render.names import service_name, workload_name
 from genai_operator.render.router_proxy import PROXY_PORT, envoy_config, proxy_container, proxy_service_port
 from genai_operator.render.service import SERVICE_PORT
@@ -108,7 +106,10 @@ def build_routing(
     objects = picker_identity(picker, namespace, name, owner_uid)
     objects.append(picker_deployment(picker, namespace, name, containers, owner_uid))
     objects.append(picker_service(picker, namespace, name, extra_ports, owner_uid))
-    objects.append(inference_pool(md, routing, picker, owner_uid))
+    pool = inference_pool(
+        md, routing, picker, owner_uid, name=pool_name(name), labels=picker_labels(name), pods=md_selector(name)
+    )
+    objects.append(pool)
     if routing.gateway is not None:
         objects.append(http_route(md, routing, total, owner_uid))
     if monitor:
@@ -144,27 +145,6 @@ def picker_monitor(picker: str, namespace: str, md_name: str, owner_uid: str | N
             "selector": {"matchLabels": {ROUTER_LABEL: md_name, COMPONENT: ROUTER_COMPONENT}},
             "namespaceSelector": {"matchNames": [namespace]},
             "endpoints": [{"port": "http-metrics", "path": "/metrics", "interval": "15s", "scheme": "http"}],
-        },
-    }
-
-
-def inference_pool(md: ModelDeployment, routing: Routing, picker: str, owner_uid: str | None) -> dict[str, Any]:
-    name = md.metadata.name
-    return {
-        "apiVersion": POOL_API,
-        "kind": "InferencePool",
-        "metadata": object_meta(
-            pool_name(name), md_namespace(md), picker_labels(name), md_name=name, owner_uid=owner_uid
-        ),
-        "spec": {
-            "selector": {"matchLabels": md_selector(name)},
-            "targetPorts": [{"number": md.spec.serving.port}],
-            "appProtocol": "http",
-            "endpointPickerRef": {
-                "name": picker,
-                "port": {"number": EXT_PROC_PORT},
-                "failureMode": routing.failure_mode,
-            },
         },
     }
 

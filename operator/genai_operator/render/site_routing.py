@@ -23,10 +23,8 @@ from genai_operator.engines import EngineContext, engine_profile
 from genai_operator.formats.dns_names import fit_name
 from genai_operator.placement.types import PlacementDecision, PoolAssignment
 from genai_operator.render.endpoint_picker import (
-    EXT_PROC_PORT,
-    POOL_API,
     ROUTER_LABEL,
-    object_meta,
+    inference_pool,
     picker_config,
     picker_container,
     picker_deployment,
@@ -115,11 +113,11 @@ def _site_unit(
     namespace = md_namespace(md)
     pool = assignment.pool.name
     picker = site_picker_name(name, pool)
-    inference_pool = site_pool_name(name, pool)
+    site_pool = site_pool_name(name, pool)
     # No queue time: a site without a ready replica answers at once, and its proxy falls back.
     config = picker_config(md, [engine_profile(assignment.engine)], None)
     envoy = site_envoy_config(routing.request_timeout_seconds, fallback_seconds, fallback)
-    containers = [proxy_container(envoy), picker_container(inference_pool, namespace, config)]
+    containers = [proxy_container(envoy), picker_container(site_pool, namespace, config)]
     labels = site_labels(name, pool)
     selector = site_selector(name, pool)
 
@@ -135,21 +133,9 @@ def _site_unit(
     service["metadata"]["labels"] = dict(labels)
     service["spec"]["selector"] = dict(selector)
 
-    pool_object = {
-        "apiVersion": POOL_API,
-        "kind": "InferencePool",
-        "metadata": object_meta(inference_pool, namespace, labels, md_name=name, owner_uid=owner_uid),
-        "spec": {
-            "selector": {"matchLabels": pool_selector(name, pool)},
-            "targetPorts": [{"number": md.spec.serving.port}],
-            "appProtocol": "http",
-            "endpointPickerRef": {
-                "name": picker,
-                "port": {"number": EXT_PROC_PORT},
-                "failureMode": routing.failure_mode,
-            },
-        },
-    }
+    pool_object = inference_pool(
+        md, routing, picker, owner_uid, name=site_pool, labels=dict(labels), pods=pool_selector(name, pool)
+    )
     return [deployment, service, pool_object]
 
 
