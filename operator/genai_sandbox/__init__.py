@@ -6,7 +6,8 @@ people start one with `genai-sandbox up`. Nothing here imports the operator: the
 part of the product.
 """
 
-from genai_sandbox.cluster import ControlPlane, ControlPlaneOptions
+from genai_sandbox.cluster import ControlPlane
+from genai_sandbox.components import ControlPlaneOptions
 from genai_sandbox.errors import SandboxError
 
 __all__ = ["ControlPlane", "ControlPlaneOptions", "SandboxError"]

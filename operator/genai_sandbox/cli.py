@@ -15,7 +15,8 @@ import threading
 from pathlib import Path
 
 from genai_sandbox.binaries import locate
-from genai_sandbox.cluster import ControlPlane, ControlPlaneOptions
+from genai_sandbox.cluster import ControlPlane
+from genai_sandbox.components import ControlPlaneOptions
 from genai_sandbox.errors import SandboxError
 from genai_sandbox.nodes import read_inventory
 

@@ -1,9 +1,6 @@
 """`ControlPlane`: etcd, kube-apiserver (RBAC, its own PKI), kube-controller-manager, kube-scheduler and kwok
-started as processes on free loopback ports, an admin kubeconfig written, torn down in reverse order.
-
-The flags follow kwokctl's binary runtime, with the authorizer kwokctl leaves out (Node,RBAC), etcd without
-fsync (a test cluster's data is thrown away), short HPA and node-monitor periods, and no leader election (a
-restarted component does not wait out its own old lease).
+started as processes on free loopback ports (their flags: components.py), an admin kubeconfig written, torn
+down in reverse order.
 """
 
 from __future__ import annotations
@@ -15,34 +12,16 @@ import shutil
 import subprocess
 import time
 import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from genai_sandbox.admin import AdminClient
-from genai_sandbox.binaries import Binaries, locate
+from genai_sandbox.binaries import locate
+from genai_sandbox.components import ADVERTISE_ADDRESS, ComponentPorts, ControlPlaneOptions, define_components
 from genai_sandbox.errors import SandboxError
 from genai_sandbox.nodes import fake_nodes
 from genai_sandbox.pki import Pki, make_pki
-from genai_sandbox.process import Component, ensure_port_free, free_port, http_ok, insecure_context, log_tail
-
-SERVICE_CIDR = "10.96.0.0/16"
-POD_CIDR = "10.128.0.0/9"
-# kube-apiserver refuses a loopback advertise address; nothing ever connects to this one (no pods run).
-ADVERTISE_ADDRESS = "192.0.2.10"
-
-
-@dataclass
-class ControlPlaneOptions:
-    workdir: Path
-    binaries: Binaries | None = None
-    apiserver_port: int | None = None
-    # The benchmark's setting (kwokctl's --disable-qps-limits): no inflight limits, no priority and fairness.
-    unlimited: bool = False
-    hpa_sync_seconds: int = 5
-    # How long each component may take to answer its health check before start() gives up with its log.
-    start_timeout: float = 90.0
-    extra_apiserver_args: list[str] = field(default_factory=list)
+from genai_sandbox.process import Component, ensure_port_free, free_port, log_tail
 
 
 class ControlPlane:
@@ -72,7 +51,14 @@ class ControlPlane:
                 {"client-certificate": str(self.pki.admin_cert), "client-key": str(self.pki.admin_key)}
             )
         )
-        self._define(binaries, peer_port)
+        self.components = define_components(
+            ComponentPorts(self.etcd_port, peer_port, self.apiserver_port),
+            binaries,
+            self.pki,
+            self.options,
+            self.kubeconfig_path,
+            apiserver_ready=lambda: self.api.ok("/readyz"),
+        )
         atexit.register(self.stop)  # an interrupted test run or benchmark leaves no component behind
         try:
             for name in ("etcd", "kube-apiserver"):
@@ -214,111 +200,4 @@ class ControlPlane:
         raise SandboxError(
             "the controller-manager never created the default ServiceAccount; its log:\n"
             f"{log_tail(self.components['kube-controller-manager'].log_path)}"
-        )
-
-    def _define(self, binaries: Binaries, peer_port: int) -> None:
-        assert self.pki is not None and self.admin is not None
-        pki, logs, kubeconfig = self.pki, self.workdir / "logs", str(self.kubeconfig_path)
-        etcd_url, peer_url = f"http://127.0.0.1:{self.etcd_port}", f"http://127.0.0.1:{peer_port}"
-        cm_port, scheduler_port, kwok_port = free_port(), free_port(), free_port()
-        insecure = insecure_context()
-        always_allow = "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics"
-        qps = ["--kube-api-qps=5000", "--kube-api-burst=10000"] if self.options.unlimited else []
-        limits = (
-            ["--max-requests-inflight=0", "--max-mutating-requests-inflight=0", "--enable-priority-and-fairness=false"]
-            if self.options.unlimited
-            else []
-        )
-
-        def component(name: str, argv: list[str], health: Any) -> None:
-            self.components[name] = Component(name, argv, logs / f"{name}.log", health, self.workdir)
-
-        component(
-            "etcd",
-            [
-                binaries.path("etcd"),
-                "--name=node0",
-                f"--data-dir={self.workdir / 'etcd'}",
-                f"--listen-client-urls={etcd_url}",
-                f"--advertise-client-urls={etcd_url}",
-                f"--listen-peer-urls={peer_url}",
-                f"--initial-advertise-peer-urls={peer_url}",
-                f"--initial-cluster=node0={peer_url}",
-                "--unsafe-no-fsync",
-                "--quota-backend-bytes=8589934592",
-                "--log-level=warn",
-            ],
-            lambda: http_ok(f"{etcd_url}/health"),
-        )
-        component(
-            "kube-apiserver",
-            [
-                binaries.path("kube-apiserver"),
-                f"--etcd-servers={etcd_url}",
-                "--etcd-prefix=/registry",
-                "--bind-address=127.0.0.1",
-                f"--secure-port={self.apiserver_port}",
-                f"--advertise-address={ADVERTISE_ADDRESS}",
-                f"--service-cluster-ip-range={SERVICE_CIDR}",
-                f"--tls-cert-file={pki.server_cert}",
-                f"--tls-private-key-file={pki.server_key}",
-                f"--client-ca-file={pki.ca_cert}",
-                "--authorization-mode=Node,RBAC",
-                f"--service-account-key-file={pki.service_account_public_key}",
-                f"--service-account-signing-key-file={pki.service_account_key}",
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                "--allow-privileged=true",
-                *limits,
-                *self.options.extra_apiserver_args,
-            ],
-            lambda: self.api.ok("/readyz"),
-        )
-        component(
-            "kube-controller-manager",
-            [
-                binaries.path("kube-controller-manager"),
-                f"--kubeconfig={kubeconfig}",
-                "--leader-elect=false",
-                "--bind-address=127.0.0.1",
-                f"--secure-port={cm_port}",
-                always_allow,
-                f"--root-ca-file={pki.ca_cert}",
-                f"--service-account-private-key-file={pki.service_account_key}",
-                f"--cluster-signing-cert-file={pki.ca_cert}",
-                f"--cluster-signing-key-file={pki.ca_key}",
-                f"--horizontal-pod-autoscaler-sync-period={self.options.hpa_sync_seconds}s",
-                "--node-monitor-period=25s",
-                "--node-monitor-grace-period=3m20s",
-                *qps,
-            ],
-            lambda: http_ok(f"https://127.0.0.1:{cm_port}/healthz", insecure),
-        )
-        component(
-            "kube-scheduler",
-            [
-                binaries.path("kube-scheduler"),
-                f"--kubeconfig={kubeconfig}",
-                "--leader-elect=false",
-                "--bind-address=127.0.0.1",
-                f"--secure-port={scheduler_port}",
-                always_allow,
-                *qps,
-            ],
-            lambda: http_ok(f"https://127.0.0.1:{scheduler_port}/healthz", insecure),
-        )
-        component(
-            "kwok",
-            [
-                binaries.path("kwok"),
-                f"--kubeconfig={kubeconfig}",
-                "--manage-all-nodes=true",
-                *(f"--config={stage}" for stage in binaries.stages),
-                f"--cidr={POD_CIDR}",
-                "--node-ip=10.0.0.1",
-                "--node-name=localhost",
-                f"--node-port={kwok_port}",
-                f"--server-address=127.0.0.1:{kwok_port}",
-                "--node-lease-duration-seconds=200",
-            ],
-            lambda: http_ok(f"http://127.0.0.1:{kwok_port}/healthz"),
         )
