@@ -19,7 +19,15 @@ from genai_operator.placement.inventory import (
     NodeView,
     node_in_pool,
 )
-from genai_operator.placement.types import Pool
+from genai_operator.placement.mig_pools import (
+    SliceSpecError,
+    detect_slices,
+    node_slices,
+    slice_pool_resource,
+    slices_from_manifest,
+    whole_gpu_of_selector,
+)
+from genai_operator.placement.types import Pool, PoolSlices
 from genai_operator.sizing.gpu_catalog import all_gpus, gpu_by_key, gpu_by_product
 from genai_operator.sizing.types import GpuType
 
@@ -38,11 +46,13 @@ DEFAULT_POOL = "default"
 
 
 class UnknownGpuTypeError(ValueError):
-    """A PlacementPool names a GPU type the catalog does not have."""
+    """A PlacementPool names a GPU type (or a MIG slice profile) the catalog does not have."""
 
 
 def pool_from_manifest(manifest: PlacementPool) -> Pool:
     spec = manifest.spec
+    if spec.gpu is not None and spec.gpu.slices is not None:
+        return _slice_pool(manifest)
     gpu: GpuType | None = None
     resource = "nvidia.com/gpu"
     if spec.gpu is not None:
@@ -77,6 +87,35 @@ def pool_from_manifest(manifest: PlacementPool) -> Pool:
     )
 
 
+def _slice_pool(manifest: PlacementPool) -> Pool:
+    """A PlacementPool of MIG slices (spec.gpu.slices): the whole GPU from spec.gpu.type or the product selector."""
+    spec = manifest.spec
+    assert spec.gpu is not None
+    whole = whole_gpu_of_selector(spec.node_selector, spec.gpu.type)
+    if spec.gpu.type and whole is None:
+        raise UnknownGpuTypeError(
+            f"PlacementPool {manifest.metadata.name}: spec.gpu.type {spec.gpu.type!r} is not in the GPU catalog; "
+            "use a MIG GPU key such as nvidia-a100-80gb or omit it to detect the GPU from node labels"
+        )
+    try:
+        slices = slices_from_manifest(manifest, whole)
+    except SliceSpecError as exc:
+        raise UnknownGpuTypeError(str(exc)) from None
+    return Pool(
+        name=manifest.metadata.name,
+        tier=spec.tier,
+        node_selector=tuple(sorted(spec.node_selector.items())),
+        tolerations=tuple(t.to_dict() for t in spec.tolerations),
+        gpu=whole,
+        gpu_resource=slice_pool_resource(slices),
+        cost_per_gpu_hour=Decimal(spec.cost_per_gpu_hour) if spec.cost_per_gpu_hour else None,
+        engine_defaults=spec.engine_defaults,
+        cache=spec.cache,
+        autoscaled=spec.autoscaled,
+        slices=slices,
+    )
+
+
 def _selects_gpus(selector: dict[str, str]) -> bool:
     return any(key in selector for key in (GFD_PRODUCT, AMD_PRODUCT, AMD_PRODUCT_BETA, GFD_COUNT))
 
@@ -90,6 +129,8 @@ def detect_from_members(pool: Pool, members: Sequence[NodeView]) -> Pool:
     """`with_detected_gpu` for nodes already known to be the pool's members."""
     arches = {n.arch for n in members}
     arch = pool.arch or (arches.pop() if len(arches) == 1 else None)
+    if pool.slices is not None:
+        return detect_slices(replace(pool, arch=arch), members)
     if pool.gpu_from_nodes and members:
         return _gpu_from_nodes(replace(pool, arch=arch), members)
     gpu = pool.gpu
@@ -171,14 +212,18 @@ def node_tier(node: NodeView) -> Tier:
     return Tier.CLOUD
 
 
-def _group(node: NodeView) -> tuple[Tier, tuple[tuple[str, str], ...], str, GpuType | None, bool] | None:
-    """(tier, selector, name, GPU, CPU only) of the pool a node falls into; None for MIG nodes, whose
-    slices are not whole GPUs a model replica could be sized for."""
+Group = tuple[Tier, tuple[tuple[str, str], ...], str, GpuType | None, bool, PoolSlices | None]
+
+
+def _group(node: NodeView) -> Group:
+    """(tier, selector, name, GPU, CPU only, MIG slices) of the pool a node falls into. MIG nodes form
+    slice pools of their own (placement/mig_pools.py), never whole-GPU ones."""
     labels = node.label_map
     found = _product(node)
-    if found is not None and "-mig-" in found[1].lower():
-        return None
     tier = node_tier(node)
+    mig = node_slices(node)
+    if mig is not None:
+        return _slice_group(node, tier, *mig)
     selector: list[tuple[str, str]] = []
     parts = [tier.value.lower()]
     if tier == Tier.EDGE:
@@ -201,7 +246,20 @@ def _group(node: NodeView) -> tuple[Tier, tuple[tuple[str, str], ...], str, GpuT
         parts.append("gpu")  # a GPU without product labels (no GPU Feature Discovery)
     else:
         parts.append("cpu")
-    return tier, tuple(sorted(selector)), _dns_name("-".join(parts)), gpu, not node.gpus
+    return tier, tuple(sorted(selector)), _dns_name("-".join(parts)), gpu, not node.gpus, None
+
+
+def _slice_group(node: NodeView, tier: Tier, slices: PoolSlices, whole: GpuType | None) -> Group:
+    """Single strategy: one pool per slice product; mixed: one per whole GPU product, all its profiles."""
+    labels = node.label_map
+    product = labels.get(GFD_PRODUCT, "")
+    selector = [(GFD_PRODUCT, product)] if product else []
+    parts = [tier.value.lower(), whole.key if whole else product or "gpu", "mig"]
+    if slices.strategy == "single":
+        parts += [p.name for p in slices.profiles]
+    else:
+        selector.append(("nvidia.com/mig.strategy", labels.get("nvidia.com/mig.strategy", "mixed")))
+    return tier, tuple(sorted(selector)), _dns_name("-".join(parts)), whole, False, slices
 
 
 def discover_pools(nodes: Sequence[NodeView]) -> list[Pool]:
@@ -211,15 +269,15 @@ def discover_pools(nodes: Sequence[NodeView]) -> list[Pool]:
     child Deployment keeps its name as long as the node labels do. Two groups that would get the same
     name (Jetson modules whose memory label differs) are told apart by a numeric suffix, in selector order.
     """
-    groups: dict[tuple[tuple[tuple[str, str], ...], str], tuple[Tier, GpuType | None, bool]] = {}
+    groups: dict[tuple[tuple[tuple[str, str], ...], str], tuple[Tier, GpuType | None, bool, PoolSlices | None]] = {}
     for node in nodes:
-        found = _group(node)
-        if found is not None:
-            tier, selector, name, gpu, cpu_only = found
-            groups.setdefault((selector, name), (tier, gpu, cpu_only))
+        tier, selector, name, gpu, cpu_only, slices = _group(node)
+        groups.setdefault((selector, name), (tier, gpu, cpu_only, slices))
     taken: dict[str, int] = {}
     pools = []
-    for (selector, name), (tier, gpu, cpu_only) in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0])):
+    for (selector, name), (tier, gpu, cpu_only, slices) in sorted(
+        groups.items(), key=lambda item: (item[0][1], item[0][0])
+    ):
         taken[name] = taken.get(name, 0) + 1
         unique = name if taken[name] == 1 else _dns_name(f"{name[:60]}-{taken[name]}")
         tolerations = tuple(
@@ -232,9 +290,14 @@ def discover_pools(nodes: Sequence[NodeView]) -> list[Pool]:
                 node_selector=selector,
                 tolerations=tolerations,
                 gpu=gpu,
-                gpu_resource=gpu.resource_name if gpu else _resource_of(selector),
+                gpu_resource=slice_pool_resource(slices)
+                if slices
+                else gpu.resource_name
+                if gpu
+                else _resource_of(selector),
                 cpu_only=cpu_only,
                 discovered=True,
+                slices=slices,
             )
         )
     return sorted(pools, key=lambda p: p.name)
