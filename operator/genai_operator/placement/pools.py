@@ -51,8 +51,33 @@ class UnknownGpuTypeError(ValueError):
 
 def pool_from_manifest(manifest: PlacementPool) -> Pool:
     spec = manifest.spec
+    slices: PoolSlices | None = None
     if spec.gpu is not None and spec.gpu.slices is not None:
-        return _slice_pool(manifest)
+        gpu, slices = _slice_offer(manifest)
+        resource = slice_pool_resource(slices)
+    else:
+        gpu, resource = _whole_gpus(manifest)
+    return Pool(
+        name=manifest.metadata.name,
+        tier=spec.tier,
+        node_selector=tuple(sorted(spec.node_selector.items())),
+        tolerations=tuple(t.to_dict() for t in spec.tolerations),
+        gpu=gpu,
+        gpu_resource=resource,
+        cost_per_gpu_hour=Decimal(spec.cost_per_gpu_hour) if spec.cost_per_gpu_hour else None,
+        engine_defaults=spec.engine_defaults,
+        cache=spec.cache,
+        autoscaled=spec.autoscaled,
+        # Without spec.gpu the nodes decide (detect_from_members); with no node to look at, the selector does.
+        cpu_only=spec.gpu is None and not _selects_gpus(spec.node_selector),
+        gpu_from_nodes=spec.gpu is None,
+        slices=slices,
+    )
+
+
+def _whole_gpus(manifest: PlacementPool) -> tuple[GpuType | None, str]:
+    """The GPU type and resource of a whole-GPU pool: spec.gpu, else the product its selector names."""
+    spec = manifest.spec
     gpu: GpuType | None = None
     resource = "nvidia.com/gpu"
     if spec.gpu is not None:
@@ -70,25 +95,11 @@ def pool_from_manifest(manifest: PlacementPool) -> Pool:
         gpu = gpu_by_product(product, int(memory) if memory and memory.isdigit() else None) if product else None
         if gpu is not None and spec.gpu is None:
             resource = gpu.resource_name
-    return Pool(
-        name=manifest.metadata.name,
-        tier=spec.tier,
-        node_selector=tuple(sorted(spec.node_selector.items())),
-        tolerations=tuple(t.to_dict() for t in spec.tolerations),
-        gpu=gpu,
-        gpu_resource=resource,
-        cost_per_gpu_hour=Decimal(spec.cost_per_gpu_hour) if spec.cost_per_gpu_hour else None,
-        engine_defaults=spec.engine_defaults,
-        cache=spec.cache,
-        autoscaled=spec.autoscaled,
-        # Without spec.gpu the nodes decide (detect_from_members); with no node to look at, the selector does.
-        cpu_only=spec.gpu is None and not _selects_gpus(spec.node_selector),
-        gpu_from_nodes=spec.gpu is None,
-    )
+    return gpu, resource
 
 
-def _slice_pool(manifest: PlacementPool) -> Pool:
-    """A PlacementPool of MIG slices (spec.gpu.slices): the whole GPU from spec.gpu.type or the product selector."""
+def _slice_offer(manifest: PlacementPool) -> tuple[GpuType | None, PoolSlices]:
+    """The whole GPU (spec.gpu.type or the product selector) and the MIG slices of a spec.gpu.slices pool."""
     spec = manifest.spec
     assert spec.gpu is not None
     whole = whole_gpu_of_selector(spec.node_selector, spec.gpu.type)
@@ -98,22 +109,9 @@ def _slice_pool(manifest: PlacementPool) -> Pool:
             "use a MIG GPU key such as nvidia-a100-80gb or omit it to detect the GPU from node labels"
         )
     try:
-        slices = slices_from_manifest(manifest, whole)
+        return whole, slices_from_manifest(manifest, whole)
     except SliceSpecError as exc:
         raise UnknownGpuTypeError(str(exc)) from None
-    return Pool(
-        name=manifest.metadata.name,
-        tier=spec.tier,
-        node_selector=tuple(sorted(spec.node_selector.items())),
-        tolerations=tuple(t.to_dict() for t in spec.tolerations),
-        gpu=whole,
-        gpu_resource=slice_pool_resource(slices),
-        cost_per_gpu_hour=Decimal(spec.cost_per_gpu_hour) if spec.cost_per_gpu_hour else None,
-        engine_defaults=spec.engine_defaults,
-        cache=spec.cache,
-        autoscaled=spec.autoscaled,
-        slices=slices,
-    )
 
 
 def _selects_gpus(selector: dict[str, str]) -> bool:
