@@ -98,6 +98,9 @@ CASES: dict[tuple[str, str, str], Callable[[], Manifest]] = {
     ("PlacementPool", ".spec.cache", "cache.existingClaim is a shared claim"): lambda: _pool(
         cache={"mode": "NodeLocal", "existingClaim": "models"}
     ),
+    ("PlacementPool", ".spec.gpu", "gpu.slices are NVIDIA MIG slices"): lambda: _pool(
+        gpu={"resourceName": "amd.com/gpu", "slices": {"profiles": ["1g.10gb"]}}
+    ),
 }
 
 
