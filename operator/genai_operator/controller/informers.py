@@ -28,6 +28,7 @@ from genai_operator.api.resources import (
     LEADER_WORKER_SETS,
     POD_MONITORS,
     PODS,
+    RESOURCE_CLAIM_TEMPLATES,
     SCALED_OBJECTS,
     SERVICE_MONITORS,
     Resource,
@@ -58,6 +59,7 @@ OPTIONAL = {
     INFERENCE_POOLS: "inference.networking.k8s.io",
     HTTP_ROUTES: "gateway.networking.k8s.io",
     LEADER_WORKER_SETS: "leaderworkerset.x-k8s.io",
+    RESOURCE_CLAIM_TEMPLATES: "resource.k8s.io",
 }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from genai_operator.api.enums import Engine
 from genai_operator.formats.quantity import gib_text
 from genai_operator.placement.packing import Ledger
-from genai_operator.placement.types import MIG_SINGLE, Pool, PoolAssignment
+from genai_operator.placement.types import MIG_SINGLE, PlacementDecision, Pool, PoolAssignment
 from genai_operator.planning.usage import PoolUsage
 from genai_operator.sizing.estimator import size_model
 from genai_operator.sizing.mig_catalog import MigProfile, mig_products, slice_gpu
@@ -63,6 +63,23 @@ def size_on_slices(pool: Pool, request: SizingRequest) -> tuple[Pool, SizingDeci
         f"pool {pool.name}: fits no MIG slice offered (largest {largest.name}, {gib_text(largest.memory_bytes)}; "
         f"a replica needs {gib_text(needed)}); slices are never combined, so use a whole-GPU pool or offer a "
         "larger profile in spec.gpu.slices.profiles"
+    )
+
+
+DRA_GROUP = "resource.k8s.io"
+DRA_API_MISSING = "DynamicResourceAllocationMissing"
+
+
+def dra_api_missing(decision: PlacementDecision, *, dra_available: bool) -> tuple[str, str] | None:
+    """(reason, message) when a pool hands out slices by DRA and the cluster serves no resource.k8s.io/v1."""
+    pools = [a.pool.name for a in decision.assignments if a.pool.slices is not None and a.pool.slices.device_class]
+    if not pools or dra_available:
+        return None
+    return (
+        DRA_API_MISSING,
+        f"pool(s) {', '.join(pools)} hand out MIG slices by Dynamic Resource Allocation (spec.gpu.slices."
+        "deviceClassName), but the cluster serves no resource.k8s.io/v1 API: use Kubernetes 1.34 or later with "
+        "NVIDIA's DRA driver, or remove deviceClassName to request nvidia.com/mig-<profile> resources",
     )
 
 

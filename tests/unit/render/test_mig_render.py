@@ -15,6 +15,7 @@ from genai_operator.api.placementpool import PlacementPool
 from genai_operator.placement.assemble import build_pools
 from genai_operator.placement.inventory import node_view
 from genai_operator.placement.types import Pool
+from genai_operator.planning.mig_plan import dra_api_missing
 from genai_operator.planning.plan import plan_model_deployment
 from genai_operator.render.bundle import render_children
 from genai_operator.settings import Settings
@@ -150,3 +151,14 @@ def test_the_claim_template_is_valid_resource_k8s_io_v1(version: str) -> None:
     broken = {**template, "spec": {"spec": {"devices": {"requests": [{"name": "x", "deviceClassName": "y"}]}}}}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, version, strict=True)
+
+
+def test_a_cluster_without_dra_is_told_what_to_use() -> None:
+    gpu = {"type": "nvidia-a100-80gb", "slices": {"profiles": ["1g.10gb"], "deviceClassName": "mig.nvidia.com"}}
+    decision = plan_model_deployment(model("hf://meta-llama/Llama-3.2-1B-Instruct"), [mig_pool(gpu)], Settings())
+    missing = dra_api_missing(decision, dra_available=False)
+    assert missing is not None and missing[0] == "DynamicResourceAllocationMissing"
+    assert "spec.gpu.slices.deviceClassName" in missing[1] and "Kubernetes 1.34" in missing[1]
+    assert dra_api_missing(decision, dra_available=True) is None
+    plain = plan_model_deployment(model("hf://meta-llama/Llama-3.2-1B-Instruct"), [mig_pool(OFFER)], Settings())
+    assert dra_api_missing(plain, dra_available=False) is None
