@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from chart_install import Release, operator_argv, service_account_kubeconfig
-from cluster_support import OperatorProcess, apply, eventually, example, get, items, operator, wait_ready
+from chart_install import Release, chart_operator
+from cluster_support import OperatorProcess, apply, eventually, example, get, items, wait_ready
 from genai_sandbox import ControlPlane
 from genai_sandbox.nodes import read_inventory
 from support.paths import ROOT
@@ -26,11 +26,7 @@ SLICE = "nvidia.com/mig-1g.10gb"
 def running_operator(
     control_plane: ControlPlane, cluster_release: Release, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OperatorProcess]:
-    directory = tmp_path_factory.mktemp("mig")
-    kubeconfig = service_account_kubeconfig(control_plane, cluster_release, directory)
-    with operator(
-        kubeconfig, directory / "operator.log", *operator_argv(cluster_release), env=cluster_release.env
-    ) as process:
+    with chart_operator(control_plane, cluster_release, tmp_path_factory.mktemp("mig")) as process:
         yield process
 
 

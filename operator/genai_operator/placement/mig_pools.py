@@ -33,6 +33,9 @@ GFD_MEMORY = "nvidia.com/gpu.memory"
 MIG_PRODUCT_MARKER = "-MIG-"
 
 
+Selector = tuple[tuple[str, str], ...]
+
+
 class SliceSpecError(ValueError):
     """A PlacementPool's spec.gpu.slices names what its GPU cannot offer."""
 
@@ -116,13 +119,37 @@ def slices_from_manifest(manifest: PlacementPool, whole: GpuType | None) -> Pool
     )
 
 
-def whole_gpu_of_selector(selector: dict[str, str], type_key: str | None) -> GpuType | None:
-    """The whole GPU a slice pool names: spec.gpu.type, else its product selector (a -MIG- product too)."""
-    if type_key:
-        return gpu_by_key(type_key)
-    product = selector.get(GFD_PRODUCT, "")
+def slice_offer(manifest: PlacementPool) -> tuple[GpuType | None, PoolSlices]:
+    """The whole GPU (spec.gpu.type, else the product selector, a -MIG- one too) and the slices of a
+    spec.gpu.slices pool; raises SliceSpecError naming the field and the fix."""
+    spec = manifest.spec
+    assert spec.gpu is not None
+    product = spec.node_selector.get(GFD_PRODUCT, "")
     split = _split_product(product)
-    return gpu_by_product(split[0] if split else product) if product else None
+    if spec.gpu.type:
+        whole = gpu_by_key(spec.gpu.type)
+        if whole is None:
+            raise SliceSpecError(
+                f"PlacementPool {manifest.metadata.name}: spec.gpu.type {spec.gpu.type!r} is not in the GPU "
+                "catalog; use a MIG GPU key such as nvidia-a100-80gb or omit it to detect the GPU from node labels"
+            )
+    else:
+        whole = gpu_by_product(split[0] if split else product) if product else None
+    return whole, slices_from_manifest(manifest, whole)
+
+
+def slice_grouping(node: NodeView, slices: PoolSlices, whole: GpuType | None) -> tuple[Selector, list[str]]:
+    """The selector and name parts of the discovered pool of a MIG node: in the single strategy one pool per
+    slice product, in the mixed one a pool per whole GPU product with all its profiles."""
+    labels = node.label_map
+    product = labels.get(GFD_PRODUCT, "")
+    selector = [(GFD_PRODUCT, product)] if product else []
+    parts = [whole.key if whole else product or "gpu", "mig"]
+    if slices.strategy == MIG_SINGLE:
+        parts += [p.name for p in slices.profiles]
+    else:
+        selector.append((GFD_MIG_STRATEGY, labels.get(GFD_MIG_STRATEGY, MIG_MIXED)))
+    return tuple(sorted(selector)), parts
 
 
 def detect_slices(pool: Pool, members: Sequence[NodeView]) -> Pool:

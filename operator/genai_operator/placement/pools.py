@@ -23,9 +23,9 @@ from genai_operator.placement.mig_pools import (
     SliceSpecError,
     detect_slices,
     node_slices,
+    slice_grouping,
+    slice_offer,
     slice_pool_resource,
-    slices_from_manifest,
-    whole_gpu_of_selector,
 )
 from genai_operator.placement.types import Pool, PoolSlices
 from genai_operator.sizing.gpu_catalog import all_gpus, gpu_by_key, gpu_by_product
@@ -53,7 +53,10 @@ def pool_from_manifest(manifest: PlacementPool) -> Pool:
     spec = manifest.spec
     slices: PoolSlices | None = None
     if spec.gpu is not None and spec.gpu.slices is not None:
-        gpu, slices = _slice_offer(manifest)
+        try:
+            gpu, slices = slice_offer(manifest)
+        except SliceSpecError as exc:
+            raise UnknownGpuTypeError(str(exc)) from None
         resource = slice_pool_resource(slices)
     else:
         gpu, resource = _whole_gpus(manifest)
@@ -96,22 +99,6 @@ def _whole_gpus(manifest: PlacementPool) -> tuple[GpuType | None, str]:
         if gpu is not None and spec.gpu is None:
             resource = gpu.resource_name
     return gpu, resource
-
-
-def _slice_offer(manifest: PlacementPool) -> tuple[GpuType | None, PoolSlices]:
-    """The whole GPU (spec.gpu.type or the product selector) and the MIG slices of a spec.gpu.slices pool."""
-    spec = manifest.spec
-    assert spec.gpu is not None
-    whole = whole_gpu_of_selector(spec.node_selector, spec.gpu.type)
-    if spec.gpu.type and whole is None:
-        raise UnknownGpuTypeError(
-            f"PlacementPool {manifest.metadata.name}: spec.gpu.type {spec.gpu.type!r} is not in the GPU catalog; "
-            "use a MIG GPU key such as nvidia-a100-80gb or omit it to detect the GPU from node labels"
-        )
-    try:
-        return whole, slices_from_manifest(manifest, whole)
-    except SliceSpecError as exc:
-        raise UnknownGpuTypeError(str(exc)) from None
 
 
 def _selects_gpus(selector: dict[str, str]) -> bool:
@@ -221,7 +208,8 @@ def _group(node: NodeView) -> Group:
     tier = node_tier(node)
     mig = node_slices(node)
     if mig is not None:
-        return _slice_group(node, tier, *mig)
+        mig_selector, mig_parts = slice_grouping(node, *mig)
+        return tier, mig_selector, _dns_name("-".join([tier.value.lower(), *mig_parts])), mig[1], False, mig[0]
     selector: list[tuple[str, str]] = []
     parts = [tier.value.lower()]
     if tier == Tier.EDGE:
@@ -245,19 +233,6 @@ def _group(node: NodeView) -> Group:
     else:
         parts.append("cpu")
     return tier, tuple(sorted(selector)), _dns_name("-".join(parts)), gpu, not node.gpus, None
-
-
-def _slice_group(node: NodeView, tier: Tier, slices: PoolSlices, whole: GpuType | None) -> Group:
-    """Single strategy: one pool per slice product; mixed: one per whole GPU product, all its profiles."""
-    labels = node.label_map
-    product = labels.get(GFD_PRODUCT, "")
-    selector = [(GFD_PRODUCT, product)] if product else []
-    parts = [tier.value.lower(), whole.key if whole else product or "gpu", "mig"]
-    if slices.strategy == "single":
-        parts += [p.name for p in slices.profiles]
-    else:
-        selector.append(("nvidia.com/mig.strategy", labels.get("nvidia.com/mig.strategy", "mixed")))
-    return tier, tuple(sorted(selector)), _dns_name("-".join(parts)), whole, False, slices
 
 
 def discover_pools(nodes: Sequence[NodeView]) -> list[Pool]:
