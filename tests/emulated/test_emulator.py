@@ -495,9 +495,9 @@ def test_scheduler_leaves_pods_pending_when_gpus_do_not_suffice(
     assert (condition.type, condition.status, condition.reason) == ("PodScheduled", "False", "Unschedulable")
     # kube-scheduler's wording: each node reports its first failing filter (taints before affinity).
     assert condition.message == (
-        "0/11 nodes are available: 2 Insufficient nvidia.com/gpu, "  # the two L4 nodes have 4 GPUs
+        "0/12 nodes are available: 2 Insufficient nvidia.com/gpu, "  # the two L4 nodes have 4 GPUs
         "2 node(s) had untolerated taint {node-role.kubernetes.io/edge: }, "
-        "7 node(s) didn't match Pod's node affinity/selector."
+        "8 node(s) didn't match Pod's node affinity/selector."  # incl. the MIG node mig-a100-01
     )
     status = wait_for(lambda: apps.read_namespaced_deployment_status("big", "ml").status.conditions)
     assert {c.type: c.status for c in status} == {"Available": "False", "Progressing": "True"}
@@ -755,9 +755,9 @@ def test_discovery_and_sample_inventory(core: kubernetes.client.CoreV1Api, api: 
     groups = {g.name for g in kubernetes.client.ApisApi(api).get_api_versions().groups}
     assert {"apps", "apiextensions.k8s.io", "genaiops.dev", "kopf.dev", "coordination.k8s.io"} <= groups
     nodes = {n.metadata.name: n for n in core.list_node().items}
-    assert len(nodes) == 11  # four 8x H100 nodes since the two-node 405B example
+    assert len(nodes) == 12  # four 8x H100 nodes since the two-node 405B example, and the MIG node mig-a100-01
     gpus = sorted(int(n.status.allocatable.get("nvidia.com/gpu", 0)) for n in nodes.values())
-    assert gpus == [0, 0, 1, 1, 4, 4, 4, 8, 8, 8, 8]
+    assert gpus == [0, 0, 0, 1, 1, 4, 4, 4, 8, 8, 8, 8]  # mig-a100-01 advertises slices, no whole GPU
     archs = {n.status.node_info.architecture for n in nodes.values()}
     assert archs == {"amd64", "arm64"}
 

@@ -8,13 +8,15 @@ with exactly that pod's identity and configuration.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cluster_support import ROOT, create_namespace, get
+from cluster_support import ROOT, OperatorProcess, create_namespace, get, operator
 from genai_sandbox import ControlPlane
 
 CHART = ROOT / "charts" / "genai-operator"
@@ -88,3 +90,11 @@ def service_account_kubeconfig(plane: ControlPlane, release: Release, directory:
     return plane.service_account_kubeconfig(
         release.namespace, release.service_account, directory / f"{release.name}.kubeconfig"
     )
+
+
+@contextlib.contextmanager
+def chart_operator(plane: ControlPlane, release: Release, directory: Path) -> Iterator[OperatorProcess]:
+    """The operator as the chart runs it (its ServiceAccount, arguments and environment), logging in `directory`."""
+    kubeconfig = service_account_kubeconfig(plane, release, directory)
+    with operator(kubeconfig, directory / "operator.log", *operator_argv(release), env=release.env) as process:
+        yield process

@@ -98,6 +98,9 @@ CASES: dict[tuple[str, str, str], Callable[[], Manifest]] = {
     ("PlacementPool", ".spec.cache", "cache.existingClaim is a shared claim"): lambda: _pool(
         cache={"mode": "NodeLocal", "existingClaim": "models"}
     ),
+    ("PlacementPool", ".spec.gpu", "gpu.slices are NVIDIA MIG slices"): lambda: _pool(
+        gpu={"resourceName": "amd.com/gpu", "slices": {"profiles": ["1g.10gb"]}}
+    ),
 }
 
 
@@ -146,8 +149,8 @@ def test_each_cel_rule_rejects_at_kubectl_apply_with_our_message(
     ok = copy.deepcopy(manifest)
     if case[0] == "ModelDeployment":
         ok["spec"] = example("llama-8b-bf16-l4.yaml")["spec"]
-    else:
-        ok["spec"].pop("cache")
+    else:  # PlacementPool cases break one field of the spec: the rule's path names it
+        ok["spec"].pop(case[1].rsplit(".", 1)[-1])
     result = control_plane.kubectl(
         "apply", "--server-side", "--dry-run=server", "-f", "-", input_text=yaml.safe_dump(ok)
     )

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from chart_install import Release, operator_argv, service_account_kubeconfig
-from cluster_support import OperatorProcess, apply, example, items, operator, wait_ready
+from chart_install import Release, chart_operator
+from cluster_support import OperatorProcess, apply, example, items, wait_ready
 from genai_sandbox import ControlPlane
 
 MD_LABEL = "genaiops.dev/model-deployment"
@@ -21,11 +21,7 @@ MD_LABEL = "genaiops.dev/model-deployment"
 def running_operator(
     control_plane: ControlPlane, cluster_release: Release, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OperatorProcess]:
-    directory = tmp_path_factory.mktemp("tasks")
-    kubeconfig = service_account_kubeconfig(control_plane, cluster_release, directory)
-    with operator(
-        kubeconfig, directory / "operator.log", *operator_argv(cluster_release), env=cluster_release.env
-    ) as process:
+    with chart_operator(control_plane, cluster_release, tmp_path_factory.mktemp("tasks")) as process:
         yield process
 
 

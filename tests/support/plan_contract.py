@@ -22,5 +22,6 @@ PLAN_JSON_KEYS = frozenset(
         "gpusPerNode",  # multi-node replicas (issue 19): 1, 1 and gpusPerReplica for a replica on one node
         "nodesPerReplica",
         "pipelineParallel",
+        "slice",  # MIG slices (issue 19): profile, resource or deviceClassName, memoryBytes, pool slices used/total
     }
 )

@@ -53,6 +53,7 @@ def _k8s_versions() -> tuple[str, ...]:
 
 
 K8S_VERSIONS = _k8s_versions()
+DRA_GA = Version("1.34")  # resource.k8s.io/v1 (ResourceClaimTemplate for MIG slices under DRA)
 
 L4 = GpuType(
     "nvidia-l4",
@@ -201,6 +202,8 @@ def validate_all(objects: Iterable[dict[str, Any]]) -> None:
             validate_with_crd(obj)
             continue
         for version in K8S_VERSIONS:
+            if obj["apiVersion"] == "resource.k8s.io/v1" and Version(version) < DRA_GA:
+                continue  # DRA's v1 API is served from Kubernetes 1.34 on
             kubernetes_validate.validate(obj, version, strict=True)
 
 

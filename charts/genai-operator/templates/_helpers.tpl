@@ -102,6 +102,10 @@ every request the operator makes against these rules, and that no rule uses a wi
 - apiGroups: ["leaderworkerset.x-k8s.io"]
   resources: ["leaderworkersets"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+# MIG slices under Dynamic Resource Allocation: one ResourceClaimTemplate per pool (the scheduler allocates).
+- apiGroups: ["resource.k8s.io"]
+  resources: ["resourceclaimtemplates"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 - apiGroups: [""]
   resources: ["serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]

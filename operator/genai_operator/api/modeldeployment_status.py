@@ -6,6 +6,7 @@ from pydantic import Field
 
 from genai_operator.api.base import ApiModel
 from genai_operator.api.conditions import Condition
+from genai_operator.api.slices import SliceStatus
 
 
 class SizingStatus(ApiModel):
@@ -40,6 +41,9 @@ class SizingStatus(ApiModel):
     )
     full_context_sequences: int | None = Field(
         default=None, ge=0, description="Full maxContextLength sequences that KV cache holds at once."
+    )
+    slice: SliceStatus | None = Field(
+        default=None, description="Replicas on a MIG slice pool: the slice profile each one takes."
     )
 
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from genai_operator.api.base import IMAGE_PATTERN, NAME_MAX, ApiModel
 from genai_operator.api.cache import ModelCache
+from genai_operator.api.cel import rule, validations
 from genai_operator.api.conditions import Condition
 from genai_operator.api.enums import Engine, GgufType, Precision, QuantMethod, Tier
 from genai_operator.api.metadata import ObjectMeta
+from genai_operator.api.slices import PoolSlices
 
 COST_PATTERN = r"^[0-9]+(\.[0-9]{1,4})?$"
+SLICES_RESOURCE_MESSAGE = (
+    "gpu.slices are NVIDIA MIG slices: leave gpu.resourceName at nvidia.com/gpu (the slice resources, "
+    "nvidia.com/mig-<profile>, follow from gpu.slices.profiles)"
+)
 
 
 class Toleration(ApiModel):
@@ -30,6 +36,17 @@ class Toleration(ApiModel):
 class PoolGpu(ApiModel):
     """The accelerators of the pool's nodes."""
 
+    model_config = {
+        **ApiModel.model_config,
+        "json_schema_extra": validations(
+            rule(
+                "!has(self.slices) || self.resourceName == 'nvidia.com/gpu'",
+                SLICES_RESOURCE_MESSAGE,
+                field_path=".resourceName",
+            )
+        ),
+    }
+
     resource_name: str = Field(
         default="nvidia.com/gpu",
         max_length=253,
@@ -41,6 +58,16 @@ class PoolGpu(ApiModel):
         max_length=NAME_MAX,
         description="GPU type by catalog key (nvidia-l4, ...); detected from GPU Feature Discovery labels when unset.",
     )
+    slices: PoolSlices | None = Field(
+        default=None,
+        description="The nodes' GPUs are split into MIG slices: replicas are sized for one slice each.",
+    )
+
+    @model_validator(mode="after")
+    def _slices_are_nvidia(self) -> PoolGpu:
+        if self.slices is not None and self.resource_name != "nvidia.com/gpu":
+            raise ValueError(SLICES_RESOURCE_MESSAGE)
+        return self
 
 
 class EngineDefaults(ApiModel):

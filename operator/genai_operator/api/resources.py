@@ -50,6 +50,7 @@ ROLE_BINDINGS = Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "Rol
 INFERENCE_POOLS = Resource("inference.networking.k8s.io", "v1", "inferencepools", "InferencePool")
 HTTP_ROUTES = Resource("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute")
 LEADER_WORKER_SETS = Resource("leaderworkerset.x-k8s.io", "v1", "leaderworkersets", "LeaderWorkerSet")
+RESOURCE_CLAIM_TEMPLATES = Resource("resource.k8s.io", "v1", "resourceclaimtemplates", "ResourceClaimTemplate")
 
 # Every kind the operator may create as a child of a ModelDeployment, in creation order.
 CHILD_RESOURCES: tuple[Resource, ...] = (
@@ -57,6 +58,7 @@ CHILD_RESOURCES: tuple[Resource, ...] = (
     SERVICE_ACCOUNTS,  # the endpoint picker's identity and grants, before its pod (spec.routing)
     ROLES,
     ROLE_BINDINGS,
+    RESOURCE_CLAIM_TEMPLATES,  # MIG slices under DRA (render/dra_claim.py), before the pods that claim them
     DEPLOYMENTS,
     STATEFULSETS,
     LEADER_WORKER_SETS,  # multi-node replicas (render/leaderworkerset.py)

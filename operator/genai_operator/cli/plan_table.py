@@ -84,5 +84,6 @@ def render_table(result: PlanResult) -> str:
         headers = ["POOL", "TIER", "GPU", "NODES", "GPUS", "USED", "FREE", "MAX-FREE/NODE", "SHORT"]
         headers += ["CPU-MEM USED/FREE", "REPLICAS"]
         lines += ["", *_table(headers, [_pool_row(u) for u in result.pools])]
+        lines += result.slice_notes
     lines += ["", result.summary.line]
     return "\n".join(lines)

@@ -28,6 +28,7 @@ from genai_operator.api.resources import (
     LEADER_WORKER_SETS,
     POD_MONITORS,
     PODS,
+    RESOURCE_CLAIM_TEMPLATES,
     SCALED_OBJECTS,
     SERVICE_MONITORS,
     Resource,
@@ -37,6 +38,7 @@ from genai_operator.kube.session import ApiSession
 from genai_operator.kube.watch import ObjectKey, Watcher
 from genai_operator.reconcile.children import WORKLOAD_KINDS, rollout_done
 from genai_operator.settings import Settings
+from genai_operator.sizing.mig_catalog import MIG_RESOURCE_PREFIX
 from genai_operator.status.model_loaded import LoaderState, loader_state
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,7 @@ OPTIONAL = {
     INFERENCE_POOLS: "inference.networking.k8s.io",
     HTTP_ROUTES: "gateway.networking.k8s.io",
     LEADER_WORKER_SETS: "leaderworkerset.x-k8s.io",
+    RESOURCE_CLAIM_TEMPLATES: "resource.k8s.io",
 }
 
 
@@ -102,7 +105,12 @@ def pod_gpus(spec: Mapping[str, Any]) -> int:
     for container in spec.get("containers") or []:
         resources = container.get("resources") or {}
         limits = resources.get("limits") or resources.get("requests") or {}
-        total += sum(int(v) for k, v in limits.items() if k.endswith(GPU_SUFFIX) and str(v).isdigit())
+        # MIG slices (nvidia.com/mig-<profile>) count like GPUs: slice pools count capacity in slices.
+        total += sum(
+            int(v)
+            for k, v in limits.items()
+            if (k.endswith(GPU_SUFFIX) or k.startswith(MIG_RESOURCE_PREFIX)) and str(v).isdigit()
+        )
     return total
 
 

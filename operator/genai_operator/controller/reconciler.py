@@ -27,6 +27,7 @@ from genai_operator.kube.session import ApiError
 from genai_operator.planning.autoscaler_choice import choose_autoscaler
 from genai_operator.planning.group_choice import LWS_GROUP, group_api_missing
 from genai_operator.planning.hysteresis import Timings
+from genai_operator.planning.mig_plan import DRA_GROUP, dra_api_missing
 from genai_operator.planning.over_time import plan_over_time
 from genai_operator.planning.plan import SpecError
 from genai_operator.planning.routing_choice import choose_routing
@@ -82,6 +83,7 @@ class Controller:
         self.inference_pools_available = False  # spec.routing: InferencePool CRD
         self.gateway_api_available = False  # spec.routing.gateway: HTTPRoute CRD
         self.lws_available = False  # multi-node replicas: LeaderWorkerSet CRD
+        self.dra_available = False  # MIG slices under DRA: resource.k8s.io/v1 (ResourceClaimTemplates)
         self.timings = timings or Timings()
         self.queue: WorkQueue[Key] = WorkQueue()
         self._tallies = ObjectTallies(metrics)
@@ -149,6 +151,7 @@ class Controller:
             self.inference_pools_available = await self.client.exists_api("inference.networking.k8s.io", "v1")
             self.gateway_api_available = await self.client.exists_api("gateway.networking.k8s.io", "v1")
             self.lws_available = await self.client.exists_api(LWS_GROUP, "v1")
+            self.dra_available = await self.client.exists_api(DRA_GROUP, "v1")
         except ApiError as exc:
             log.info("API discovery failed (%s); keeping the previous answer", exc)
         if self.discovered is not None:
@@ -160,6 +163,7 @@ class Controller:
             groups["inference.networking.k8s.io"] = self.inference_pools_available
             groups["gateway.networking.k8s.io"] = self.gateway_api_available
             groups[LWS_GROUP] = self.lws_available
+            groups[DRA_GROUP] = self.dra_available
             await self.discovered(groups)
 
     def enqueue_all(self) -> None:
@@ -213,7 +217,9 @@ class Controller:
             reason = "; ".join(decision.reasons)
             return await self._invalid(key, body, generation, old_status, "DoesNotFit", reason)
 
-        missing = group_api_missing(decision, lws_available=self.lws_available)
+        missing = group_api_missing(decision, lws_available=self.lws_available) or dra_api_missing(
+            decision, dra_available=self.dra_available
+        )
         if missing is not None:  # say what to install, render nothing; the resync's discovery re-queues it
             now = to_stamp(time.time())
             status = missing_api_status(md, decision, *missing, generation=generation, now=now, settings=self.settings)

@@ -9,6 +9,7 @@ from typing import Any
 
 from genai_operator.formats.quantity import to_bytes, to_millicores
 from genai_operator.placement.types import Pool, PoolCapacity
+from genai_operator.sizing.mig_catalog import MIG_RESOURCE_PREFIX
 from genai_operator.sizing.overhead import cpu_budget_bytes
 
 GPU_RESOURCE_SUFFIX = "/gpu"
@@ -84,7 +85,26 @@ def node_view(node: Mapping[str, Any]) -> NodeView:
 
 
 def _gpu_resources(resources: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
-    return tuple(sorted((k, int(to_bytes(v))) for k, v in resources.items() if k.endswith(GPU_RESOURCE_SUFFIX)))
+    return tuple(
+        sorted(
+            (k, int(to_bytes(v)))
+            for k, v in resources.items()
+            if k.endswith(GPU_RESOURCE_SUFFIX) or k.startswith(MIG_RESOURCE_PREFIX)
+        )
+    )
+
+
+def pool_gpus(node: NodeView, pool: Pool, *, capacity: bool = False) -> int:
+    """What one node gives the pool: whole GPUs, or on a MIG slice pool the slices of its profiles (under
+    DRA the count labels GPU Feature Discovery writes, since no extended resource counts them)."""
+    slices = pool.slices
+    if slices is None:
+        return node.whole_gpus(pool.gpu_resource, capacity=capacity)
+    if slices.device_class:
+        labels = node.label_map
+        counts = (labels.get(f"{MIG_RESOURCE_PREFIX}{p.name}.count", "") for p in slices.profiles)
+        return sum(int(c) for c in counts if c.isdigit())
+    return sum(node.gpu_count(resource, capacity=capacity) for resource in slices.resources)
 
 
 def _gpu_share(labels: Mapping[str, Any], allocatable: int) -> int:
@@ -192,14 +212,13 @@ def capacity_of_members(
     """
     requested_by_node = requested_by_node or {}
     usable = [n for n in members if n.ready and n.schedulable]
-    resource = pool.gpu_resource
-    whole = [n.whole_gpus(resource) for n in usable]
+    whole = [pool_gpus(n, pool) for n in usable]
     requested = [min(requested_by_node.get(n.name, 0), w) for n, w in zip(usable, whole, strict=True)]
     free_per_node = [w - r for w, r in zip(whole, requested, strict=True)]
     free_memory = [cpu_budget_bytes(n.memory_bytes) for n in usable] if pool.cpu_only else []
     return PoolCapacity(
         nodes=len(usable),
-        gpus_total=sum(n.whole_gpus(resource, capacity=True) for n in usable),
+        gpus_total=sum(pool_gpus(n, pool, capacity=True) for n in usable),
         gpus_allocatable=sum(whole),
         gpus_requested=sum(requested),
         max_gpus_per_node=max(free_per_node, default=0),

@@ -19,7 +19,15 @@ from genai_operator.placement.inventory import (
     NodeView,
     node_in_pool,
 )
-from genai_operator.placement.types import Pool
+from genai_operator.placement.mig_pools import (
+    SliceSpecError,
+    detect_slices,
+    node_slices,
+    slice_grouping,
+    slice_offer,
+    slice_pool_resource,
+)
+from genai_operator.placement.types import Pool, PoolSlices
 from genai_operator.sizing.gpu_catalog import all_gpus, gpu_by_key, gpu_by_product
 from genai_operator.sizing.types import GpuType
 
@@ -38,10 +46,40 @@ DEFAULT_POOL = "default"
 
 
 class UnknownGpuTypeError(ValueError):
-    """A PlacementPool names a GPU type the catalog does not have."""
+    """A PlacementPool names a GPU type (or a MIG slice profile) the catalog does not have."""
 
 
 def pool_from_manifest(manifest: PlacementPool) -> Pool:
+    spec = manifest.spec
+    slices: PoolSlices | None = None
+    if spec.gpu is not None and spec.gpu.slices is not None:
+        try:
+            gpu, slices = slice_offer(manifest)
+        except SliceSpecError as exc:
+            raise UnknownGpuTypeError(str(exc)) from None
+        resource = slice_pool_resource(slices)
+    else:
+        gpu, resource = _whole_gpus(manifest)
+    return Pool(
+        name=manifest.metadata.name,
+        tier=spec.tier,
+        node_selector=tuple(sorted(spec.node_selector.items())),
+        tolerations=tuple(t.to_dict() for t in spec.tolerations),
+        gpu=gpu,
+        gpu_resource=resource,
+        cost_per_gpu_hour=Decimal(spec.cost_per_gpu_hour) if spec.cost_per_gpu_hour else None,
+        engine_defaults=spec.engine_defaults,
+        cache=spec.cache,
+        autoscaled=spec.autoscaled,
+        # Without spec.gpu the nodes decide (detect_from_members); with no node to look at, the selector does.
+        cpu_only=spec.gpu is None and not _selects_gpus(spec.node_selector),
+        gpu_from_nodes=spec.gpu is None,
+        slices=slices,
+    )
+
+
+def _whole_gpus(manifest: PlacementPool) -> tuple[GpuType | None, str]:
+    """The GPU type and resource of a whole-GPU pool: spec.gpu, else the product its selector names."""
     spec = manifest.spec
     gpu: GpuType | None = None
     resource = "nvidia.com/gpu"
@@ -60,21 +98,7 @@ def pool_from_manifest(manifest: PlacementPool) -> Pool:
         gpu = gpu_by_product(product, int(memory) if memory and memory.isdigit() else None) if product else None
         if gpu is not None and spec.gpu is None:
             resource = gpu.resource_name
-    return Pool(
-        name=manifest.metadata.name,
-        tier=spec.tier,
-        node_selector=tuple(sorted(spec.node_selector.items())),
-        tolerations=tuple(t.to_dict() for t in spec.tolerations),
-        gpu=gpu,
-        gpu_resource=resource,
-        cost_per_gpu_hour=Decimal(spec.cost_per_gpu_hour) if spec.cost_per_gpu_hour else None,
-        engine_defaults=spec.engine_defaults,
-        cache=spec.cache,
-        autoscaled=spec.autoscaled,
-        # Without spec.gpu the nodes decide (detect_from_members); with no node to look at, the selector does.
-        cpu_only=spec.gpu is None and not _selects_gpus(spec.node_selector),
-        gpu_from_nodes=spec.gpu is None,
-    )
+    return gpu, resource
 
 
 def _selects_gpus(selector: dict[str, str]) -> bool:
@@ -90,6 +114,8 @@ def detect_from_members(pool: Pool, members: Sequence[NodeView]) -> Pool:
     """`with_detected_gpu` for nodes already known to be the pool's members."""
     arches = {n.arch for n in members}
     arch = pool.arch or (arches.pop() if len(arches) == 1 else None)
+    if pool.slices is not None:
+        return detect_slices(replace(pool, arch=arch), members)
     if pool.gpu_from_nodes and members:
         return _gpu_from_nodes(replace(pool, arch=arch), members)
     gpu = pool.gpu
@@ -171,14 +197,19 @@ def node_tier(node: NodeView) -> Tier:
     return Tier.CLOUD
 
 
-def _group(node: NodeView) -> tuple[Tier, tuple[tuple[str, str], ...], str, GpuType | None, bool] | None:
-    """(tier, selector, name, GPU, CPU only) of the pool a node falls into; None for MIG nodes, whose
-    slices are not whole GPUs a model replica could be sized for."""
+Group = tuple[Tier, tuple[tuple[str, str], ...], str, GpuType | None, bool, PoolSlices | None]
+
+
+def _group(node: NodeView) -> Group:
+    """(tier, selector, name, GPU, CPU only, MIG slices) of the pool a node falls into. MIG nodes form
+    slice pools of their own (placement/mig_pools.py), never whole-GPU ones."""
     labels = node.label_map
     found = _product(node)
-    if found is not None and "-mig-" in found[1].lower():
-        return None
     tier = node_tier(node)
+    mig = node_slices(node)
+    if mig is not None:
+        mig_selector, mig_parts = slice_grouping(node, *mig)
+        return tier, mig_selector, _dns_name("-".join([tier.value.lower(), *mig_parts])), mig[1], False, mig[0]
     selector: list[tuple[str, str]] = []
     parts = [tier.value.lower()]
     if tier == Tier.EDGE:
@@ -201,7 +232,7 @@ def _group(node: NodeView) -> tuple[Tier, tuple[tuple[str, str], ...], str, GpuT
         parts.append("gpu")  # a GPU without product labels (no GPU Feature Discovery)
     else:
         parts.append("cpu")
-    return tier, tuple(sorted(selector)), _dns_name("-".join(parts)), gpu, not node.gpus
+    return tier, tuple(sorted(selector)), _dns_name("-".join(parts)), gpu, not node.gpus, None
 
 
 def discover_pools(nodes: Sequence[NodeView]) -> list[Pool]:
@@ -211,15 +242,15 @@ def discover_pools(nodes: Sequence[NodeView]) -> list[Pool]:
     child Deployment keeps its name as long as the node labels do. Two groups that would get the same
     name (Jetson modules whose memory label differs) are told apart by a numeric suffix, in selector order.
     """
-    groups: dict[tuple[tuple[tuple[str, str], ...], str], tuple[Tier, GpuType | None, bool]] = {}
+    groups: dict[tuple[tuple[tuple[str, str], ...], str], tuple[Tier, GpuType | None, bool, PoolSlices | None]] = {}
     for node in nodes:
-        found = _group(node)
-        if found is not None:
-            tier, selector, name, gpu, cpu_only = found
-            groups.setdefault((selector, name), (tier, gpu, cpu_only))
+        tier, selector, name, gpu, cpu_only, slices = _group(node)
+        groups.setdefault((selector, name), (tier, gpu, cpu_only, slices))
     taken: dict[str, int] = {}
     pools = []
-    for (selector, name), (tier, gpu, cpu_only) in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0])):
+    for (selector, name), (tier, gpu, cpu_only, slices) in sorted(
+        groups.items(), key=lambda item: (item[0][1], item[0][0])
+    ):
         taken[name] = taken.get(name, 0) + 1
         unique = name if taken[name] == 1 else _dns_name(f"{name[:60]}-{taken[name]}")
         tolerations = tuple(
@@ -232,9 +263,14 @@ def discover_pools(nodes: Sequence[NodeView]) -> list[Pool]:
                 node_selector=selector,
                 tolerations=tolerations,
                 gpu=gpu,
-                gpu_resource=gpu.resource_name if gpu else _resource_of(selector),
+                gpu_resource=slice_pool_resource(slices)
+                if slices
+                else gpu.resource_name
+                if gpu
+                else _resource_of(selector),
                 cpu_only=cpu_only,
                 discovered=True,
+                slices=slices,
             )
         )
     return sorted(pools, key=lambda p: p.name)

@@ -9,7 +9,31 @@ from typing import Any
 from genai_operator.api.cache import ModelCache
 from genai_operator.api.enums import Engine, Tier
 from genai_operator.api.placementpool import EngineDefaults
+from genai_operator.sizing.mig_catalog import MigProfile
 from genai_operator.sizing.types import GpuType, SizingDecision
+
+MIG_SINGLE = "single"  # GPU Feature Discovery's MIG strategies (label nvidia.com/mig.strategy)
+MIG_MIXED = "mixed"
+
+
+@dataclass(frozen=True)
+class PoolSlices:
+    """The MIG slices a pool offers (placement/mig_pools.py): a replica takes one slice of one profile."""
+
+    strategy: str  # MIG_SINGLE: slices are nvidia.com/gpu; MIG_MIXED: one nvidia.com/mig-<profile> per profile
+    profiles: tuple[MigProfile, ...]  # offered, smallest memory first; empty: none detected yet
+    device_class: str | None = None  # DRA: a ResourceClaim per replica instead of an extended resource
+    products: tuple[str, ...] = ()  # the nodes' nvidia.com/gpu.product values (the whole GPU's, or -MIG- ones)
+    wanted: tuple[str, ...] = ()  # profile names spec.gpu.slices.profiles asked for (resolved once the GPU is known)
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        """The extended resources the slices are counted in (none under DRA: ResourceSlices hold them)."""
+        if self.device_class:
+            return ()
+        if self.strategy == MIG_SINGLE:
+            return ("nvidia.com/gpu",)
+        return tuple(p.resource for p in self.profiles)
 
 
 @dataclass(frozen=True)
@@ -55,6 +79,7 @@ class Pool:
     # A PlacementPool without spec.gpu: GPU or CPU, and which GPU, come from its nodes (pools.detect_from_members).
     gpu_from_nodes: bool = False
     gpu_problem: str = ""  # why the GPU type could not be detected (mixed or unknown types): what to set
+    slices: PoolSlices | None = None  # MIG nodes: `gpu` is the whole GPU, capacity counts slices
 
     @property
     def selector(self) -> dict[str, str]:

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from genai_operator.api.loading import describe_validation_error
 from genai_operator.api.placementpool import PlacementPool
 from genai_operator.placement.assemble import Layout, pool_layout
-from genai_operator.placement.inventory import NodeView, capacity_of_members
+from genai_operator.placement.inventory import NodeView, capacity_of_members, pool_gpus
 from genai_operator.placement.types import Pool, PoolCapacity
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ class PoolTally:
         self.pool = pool
         self.static = capacity_of_members(pool, members)  # all but what requests change
         usable = [n for n in members if n.ready and n.schedulable]
-        self._whole = {n.name: n.whole_gpus(pool.gpu_resource) for n in usable}
+        self._whole = {n.name: pool_gpus(n, pool) for n in usable}
         self._used: dict[str, int] = {}  # min(requested, whole) where not 0
         self._free = Counter(self._whole.values())  # usable nodes per number of free GPUs
         self._requested = 0

@@ -22,6 +22,7 @@ from genai_operator.placement.advice import capacity_advice
 from genai_operator.placement.packing import Ledger, Placed
 from genai_operator.placement.types import PlacementDecision, Pool
 from genai_operator.planning.group_plan import group_fields
+from genai_operator.planning.mig_plan import annotate_slices, slice_of
 from genai_operator.planning.plan import SpecError, plan_model_deployment
 from genai_operator.planning.plan_cache import PoolPlanCache
 from genai_operator.planning.usage import PlanSummary, PoolUsage, pool_usage, replica_gpu_bound, summarize
@@ -38,6 +39,7 @@ class PlanResult:
     pools: list[PoolUsage]  # empty without an inventory
     summary: PlanSummary
     without_node: list[dict[str, int]]  # per entry: pool -> replicas that found no node (pending or waiting)
+    slice_notes: list[str] = field(default_factory=list)  # MIG slice pools: slices used of total
 
 
 @dataclass
@@ -77,8 +79,10 @@ def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, 
         "placement": [{"pool": a.pool.name, "replicas": a.replicas} for a in decision.assignments],
         "fits": decision.fits,
         "reasons": list(decision.reasons),
+        "slice": None,
     }
     if primary is not None:
+        entry["slice"] = slice_of(primary)
         sizing = primary.sizing
         est = sizing.estimate
         entry.update(
@@ -125,7 +129,8 @@ def _pack(
             else:
                 placed = packing.ledger.take(a.pool.name, gpus, size, a.replicas, a.sizing.nodes)
                 advice += capacity_advice(packing.ledger.pools[a.pool.name], gpus, size, placed)
-            shares.append((a.sizing.total_gpus, size, placed))
+            # A MIG slice is not a GPU: slice pools count their slices apart (planning/mig_plan.py).
+            shares.append((0 if a.pool.slices else a.sizing.total_gpus, size, placed))
         packing.placed[index] = shares
         packing.advice[index] = advice
     return packing
@@ -170,12 +175,15 @@ def plan_all(
         without_node.append({a.pool.name: p.pending + p.waiting for a, (_g, _b, p) in shares if p.pending + p.waiting})
         util = md.spec.serving.gpu_memory_utilization_percent
         for a, (_g, _b, placed) in shares:
+            if a.pool.slices is not None:
+                continue
             count = placed.on_nodes + placed.waiting
             bound += count * replica_gpu_bound(a, util)
             if a.sizing.gpu is not None:
                 needed += count * a.sizing.estimate.total_bytes
                 given += count * a.sizing.total_gpus * a.sizing.gpu.usable_bytes
     usage = pool_usage(chosen.ledger) if chosen.ledger else []
+    notes = annotate_slices(entries, usage, chosen.ledger)
     placed_all = [p for shares in chosen.placed.values() for _g, _b, p in shares]
     summary = summarize(entries, usage, placed_all, (chosen.gpus, bound, needed, given), order_name)
-    return PlanResult(entries=entries, pools=usage, summary=summary, without_node=without_node)
+    return PlanResult(entries=entries, pools=usage, summary=summary, without_node=without_node, slice_notes=notes)

@@ -19,6 +19,7 @@ from genai_operator.placement.split import Candidate, Share, split_replicas
 from genai_operator.placement.types import PlacementDecision, Pool, PoolAssignment
 from genai_operator.planning.encoder_plan import size_encoder_on
 from genai_operator.planning.group_plan import group_if_needed, single_node_first
+from genai_operator.planning.mig_plan import size_on_slices
 from genai_operator.planning.model_shape import SpecError, model_shape
 from genai_operator.settings import Settings
 from genai_operator.sizing.concurrency import DEFAULT_CONTEXT
@@ -112,7 +113,7 @@ def allowed_gpus(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> t
 def plan_pool(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> PoolPlan | str:
     """Engine and sizing for one pool, or the reason the model cannot go there."""
     engine = resolve_engine(spec, pool)
-    if engine == Engine.TEI:  # embedding and reranking: sized by their own rules (sizing/encoders.py)
+    if engine == Engine.TEI and pool.slices is None:  # embedding and reranking: their own rules (sizing/encoders.py)
         gpus, why_not = ([], None) if pool.cpu_only else allowed_gpus(spec, pool, settings)
         sized = size_encoder_on(pool, sizing_request(spec, pool, engine), gpus, why_not, UNKNOWN_CPU_NODE_BYTES)
         return sized if isinstance(sized, str) else PoolPlan(pool=pool, engine=engine, sizing=sized)
@@ -131,7 +132,13 @@ def plan_pool(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> Pool
         if not gpus:
             return why_not or f"pool {pool.name}: no allowed GPU type"
         request = sizing_request(spec, pool, engine)
-        decision = group_if_needed(pool, request, size_model(request, gpus), gpus)
+        if pool.slices is not None:  # one MIG slice per replica, the smallest profile that holds it
+            sliced = size_on_slices(pool, request)
+            if isinstance(sliced, str):
+                return sliced
+            pool, decision = sliced
+        else:
+            decision = group_if_needed(pool, request, size_model(request, gpus), gpus)
     if not decision.fits:
         return f"pool {pool.name}: " + "; ".join(decision.reasons)
     return PoolPlan(pool=pool, engine=engine, sizing=decision)

@@ -15,6 +15,7 @@ from collections.abc import Hashable
 
 from genai_operator.api.modeldeployment import ModelDeploymentSpec
 from genai_operator.placement.types import Pool
+from genai_operator.planning.mig_plan import with_slice_choice
 from genai_operator.planning.plan import PoolPlan, plan_pool
 from genai_operator.settings import Settings
 
@@ -24,7 +25,7 @@ def hardware_class(pool: Pool) -> Hashable:
     cap = pool.capacity
     defaults = pool.engine_defaults.model_dump_json() if pool.engine_defaults is not None else None
     memory = cap.max_memory_bytes_per_node if cap is not None and cap.nodes and pool.cpu_only else 0
-    return (pool.tier, pool.cpu_only, pool.gpu, pool.gpu_resource, pool.arch, defaults, memory)
+    return (pool.tier, pool.cpu_only, pool.gpu, pool.gpu_resource, pool.arch, defaults, memory, pool.slices)
 
 
 class PoolPlanCache:
@@ -46,7 +47,9 @@ class PoolPlanCache:
             if isinstance(result, PoolPlan):
                 # The pool object carries the free capacity the replica split reads: use the current one.
                 if result.pool is not pool:
-                    result = PoolPlan(pool=pool, engine=result.engine, sizing=result.sizing)
+                    result = PoolPlan(
+                        pool=with_slice_choice(pool, result.pool), engine=result.engine, sizing=result.sizing
+                    )
                 return result
             prefix = f"pool {source}"
             rest = result[len(prefix) :]

@@ -40,6 +40,7 @@ class PoolUsage:
     gpus_short: int  # GPUs those replicas would need (on nodes with enough free GPUs each)
     memory_used: int  # CPU pools: bytes of llama.cpp replicas
     memory_free: int | None
+    slices: bool = False  # a MIG slice pool: its "GPUs" are slices, left out of the summary's GPU figures
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ def pool_usage(ledger: Ledger) -> list[PoolUsage]:
                 gpus_short=book.short_gpus,
                 memory_used=book.used_bytes,
                 memory_free=sum(book.free_memory) if known and pool.cpu_only else None,
+                slices=pool.slices is not None,
             )
         )
     return rows
@@ -132,7 +134,7 @@ def summarize(
     gpus: tuple[int, int, int, int],  # used, lower bound, bytes needed, bytes given
     order: str,
 ) -> PlanSummary:
-    totals = [u.gpus_total for u in usage if u.gpus_total is not None]
+    totals = [u.gpus_total for u in usage if u.gpus_total is not None and not u.slices]
     return PlanSummary(
         models=len(entries),
         models_fitting=sum(1 for e in entries if e["fits"]),

@@ -15,6 +15,7 @@ from genai_operator.render.api_checks import RejectedObjectError, check_objects
 from genai_operator.render.autoscaler import build_autoscaler
 from genai_operator.render.cache_claim import build_cache_claim, needs_cache_claim
 from genai_operator.render.deployment import build_deployment
+from genai_operator.render.dra_claim import build_claim_template, needs_slice_claim
 from genai_operator.render.leaderworkerset import build_leaderworkerset, for_groups, is_group, serves_groups
 from genai_operator.render.monitor import build_service_monitor
 from genai_operator.render.networkpolicy import build_network_policy
@@ -57,6 +58,7 @@ def render_children(
         for a in decision.assignments
         if needs_cache_claim(a)
     ]
+    objects += [build_claim_template(md, a, owner_uid=owner_uid) for a in decision.assignments if needs_slice_claim(a)]
     objects += [build_workload(md, a, settings=settings, owner_uid=owner_uid) for a in decision.assignments]
     engine_label = engine_groups(md, decision)[0].profile.label
     objects.append(build_service(md, decision, engine_label, owner_uid=owner_uid))

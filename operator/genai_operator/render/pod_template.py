@@ -17,6 +17,7 @@ from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.engines import EngineContext, EnginePlan, engine_profile
 from genai_operator.engines.base import CONTAINER, PORT_NAME, RUN_AS_USER
 from genai_operator.placement.types import PoolAssignment
+from genai_operator.render.dra_claim import claim_slice, needs_slice_claim
 from genai_operator.render.expansion import escape_container
 from genai_operator.render.labels import pool_labels, pool_selector
 from genai_operator.render.names import workload_name
@@ -111,6 +112,8 @@ def pod_spec(ctx: EngineContext, plan: EnginePlan, selector: dict[str, str]) -> 
         "volumes": [dict(v) for v in plan.volumes],
     }
     spec.update(pool_scheduling(ctx, ctx.pool.arch or plan.node_arch))
+    if needs_slice_claim(ctx.assignment):  # DRA: a MIG slice by ResourceClaim, not by extended resource
+        claim_slice(spec, ctx.name, ctx.pool.name)
     if plan.image_pull_secrets:
         spec["imagePullSecrets"] = [dict(s) for s in plan.image_pull_secrets]
     spec["topologySpreadConstraints"] = [

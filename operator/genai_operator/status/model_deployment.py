@@ -20,6 +20,7 @@ from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.placement.types import PlacementDecision, Pool
 from genai_operator.planning.group_plan import group_fields
 from genai_operator.planning.hysteresis import PoolHealth
+from genai_operator.planning.mig_plan import slice_of
 from genai_operator.reconcile.children import NameConflict, deployment_counts
 from genai_operator.reconcile.diff import ChildKey
 from genai_operator.reconcile.rollout import ONE_AT_A_TIME_NAME
@@ -120,6 +121,8 @@ def build_status(
             "kvCacheTokens": primary.sizing.kv_tokens,
             "fullContextSequences": primary.sizing.full_sequences,
         }
+        if (found := slice_of(primary)) is not None:
+            status["sizing"]["slice"] = found
     pending_note = decision.pending_note
     is_ready = total > 0 and ready >= total and not service_taken
     scaled_to_zero = total == 0 and md.spec.scaling is not None and md.spec.scaling.min_replicas == 0

@@ -40,6 +40,7 @@ def test_sample_inventory_discovers_a_pool_per_tier_nodepool_and_gpu() -> None:
     pools = pools_of(*items)
     assert sorted(pools) == [
         "cloud-nvidia-a100-80gb",
+        "cloud-nvidia-a100-80gb-mig",  # mig-a100-01: MIG slices (mixed strategy), a pool of its own
         "cloud-nvidia-h100-80gb",
         "cloud-nvidia-l4",
         "edge-nvidia-jetson-agx-orin-64gb",
@@ -155,8 +156,12 @@ def test_mig_slices_and_unknown_products() -> None:
     mig = nvidia_node("mig-0", "NVIDIA-A100-SXM4-40GB-MIG-1g.5gb", 4864, 7)
     unknown = nvidia_node("rtx-0", "NVIDIA-GeForce-RTX-4090", 24564, 2)
     pools = pools_of(mig, unknown)
-    # MIG slices are not whole GPUs a replica can be sized for: no pool. An unknown product keeps its name.
-    assert list(pools) == ["cloud-nvidia-geforce-rtx-4090"]
+    # A single-strategy MIG node forms a slice pool of its own (never a whole-GPU one): nvidia.com/gpu counts
+    # 1g.5gb slices. An unknown product keeps its name.
+    assert list(pools) == ["cloud-nvidia-a100-40gb-mig-1g-5gb", "cloud-nvidia-geforce-rtx-4090"]
+    sliced = pools["cloud-nvidia-a100-40gb-mig-1g-5gb"]
+    assert sliced.slices is not None and [p.name for p in sliced.slices.profiles] == ["1g.5gb"]
+    assert sliced.capacity is not None and sliced.capacity.gpus_allocatable == 7
     rtx = pools["cloud-nvidia-geforce-rtx-4090"]
     assert rtx.gpu is None and not rtx.cpu_only
     assert rtx.selector == {"nvidia.com/gpu.product": "NVIDIA-GeForce-RTX-4090"}

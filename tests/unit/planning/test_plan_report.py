@@ -160,14 +160,21 @@ def test_table_has_a_pools_section_and_a_summary(capsys: pytest.CaptureFixture[s
         "USED/FREE",
         "REPLICAS",
     ]
-    rows = {line.split()[0]: line.split() for line in lines[start + 1 :] if line and not line.startswith("GPUs")}
-    assert set(rows) == {"cloud-h100", "cloud-l4", "onprem-a100", "edge-orin", "store-cpu"}
+    rows = {
+        line.split()[0]: line.split()
+        for line in lines[start + 1 :]
+        if line and not line.startswith("GPUs") and "MIG slices" not in line
+    }
+    assert set(rows) == {"cloud-h100", "cloud-l4", "onprem-a100", "onprem-a100-mig", "edge-orin", "store-cpu"}
+    # The two MIG examples share the on-prem A100's slices: 1g.10gb each, counted as slices, not GPUs.
+    assert rows["onprem-a100-mig"][3:7] == ["1", "5", "2", "3"]
+    assert "onprem-a100-mig: MIG slices used 2 of 5 (1g.10gb, 2g.20gb)" in lines
     assert rows["cloud-l4"][:8] == ["cloud-l4", "Cloud", "nvidia-l4", "2", "8", "8", "0", "0"]
     assert rows["edge-orin"][3:7] == ["2", "2", "2", "0"]
     assert rows["store-cpu"][2] == "cpu" and rows["store-cpu"][4] == "-"
     # The 405B example's two-node group added two 8x H100 nodes (examples/inventory/nodes.yaml) and 16 GPUs.
     assert lines[-1].startswith("GPUs used 32 of 46, lower bound 32 (ratio 1.00, GPU memory ")
-    assert "replicas placed 22, waiting for nodes 0, pending 0; 0 of 16 model(s) do not fit" in lines[-1]
+    assert "replicas placed 24, waiting for nodes 0, pending 0; 0 of 18 model(s) do not fit" in lines[-1]
 
 
 def test_table_without_inventory_has_only_the_summary(capsys: pytest.CaptureFixture[str]) -> None:
