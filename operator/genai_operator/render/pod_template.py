@@ -110,6 +110,8 @@ def pod_spec(ctx: EngineContext, plan: EnginePlan, selector: dict[str, str]) -> 
         "containers": [escape_container(container(plan))],
         "volumes": [dict(v) for v in plan.volumes],
     }
+    if not plan.init_containers:  # streamed weights: nothing to fetch first
+        del spec["initContainers"]
     spec.update(pool_scheduling(ctx, ctx.pool.arch or plan.node_arch))
     if plan.image_pull_secrets:
         spec["imagePullSecrets"] = [dict(s) for s in plan.image_pull_secrets]
