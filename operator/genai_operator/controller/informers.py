@@ -121,7 +121,7 @@ class OwnPod(NamedTuple):
     scheduled: bool
     unschedulable_since: str | None
     loader: LoaderState | None
-    start: PodStart | None = None  # creation, download and Ready times (status.coldStart)
+    start: PodStart | None = None  # a ready pod's creation, download and Ready times (status.coldStart)
 
 
 def _live(obj: Mapping[str, Any]) -> bool:
@@ -149,7 +149,8 @@ def own_pod_entries(obj: Mapping[str, Any]) -> dict[OwnerKey, OwnPod] | None:
     if not owner or not _managed(labels) or not _live(obj):
         return None
     pod = own_pod(labels, obj.get("spec") or {}, obj.get("status") or {})
-    return {(meta.get("namespace"), owner): pod._replace(start=pod_start(obj))}
+    start = pod_start(obj)  # only a ready pod's start counts (status/cold_start.py)
+    return {(meta.get("namespace"), owner): pod._replace(start=start) if start.ready is not None else pod}
 
 
 def own_pod(labels: Mapping[str, str], spec: Any, status: Any) -> OwnPod:

@@ -1,7 +1,8 @@
 """How weights reach the engine: the model-loader init container, the cache volume and the local paths.
 
 Every source ends up as a local path, so engines never download and the init container is the one place
-where fetching, retries, checksums and credentials live:
+where fetching, retries, checksums and credentials live (the one exception: s3:// and gs:// weights vLLM streams
+itself with spec.model.loadFormat Stream, engines/streaming.py):
 - hf://, s3://, gs:// are fetched by our loader (images/loader) into /model-cache/<key>, on the pool's cache
   volume (an emptyDir, a shared ReadWriteMany claim or a per-replica node-local claim). The key hashes the
   URI with its revision, so a new revision is a new directory and a cached one is never fetched again;
