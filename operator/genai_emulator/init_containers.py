@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from genai_emulator.selectors import Requirement, match_labels, parse_label_selector
+from genai_emulator.start_timeline import timeline
 from genai_emulator.workloads import condition, container_id, running_status
 
 Body = dict[str, Any]
@@ -136,8 +137,17 @@ def started_status(pod: Mapping[str, Any], outcome: Outcome, *, host_ip: str, po
     inits = init_containers(pod)
     if outcome == OK:
         status = running_status(pod, host_ip, pod_ip, now=now, start_time=previous.get("startTime"))
+        runs, serving_since = timeline(pod, len(inits), now)
         if inits:
-            status["initContainerStatuses"] = [_completed(c, before, pod_ip, now) for c in inits]
+            status["initContainerStatuses"] = [
+                _completed(c, before, pod_ip, finished, started)
+                for c, (started, finished) in zip(inits, runs, strict=True)
+            ]
+        for item in status["containerStatuses"]:
+            item["state"]["running"]["startedAt"] = serving_since
+        for cond in status["conditions"]:
+            if cond["type"] == "Initialized":
+                cond["lastTransitionTime"] = serving_since
         return status
     names = [str(c.get("name")) for c in inits]
     stuck = names.index(outcome[1])
@@ -187,7 +197,10 @@ def _base(container: Mapping[str, Any], previous: Previous) -> Body:
     }
 
 
-def _completed(container: Mapping[str, Any], previous: Previous, pod_ip: str, now: str) -> Body:
+def _completed(
+    container: Mapping[str, Any], previous: Previous, pod_ip: str, now: str, started: str | None = None
+) -> Body:
+    """Completed at `now`, having run since `started` (default: now)."""
     cid = container_id(str(container.get("name")), now, pod_ip)
     # A finished init container is ready (its work is done) and not started (it no longer runs).
     return {
@@ -198,7 +211,7 @@ def _completed(container: Mapping[str, Any], previous: Previous, pod_ip: str, no
             "terminated": {
                 "exitCode": 0,
                 "reason": "Completed",
-                "startedAt": now,
+                "startedAt": started or now,
                 "finishedAt": now,
                 "containerID": cid,
             }

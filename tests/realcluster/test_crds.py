@@ -58,6 +58,12 @@ CASES: dict[tuple[str, str, str], Callable[[], Manifest]] = {
     ("ModelDeployment", ".spec", "spec.adapters are LoRA adapters for text generation"): lambda: _md(
         task="TextEmbedding", engine="Auto", quantization={"precision": "Auto"}, adapters=_ADAPTERS
     ),
+    ("ModelDeployment", ".spec", "spec.model.loadFormat Stream is served by vLLM"): lambda: _md(
+        engine="SGLang", model={"uri": "s3://models/llama-3.1-8b", "parameters": "8B", "loadFormat": "Stream"}
+    ),
+    ("ModelDeployment", ".spec.model", "spec.model.loadFormat Stream reads object stores only"): lambda: _md(
+        model={"uri": "hf://meta-llama/Llama-3.1-8B-Instruct", "loadFormat": "Stream"}
+    ),
     ("ModelDeployment", ".spec.quantization", "quantization.ggufType is only valid with method GGUF"): lambda: _md(
         quantization={"precision": "BF16", "ggufType": "Q4_K_M"}
     ),

@@ -12,6 +12,10 @@ from typing import Any
 
 import celpy
 import jsonschema
+from pydantic import ValidationError
+
+from genai_operator.api.loading import describe_validation_error
+from genai_operator.api.modeldeployment import ModelDeployment
 
 _ENV = celpy.Environment()
 _PROGRAMS: dict[str, Any] = {}
@@ -71,3 +75,16 @@ def admission_errors(crd: dict[str, Any], obj: dict[str, Any]) -> list[str]:
     if errors:
         return errors
     return cel_errors(schema, apply_defaults(schema, obj))
+
+
+def assert_rejected_alike(crd: dict[str, Any], obj: dict[str, Any], message: str, case: str = "") -> None:
+    """`kubectl apply` (this CRD) and the ModelDeployment models (the CLI, the operator) both refuse `obj`
+    with `message`."""
+    crd_errors = admission_errors(crd, obj)
+    assert any(message in error for error in crd_errors), f"{case}: {crd_errors}"
+    try:
+        ModelDeployment.model_validate(obj)
+    except ValidationError as exc:
+        assert message in " ".join(describe_validation_error(exc)), f"{case}: {exc}"
+    else:
+        raise AssertionError(f"{case}: the models admitted what the CRD rejects")

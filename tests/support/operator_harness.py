@@ -45,8 +45,12 @@ class OperatorHarness:
         with_prometheus_operator: bool = False,
         options: dict[str, Any] | None = None,
         pool_caches: bool = False,
+        ready_delay: float = 0.0,
     ) -> None:
-        self.cluster = EmulatedCluster(with_keda=with_keda, with_prometheus_operator=with_prometheus_operator)
+        # ready_delay: seconds from binding to a started pod, which the emulated kubelet reports as its cold start.
+        self.cluster = EmulatedCluster(
+            with_keda=with_keda, with_prometheus_operator=with_prometheus_operator, ready_delay=ready_delay
+        )
         self.options = options or {}
         # The sample pools' model caches (a claim per model on cloud-l4, StatefulSets on edge-orin) add
         # children; scenarios about placement and write budgets leave them out unless they ask.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from genai_operator.api.base import NAME_MAX, NAME_PATTERN, SUBDOMAIN_PATTERN, URI_MAX, ApiModel
+from genai_operator.api.cel import validations
+from genai_operator.api.model_loading import SOURCE_RULES, Download, LoadFormat, check_stream_source
 
 PARAMETERS_PATTERN = r"^[0-9]+(\.[0-9]+)?[KMBTkmbt]$"
 # pvc:// names a claim, which must be a DNS-1123 subdomain or the pod is rejected by the API server.
@@ -40,7 +42,9 @@ class ModelArchitecture(ApiModel):
 
 
 class ModelSource(ApiModel):
-    """Where the weights come from and how big the model is."""
+    """Where the weights come from, how big the model is and how its weights reach the engine."""
+
+    model_config = {**ApiModel.model_config, "json_schema_extra": validations(*SOURCE_RULES)}
 
     uri: str = Field(
         max_length=URI_MAX,
@@ -68,6 +72,27 @@ class ModelSource(ApiModel):
         "for hf://, AWS_* keys for s3:// and gs://, .dockerconfigjson for oci://); referenced by name, never read "
         "by the operator.",
     )
+    download: Download | None = Field(
+        default=None, description="How the model loader downloads the weights (parallel connections)."
+    )
+    load_format: LoadFormat = Field(
+        default=LoadFormat.COPY,
+        description="Copy: the model loader copies the weights to the pod's cache volume first. Stream (s3:// and "
+        "gs:// on vLLM): vLLM streams the safetensors from the bucket into GPU memory (Run:ai Model Streamer), "
+        "with the credentialsSecret's keys in its environment; no copy on disk.",
+    )
+
+    @model_validator(mode="after")
+    def _streamable(self) -> ModelSource:
+        broken = check_stream_source(self.uri, self.load_format)
+        if broken:
+            raise ValueError(broken)
+        return self
+
+    @property
+    def streamed(self) -> bool:
+        """Whether vLLM streams the weights from the bucket (no copy on disk, no download before the engine)."""
+        return self.load_format == LoadFormat.STREAM
 
 
 class LoraAdapter(ApiModel):

@@ -19,6 +19,8 @@ from genai_operator.api.enums import (
     Tier,
 )
 from genai_operator.api.metadata import ObjectMeta
+from genai_operator.api.model_loading import SPEC_RULES as LOAD_FORMAT_RULES
+from genai_operator.api.model_loading import check_load_format
 from genai_operator.api.model_source import ADAPTERS_MAX, LORA_RANKS, LoraAdapter, ModelSource
 from genai_operator.api.modeldeployment_status import ModelDeploymentStatus
 from genai_operator.api.network import NetworkPolicySpec
@@ -247,6 +249,7 @@ class ModelDeploymentSpec(ApiModel):
                 field_path=".adapters",
             ),
             *TASK_RULES,
+            *LOAD_FORMAT_RULES,
         ),
     }
 
@@ -297,6 +300,7 @@ class ModelDeploymentSpec(ApiModel):
             )
         quant = self.quantization
         broken = check_task(self.task, self.engine, quant.precision, quant.method, len(self.adapters))
+        broken = broken or check_load_format(self.model.load_format, self.engine)
         if broken:
             raise ValueError(broken)
         names = [a.name for a in self.adapters]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from genai_operator.api.base import ApiModel
+from genai_operator.api.cold_start import ColdStartStatus
 from genai_operator.api.conditions import Condition
 from genai_operator.api.slices import SliceStatus
 
@@ -102,5 +103,8 @@ class ModelDeploymentStatus(ApiModel):
         description="Since when a better split across pools has been possible; replicas move once it has "
         "stayed possible for the operator's return delay (hysteresis).",
         json_schema_extra={"format": "date-time"},
+    )
+    cold_start: ColdStartStatus | None = Field(
+        default=None, description="How long the newest ready replica took from pod creation to Ready."
     )
     conditions: list[Condition] | None = Field(default=None, description="Standard conditions.")

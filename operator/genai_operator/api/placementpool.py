@@ -12,6 +12,7 @@ from genai_operator.api.cel import rule, validations
 from genai_operator.api.conditions import Condition
 from genai_operator.api.enums import Engine, GgufType, Precision, QuantMethod, Tier
 from genai_operator.api.metadata import ObjectMeta
+from genai_operator.api.model_loading import Download
 from genai_operator.api.slices import PoolSlices
 
 COST_PATTERN = r"^[0-9]+(\.[0-9]{1,4})?$"
@@ -108,6 +109,10 @@ class PlacementPoolSpec(ApiModel):
     max_gpus: int | None = Field(default=None, ge=0, description="Cap on GPUs this operator may request here.")
     cache: ModelCache = Field(
         default_factory=ModelCache, description="Model cache of replicas placed here (default: none, an emptyDir)."
+    )
+    download: Download | None = Field(
+        default=None,
+        description="Default download settings of models placed here (a ModelDeployment's spec.model.download wins).",
     )
 
 

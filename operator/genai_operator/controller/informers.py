@@ -39,6 +39,7 @@ from genai_operator.kube.watch import ObjectKey, Watcher
 from genai_operator.reconcile.children import WORKLOAD_KINDS, rollout_done
 from genai_operator.settings import Settings
 from genai_operator.sizing.mig_catalog import MIG_RESOURCE_PREFIX
+from genai_operator.status.cold_start import PodStart, pod_start
 from genai_operator.status.model_loaded import LoaderState, loader_state
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ class OwnPod(NamedTuple):
     scheduled: bool
     unschedulable_since: str | None
     loader: LoaderState | None
+    start: PodStart | None = None  # a ready pod's creation, download and Ready times (status.coldStart)
 
 
 def _live(obj: Mapping[str, Any]) -> bool:
@@ -154,7 +156,9 @@ def own_pod_entries(obj: Mapping[str, Any]) -> dict[OwnerKey, OwnPod] | None:
     owner = labels.get(MD_LABEL)
     if not owner or not _managed(labels) or not _live(obj):
         return None
-    return {(meta.get("namespace"), owner): own_pod(labels, obj.get("spec") or {}, obj.get("status") or {})}
+    pod = own_pod(labels, obj.get("spec") or {}, obj.get("status") or {})
+    start = pod_start(obj)  # only a ready pod's start counts (status/cold_start.py)
+    return {(meta.get("namespace"), owner): pod._replace(start=start) if start.ready is not None else pod}
 
 
 def own_pod(labels: Mapping[str, str], spec: Any, status: Any) -> OwnPod:

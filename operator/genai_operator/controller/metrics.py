@@ -51,6 +51,13 @@ class OperatorMetrics:
         self.queue_depth = Gauge(
             "genai_operator_workqueue_depth", "Keys waiting for a reconcile.", registry=self.registry
         )
+        self.cold_start_seconds = Gauge(
+            "genai_operator_cold_start_seconds",
+            "Cold start of each ModelDeployment's newest ready replica, by phase: download (the model loader), "
+            "load (to Ready) and total (pod creation to Ready).",
+            ["namespace", "name", "phase"],
+            registry=self.registry,
+        )
         self.leader = Gauge(
             "genai_operator_leader",
             "1 while this instance holds the leader lease (or runs standalone).",

@@ -18,6 +18,7 @@ from genai_operator.planning.capacity import ClusterCapacity
 from genai_operator.planning.hysteresis import PoolHealth
 from genai_operator.reconcile.children import controlled_by
 from genai_operator.reconcile.diff import ChildKey
+from genai_operator.status.cold_start import PodStart
 from genai_operator.status.model_loaded import LoaderState
 
 Key = tuple[str, str]  # (namespace, name) of a ModelDeployment
@@ -80,6 +81,9 @@ class PassInputs:
 
     def loader_states(self, key: Key) -> list[LoaderState | None]:
         return [pod.loader for pod in self._own_pods(key)]
+
+    def pod_starts(self, key: Key) -> list[PodStart]:
+        return [pod.start for pod in self._own_pods(key) if pod.start is not None]
 
     def pools(self, key: Key) -> list[Pool] | None:
         """The pools with their free capacity as this ModelDeployment must see them (its own pods' GPUs

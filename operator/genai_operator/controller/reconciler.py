@@ -18,6 +18,7 @@ from genai_operator import API_GROUP, API_VERSION
 from genai_operator.api.loading import describe_validation_error
 from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.resources import MODEL_DEPLOYMENTS, PLACEMENT_POOLS, Resource
+from genai_operator.controller.cold_start_pass import ColdStartReport
 from genai_operator.controller.metrics import ObjectTallies, OperatorMetrics
 from genai_operator.controller.pass_inputs import POOLS_KEY, Key, PassInputs
 from genai_operator.controller.workqueue import WorkQueue
@@ -87,6 +88,7 @@ class Controller:
         self.timings = timings or Timings()
         self.queue: WorkQueue[Key] = WorkQueue()
         self._tallies = ObjectTallies(metrics)
+        self._cold_starts = ColdStartReport(metrics)
         self.capacity = self.inputs.capacity
         self._progress_due: dict[Key, float] = {}  # when a held loading-progress status write becomes due
         self._expected = CreatedChildren()
@@ -190,6 +192,7 @@ class Controller:
         body = self.inputs.model_deployment(key)
         if body is None or body.get("metadata", {}).get("deletionTimestamp"):
             self._tallies.forget(key)
+            self._cold_starts.forget(key)
             self._progress_due.pop(key, None)
             self._expected.forget(key)
             return "gone"  # garbage collection removes the children
@@ -272,6 +275,7 @@ class Controller:
             site_endpoints=site_endpoints(md, decision, self.settings.cluster_domain) if routing.render else (),
         )
         annotate_placement(status, plan.pending_since, plan.note, self.inputs.pool_health(key))
+        self._cold_starts.annotate(key, status, old_status, self.inputs.pod_starts(key))
         if plan.recheck_after is not None:
             self.queue.add_after(key, plan.recheck_after)
         for problem in (*applied.conflicts, *applied.rejected):

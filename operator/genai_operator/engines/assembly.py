@@ -45,6 +45,8 @@ class EngineChoices:
     cache_env: dict[str, str]  # the engine's own cache and telemetry variables
     init_seconds: int  # warm-up after loading (compilation, CUDA graphs), for the startup budget
     shm_gib: int = 0  # a memory-backed /dev/shm for NCCL; 0 keeps the runtime's small default
+    env_from: tuple[dict[str, Any], ...] = ()  # Secrets whose keys the engine reads itself (streamed weights)
+    streamed_bytes: int = 0  # weights the engine downloads while it loads (spec.model.loadFormat Stream)
     default_image_arch: str | None = None  # the only architecture the default image exists for
     command: tuple[str, ...] | None = None  # None: the image's entrypoint
 
@@ -65,7 +67,7 @@ class AssembledEngine:
 def assemble_plan(ctx: EngineContext, choices: EngineChoices) -> EnginePlan:
     files = choices.files
     volumes, mounts = writable_volumes(choices.shm_gib)
-    budget = startup_seconds(ctx, init_seconds=choices.init_seconds)
+    budget = startup_seconds(ctx, init_seconds=choices.init_seconds, streamed_bytes=choices.streamed_bytes)
     image = choose_image(ctx, choices.default_image)
     return EnginePlan(
         image=image,
@@ -73,7 +75,7 @@ def assemble_plan(ctx: EngineContext, choices: EngineChoices) -> EnginePlan:
         args=(*choices.args, *ctx.spec.serving.extra_args),  # last, so a user flag overrides ours
         port=ctx.spec.serving.port,
         env=tuple(common_env(choices.cache_env)),
-        env_from=(),
+        env_from=choices.env_from,
         volumes=tuple(volumes) + files.volumes,
         mounts=tuple(mounts) + files.mounts,
         resources=resources(ctx, shm=choices.shm_gib, disk_bytes=node_disk_bytes(ctx, files)),
@@ -86,7 +88,7 @@ def assemble_plan(ctx: EngineContext, choices: EngineChoices) -> EnginePlan:
         image_pull_secrets=files.image_pull_secrets,
         # An override may be multi-arch: only the default image is known to exist for one architecture.
         node_arch=choices.default_image_arch if image == choices.default_image else None,
-        init_containers=(files.init_container,),
+        init_containers=(files.init_container,) if files.init_container else (),
         fetch_seconds=fetch_seconds(fetched_bytes(ctx, fetched=files.fetched)),
     )
 

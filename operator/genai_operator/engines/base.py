@@ -113,6 +113,14 @@ class EngineContext:
     def credentials(self) -> str | None:
         return self.spec.model.credentials_secret
 
+    @property
+    def download_connections(self) -> int | None:
+        """Parallel connections of a download: the spec's, else the pool's default; None leaves the loader's."""
+        download = self.spec.model.download
+        if download is not None and download.connections is not None:
+            return download.connections
+        return self.pool.download_connections
+
 
 # llama.cpp file type for a precision when nothing names one: the common k-quant at that width.
 GGUF_FOR_PRECISION: dict[Precision, GgufType] = {

@@ -1,7 +1,8 @@
 """How weights reach the engine: the model-loader init container, the cache volume and the local paths.
 
 Every source ends up as a local path, so engines never download and the init container is the one place
-where fetching, retries, checksums and credentials live:
+where fetching, retries, checksums and credentials live (the one exception: s3:// and gs:// weights vLLM streams
+itself with spec.model.loadFormat Stream, engines/streaming.py):
 - hf://, s3://, gs:// are fetched by our loader (images/loader) into /model-cache/<key>, on the pool's cache
   volume (an emptyDir, a shared ReadWriteMany claim or a per-replica node-local claim). The key hashes the
   URI with its revision, so a new revision is a new directory and a cached one is never fetched again;
@@ -61,13 +62,14 @@ class ModelFiles:
     """The engine's view of the weights once the init container has run."""
 
     location: ModelLocation
-    model_path: str  # a directory (safetensors) or a .gguf file
+    model_path: str  # a directory (safetensors), a .gguf file, or the bucket URI vLLM streams from
     adapters: tuple[tuple[str, str], ...]  # (served name, local path)
-    init_container: dict[str, Any]
+    init_container: dict[str, Any] | None  # the model loader; None when nothing is fetched or verified
     volumes: tuple[dict[str, Any], ...]  # pod volumes (the NodeLocal claim comes from the StatefulSet)
     mounts: tuple[dict[str, Any], ...]  # the engine's read-only mounts
     fetched: bool  # the weights are copied to the cache volume (so they take its space and download time)
     image_pull_secrets: tuple[dict[str, str], ...] = ()
+    streamed: bool = False  # the engine streams the weights from the bucket itself (engines/streaming.py)
 
 
 def cache_key(uri: str, *, file: str | None = None, gguf_type: str | None = None) -> str:
@@ -84,11 +86,19 @@ def model_location(ctx: EngineContext) -> ModelLocation:
     return parse_model_uri(ctx.spec.model.uri, oci_image_volume=ctx.settings.oci_models == "ImageVolume")
 
 
-def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
+def plan_model_files(ctx: EngineContext, *, gguf: bool, streamed: bool = False) -> ModelFiles:
     """The loader plan, volumes and paths for the spec's model and adapters on this pool.
 
     gguf: the engine loads one .gguf file (llama.cpp); otherwise a checkpoint directory.
+    streamed: the engine streams the model from its bucket (engines/streaming.py): the loader, and the cache
+    volume, are there only for adapters to fetch. Any other engine refuses spec.model.loadFormat Stream.
     """
+    if ctx.spec.model.streamed and not streamed:
+        raise UnsupportedModelSourceError(
+            f"{ctx.name}: spec.model.loadFormat Stream is served by vLLM, but pool {ctx.pool.name} runs "
+            f"{ctx.assignment.engine.value}: set engine VLLM (and place the model on GPU pools), or set "
+            "spec.model.loadFormat: Copy"
+        )
     location = model_location(ctx)
     items: list[dict[str, Any]] = []
     volumes: list[dict[str, Any]] = []
@@ -97,11 +107,13 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
         {"name": CACHE_VOLUME, "mountPath": CACHE_MOUNT},
         {"name": "tmp", "mountPath": TMP_DIR},
     ]
-    if location.downloads:
+    if streamed:
+        model_path = location.uri
+    elif location.downloads:
         gguf_type = ctx.gguf_type.value if gguf and not location.file else None
         key = cache_key(location.uri, file=location.file, gguf_type=gguf_type)
         dest = posixpath.join(CACHE_MOUNT, key)
-        item: dict[str, Any] = {"name": "model", "uri": location.uri, "dest": dest, "mode": "fetch"}
+        item = fetch_item(ctx, "model", location.uri, dest)
         if ctx.pool.cache.mode != CacheMode.NONE:
             item["keep"] = ctx.pool.cache.keep_revisions  # older revisions of this model leave the claim
             # Pruning spares revisions other ModelDeployments on the same claim (a claim is namespaced) still use.
@@ -132,7 +144,7 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
     for index, (adapter, source) in enumerate(zip(ctx.spec.adapters, sources, strict=True)):
         if source.downloads:
             dest = posixpath.join(CACHE_MOUNT, cache_key(source.uri))
-            items.append({"name": f"adapter:{adapter.name}", "uri": source.uri, "dest": dest, "mode": "fetch"})
+            items.append(fetch_item(ctx, f"adapter:{adapter.name}", source.uri, dest))
         else:
             dest, volume, mount = _mounted_adapter(index, source)
             volumes.append(volume)
@@ -140,12 +152,14 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
             loader_mounts.append(mount)
             items.append({"name": f"adapter:{adapter.name}", "uri": source.uri, "dest": dest, "mode": "verify"})
         adapters.append((adapter.name, dest))
-    if ctx.pool.cache.mode != CacheMode.NODE_LOCAL:
-        disk = fetched_bytes(ctx, fetched=location.downloads) + scratch_bytes(ctx, fetched=location.downloads)
-        volumes.insert(0, cache_volume(ctx, disk))
-    engine_mounts.insert(0, {"name": CACHE_VOLUME, "mountPath": CACHE_MOUNT, "readOnly": True})
+    fetched = location.downloads and not streamed
+    if items:
+        if ctx.pool.cache.mode != CacheMode.NODE_LOCAL:
+            disk = fetched_bytes(ctx, fetched=fetched) + scratch_bytes(ctx, fetched=fetched)
+            volumes.insert(0, cache_volume(ctx, disk))
+        engine_mounts.insert(0, {"name": CACHE_VOLUME, "mountPath": CACHE_MOUNT, "readOnly": True})
     auth = registry_auth_volume(location, sources, ctx.credentials)
-    if auth is not None:  # only the loader mounts the registry credentials
+    if auth is not None and items:  # only the loader mounts the registry credentials
         volumes.append(auth[0])
         loader_mounts.append(auth[1])
     env, env_from = _credentials(ctx.credentials, items)
@@ -153,12 +167,21 @@ def plan_model_files(ctx: EngineContext, *, gguf: bool) -> ModelFiles:
         location=location,
         model_path=model_path,
         adapters=tuple(adapters),
-        init_container=loader_container(ctx, items, loader_mounts, env, env_from),
+        init_container=loader_container(ctx, items, loader_mounts, env, env_from) if items else None,
         volumes=tuple(volumes),
         mounts=tuple(engine_mounts),
-        fetched=location.downloads,
+        fetched=fetched,
         image_pull_secrets=tuple(pull_secrets(location, ctx.credentials)),
+        streamed=streamed,
     )
+
+
+def fetch_item(ctx: EngineContext, name: str, uri: str, dest: str) -> dict[str, Any]:
+    """One plan item the loader downloads, over the connections the spec or the pool asks for."""
+    item: dict[str, Any] = {"name": name, "uri": uri, "dest": dest, "mode": "fetch"}
+    if ctx.download_connections is not None:
+        item["connections"] = ctx.download_connections
+    return item
 
 
 def _check_host_mount(path: str) -> None:

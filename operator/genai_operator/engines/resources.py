@@ -41,13 +41,15 @@ def checkpoint_bytes(ctx: EngineContext, *, quantizes_at_load: bool) -> int:
     return estimate.weights_bytes
 
 
-def startup_seconds(ctx: EngineContext, *, init_seconds: int) -> int:
+def startup_seconds(ctx: EngineContext, *, init_seconds: int, streamed_bytes: int = 0) -> int:
     """How long the engine may take to become healthy once its files are local: load and warm-up, by size.
 
     The download happens before, in the model-loader init container, which has no probe (its own retries
-    and errors bound it); the Deployment's progress deadline adds `fetch_seconds` for it.
+    and errors bound it); the Deployment's progress deadline adds `fetch_seconds` for it. Weights the engine
+    streams from their bucket (`streamed_bytes`) arrive while it loads, so their cold download is counted here.
     """
     seconds = init_seconds + ctx.sizing.estimate.weights_bytes / LOAD_BYTES_PER_SECOND
+    seconds += streamed_bytes / DOWNLOAD_BYTES_PER_SECOND
     budget = min(max(math.ceil(seconds), MIN_STARTUP_SECONDS), MAX_STARTUP_SECONDS)
     return math.ceil(budget / STARTUP_PERIOD_SECONDS) * STARTUP_PERIOD_SECONDS
 

@@ -27,6 +27,7 @@ from genai_operator.engines.assembly import AssembledEngine, EngineChoices, refu
 from genai_operator.engines.base import EngineContext, EngineMetrics, memory_fraction
 from genai_operator.engines.fetch import ModelFiles, plan_model_files
 from genai_operator.engines.resources import shm_gib
+from genai_operator.engines.streaming import streamed_bytes, streamed_files, streamer_args, streamer_env
 from genai_operator.engines.torch_flags import dtype_flag, quantization_flag
 from genai_operator.sizing.lora import lora_slots
 
@@ -86,16 +87,21 @@ def lora_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
 
 
 def vllm_choices(ctx: EngineContext) -> EngineChoices:
-    files = plan_model_files(ctx, gguf=False)
+    streamed = ctx.spec.model.streamed
+    files = streamed_files(ctx) if streamed else plan_model_files(ctx, gguf=False)
     refuse_single_file(ctx, files, loads="vLLM loads whole repositories")
+    cache_env = {"VLLM_NO_USAGE_STATS": "1", "NUMBA_CACHE_DIR": "/tmp/numba"}
+    stream_env, env_from = streamer_env(ctx, files) if streamed else ({}, [])
     return EngineChoices(
         files=files,
         default_image=IMAGE,
         command=("vllm", "serve"),  # the image's entrypoint changed across releases; be explicit
-        args=vllm_args(ctx, files),
-        cache_env={"VLLM_NO_USAGE_STATS": "1", "NUMBA_CACHE_DIR": "/tmp/numba"},
+        args=vllm_args(ctx, files) + (streamer_args() if streamed else []),
+        cache_env={**cache_env, **stream_env},
         init_seconds=INIT_SECONDS,
         shm_gib=shm_gib(ctx.tensor_parallel),
+        env_from=tuple(env_from),
+        streamed_bytes=streamed_bytes(ctx, files),
     )
 
 

@@ -70,6 +70,7 @@ def pool_from_manifest(manifest: PlacementPool) -> Pool:
         cost_per_gpu_hour=Decimal(spec.cost_per_gpu_hour) if spec.cost_per_gpu_hour else None,
         engine_defaults=spec.engine_defaults,
         cache=spec.cache,
+        download_connections=spec.download.connections if spec.download else None,
         autoscaled=spec.autoscaled,
         # Without spec.gpu the nodes decide (detect_from_members); with no node to look at, the selector does.
         cpu_only=spec.gpu is None and not _selects_gpus(spec.node_selector),

@@ -76,6 +76,7 @@ class Pool:
     capacity: PoolCapacity | None = None  # None: unknown (no inventory), assume it fits
     discovered: bool = False  # built from node labels rather than a PlacementPool manifest
     cache: ModelCache = field(default_factory=ModelCache)
+    download_connections: int | None = None  # spec.download.connections: the pool's default for its models
     # A PlacementPool without spec.gpu: GPU or CPU, and which GPU, come from its nodes (pools.detect_from_members).
     gpu_from_nodes: bool = False
     gpu_problem: str = ""  # why the GPU type could not be detected (mixed or unknown types): what to set

@@ -7,8 +7,9 @@ replica split. The CLI (`plan`, `render`) and the operator's reconcile both call
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from genai_operator.api.cache import ModelCache
 from genai_operator.api.enums import Engine, PlacementStrategy, Precision, QuantMethod, Tier
 from genai_operator.api.modeldeployment import ModelDeployment, ModelDeploymentSpec
 from genai_operator.api.task import ENCODER_TASKS
@@ -219,6 +220,8 @@ def plan_model_deployment(
                 break
             room_so_far += room
     plans, built = single_node_first(plans, built, rejected)
+    if spec.model.streamed:  # never on disk: no cache claim or StatefulSet, whatever the pool keeps for others
+        plans = [replace(p, pool=replace(p.pool, cache=ModelCache())) for p in plans]
     if not plans:
         if not candidates:
             reasons.append("no pool matches spec.placement")

@@ -111,6 +111,8 @@ def pod_spec(ctx: EngineContext, plan: EnginePlan, selector: dict[str, str]) -> 
         "containers": [escape_container(container(plan))],
         "volumes": [dict(v) for v in plan.volumes],
     }
+    if not plan.init_containers:  # streamed weights: nothing to fetch first
+        del spec["initContainers"]
     spec.update(pool_scheduling(ctx, ctx.pool.arch or plan.node_arch))
     if needs_slice_claim(ctx.assignment):  # DRA: a MIG slice by ResourceClaim, not by extended resource
         claim_slice(spec, ctx.name, ctx.pool.name)

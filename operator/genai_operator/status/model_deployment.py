@@ -31,7 +31,9 @@ from genai_operator.render.service import SERVICE_PORT
 from genai_operator.settings import Settings
 from genai_operator.status.conditions import condition, merge_conditions
 from genai_operator.status.deprecation import spec_valid
-from genai_operator.status.model_loaded import LOADED, LOADING
+from genai_operator.status.model_loaded import LOADED, LOADING, streamed_loaded
+
+STREAMED = "Streamed (vLLM reads the weights from the bucket: no copy on disk)"
 
 
 def selector_string(md_name: str) -> str:
@@ -82,7 +84,7 @@ def build_status(
             "gpuType": sizing.gpu.key if sizing.gpu else "cpu",
             "gpusPerReplica": sizing.total_gpus,
             "reason": assignment.reason,
-            "cache": cache_description(name, assignment.pool, observed),
+            "cache": STREAMED if md.spec.model.streamed else cache_description(name, assignment.pool, observed),
         }
         if rollouts and assignment.pool.name in rollouts:
             entry["rollout"] = rollouts[assignment.pool.name]
@@ -170,6 +172,8 @@ def build_status(
         if is_ready and loaded[1] in (LOADING, "Pending"):
             # Init containers finish before a pod can be ready: the pod watch is only behind the Deployment's.
             loaded = (True, LOADED, f"model files in place on {ready} pod(s)")
+        if md.spec.model.streamed:
+            loaded = streamed_loaded(loaded, is_ready, ready)
         conditions.append(condition(MODEL_LOADED, *loaded))
     old_conditions = (md.status.conditions if md.status else None) or []
     status["conditions"] = merge_conditions([c.to_dict() for c in old_conditions], conditions, now, generation)

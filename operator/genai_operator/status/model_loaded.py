@@ -16,6 +16,7 @@ from typing import Any
 from genai_operator.engines.fetch import LOADER_CONTAINER
 
 LOADED, LOADING, FAILED = "Loaded", "Loading", "Failed"
+STREAMING, STREAMED = "Streaming", "Streamed"
 _REASON = re.compile(r"^([A-Z][A-Za-z0-9]{1,63}): (.*)$", re.DOTALL)
 # Waiting reasons of a container that is merely starting, not stuck.
 _STARTING = {"PodInitializing", "ContainerCreating"}
@@ -85,6 +86,16 @@ def model_loaded(states: Iterable[LoaderState | None], replicas: int) -> tuple[b
     return None, "Pending", "waiting for pods to start"
 
 
+def streamed_loaded(loaded: tuple[bool | None, str, str], is_ready: bool, ready: int) -> tuple[bool | None, str, str]:
+    """ModelLoaded when vLLM streams the weights (spec.model.loadFormat Stream): with no adapters to fetch there
+    is no loader to report, so the engine's readiness says the weights are in."""
+    if is_ready and loaded[1] in (LOADED, "Pending"):
+        return True, STREAMED, f"weights streamed from the bucket into vLLM on {ready} pod(s)"
+    if loaded[1] == "Pending":
+        return None, STREAMING, "vLLM streams the weights from the bucket as it starts (spec.model.loadFormat Stream)"
+    return loaded
+
+
 def without_model_loaded(status: Mapping[str, Any]) -> tuple[dict[str, Any], Mapping[str, Any] | None]:
     """The status without its ModelLoaded condition, and that condition (None when there is none)."""
     conditions = status.get("conditions") or []
@@ -94,4 +105,4 @@ def without_model_loaded(status: Mapping[str, Any]) -> tuple[dict[str, Any], Map
 
 
 def is_loading_progress(loaded: Mapping[str, Any]) -> bool:
-    return loaded.get("reason") in (LOADING, LOADED, "Pending")
+    return loaded.get("reason") in (LOADING, LOADED, "Pending", STREAMING, STREAMED)

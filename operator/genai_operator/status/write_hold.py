@@ -22,10 +22,16 @@ CLAIM_PROGRESS_PHASES = ("Pending", "Bound")
 
 def only_progress(old: Mapping[str, Any], new: Mapping[str, Any], md_name: str) -> bool:
     """Whether `new` differs from `old` (statuses of the ModelDeployment `md_name`) only in loading progress
-    (ModelLoaded Pending, Loading or Loaded, not a failure) and its cache claims going from Pending to Bound."""
-    old_rest, _ = without_model_loaded(_claims_settled(old, md_name))
-    new_rest, loaded = without_model_loaded(_claims_settled(new, md_name))
+    (ModelLoaded Pending, Loading or Loaded, not a failure), its cache claims going from Pending to Bound and
+    status.coldStart."""
+    old_rest, _ = without_model_loaded(_claims_settled(_without_cold_start(old), md_name))
+    new_rest, loaded = without_model_loaded(_claims_settled(_without_cold_start(new), md_name))
     return old_rest == new_rest and (loaded is None or is_loading_progress(loaded))
+
+
+def _without_cold_start(status: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A new replica's cold start is news its readiness brings moments later (the pod's watch runs ahead)."""
+    return {k: v for k, v in status.items() if k != "coldStart"}
 
 
 def _claims_settled(status: Mapping[str, Any], md_name: str) -> Mapping[str, Any]:

@@ -9,7 +9,6 @@ Deployment)."""
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ import yaml
 
 from genai_operator.formats.quantity import parse_quantity
 from genai_operator.settings import Settings
+from support.golden import check_golden
 from support.paths import GOLDEN
 from support.render_fixtures import by_kind, only, render_on_pool
 
@@ -125,12 +125,7 @@ def loader_items(obj: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_rendered_source_matches_golden(case: str) -> None:
     rendered = yaml.safe_dump_all(render_on_pool(*CASES[case], settings=CASE_SETTINGS.get(case)), sort_keys=False)
-    golden = GOLDEN / f"{case}.yaml"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(rendered, encoding="utf-8")
-        return
-    assert rendered == golden.read_text(encoding="utf-8"), f"{case} differs from {golden}; UPDATE_GOLDEN=1"
+    check_golden(GOLDEN / f"{case}.yaml", rendered)
 
 
 def test_no_stale_golden_files() -> None:
