@@ -6,6 +6,7 @@ from pydantic import Field
 
 from genai_operator.api.base import ApiModel
 from genai_operator.api.conditions import Condition
+from genai_operator.api.standby import StandbyStatus
 
 
 class SizingStatus(ApiModel):
@@ -99,4 +100,5 @@ class ModelDeploymentStatus(ApiModel):
         "stayed possible for the operator's return delay (hysteresis).",
         json_schema_extra={"format": "date-time"},
     )
+    standby: StandbyStatus | None = Field(default=None, description="Warm standby (spec.scaling.warmStandby).")
     conditions: list[Condition] | None = Field(default=None, description="Standard conditions.")
