@@ -22,5 +22,6 @@ PLAN_JSON_KEYS = frozenset(
         "gpusPerNode",  # multi-node replicas (issue 19): 1, 1 and gpusPerReplica for a replica on one node
         "nodesPerReplica",
         "pipelineParallel",
+        "standbyHostBytes",  # warm standby (issue 20): the weights a sleeping replica keeps in CPU memory, else null
     }
 )
