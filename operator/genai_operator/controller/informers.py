@@ -120,6 +120,8 @@ class OwnPod(NamedTuple):
     scheduled: bool
     unschedulable_since: str | None
     loader: LoaderState | None
+    name: str = ""  # warm standby calls the pod's engine by name
+    ready: bool = False
 
 
 def _live(obj: Mapping[str, Any]) -> bool:
@@ -146,20 +148,22 @@ def own_pod_entries(obj: Mapping[str, Any]) -> dict[OwnerKey, OwnPod] | None:
     owner = labels.get(MD_LABEL)
     if not owner or not _managed(labels) or not _live(obj):
         return None
-    return {(meta.get("namespace"), owner): own_pod(labels, obj.get("spec") or {}, obj.get("status") or {})}
+    pod = own_pod(labels, obj.get("spec") or {}, obj.get("status") or {})
+    return {(meta.get("namespace"), owner): pod._replace(name=str(meta.get("name", "")))}
 
 
 def own_pod(labels: Mapping[str, str], spec: Any, status: Any) -> OwnPod:
     """Pool, scheduled, unschedulable since, and model loader state of one of our inference pods."""
-    since = None
+    since, ready = None, False
     for cond in status.get("conditions") or []:
+        ready = ready or (cond.get("type") == "Ready" and cond.get("status") == "True")
         if (
             cond.get("type") == "PodScheduled"
             and cond.get("status") == "False"
             and cond.get("reason") == "Unschedulable"
         ):
             since = cond.get("lastTransitionTime")
-    return OwnPod(labels.get(POOL_LABEL, ""), bool(spec.get("nodeName")), since, loader_state(status))
+    return OwnPod(labels.get(POOL_LABEL, ""), bool(spec.get("nodeName")), since, loader_state(status), ready=ready)
 
 
 def route_pod(router: Router, obj: Mapping[str, Any]) -> None:

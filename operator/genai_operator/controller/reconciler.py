@@ -20,6 +20,7 @@ from genai_operator.api.modeldeployment import ModelDeployment
 from genai_operator.api.resources import MODEL_DEPLOYMENTS, PLACEMENT_POOLS, Resource
 from genai_operator.controller.metrics import ObjectTallies, OperatorMetrics
 from genai_operator.controller.pass_inputs import POOLS_KEY, Key, PassInputs
+from genai_operator.controller.standby_driver import StandbyStep
 from genai_operator.controller.workqueue import WorkQueue
 from genai_operator.formats.timestamps import to_stamp
 from genai_operator.kube.actions import ApplyResult, ChildWriter, apply_actions
@@ -90,6 +91,7 @@ class Controller:
         self._expected = CreatedChildren()
         # Told which optional API groups discovery found (the runtime watches their kinds while they exist).
         self.discovered: Callable[[Mapping[str, bool]], Awaitable[None]] | None = None
+        self.standby: StandbyStep | None = None  # warm standby's calls to engines (controller/standby_driver.py)
         # Asked before each pass; False holds the key (the runtime queues it again when its input is current).
         self.may_reconcile: Callable[[Key], bool] = lambda key: True
 
@@ -266,6 +268,8 @@ class Controller:
             site_endpoints=site_endpoints(md, decision, self.settings.cluster_domain) if routing.render else (),
         )
         annotate_placement(status, plan.pending_since, plan.note, self.inputs.pool_health(key))
+        if self.standby is not None:
+            await self.standby(key, body, md, decision, observed, status)
         if plan.recheck_after is not None:
             self.queue.add_after(key, plan.recheck_after)
         for problem in (*applied.conflicts, *applied.rejected):
