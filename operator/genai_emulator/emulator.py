@@ -31,9 +31,11 @@ from genai_emulator.faults import FaultInjector
 from genai_emulator.init_containers import KubeletFaults
 from genai_emulator.inspection import Inspection
 from genai_emulator.operations import Store
+from genai_emulator.pod_proxy import PodProxy, is_pod_proxy
 from genai_emulator.resources import Registry, ResourceSpec, default_resources
 from genai_emulator.routing import RequestRecord, Target, parse_target, verb_of
 from genai_emulator.selectors import match_labels, parse_label_selector
+from genai_emulator.standby_controls import StandbyControls
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ _ACTIONS = {
 
 
 @attrs.define(kw_only=True)
-class ClusterEmulator(FaultControls, Inspection, kmock.KubernetesEmulator):
+class ClusterEmulator(FaultControls, Inspection, StandbyControls, kmock.KubernetesEmulator):
     """The handler behind :class:`EmulatedCluster`; usable directly with any aiohttp server.
 
     Options: `with_keda` / `with_prometheus_operator` serve those CRD groups; `genai_served` serves
@@ -74,6 +76,7 @@ class ClusterEmulator(FaultControls, Inspection, kmock.KubernetesEmulator):
     faults: FaultInjector = attrs.field(init=False, factory=FaultInjector)
     kubelet_faults: KubeletFaults = attrs.field(init=False, factory=KubeletFaults)
     controller: WorkloadController | None = attrs.field(init=False, default=None)
+    pod_proxy: PodProxy = attrs.field(init=False)  # sleep-mode endpoints of emulated vLLM pods
     _http: HttpApi = attrs.field(init=False)
     _records: collections.deque[RequestRecord] = attrs.field(init=False)
     _request_ids: int = attrs.field(init=False, default=0)
@@ -98,7 +101,7 @@ class ClusterEmulator(FaultControls, Inspection, kmock.KubernetesEmulator):
             strict_namespaces=self.strict_namespaces,
         )
         self.store.on_registry_change = self._declare_resources
-        self._http = HttpApi(self.store)
+        self._http, self.pod_proxy = HttpApi(self.store), PodProxy(self.store)
         self._records = collections.deque(maxlen=self.record_limit)
         self._declare_resources()
         namespaces = self.registry.resolve("v1/namespaces")
@@ -134,6 +137,8 @@ class ClusterEmulator(FaultControls, Inspection, kmock.KubernetesEmulator):
             injected = self.faults.take(record)
             if injected is not None:
                 response = error_answer(errors.injected(injected))
+            elif target is not None and is_pod_proxy(target):
+                response = self.pod_proxy.serve(raw.method.upper(), target, dict(raw.query))
             elif target is not None and target.plural is not None:
                 response = await self._user_reaction(raw, target, record, body) or await self._http.serve(
                     raw, target, body
@@ -169,7 +174,7 @@ class ClusterEmulator(FaultControls, Inspection, kmock.KubernetesEmulator):
             kind=spec.kind if spec else None,
             namespace=target.namespace if target else None,
             name=target.name if target else None,
-            subresource=target.subresource if target else None,
+            subresource=(target.subresource or "").split("/")[0] or None if target else None,  # RBAC's: pods/proxy
             params=params,
             content_type=raw.headers.get("Content-Type"),
         )

@@ -54,9 +54,15 @@ def verb_of(method: str, target: Target | None, params: Mapping[str, str]) -> st
         return {"GET": "watch" if watch else "list", "POST": "create", "DELETE": "deletecollection"}.get(
             method, method.lower()
         )
-    return {"GET": "watch" if watch else "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
-        method, method.lower()
-    )
+    # POST to an object's subresource (pods/proxy, pods/eviction) is RBAC's create.
+    named = {
+        "GET": "watch" if watch else "get",
+        "POST": "create",
+        "PUT": "update",
+        "PATCH": "patch",
+        "DELETE": "delete",
+    }
+    return named.get(method, method.lower())
 
 
 @dataclasses.dataclass

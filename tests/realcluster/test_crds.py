@@ -85,6 +85,18 @@ CASES: dict[tuple[str, str, str], Callable[[], Manifest]] = {
     ("ModelDeployment", ".spec.scaling", "an HPA cannot scale to zero"): lambda: _md(
         scaling={"minReplicas": 0, "maxReplicas": 2, "backend": "HPA"}
     ),
+    ("ModelDeployment", ".spec.scaling", "scaling.warmStandby replaces scale to zero"): lambda: _md(
+        scaling={"minReplicas": 1, "maxReplicas": 2, "warmStandby": {}}
+    ),
+    ("ModelDeployment", ".spec.scaling", "scaling.warmStandby is woken by KEDA's Active"): lambda: _md(
+        scaling={"minReplicas": 0, "maxReplicas": 2, "backend": "HPA", "warmStandby": {}}
+    ),
+    ("ModelDeployment", ".spec.scaling", "scaling.warmStandby.replicas must not exceed"): lambda: _md(
+        scaling={"minReplicas": 0, "maxReplicas": 2, "warmStandby": {"replicas": 3}}
+    ),
+    ("ModelDeployment", ".spec", "scaling.warmStandby uses vLLM's sleep mode"): lambda: _md(
+        engine="SGLang", scaling={"minReplicas": 0, "maxReplicas": 2, "warmStandby": {}}
+    ),
     ("ModelDeployment", ".spec.placement", "set exactly one of placement.pools"): lambda: _md(
         placement={"pools": ["cloud-l4"], "tier": "Cloud"}
     ),

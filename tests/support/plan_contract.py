@@ -23,5 +23,6 @@ PLAN_JSON_KEYS = frozenset(
         "nodesPerReplica",
         "pipelineParallel",
         "slice",  # MIG slices (issue 19): profile, resource or deviceClassName, memoryBytes, pool slices used/total
+        "standbyHostBytes",  # warm standby (issue 20): the weights a sleeping replica keeps in CPU memory, else null
     }
 )

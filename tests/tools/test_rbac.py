@@ -1,14 +1,15 @@
 """RBAC proven: the real operator runs on the emulated cluster through the integration scenarios (create,
 spec update, drift and deletion of children, invalid spec with Warning events, /scale, HPA, KEDA and the
-switch between them, ServiceMonitors, NetworkPolicy on and off, a dropped pool, a create conflict, and
-ModelDeployment deletion), with the arguments the chart's Deployment passes, in both chart modes:
-cluster-wide (ClusterRole) and namespaced (a Role per served namespace). Every API request the operator
-made is recorded by the emulator and checked against the rules `helm template` renders for the operator's
-ServiceAccount: a request the chart does not allow fails the test. User actions go in-process (not over
-HTTP), so every recorded request is the operator's.
+switch between them, warm standby's sleep call through the pod proxy, ServiceMonitors, NetworkPolicy on
+and off, a dropped pool, a create conflict, and ModelDeployment deletion), with the arguments the chart's
+Deployment passes, in both chart modes: cluster-wide (ClusterRole) and namespaced (a Role per served
+namespace). Every API request the operator made is recorded by the emulator and checked against the rules
+`helm template` renders for the operator's ServiceAccount: a request the chart does not allow fails the
+test. User actions go in-process (not over HTTP), so every recorded request is the operator's.
 
-Also the inverse sanity checks: no wildcard anywhere, no Secrets, nodes and pods read-only, the status
-and finalizers subresources granted, and a rule for every child kind in kube/resources.py.
+Also the inverse sanity checks: no wildcard anywhere, no Secrets, nodes and pods read-only (warm standby's
+`create` on pods/proxy aside), the status and finalizers subresources granted, and a rule for every child
+kind in kube/resources.py.
 """
 
 from __future__ import annotations
@@ -190,6 +191,13 @@ async def scenarios(h: OperatorHarness, *, keda: bool, monitors: bool) -> None:
     # a dropped pool: its Deployment is deleted by the operator
     update_spec(h, "ml", "assistant", placement={"pools": ["edge-orin"], "spillover": False})
     await eventually(lambda: h.cluster.get(DEPLOYMENTS, "ml", "assistant-cloud-l4") is None)
+    if keda:  # warm standby: KEDA's Active condition idle, the engine put to sleep through the pod proxy
+        standby = example("qwen-7b-warm-standby.yaml")
+        standby["spec"]["scaling"]["warmStandby"]["idleSeconds"] = 0
+        create(h, standby)
+        await ready(h, "ml", "qwen-7b-standby")
+        h.cluster.emulator.set_scaled_object_active("ml", "qwen-7b-standby", False)
+        await eventually(lambda: h.cluster.emulator.sleeping_pods("ml"))
     # deletion: garbage collection removes the children
     h.cluster.delete(MD, "ml", "llama-8b")
     await eventually(lambda: h.cluster.get(DEPLOYMENTS, "ml", "llama-8b-cloud-l4") is None)
@@ -260,6 +268,7 @@ async def test_every_request_of_the_operator_is_allowed_by_the_chart(mode: str) 
         assert needed in seen, f"the scenarios never made {needed}"
     if keda:
         assert ("create", "scaledobjects", None) in seen and ("delete", "horizontalpodautoscalers", None) in seen
+        assert ("create", "pods", "proxy") in seen  # warm standby's POST /sleep
     if monitors:
         assert ("create", "servicemonitors", None) in seen
     if mode == "namespaced":
@@ -325,6 +334,12 @@ def test_rules_grant_what_the_operator_needs_and_reads_stay_reads(mode: str) -> 
     assert rbac.allows(Request("patch", "genaiops.dev", "modeldeployments", "status", ns))
     assert rbac.allows(Request("patch", "genaiops.dev", "placementpools", "status", None))
     assert rbac.allows(Request("update", "genaiops.dev", "modeldeployments", "finalizers", ns))
+    # Warm standby POSTs to vLLM through the pod proxy: create on pods/proxy, and no other pod subresource.
+    assert rbac.allows(Request("create", "", "pods", "proxy", ns))
+    for verb in ("get", "update", "patch", "delete"):
+        assert not rbac.allows(Request(verb, "", "pods", "proxy", ns))
+    for sub in ("exec", "attach", "portforward", "log", "eviction"):
+        assert not rbac.allows(Request("create", "", "pods", sub, ns))
     for res in CHILD_RESOURCES:  # every kind the operator may create, restore and remove
         for verb in ("get", "list", "watch", "create", "update", "patch", "delete"):
             assert rbac.allows(Request(verb, res.group, res.plural, None, ns)), (verb, res.plural)

@@ -125,6 +125,11 @@ every request the operator makes against these rules, and that no rule uses a wi
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
+# Warm standby (spec.scaling.warmStandby): POST /sleep and /wake_up to vLLM through the pod proxy; create is
+# the verb of a POST there, and the only one granted (no GET, no other pod subresource).
+- apiGroups: [""]
+  resources: ["pods/proxy"]
+  verbs: ["create"]
 # Kubernetes Events about ModelDeployments (Kopf posts them through the core API).
 - apiGroups: [""]
   resources: ["events"]

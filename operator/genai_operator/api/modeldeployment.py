@@ -25,7 +25,7 @@ from genai_operator.api.model_source import ADAPTERS_MAX, LORA_RANKS, LoraAdapte
 from genai_operator.api.modeldeployment_status import ModelDeploymentStatus
 from genai_operator.api.network import NetworkPolicySpec
 from genai_operator.api.routing import Routing
-from genai_operator.api.scaling import QUANTITY_PATTERN, Scaling
+from genai_operator.api.scaling import QUANTITY_PATTERN, STANDBY_SPEC_RULES, Scaling, standby_engine_problem
 from genai_operator.api.task import TASK_RULES, check_task
 
 # Which precisions each quantization method can produce (Auto is always allowed).
@@ -250,6 +250,7 @@ class ModelDeploymentSpec(ApiModel):
             ),
             *TASK_RULES,
             *LOAD_FORMAT_RULES,
+            *STANDBY_SPEC_RULES,
         ),
     }
 
@@ -301,6 +302,7 @@ class ModelDeploymentSpec(ApiModel):
         quant = self.quantization
         broken = check_task(self.task, self.engine, quant.precision, quant.method, len(self.adapters))
         broken = broken or check_load_format(self.model.load_format, self.engine)
+        broken = broken or standby_engine_problem(self.engine, self.scaling)
         if broken:
             raise ValueError(broken)
         names = [a.name for a in self.adapters]

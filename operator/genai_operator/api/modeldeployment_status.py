@@ -8,6 +8,7 @@ from genai_operator.api.base import ApiModel
 from genai_operator.api.cold_start import ColdStartStatus
 from genai_operator.api.conditions import Condition
 from genai_operator.api.slices import SliceStatus
+from genai_operator.api.standby import StandbyStatus
 
 
 class SizingStatus(ApiModel):
@@ -107,4 +108,5 @@ class ModelDeploymentStatus(ApiModel):
     cold_start: ColdStartStatus | None = Field(
         default=None, description="How long the newest ready replica took from pod creation to Ready."
     )
+    standby: StandbyStatus | None = Field(default=None, description="Warm standby (spec.scaling.warmStandby).")
     conditions: list[Condition] | None = Field(default=None, description="Standard conditions.")

@@ -6,7 +6,8 @@ from pydantic import Field, model_validator
 
 from genai_operator.api.base import ApiModel
 from genai_operator.api.cel import rule, validations
-from genai_operator.api.enums import ScalingBackend, ScalingMetric
+from genai_operator.api.enums import Engine, ScalingBackend, ScalingMetric
+from genai_operator.api.standby import WarmStandby
 
 QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$"
 
@@ -28,6 +29,32 @@ class WakeUp(ApiModel):
     )
 
 
+# Warm standby replaces scale to zero, and needs KEDA: its ScaledObject's Active condition wakes the replicas.
+STANDBY_NEEDS_ZERO = "scaling.warmStandby replaces scale to zero: set scaling.minReplicas to 0"
+STANDBY_NEEDS_KEDA = (
+    "scaling.warmStandby is woken by KEDA's Active condition: set scaling.backend to KEDA or Auto, "
+    "or remove warmStandby"
+)
+STANDBY_ABOVE_MAX = "scaling.warmStandby.replicas must not exceed scaling.maxReplicas"
+STANDBY_RULES = (
+    rule(
+        "!has(self.warmStandby) || !self.warmStandby.enabled || self.minReplicas == 0",
+        STANDBY_NEEDS_ZERO,
+        field_path=".warmStandby",
+    ),
+    rule(
+        "!has(self.warmStandby) || !self.warmStandby.enabled || self.backend != 'HPA'",
+        STANDBY_NEEDS_KEDA,
+        field_path=".warmStandby",
+    ),
+    rule(
+        "!has(self.warmStandby) || self.warmStandby.replicas <= self.maxReplicas",
+        STANDBY_ABOVE_MAX,
+        field_path=".warmStandby.replicas",
+    ),
+)
+
+
 class Scaling(ApiModel):
     """Autoscaling; when set, an autoscaler owns spec.replicas through the /scale subresource."""
 
@@ -44,6 +71,7 @@ class Scaling(ApiModel):
                 "an HPA cannot scale to zero: set backend KEDA (or Auto) or minReplicas >= 1",
                 field_path=".backend",
             ),
+            *STANDBY_RULES,
         ),
     }
 
@@ -68,6 +96,11 @@ class Scaling(ApiModel):
         "wake-up query template. Without either, the autoscaler keeps one replica.",
     )
     scale_down_stabilization_seconds: int = Field(default=300, ge=0, le=3600, description="Wait before scaling down.")
+    warm_standby: WarmStandby | None = Field(
+        default=None,
+        description="vLLM only, with minReplicas 0 and KEDA: keep warmStandby.replicas loaded but asleep instead of "
+        "none (weights in CPU memory, woken in seconds by the autoscaler's signal).",
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> Scaling:
@@ -75,4 +108,36 @@ class Scaling(ApiModel):
             raise ValueError("scaling.minReplicas must be less than or equal to scaling.maxReplicas")
         if self.min_replicas == 0 and self.backend == ScalingBackend.HPA:
             raise ValueError("an HPA cannot scale to zero: set backend KEDA (or Auto) or minReplicas >= 1")
+        standby = self.warm_standby
+        if standby is not None and standby.enabled and self.min_replicas != 0:
+            raise ValueError(STANDBY_NEEDS_ZERO)
+        if standby is not None and standby.enabled and self.backend == ScalingBackend.HPA:
+            raise ValueError(STANDBY_NEEDS_KEDA)
+        if standby is not None and standby.replicas > self.max_replicas:
+            raise ValueError(STANDBY_ABOVE_MAX)
         return self
+
+
+STANDBY_NEEDS_VLLM = (
+    "scaling.warmStandby uses vLLM's sleep mode: set engine to VLLM (or Auto on GPU pools), or remove warmStandby"
+)
+# On ModelDeploymentSpec: the engine is a sibling of spec.scaling.
+STANDBY_SPEC_RULES = (
+    rule(
+        "!has(self.scaling) || !has(self.scaling.warmStandby) || !self.scaling.warmStandby.enabled "
+        "|| self.engine in ['Auto', 'VLLM']",
+        STANDBY_NEEDS_VLLM,
+        field_path=".scaling.warmStandby",
+    ),
+)
+
+
+def standby_engine_problem(engine: Engine, scaling: Scaling | None) -> str:
+    """The CEL rule above, in Python: '' when the engine can serve warm standby."""
+    return STANDBY_NEEDS_VLLM if standby_of(scaling) and engine not in (Engine.AUTO, Engine.VLLM) else ""
+
+
+def standby_of(scaling: Scaling | None) -> WarmStandby | None:
+    """The warm standby in force: set and enabled, else None."""
+    standby = scaling.warm_standby if scaling is not None else None
+    return standby if standby is not None and standby.enabled else None

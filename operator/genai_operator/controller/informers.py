@@ -130,6 +130,8 @@ class OwnPod(NamedTuple):
     unschedulable_since: str | None
     loader: LoaderState | None
     start: PodStart | None = None  # a ready pod's creation, download and Ready times (status.coldStart)
+    name: str = ""  # warm standby calls the pod's engine by name
+    ready: bool = False
 
 
 def _live(obj: Mapping[str, Any]) -> bool:
@@ -158,20 +160,22 @@ def own_pod_entries(obj: Mapping[str, Any]) -> dict[OwnerKey, OwnPod] | None:
         return None
     pod = own_pod(labels, obj.get("spec") or {}, obj.get("status") or {})
     start = pod_start(obj)  # only a ready pod's start counts (status/cold_start.py)
+    pod = pod._replace(name=str(meta.get("name", "")))
     return {(meta.get("namespace"), owner): pod._replace(start=start) if start.ready is not None else pod}
 
 
 def own_pod(labels: Mapping[str, str], spec: Any, status: Any) -> OwnPod:
     """Pool, scheduled, unschedulable since, and model loader state of one of our inference pods."""
-    since = None
+    since, ready = None, False
     for cond in status.get("conditions") or []:
+        ready = ready or (cond.get("type") == "Ready" and cond.get("status") == "True")
         if (
             cond.get("type") == "PodScheduled"
             and cond.get("status") == "False"
             and cond.get("reason") == "Unschedulable"
         ):
             since = cond.get("lastTransitionTime")
-    return OwnPod(labels.get(POOL_LABEL, ""), bool(spec.get("nodeName")), since, loader_state(status))
+    return OwnPod(labels.get(POOL_LABEL, ""), bool(spec.get("nodeName")), since, loader_state(status), ready=ready)
 
 
 def route_pod(router: Router, obj: Mapping[str, Any]) -> None:

@@ -79,6 +79,10 @@ class PassInputs:
                 health[pool] = PoolHealth(seen.scheduled, seen.unschedulable + 1, max(counts[pool]))
         return health
 
+    def own_pods(self, key: Key) -> list[OwnPod]:
+        """Our live inference pods (warm standby reads their names and readiness)."""
+        return list(self._own_pods(key))
+
     def loader_states(self, key: Key) -> list[LoaderState | None]:
         return [pod.loader for pod in self._own_pods(key)]
 

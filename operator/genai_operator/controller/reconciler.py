@@ -21,6 +21,7 @@ from genai_operator.api.resources import MODEL_DEPLOYMENTS, PLACEMENT_POOLS, Res
 from genai_operator.controller.cold_start_pass import ColdStartReport
 from genai_operator.controller.metrics import ObjectTallies, OperatorMetrics
 from genai_operator.controller.pass_inputs import POOLS_KEY, Key, PassInputs
+from genai_operator.controller.standby_driver import StandbyStep
 from genai_operator.controller.workqueue import WorkQueue
 from genai_operator.formats.timestamps import to_stamp
 from genai_operator.kube.actions import ApplyResult, ChildWriter, apply_actions
@@ -94,6 +95,7 @@ class Controller:
         self._expected = CreatedChildren()
         # Told which optional API groups discovery found (the runtime watches their kinds while they exist).
         self.discovered: Callable[[Mapping[str, bool]], Awaitable[None]] | None = None
+        self.standby: StandbyStep | None = None  # warm standby's calls to engines (controller/standby_driver.py)
         # Asked before each pass; False holds the key (the runtime queues it again when its input is current).
         self.may_reconcile: Callable[[Key], bool] = lambda key: True
 
@@ -276,6 +278,8 @@ class Controller:
         )
         annotate_placement(status, plan.pending_since, plan.note, self.inputs.pool_health(key))
         self._cold_starts.annotate(key, status, old_status, self.inputs.pod_starts(key))
+        if self.standby is not None:
+            await self.standby(key, body, md, decision, observed, status)
         if plan.recheck_after is not None:
             self.queue.add_after(key, plan.recheck_after)
         for problem in (*applied.conflicts, *applied.rejected):

@@ -16,7 +16,9 @@ from genai_operator.controller.informers import WatchedIndexes
 from genai_operator.controller.metrics import MetricsServer, OperatorMetrics
 from genai_operator.controller.pass_inputs import POOLS_KEY, Key, first
 from genai_operator.controller.reconciler import Controller
+from genai_operator.controller.standby_driver import StandbyDriver
 from genai_operator.kube.client import KubeClient
+from genai_operator.kube.engine_proxy import EngineProxy
 from genai_operator.kube.session import ApiSession, load_configuration
 from genai_operator.planning.capacity import CapacitySnapshot, capacity_snapshot
 from genai_operator.planning.hysteresis import Timings
@@ -81,6 +83,13 @@ class OperatorRuntime:
         )
         self.controller.discovered = self.watches.enable
         self.controller.may_reconcile = self.may_reconcile
+        self.controller.standby = StandbyDriver(
+            EngineProxy(self.client),
+            self.controller.inputs,
+            self.controller.events,
+            options.settings,
+            self.controller.queue.add_after,
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._capacity_timer: asyncio.TimerHandle | None = None
         self._capacity_seen: CapacitySnapshot | None = None

@@ -17,6 +17,7 @@ from typing import Any
 
 from genai_operator.api.enums import Engine, Precision, QuantMethod
 from genai_operator.engines.base import EngineContext
+from genai_operator.engines.sleep_mode import standby_memory_bytes
 from genai_operator.formats.quantity import GIB, gi_quantity, whole_cores
 from genai_operator.sizing.lora import lora_slots
 
@@ -97,7 +98,7 @@ def resources(ctx: EngineContext, *, shm: int, disk_bytes: int) -> dict[str, Any
         memory = 2 * estimate.weights_bytes + 2 * GIB
         limit = 2 * memory
     elif ctx.gpu is not None:
-        memory = 8 * GIB + 4 * GIB * ctx.gpus + shm * GIB
+        memory = 8 * GIB + 4 * GIB * ctx.gpus + shm * GIB + standby_memory_bytes(ctx)  # asleep: weights in RAM
         if ctx.gpu.unified_memory:
             memory += estimate.total_bytes
         limit = 2 * memory

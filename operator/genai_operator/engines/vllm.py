@@ -27,6 +27,7 @@ from genai_operator.engines.assembly import AssembledEngine, EngineChoices, refu
 from genai_operator.engines.base import EngineContext, EngineMetrics, memory_fraction
 from genai_operator.engines.fetch import ModelFiles, plan_model_files
 from genai_operator.engines.resources import shm_gib
+from genai_operator.engines.sleep_mode import sleep_mode_args, sleep_mode_env
 from genai_operator.engines.streaming import streamed_bytes, streamed_files, streamer_args, streamer_env
 from genai_operator.engines.torch_flags import dtype_flag, quantization_flag
 from genai_operator.sizing.lora import lora_slots
@@ -65,7 +66,7 @@ def vllm_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
         args += ["--quantization", quantization]
     if ctx.kv_fp8:
         args += ["--kv-cache-dtype", "fp8"]
-    return args + lora_args(ctx, files)
+    return args + lora_args(ctx, files) + sleep_mode_args(ctx)
 
 
 def lora_args(ctx: EngineContext, files: ModelFiles) -> list[str]:
@@ -97,7 +98,7 @@ def vllm_choices(ctx: EngineContext) -> EngineChoices:
         default_image=IMAGE,
         command=("vllm", "serve"),  # the image's entrypoint changed across releases; be explicit
         args=vllm_args(ctx, files) + (streamer_args() if streamed else []),
-        cache_env={**cache_env, **stream_env},
+        cache_env={**cache_env, **stream_env, **sleep_mode_env(ctx)},
         init_seconds=INIT_SECONDS,
         shm_gib=shm_gib(ctx.tensor_parallel),
         env_from=tuple(env_from),

@@ -46,6 +46,10 @@ class KubeClient:
         reconcile still in flight must not write over the new leader's work."""
         self._fenced = reason
 
+    def may_write(self) -> bool:
+        """False once fenced: calls that change state elsewhere (engine_proxy.py) stop too."""
+        return self._fenced is None
+
     def written_version(self, res: Resource, namespace: str | None, name: str) -> str | None:
         return self._written.get((res.plural, namespace, name))
 

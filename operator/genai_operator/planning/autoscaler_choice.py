@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from genai_operator.api.enums import ScalingBackend
 from genai_operator.api.modeldeployment import ModelDeployment
+from genai_operator.api.scaling import standby_of
 from genai_operator.render.scaledobject import wake_signal
 from genai_operator.settings import Settings
 
@@ -43,6 +44,14 @@ def choose_autoscaler(md: ModelDeployment, *, keda_available: bool, settings: Se
             "minReplicas 0 needs a signal that exists while no replica runs: set "
             "scaling.wakeUp.query (e.g. the gateway's request rate) or the operator's "
             "wake-up query; until then one replica is kept",
+        )
+    if (standby := standby_of(scaling)) is not None:
+        return AutoscalerChoice(
+            backend,
+            True,
+            "KEDAConfigured",
+            f"KEDA scales spec.replicas via /scale down to {standby.replicas} replica(s) kept asleep while idle "
+            "(warm standby); its Active condition wakes them",
         )
     if scaling.min_replicas == 0:
         return AutoscalerChoice(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genai_operator.api.modeldeployment import ModelDeployment
+from genai_operator.api.scaling import standby_of
 from genai_operator.placement.advice import capacity_advice
 from genai_operator.placement.packing import Ledger, Placed
 from genai_operator.placement.types import PlacementDecision, Pool
@@ -28,6 +29,7 @@ from genai_operator.planning.plan_cache import PoolPlanCache
 from genai_operator.planning.usage import PlanSummary, PoolUsage, pool_usage, replica_gpu_bound, summarize
 from genai_operator.render.metadata import md_namespace
 from genai_operator.settings import Settings
+from genai_operator.sizing.standby import standby_host_bytes
 
 ORDER_INPUT = "input order"
 ORDER_LARGEST = "largest replica first"
@@ -76,6 +78,7 @@ def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, 
         "tensorParallel": None,
         "kvCacheTokens": None,
         "fullContextSequences": None,
+        "standbyHostBytes": None,  # warm standby: CPU memory a sleeping replica holds its weights in
         "placement": [{"pool": a.pool.name, "replicas": a.replicas} for a in decision.assignments],
         "fits": decision.fits,
         "reasons": list(decision.reasons),
@@ -100,6 +103,8 @@ def report_entry(md: ModelDeployment, decision: PlacementDecision) -> dict[str, 
                 "fullContextSequences": sizing.full_sequences,
             }
         )
+        if (standby := standby_of(md.spec.scaling)) is not None:
+            entry["standbyHostBytes"] = standby_host_bytes(est, standby.level)
     return entry
 
 

@@ -22,6 +22,7 @@ from genai_operator.planning.encoder_plan import size_encoder_on
 from genai_operator.planning.group_plan import group_if_needed, single_node_first
 from genai_operator.planning.mig_plan import size_on_slices
 from genai_operator.planning.model_shape import SpecError, model_shape
+from genai_operator.planning.standby_plan import standby_misfit
 from genai_operator.settings import Settings
 from genai_operator.sizing.concurrency import DEFAULT_CONTEXT
 from genai_operator.sizing.estimator import size_for_cpu, size_model
@@ -142,7 +143,7 @@ def plan_pool(spec: ModelDeploymentSpec, pool: Pool, settings: Settings) -> Pool
             decision = group_if_needed(pool, request, size_model(request, gpus), gpus)
     if not decision.fits:
         return f"pool {pool.name}: " + "; ".join(decision.reasons)
-    return PoolPlan(pool=pool, engine=engine, sizing=decision)
+    return standby_misfit(spec, pool, engine, decision) or PoolPlan(pool=pool, engine=engine, sizing=decision)
 
 
 def candidate_pools(md: ModelDeployment, pools: Sequence[Pool] | None) -> tuple[list[Pool], list[str]]:

@@ -16,7 +16,9 @@ Scale to zero: with no pod left the engine metrics are empty, so waking up needs
 the pods (a gateway's request rate): spec.scaling.wakeUp, the endpoint picker's queue of held requests
 with spec.routing, or the operator's wake-up query template (Settings.wake_query). It becomes a second
 trigger that only activates (0 -> 1). Without one, the ScaledObject keeps one replica (minReplicaCount 1)
-and the status says why. CPU-only scaling cannot reach zero in KEDA either.
+and the status says why. CPU-only scaling cannot reach zero in KEDA either. Warm standby keeps
+warmStandby.replicas instead of zero; the wake-up trigger then only flips the ScaledObject's Active
+condition, which the operator reads to put them to sleep and wake them (controller/standby_driver.py).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 from genai_operator.api.enums import ScalingMetric
 from genai_operator.api.modeldeployment import ModelDeployment
-from genai_operator.api.scaling import Scaling
+from genai_operator.api.scaling import Scaling, standby_of
 from genai_operator.formats.quantity import parse_quantity, plain_number
 from genai_operator.placement.types import PlacementDecision
 from genai_operator.render.metadata import md_namespace, scale_target_ref, shared_child_meta
@@ -78,6 +80,8 @@ def build_scaled_object(
     # Scale to zero only with a wake-up signal that outlives the pods; otherwise keep one replica warm.
     can_sleep = trigger["type"] != "cpu" and wake is not None
     minimum = scaling.min_replicas if can_sleep else max(scaling.min_replicas, 1)
+    if (standby := standby_of(scaling)) is not None:  # warm standby: kept asleep instead of none
+        minimum = max(minimum, standby.replicas)
     spec: dict[str, Any] = {
         "scaleTargetRef": scale_target_ref(name),
         "pollingInterval": POLLING_SECONDS,

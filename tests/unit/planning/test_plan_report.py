@@ -172,9 +172,10 @@ def test_table_has_a_pools_section_and_a_summary(capsys: pytest.CaptureFixture[s
     assert rows["cloud-l4"][:8] == ["cloud-l4", "Cloud", "nvidia-l4", "2", "8", "8", "0", "0"]
     assert rows["edge-orin"][3:7] == ["2", "2", "2", "0"]
     assert rows["store-cpu"][2] == "cpu" and rows["store-cpu"][4] == "-"
-    # The 405B example's two-node group added two 8x H100 nodes (examples/inventory/nodes.yaml) and 16 GPUs.
-    assert lines[-1].startswith("GPUs used 32 of 46, lower bound 32 (ratio 1.00, GPU memory ")
-    assert "replicas placed 24, waiting for nodes 0, pending 0; 0 of 18 model(s) do not fit" in lines[-1]
+    # The 405B example's two-node group added two 8x H100 nodes (examples/inventory/nodes.yaml) and 16 GPUs;
+    # the warm-standby example one H100, the streamed 8B two; the MIG examples use slices, not whole GPUs.
+    assert lines[-1].startswith("GPUs used 35 of 46, lower bound 35 (ratio 1.00, GPU memory ")
+    assert "replicas placed 27, waiting for nodes 0, pending 0; 0 of 20 model(s) do not fit" in lines[-1]
 
 
 def test_table_without_inventory_has_only_the_summary(capsys: pytest.CaptureFixture[str]) -> None:
